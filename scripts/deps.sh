@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the Debian packages jiko needs to build and test, idempotently.
+# Fast path: when every package is already installed, this runs no apt command
+# at all. `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+# One package per line, with why it is needed.
+PKGS=(
+  build-essential   # gcc, make
+  cmake             # build system
+  ninja-build       # fast generator for cmake (used when present)
+  pkg-config        # locating libraries
+  clang             # libFuzzer targets (-fsanitize=fuzzer)
+  libclang-rt-14-dev # sanitizer and libFuzzer runtimes for clang
+  libjansson-dev    # JSON parsing of incidents (incident-format.md)
+  libcmocka-dev     # unit tests
+  valgrind          # memory checks in `make check-valgrind`
+  python3           # data-driven test helpers
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,393 @@
+/*
+ * classify.c — applying a rulebook to an incident (see classify.h).
+ *
+ * The serious test is per service category: the users that count for a
+ * category are those of its services (the largest per-service count, or the
+ * incident total when every affected service is in that one category, since
+ * the total is then the category's de-duplicated count).  Thresholds are
+ * inclusive.  For every threshold line whose user condition holds, the line is
+ * met once the outage has lasted its duration; the earliest such moment is
+ * both when the prompt-report duty arose and, for a live incident, when it
+ * turns serious.  See docs/classification.md for the readings chosen where the
+ * sources leave room.
+ */
+#include "classify.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *classify_report_name(classify_report r)
+{
+    switch (r) {
+    case CLASSIFY_SERIOUS: return "serious";
+    case CLASSIFY_DETAILED: return "detailed";
+    case CLASSIFY_SIMPLE: return "simple";
+    case CLASSIFY_NONE: break;
+    }
+    return "none";
+}
+
+static bool facility_ok(rules_facility f, const incident *inc)
+{
+    if (f == RULES_FACILITY_ANY)
+        return true;
+    return (f == RULES_FACILITY_TELECOM) == (inc->facility == INCIDENT_TELECOM);
+}
+
+void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
+                       int64_t now_ms, classify_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->book = book;
+    r->now_ms = now_ms;
+    r->becomes_clause = r->becomes_threshold = -1;
+    int64_t end = inc->ongoing ? now_ms : inc->ended_ms;
+    r->duration_ms = end > inc->started_ms ? end - inc->started_ms : 0;
+
+    /* Which services count: stoppage always, degradation where the rulebook says so. */
+    bool counted[INCIDENT_MAX_SERVICES];
+    size_t n_counted = 0;
+    int64_t max_users = 0;
+    for (size_t i = 0; i < inc->n_services; i++) {
+        counted[i] = inc->services[i].effect == INCIDENT_STOP || book->count_degrade;
+        if (counted[i]) {
+            n_counted++;
+            if (inc->services[i].users > max_users)
+                max_users = inc->services[i].users;
+        }
+    }
+    r->users = n_counted == inc->n_services ? inc->users : max_users;
+
+    if (book->has_minor_premises && inc->within_user_premises) {
+        r->minor = true;
+        r->report = CLASSIFY_NONE;
+        return;
+    }
+
+    int64_t earliest = INT64_MAX;
+    for (size_t k = 0; k < book->n_clauses; k++) {
+        const rules_clause *cl = &book->clauses[k];
+        if (cl->kind == RULES_QUARTERLY || !facility_ok(cl->facility, inc))
+            continue;
+        int64_t cu = 0;
+        int svc = -1;
+        if (cl->kind == RULES_SERIOUS) {
+            size_t n_in = 0;
+            for (size_t i = 0; i < inc->n_services; i++) {
+                const incident_service *s = &inc->services[i];
+                if (!counted[i] || (!cl->all_services && book->svc_serious[s->svc] != (int)k))
+                    continue;
+                n_in++;
+                if (svc < 0 || s->users > cu) {
+                    cu = s->users;
+                    svc = s->svc;
+                }
+            }
+            if (!n_in)
+                continue;
+            if (n_in == n_counted)
+                cu = r->users;
+        } else { /* RULES_CRITICAL */
+            if (inc->critical == RULES_CRIT_NONE || !(cl->critical_mask & (1u << inc->critical)))
+                continue;
+            if (cl->requires_all_traffic_stopped && !inc->all_traffic_stopped)
+                continue;
+            cu = r->users;
+        }
+        int met = -1;
+        for (size_t t = 0; t < cl->n_thresholds; t++) {
+            const rules_threshold *th = &cl->thresholds[t];
+            if (cu < th->min_users)
+                continue;
+            int64_t at = inc->started_ms + th->min_ms;
+            if (at < earliest) {
+                earliest = at;
+                r->becomes_clause = (int)k;
+                r->becomes_threshold = (int)t;
+            }
+            if (met < 0 && r->duration_ms >= th->min_ms)
+                met = (int)t;
+        }
+        if (met >= 0 && r->n_serious < CLASSIFY_MAX_HITS)
+            r->serious[r->n_serious++] = (classify_hit){(int)k, met, svc, cu};
+    }
+
+    bool only_leak = true;
+    for (size_t k = 0; k < book->n_clauses; k++) {
+        const rules_clause *cl = &book->clauses[k];
+        if (cl->kind != RULES_QUARTERLY || r->n_quarterly >= CLASSIFY_MAX_HITS)
+            continue;
+        if (cl->when_info_leak) {
+            if (inc->info_leak)
+                r->quarterly[r->n_quarterly++] = (classify_hit){(int)k, -1, -1, 0};
+            continue;
+        }
+        if (!facility_ok(cl->facility, inc) || !n_counted)
+            continue;
+        for (size_t t = 0; t < cl->n_thresholds; t++) {
+            const rules_threshold *th = &cl->thresholds[t];
+            if (r->users >= th->min_users && r->duration_ms >= th->min_ms) {
+                r->quarterly[r->n_quarterly++] = (classify_hit){(int)k, (int)t, -1, r->users};
+                only_leak = false;
+                break;
+            }
+        }
+    }
+
+    r->simple_allowed = book->has_simple_form && inc->equipment >= 0 &&
+                        cat->equipment[inc->equipment].simple_form;
+    if (r->n_serious)
+        r->report = CLASSIFY_SERIOUS;
+    else if (r->n_quarterly)
+        r->report = r->simple_allowed && !only_leak ? CLASSIFY_SIMPLE : CLASSIFY_DETAILED;
+    else
+        r->report = CLASSIFY_NONE;
+
+    if (inc->ongoing && earliest != INT64_MAX) {
+        r->has_becomes = true;
+        r->becomes_ms = earliest;
+    }
+    jst_date day = jst_date_of(inc->started_ms);
+    if (r->report == CLASSIFY_SERIOUS) {
+        if (book->has_prompt) {
+            r->has_prompt = true;
+            r->prompt_ms = earliest;
+        }
+        if (book->written_days) {
+            /* Civil Code Art. 140: the first day is not counted unless the
+             * period starts at 00:00 exactly. */
+            int days = book->written_days;
+            if (book->written_civil_code_140 && jst_ms_into_day(inc->started_ms) == 0)
+                days--;
+            r->has_written = true;
+            r->written = jst_add_days(day, days);
+        }
+    }
+    bool quarterly_duty = r->report == CLASSIFY_SIMPLE || r->report == CLASSIFY_DETAILED ||
+                          (r->report == CLASSIFY_SERIOUS && book->serious_in_quarterly);
+    if (quarterly_duty && book->quarterly_months) {
+        r->has_quarterly = true;
+        jst_date qend = jst_quarter_end(jst_fiscal_year(day), jst_fiscal_quarter(day));
+        r->quarterly_due = jst_end_of_month_after(qend, book->quarterly_months);
+    }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void addf(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(json_t *arr, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    json_array_append_new(arr, json_string(buf));
+}
+
+/* 456516 -> "456,516" */
+static const char *grouped(int64_t v, char *buf, size_t size)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 1 < size; i++) {
+        if (i && tmp[i] != '-' && (n - i) % 3 == 0 && tmp[i - 1] != '-')
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static const char *clause_name(const rules_clause *cl, classify_lang lang)
+{
+    return lang == CLASSIFY_JA ? cl->name_ja : cl->name_en;
+}
+
+static const char *svc_name(const catalog *cat, int svc, classify_lang lang)
+{
+    return lang == CLASSIFY_JA ? cat->services[svc].name_ja : cat->services[svc].name_en;
+}
+
+static void note_unconfirmed(json_t *arr, const rules_clause *cl, classify_lang lang)
+{
+    if (!cl->unconfirmed)
+        return;
+    if (lang == CLASSIFY_JA)
+        addf(arr, "注意: この条項の内容は原資料で確認できていません（%s）。当時の省令で確認してください。",
+             cl->note ? cl->note : "");
+    else
+        addf(arr, "Caution: this clause is not confirmed by the source documents (%s); check "
+                  "it against the ordinance of the time.",
+             cl->note ? cl->note : "");
+}
+
+json_t *classify_reasons(const classify_result *r, const incident *inc, const catalog *cat,
+                         classify_lang lang)
+{
+    const rulebook *b = r->book;
+    bool ja = lang == CLASSIFY_JA;
+    json_t *arr = json_array();
+    char t1[40], t2[40], d1[32], n1[32];
+    jst_date day = jst_date_of(inc->started_ms);
+    int fy = jst_fiscal_year(day), q = jst_fiscal_quarter(day);
+    jst_format_date(day, t1, sizeof t1);
+    if (r->forced)
+        addf(arr, ja ? "適用基準 %s（%s）: --rulebook による指定。発生日 %s（日本時間、%d年度第%d四半期）"
+                     : "Rulebook %s (%s): forced with --rulebook; the incident started %s (JST, "
+                       "FY%d Q%d).",
+             b->id, ja ? b->title_ja : b->title_en, t1, fy, q);
+    else
+        addf(arr, ja ? "適用基準 %s（%s）: 発生日 %s（日本時間、%d年度第%d四半期）に施行中の基準"
+                     : "Rulebook %s (%s): in force on the start date %s (JST, FY%d Q%d).",
+             b->id, ja ? b->title_ja : b->title_en, t1, fy, q);
+    if (inc->ongoing) {
+        jst_format(r->now_ms, t1, sizeof t1);
+        jst_format_duration(r->duration_ms, d1, sizeof d1);
+        if (ja)
+            addf(arr, "継続中: %s 時点で継続時間 %s", t1, d1);
+        else
+            addf(arr, "Ongoing: %s so far as of %s.", d1, t1);
+    }
+    if (inc->wholesale_provider)
+        addf(arr, ja ? "卸役務: %s の設備に起因する事故。卸提供元と各卸提供先事業者がそれぞれ報告する（令和3年度公表資料 ※1）"
+                     : "Wholesale (卸役務): the outage came from %s's facilities; the provider and "
+                       "each receiving operator report it (FY2021 release, note ※1).",
+             inc->wholesale_provider);
+    if (r->minor) {
+        addf(arr, ja ? "報告不要: 利用者の建物内に設置した設備の故障で影響が同一建物内にとどまる軽微な事故 [%s]"
+                     : "Not reportable: a minor accident (軽微な事故) — equipment in the user's "
+                       "premises failed and the effect stayed within them [%s].",
+             b->minor_source);
+        return arr;
+    }
+    for (int i = 0; i < r->n_serious; i++) {
+        const classify_hit *h = &r->serious[i];
+        const rules_clause *cl = &b->clauses[h->clause];
+        jst_format_duration(r->duration_ms, d1, sizeof d1);
+        grouped(h->users, n1, sizeof n1);
+        if (cl->kind == RULES_CRITICAL)
+            addf(arr, ja ? "重大な事故（重要な電気通信設備: %s）: %s。全ての通信の疎通が %s 不能、基準「%s」を満たす [%s]"
+                         : "Serious accident (重大な事故), critical facility clause — %s: %s; all "
+                           "traffic stopped for %s, meeting '%s' [%s].",
+                 incident_critical_name(inc->critical), clause_name(cl, lang), d1,
+                 cl->thresholds[h->threshold].text, cl->source);
+        else if (h->svc >= 0)
+            addf(arr, ja ? "重大な事故 区分%s（%s）: %s が %s、%s 人で基準「%s」を満たす [%s]"
+                         : "Serious accident (重大な事故), category %s — %s: %s for %s with %s "
+                           "users, meeting '%s' [%s].",
+                 cl->id, clause_name(cl, lang), svc_name(cat, h->svc, lang), d1, n1,
+                 cl->thresholds[h->threshold].text, cl->source);
+        note_unconfirmed(arr, cl, lang);
+    }
+    if (inc->ongoing && r->n_serious == 0) {
+        if (r->has_becomes) {
+            const rules_clause *cl = &b->clauses[r->becomes_clause];
+            addf(arr, ja ? "このまま継続すると %s に重大な事故となる（%s、基準「%s」）"
+                         : "Turns serious at %s if the outage continues as it is (%s, '%s').",
+                 jst_format(r->becomes_ms, t1, sizeof t1), clause_name(cl, lang),
+                 cl->thresholds[r->becomes_threshold].text);
+        } else {
+            addf(arr, ja ? "現在の影響利用者数（%s 人）では継続しても重大な事故の基準に達しない"
+                         : "Cannot turn serious with the current user counts (%s users), however "
+                           "long it lasts.",
+                 grouped(r->users, n1, sizeof n1));
+        }
+    }
+    for (int i = 0; i < r->n_quarterly; i++) {
+        const classify_hit *h = &r->quarterly[i];
+        const rules_clause *cl = &b->clauses[h->clause];
+        if (h->threshold < 0)
+            addf(arr, ja ? "四半期報告 %s（%s）[%s]" : "Quarterly report clause %s — %s [%s].", cl->id,
+                 clause_name(cl, lang), cl->source);
+        else
+            addf(arr, ja ? "四半期報告 %s（%s）: 継続時間 %s、%s 人で基準「%s」を満たす [%s]"
+                         : "Quarterly report clause %s — %s: %s and %s users meet '%s' [%s].",
+                 cl->id, clause_name(cl, lang), jst_format_duration(r->duration_ms, d1, sizeof d1),
+                 grouped(r->users, n1, sizeof n1), cl->thresholds[h->threshold].text, cl->source);
+        note_unconfirmed(arr, cl, lang);
+    }
+    if (r->report == CLASSIFY_NONE) {
+        addf(arr, ja ? "報告不要: 継続時間 %s、%s 人は %s のいずれの条項にも該当しない"
+                     : "No report owed: %s and %s users meet no clause of %s.",
+             jst_format_duration(r->duration_ms, d1, sizeof d1), grouped(r->users, n1, sizeof n1),
+             b->id);
+    } else if (r->report != CLASSIFY_SERIOUS || b->serious_in_quarterly) {
+        const catalog_equipment *eq = inc->equipment >= 0 ? &cat->equipment[inc->equipment] : NULL;
+        if (r->report == CLASSIFY_SERIOUS)
+            addf(arr, ja ? "重大な事故は四半期報告（詳細な様式）にも計上する（%s の定め）"
+                         : "Serious accidents are also counted in the quarterly detailed-form "
+                           "report under %s.",
+                 b->id);
+        else if (r->report == CLASSIFY_SIMPLE)
+            addf(arr, ja ? "簡易な様式: 故障設備 %s（%s）は簡易な様式が認められる [%s]"
+                         : "Simple form (簡易な様式): the failed equipment %s (%s) allows it [%s].",
+                 eq->code, ja ? eq->name_ja : eq->name_en, b->simple_form_source);
+        else if (eq)
+            addf(arr, ja ? "詳細な様式: 故障設備 %s（%s）は簡易な様式の対象外"
+                         : "Detailed form (詳細な様式): the failed equipment %s (%s) does not "
+                           "allow the simple form.",
+                 eq->code, ja ? eq->name_ja : eq->name_en);
+        else
+            addf(arr, ja ? "詳細な様式: 故障設備が不明、または簡易な様式の対象外の事故"
+                         : "Detailed form (詳細な様式): the failed equipment is unknown or the "
+                           "accident is not an equipment failure that allows the simple form.");
+    }
+    if (r->has_prompt)
+        addf(arr, ja ? "速報（速やかに）: %s に重大な事故となった時点から直ちに報告 [%s]"
+                     : "Prompt report (速やかに): due without delay from %s, when it became "
+                       "serious [%s].",
+             jst_format(r->prompt_ms, t1, sizeof t1), b->prompt_source);
+    if (r->has_written)
+        addf(arr, ja ? "詳細報告書: %s まで（発生日から%d日以内、初日不算入 民法第140条）[%s]"
+                     : "Written report: due by %s, within %d days of the day it occurred (first "
+                       "day not counted, Civil Code Art. 140) [%s].",
+             jst_format_date(r->written, t2, sizeof t2), b->written_days, b->written_source);
+    if (r->has_quarterly) {
+        jst_date qend = jst_quarter_end(fy, q);
+        jst_format_date(qend, t1, sizeof t1);
+        jst_format_date(r->quarterly_due, t2, sizeof t2);
+        if (ja)
+            addf(arr, "四半期報告: %s まで（%d年度第%d四半期末 %s から%dか月以内）[%s]", t2, fy, q, t1,
+                 b->quarterly_months, b->quarterly_source);
+        else
+            addf(arr, "Quarterly report: due by %s, within %d months after FY%d Q%d ends on %s [%s].",
+                 t2, b->quarterly_months, fy, q, t1, b->quarterly_source);
+    }
+    return arr;
+}
+
+json_t *classify_to_json(const classify_result *r, const incident *inc, const catalog *cat,
+                         classify_lang lang)
+{
+    char buf[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(inc->id));
+    json_object_set_new(o, "rulebook", json_string(r->book->id));
+    json_object_set_new(o, "report", json_string(classify_report_name(r->report)));
+    json_t *cats = json_array();
+    for (int i = 0; i < r->n_serious; i++)
+        json_array_append_new(cats, json_string(r->book->clauses[r->serious[i].clause].id));
+    json_object_set_new(o, "serious_categories", cats);
+    json_t *qs = json_array();
+    for (int i = 0; i < r->n_quarterly; i++)
+        json_array_append_new(qs, json_string(r->book->clauses[r->quarterly[i].clause].id));
+    json_object_set_new(o, "quarterly_clauses", qs);
+    json_t *due = json_object();
+    if (r->has_prompt)
+        json_object_set_new(due, "prompt", json_string(jst_format(r->prompt_ms, buf, sizeof buf)));
+    if (r->has_written)
+        json_object_set_new(due, "written", json_string(jst_format_date(r->written, buf, sizeof buf)));
+    if (r->has_quarterly)
+        json_object_set_new(due, "quarterly",
+                            json_string(jst_format_date(r->quarterly_due, buf, sizeof buf)));
+    json_object_set_new(o, "due", due);
+    json_object_set_new(o, "becomes_serious_at",
+                        r->has_becomes ? json_string(jst_format(r->becomes_ms, buf, sizeof buf))
+                                       : json_null());
+    json_object_set_new(o, "reasons", classify_reasons(r, inc, cat, lang));
+    return o;
+}

@@ -1,0 +1,77 @@
+/*
+ * classify.h — what the law makes of an incident.
+ *
+ * Given an incident and the rulebook in force, decide the report owed
+ * (serious / detailed / simple / none), which clauses applied, the deadlines,
+ * and for a live incident the moment it turns serious if nothing changes.
+ * classify_incident() does no allocation and no formatting; reasons and JSON
+ * are produced separately, only when output is wanted.
+ */
+#ifndef JIKO_CLASSIFY_H
+#define JIKO_CLASSIFY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "incident.h"
+#include "jst.h"
+#include "rules.h"
+
+typedef enum classify_report {
+    CLASSIFY_NONE = 0,
+    CLASSIFY_SIMPLE,
+    CLASSIFY_DETAILED,
+    CLASSIFY_SERIOUS,
+} classify_report;
+
+typedef enum classify_lang { CLASSIFY_EN = 0, CLASSIFY_JA = 1 } classify_lang;
+
+#define CLASSIFY_MAX_HITS 16
+
+/* One clause that applied: which clause, which threshold line, and the
+ * service and user count that met it. */
+typedef struct classify_hit {
+    int clause;    /* index into rulebook.clauses */
+    int threshold; /* index into its thresholds; -1 for info_leak */
+    int svc;       /* catalog service index, -1 when the whole incident counted */
+    int64_t users;
+} classify_hit;
+
+typedef struct classify_result {
+    const rulebook *book;
+    bool forced;          /* rulebook chosen by --rulebook, not by date */
+    classify_report report;
+    bool minor;           /* excluded as a minor accident (軽微な事故) */
+    int64_t now_ms;
+    int64_t duration_ms;  /* ended − started, or now − started while ongoing */
+    int64_t users;        /* counted users of the whole incident */
+    classify_hit serious[CLASSIFY_MAX_HITS];
+    int n_serious;
+    classify_hit quarterly[CLASSIFY_MAX_HITS];
+    int n_quarterly;
+    bool simple_allowed;  /* failed equipment allows the simple form */
+    bool has_prompt, has_written, has_quarterly, has_becomes;
+    int64_t prompt_ms;    /* the moment the prompt-report duty arose */
+    jst_date written;     /* last day for the written report */
+    jst_date quarterly_due;
+    int64_t becomes_ms;   /* ongoing only: earliest moment it is (or was) serious */
+    int becomes_clause, becomes_threshold;
+} classify_result;
+
+/* Classify under `book` (never NULL).  `now_ms` matters only while ongoing. */
+void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
+                       int64_t now_ms, classify_result *r);
+
+/* The contract's string for a report: "serious", "detailed", "simple", "none". */
+const char *classify_report_name(classify_report r);
+
+/* The output object of incident-format.md, keys in contract order. */
+json_t *classify_to_json(const classify_result *r, const incident *inc, const catalog *cat,
+                         classify_lang lang);
+
+/* Human-readable reasons, each citing its clause; an array of strings. */
+json_t *classify_reasons(const classify_result *r, const incident *inc, const catalog *cat,
+                         classify_lang lang);
+
+#endif

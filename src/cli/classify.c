@@ -1,0 +1,286 @@
+/*
+ * classify.c — `jiko classify`: read incidents (JSON Lines), print what the
+ * law makes of each, as the contract's JSON Lines or as a readable table.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "incident.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "usage: jiko classify [OPTIONS] [FILE...|-]\n"
+            "\n"
+            "Classify incidents (JSON Lines, one incident per line; docs/incident-format.md):\n"
+            "the report owed (serious / detailed / simple / none), the clauses that applied,\n"
+            "the deadlines and, for an ongoing incident, when it turns serious.\n"
+            "Reads standard input when no FILE is given or FILE is '-'.\n"
+            "\n"
+            "options:\n"
+            "  --json             print the contract's JSON Lines, one object per valid incident\n"
+            "  --explain          in the table, list the reasons under each incident\n"
+            "  --rulebook ID      apply this rulebook instead of choosing by start date\n"
+            "  --now TIME         the current time for ongoing incidents (RFC 3339;\n"
+            "                     default: the clock)\n"
+            "  --lang ja|en       language of the table and the reasons (default: from $LANG)\n"
+            "  --rules-dir DIR    rulebooks (default: $JIKO_RULES_DIR or the built-in rules/)\n"
+            "  --catalog-dir DIR  catalogs (default: $JIKO_CATALOG_DIR or the built-in catalogs/)\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "A record that fails validation is reported on standard error as\n"
+            "FILE:LINE: field 'NAME': what was expected; the other records are still\n"
+            "classified.  Exit status: 0 all classified, 1 some rejected, 2 usage,\n"
+            "3 rulebook/catalog error, 4 unreadable file.\n"
+            "\n"
+            "example:\n"
+            "  jiko classify --now 2021-08-03T16:00:00+09:00 examples/fy2021-serious.jsonl\n");
+}
+
+typedef struct run {
+    cli_env *env;
+    const rulebook *forced;
+    int64_t now_ms;
+    bool json, explain;
+    classify_lang lang;
+    long ok, rejected;
+    bool header_done;
+} run;
+
+static const char *report_label(classify_report r, classify_lang lang)
+{
+    if (lang == CLASSIFY_EN)
+        return classify_report_name(r);
+    switch (r) {
+    case CLASSIFY_SERIOUS: return "重大な事故";
+    case CLASSIFY_DETAILED: return "詳細な様式";
+    case CLASSIFY_SIMPLE: return "簡易な様式";
+    case CLASSIFY_NONE: break;
+    }
+    return "報告不要";
+}
+
+/* Short JST time for tables: "2021-08-03 17:00". */
+static const char *short_time(int64_t ms, char *buf, size_t size)
+{
+    char full[40];
+    jst_format(ms, full, sizeof full);
+    snprintf(buf, size, "%.10s %.5s", full, full + 11);
+    return buf;
+}
+
+static void table_header(run *r)
+{
+    static const char *en[] = {"ID", "RULEBOOK", "REPORT", "SERIOUS", "QUARTERLY",
+                               "PROMPT", "WRITTEN", "QUARTERLY DUE", "BECOMES SERIOUS"};
+    static const char *ja[] = {"ID", "適用基準", "報告", "重大事故区分", "四半期条項",
+                               "速報", "報告書期限", "四半期報告期限", "重大化予定"};
+    static const size_t w[] = {20, 8, 10, 12, 18, 16, 10, 14, 16};
+    const char **h = r->lang == CLASSIFY_JA ? ja : en;
+    for (int i = 0; i < 9; i++)
+        cli_pad(stdout, h[i], w[i]);
+    fputc('\n', stdout);
+}
+
+static void table_row(run *r, const classify_result *res, const incident *inc)
+{
+    static const size_t w[] = {20, 8, 10, 12, 18, 16, 10, 14, 16};
+    char cats[128] = "", qs[128] = "", p[40] = "-", wr[16] = "-", qd[16] = "-", bs[40] = "-";
+    for (int i = 0; i < res->n_serious; i++)
+        snprintf(cats + strlen(cats), sizeof cats - strlen(cats), "%s%s", i ? "," : "",
+                 res->book->clauses[res->serious[i].clause].id);
+    for (int i = 0; i < res->n_quarterly; i++)
+        snprintf(qs + strlen(qs), sizeof qs - strlen(qs), "%s%s", i ? "," : "",
+                 res->book->clauses[res->quarterly[i].clause].id);
+    if (!cats[0])
+        strcpy(cats, "-");
+    if (!qs[0])
+        strcpy(qs, "-");
+    if (res->has_prompt)
+        short_time(res->prompt_ms, p, sizeof p);
+    if (res->has_written)
+        jst_format_date(res->written, wr, sizeof wr);
+    if (res->has_quarterly)
+        jst_format_date(res->quarterly_due, qd, sizeof qd);
+    if (res->has_becomes)
+        short_time(res->becomes_ms, bs, sizeof bs);
+    const char *cols[] = {inc->id, res->book->id, report_label(res->report, r->lang), cats, qs,
+                          p, wr, qd, bs};
+    for (int i = 0; i < 9; i++)
+        cli_pad(stdout, cols[i], w[i]);
+    fputc('\n', stdout);
+    if (r->explain) {
+        json_t *reasons = classify_reasons(res, inc, &r->env->cat, r->lang);
+        for (size_t i = 0; i < json_array_size(reasons); i++)
+            printf("    - %s\n", json_string_value(json_array_get(reasons, i)));
+        json_decref(reasons);
+    }
+}
+
+static void one_record(run *r, const char *name, long lineno, const char *text, size_t len)
+{
+    incident inc;
+    jiko_error err;
+    char buf[1024];
+    error_clear(&err);
+    if (incident_parse(&inc, text, len, &r->env->cat, name, lineno, &err)) {
+        fprintf(stderr, "%s\n", error_format(&err, buf, sizeof buf));
+        r->rejected++;
+        return;
+    }
+    const rulebook *book = r->forced ? r->forced : rules_select(&r->env->rules, inc.started_ms);
+    if (!book) {
+        char d[16];
+        jst_format_date(r->env->rules.books[0].effective, d, sizeof d);
+        error_set(&err, name, lineno, "started_at",
+                  "no rulebook is in force on that date; the earliest (%s) takes effect %s",
+                  r->env->rules.books[0].id, d);
+        fprintf(stderr, "%s\n", error_format(&err, buf, sizeof buf));
+        r->rejected++;
+        incident_free(&inc);
+        return;
+    }
+    classify_result res;
+    classify_incident(book, &r->env->cat, &inc, r->now_ms, &res);
+    res.forced = r->forced != NULL;
+    if (r->json) {
+        json_t *o = classify_to_json(&res, &inc, &r->env->cat, r->lang);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s) {
+            fputs(s, stdout);
+            fputc('\n', stdout);
+            free(s);
+        }
+        json_decref(o);
+    } else {
+        if (!r->header_done) {
+            table_header(r);
+            r->header_done = true;
+        }
+        table_row(r, &res, &inc);
+    }
+    r->ok++;
+    incident_free(&inc);
+}
+
+static int one_stream(run *r, FILE *fp, const char *name)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    while ((n = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        size_t len = (size_t)n;
+        char *s = line;
+        if (lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            s += 3;
+            len -= 3;
+        }
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+            len--;
+        size_t k = 0;
+        while (k < len && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k == len)
+            continue; /* blank lines separate nothing and are skipped */
+        one_record(r, name, lineno, s, len);
+    }
+    int rc = ferror(fp) ? -1 : 0;
+    free(line);
+    return rc;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},       {"explain", no_argument, NULL, 'x'},
+        {"rulebook", required_argument, NULL, 'r'}, {"now", required_argument, NULL, 'n'},
+        {"lang", required_argument, NULL, 'l'}, {"rules-dir", required_argument, NULL, 'R'},
+        {"catalog-dir", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *rulebook_id = NULL, *now = NULL, *lang = NULL, *rules_dir = NULL,
+               *catalog_dir = NULL;
+    run r = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': r.json = true; break;
+        case 'x': r.explain = true; break;
+        case 'r': rulebook_id = optarg; break;
+        case 'n': now = optarg; break;
+        case 'l': lang = optarg; break;
+        case 'R': rules_dir = optarg; break;
+        case 'C': catalog_dir = optarg; break;
+        case 'h': help(stdout); return CLI_OK;
+        default: help(stderr); return CLI_USAGE;
+        }
+    }
+    if (cli_lang(lang, &r.lang)) {
+        cli_error("classify", "--lang must be ja or en, not '%s'", lang);
+        return CLI_USAGE;
+    }
+    if (now) {
+        const char *why = NULL;
+        if (!jst_parse_rfc3339(now, strlen(now), &r.now_ms, &why)) {
+            cli_error("classify", "--now '%s': %s", now, why);
+            return CLI_USAGE;
+        }
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    cli_env env;
+    int rc = cli_env_load(&env, rules_dir, catalog_dir);
+    if (rc)
+        return rc;
+    r.env = &env;
+    if (rulebook_id) {
+        r.forced = rules_find(&env.rules, rulebook_id);
+        if (!r.forced) {
+            cli_error("classify", "no rulebook '%s' in %s (see 'jiko rules list')", rulebook_id,
+                      env.rules_dir);
+            cli_env_free(&env);
+            return CLI_USAGE;
+        }
+    }
+    int status = CLI_OK;
+    if (optind >= argc) {
+        if (one_stream(&r, stdin, "<stdin>"))
+            status = CLI_IO;
+    }
+    for (int i = optind; i < argc; i++) {
+        bool is_stdin = strcmp(argv[i], "-") == 0;
+        FILE *fp = is_stdin ? stdin : fopen(argv[i], "r");
+        if (!fp) {
+            cli_error("classify", "%s: %s", argv[i], strerror(errno));
+            status = CLI_IO;
+            continue;
+        }
+        if (one_stream(&r, fp, is_stdin ? "<stdin>" : argv[i])) {
+            cli_error("classify", "%s: read error", argv[i]);
+            status = CLI_IO;
+        }
+        if (!is_stdin)
+            fclose(fp);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("classify", "cannot write the output: %s", strerror(errno));
+        status = CLI_IO;
+    }
+    if (r.rejected) {
+        fprintf(stderr, r.lang == CLASSIFY_JA ? "jiko classify: %ld 件を分類、%ld 件を却下\n"
+                                              : "jiko classify: %ld classified, %ld rejected\n",
+                r.ok, r.rejected);
+        if (status == CLI_OK)
+            status = CLI_REJECTED;
+    }
+    cli_env_free(&env);
+    return status;
+}

@@ -1,0 +1,48 @@
+/*
+ * cli.h — shared pieces of the jiko command line: exit codes, loading the
+ * rulebooks and catalogs, input files, language choice.
+ */
+#ifndef JIKO_CLI_H
+#define JIKO_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "catalog.h"
+#include "classify.h"
+#include "rules.h"
+
+/* Exit codes (documented in docs/jiko.1.md). */
+enum {
+    CLI_OK = 0,
+    CLI_REJECTED = 1, /* some input records were rejected; the rest were processed */
+    CLI_USAGE = 2,    /* bad command line */
+    CLI_CONFIG = 3,   /* rulebooks or catalogs could not be loaded */
+    CLI_IO = 4,       /* an input or output file could not be read or written */
+};
+
+typedef struct cli_env {
+    catalog cat;
+    rules_set rules;
+    const char *rules_dir, *catalog_dir;
+} cli_env;
+
+/* Resolve the data directories (option, then $JIKO_RULES_DIR /
+ * $JIKO_CATALOG_DIR, then the built-in data directory) and load them.
+ * Prints the error and returns CLI_CONFIG on failure. */
+int cli_env_load(cli_env *env, const char *rules_dir, const char *catalog_dir);
+void cli_env_free(cli_env *env);
+
+/* --lang value, or from $LANG when NULL.  Returns -1 for an unknown value. */
+int cli_lang(const char *arg, classify_lang *out);
+
+/* Print "jiko CMD: message" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Left-justify s in `width` terminal columns (wide characters count 2). */
+void cli_pad(FILE *out, const char *s, size_t width);
+
+int cmd_classify(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+#endif

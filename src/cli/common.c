@@ -1,0 +1,76 @@
+/* common.c — helpers shared by the subcommands (see cli.h). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "utf8.h"
+
+#ifndef JIKO_DATADIR
+#define JIKO_DATADIR "."
+#endif
+
+int cli_env_load(cli_env *env, const char *rules_dir, const char *catalog_dir)
+{
+    memset(env, 0, sizeof *env);
+    env->rules_dir = rules_dir ? rules_dir : getenv("JIKO_RULES_DIR");
+    env->catalog_dir = catalog_dir ? catalog_dir : getenv("JIKO_CATALOG_DIR");
+    if (!env->rules_dir || !*env->rules_dir)
+        env->rules_dir = JIKO_DATADIR "/rules";
+    if (!env->catalog_dir || !*env->catalog_dir)
+        env->catalog_dir = JIKO_DATADIR "/catalogs";
+    jiko_error err;
+    char buf[1024];
+    error_clear(&err);
+    if (catalog_load(&env->cat, env->catalog_dir, &err)) {
+        fprintf(stderr, "jiko: catalog error: %s\n", error_format(&err, buf, sizeof buf));
+        return CLI_CONFIG;
+    }
+    if (rules_load_dir(&env->rules, env->rules_dir, &env->cat, &err)) {
+        fprintf(stderr, "jiko: rulebook error: %s\n", error_format(&err, buf, sizeof buf));
+        catalog_free(&env->cat);
+        return CLI_CONFIG;
+    }
+    return CLI_OK;
+}
+
+void cli_env_free(cli_env *env)
+{
+    rules_free(&env->rules);
+    catalog_free(&env->cat);
+}
+
+int cli_lang(const char *arg, classify_lang *out)
+{
+    if (!arg) {
+        const char *l = getenv("LANG");
+        *out = l && strncmp(l, "ja", 2) == 0 ? CLASSIFY_JA : CLASSIFY_EN;
+        return 0;
+    }
+    if (strcmp(arg, "ja") == 0)
+        *out = CLASSIFY_JA;
+    else if (strcmp(arg, "en") == 0)
+        *out = CLASSIFY_EN;
+    else
+        return -1;
+    return 0;
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "jiko %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_pad(FILE *out, const char *s, size_t width)
+{
+    size_t w = utf8_width(s);
+    fputs(s, out);
+    for (; w < width; w++)
+        fputc(' ', out);
+    fputc(' ', out);
+}

@@ -1,0 +1,70 @@
+/*
+ * main.c — the jiko command: dispatches to one subcommand per file
+ * (classify.c, rules.c, ...), each with its own --help.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef JIKO_VERSION
+#define JIKO_VERSION "0.1.0"
+#endif
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"classify", cmd_classify, "decide which report an incident owes, with deadlines"},
+    {"rules", cmd_rules, "list and show the rulebooks (reporting rules as data)"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "jiko (事故) — telecom accident reporting under Japan's Telecommunications Business Act\n"
+            "\n"
+            "usage: jiko COMMAND [OPTIONS] [ARGS]\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "  jiko COMMAND --help   options of one command\n"
+            "  jiko --version        version\n"
+            "\n"
+            "Exit status: 0 ok, 1 some records rejected, 2 usage error, 3 rulebook or\n"
+            "catalog error, 4 file error.  Manual: docs/jiko.1.md\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        if (argc > 2 && strcmp(argv[1], "help") == 0) {
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    char *av[] = {argv[2], "--help", NULL};
+                    return commands[i].fn(2, av);
+                }
+        }
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("jiko %s\n", JIKO_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "jiko: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

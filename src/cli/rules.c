@@ -1,0 +1,264 @@
+/*
+ * rules.c — `jiko rules list` and `jiko rules show ID`: the rulebooks as a
+ * compliance officer reads them, with every clause's legal source.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "usage: jiko rules list [--json] [OPTIONS]\n"
+            "       jiko rules show ID [--json] [--lang ja|en] [OPTIONS]\n"
+            "\n"
+            "List the rulebooks (one per amendment, chosen by an incident's start date in\n"
+            "JST), or show one: its clauses, thresholds, deadlines, legal sources, and the\n"
+            "catalog services that fall in each serious-accident category.\n"
+            "\n"
+            "options:\n"
+            "  --json             machine-readable output\n"
+            "  --lang ja|en       language (default: from $LANG)\n"
+            "  --rules-dir DIR    rulebooks (default: $JIKO_RULES_DIR or the built-in rules/)\n"
+            "  --catalog-dir DIR  catalogs (default: $JIKO_CATALOG_DIR or the built-in catalogs/)\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "examples:\n"
+            "  jiko rules list\n"
+            "  jiko rules show jp-2019 --lang ja\n");
+}
+
+static const char *end_text(const rulebook *b, char *buf, size_t size)
+{
+    if (!b->has_end)
+        return "";
+    return jst_format_date(b->end, buf, size);
+}
+
+static int list(cli_env *env, bool json)
+{
+    char from[16], to[16];
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < env->rules.n; i++) {
+            const rulebook *b = &env->rules.books[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_string(b->id));
+            json_object_set_new(o, "effective", json_string(jst_format_date(b->effective, from, sizeof from)));
+            json_object_set_new(o, "until", b->has_end ? json_string(end_text(b, to, sizeof to)) : json_null());
+            json_object_set_new(o, "title_ja", json_string(b->title_ja));
+            json_object_set_new(o, "title_en", json_string(b->title_en));
+            json_object_set_new(o, "file", json_string(b->path));
+            json_array_append_new(arr, o);
+        }
+        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(arr);
+        return CLI_OK;
+    }
+    printf("%-10s %-10s %-10s %s\n", "ID", "FROM", "UNTIL", "TITLE");
+    for (size_t i = 0; i < env->rules.n; i++) {
+        const rulebook *b = &env->rules.books[i];
+        printf("%-10s %-10s %-10s %s\n", b->id, jst_format_date(b->effective, from, sizeof from),
+               b->has_end ? end_text(b, to, sizeof to) : "-", b->title_en);
+        printf("%-32s %s\n", "", b->title_ja);
+    }
+    return CLI_OK;
+}
+
+static json_t *clause_json(const rulebook *b, const rules_clause *cl, const catalog *cat)
+{
+    static const char *kinds[] = {"serious", "critical", "quarterly"};
+    static const char *fac[] = {"any", "telecom", "non_telecom"};
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(kinds[cl->kind]));
+    json_object_set_new(o, "id", json_string(cl->id));
+    json_object_set_new(o, "name_ja", json_string(cl->name_ja));
+    json_object_set_new(o, "name_en", json_string(cl->name_en));
+    json_object_set_new(o, "facility", json_string(fac[cl->facility]));
+    json_t *th = json_array();
+    for (size_t t = 0; t < cl->n_thresholds; t++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "text", json_string(cl->thresholds[t].text));
+        json_object_set_new(x, "min_seconds", json_integer(cl->thresholds[t].min_ms / 1000));
+        json_object_set_new(x, "min_users", json_integer(cl->thresholds[t].min_users));
+        json_array_append_new(th, x);
+    }
+    json_object_set_new(o, "thresholds", th);
+    if (cl->when_info_leak)
+        json_object_set_new(o, "when", json_string("info_leak"));
+    if (cl->kind == RULES_SERIOUS) {
+        json_t *svcs = json_array();
+        for (size_t s = 0; s < cat->n_services; s++)
+            if (cl->all_services || b->svc_serious[s] == (int)(cl - b->clauses))
+                json_array_append_new(svcs, json_string(cat->services[s].code));
+        json_object_set_new(o, "services", svcs);
+    }
+    json_object_set_new(o, "source", json_string(cl->source));
+    json_object_set_new(o, "status", json_string(cl->unconfirmed ? "unconfirmed" : "confirmed"));
+    if (cl->note)
+        json_object_set_new(o, "note", json_string(cl->note));
+    return o;
+}
+
+static void print_clause(const rulebook *b, const rules_clause *cl, const catalog *cat,
+                         classify_lang lang)
+{
+    bool ja = lang == CLASSIFY_JA;
+    printf("  [%s] %s\n", cl->id, ja ? cl->name_ja : cl->name_en);
+    if (cl->when_info_leak)
+        printf("      %s\n", ja ? "情報の漏えいがあれば該当" : "met by the information leak itself");
+    for (size_t t = 0; t < cl->n_thresholds; t++)
+        printf("      %s%s\n", t ? (ja ? "又は " : "or   ") : "     ", cl->thresholds[t].text);
+    if (cl->kind == RULES_SERIOUS) {
+        printf("      %s", ja ? "対象サービス:" : "services:");
+        if (cl->all_services)
+            printf(" %s", ja ? "全て" : "all");
+        else
+            for (size_t s = 0; s < cat->n_services; s++)
+                if (b->svc_serious[s] == (int)(cl - b->clauses))
+                    printf(" %s", cat->services[s].code);
+        putchar('\n');
+    }
+    printf("      %s %s\n", ja ? "根拠:" : "source:", cl->source);
+    if (cl->unconfirmed)
+        printf("      %s %s\n", ja ? "未確認:" : "UNCONFIRMED:", cl->note ? cl->note : "");
+}
+
+static int show(cli_env *env, const char *id, bool json, classify_lang lang)
+{
+    const rulebook *b = rules_find(&env->rules, id);
+    if (!b) {
+        cli_error("rules", "no rulebook '%s' (see 'jiko rules list')", id);
+        return CLI_USAGE;
+    }
+    char from[16], to[16];
+    jst_format_date(b->effective, from, sizeof from);
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(b->id));
+        json_object_set_new(o, "title_ja", json_string(b->title_ja));
+        json_object_set_new(o, "title_en", json_string(b->title_en));
+        json_object_set_new(o, "effective", json_string(from));
+        json_object_set_new(o, "until", b->has_end ? json_string(end_text(b, to, sizeof to)) : json_null());
+        json_object_set_new(o, "file", json_string(b->path));
+        json_object_set_new(o, "source", json_string(b->source));
+        json_object_set_new(o, "effects", json_string(b->count_degrade ? "stop degrade" : "stop"));
+        json_object_set_new(o, "serious_in_quarterly", json_boolean(b->serious_in_quarterly));
+        json_t *cls = json_array();
+        for (size_t k = 0; k < b->n_clauses; k++)
+            json_array_append_new(cls, clause_json(b, &b->clauses[k], &env->cat));
+        json_object_set_new(o, "clauses", cls);
+        json_t *d = json_object();
+        if (b->has_prompt)
+            json_object_set_new(d, "prompt", json_pack("{s:s,s:s}", "within", "without_delay", "source", b->prompt_source));
+        if (b->written_days)
+            json_object_set_new(d, "written", json_pack("{s:i,s:s,s:s}", "days", b->written_days, "from", "occurrence_day", "source", b->written_source));
+        if (b->quarterly_months)
+            json_object_set_new(d, "quarterly", json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months, "from", "quarter_end", "source", b->quarterly_source));
+        json_object_set_new(o, "deadlines", d);
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(o);
+        return CLI_OK;
+    }
+    bool ja = lang == CLASSIFY_JA;
+    printf("%s — %s\n", b->id, ja ? b->title_ja : b->title_en);
+    printf("%s %s – %s   %s %s\n", ja ? "施行期間:" : "in force:", from,
+           b->has_end ? end_text(b, to, sizeof to) : (ja ? "現在" : "now"), ja ? "ファイル:" : "file:",
+           b->path);
+    printf("%s %s\n", ja ? "根拠:" : "source:", b->source);
+    if (b->note)
+        printf("%s %s\n", ja ? "注記:" : "note:", b->note);
+    printf("%s %s\n", ja ? "対象となる事象:" : "counts:",
+           b->count_degrade ? (ja ? "停止及び品質低下" : "stoppage and degradation")
+                            : (ja ? "停止のみ" : "stoppage only"));
+    static const rules_kind order[] = {RULES_SERIOUS, RULES_CRITICAL, RULES_QUARTERLY};
+    static const char *head_en[] = {"Serious accidents (重大な事故), by service category:",
+                                    "Serious accidents, critical facilities:",
+                                    "Accidents reported quarterly (四半期報告):"};
+    static const char *head_ja[] = {"重大な事故（役務区分別）:", "重大な事故（重要な電気通信設備）:",
+                                    "四半期ごとの報告を要する事故:"};
+    for (int o = 0; o < 3; o++) {
+        bool any = false;
+        for (size_t k = 0; k < b->n_clauses; k++) {
+            if (b->clauses[k].kind != order[o])
+                continue;
+            if (!any)
+                printf("\n%s\n", ja ? head_ja[o] : head_en[o]);
+            any = true;
+            print_clause(b, &b->clauses[k], &env->cat, lang);
+        }
+    }
+    printf("\n%s\n", ja ? "様式と期限:" : "Forms and deadlines:");
+    if (b->has_simple_form)
+        printf("  %s [%s]\n", ja ? "簡易な様式: 故障設備が設備一覧で simple_form = yes のもの"
+                                 : "simple form: when the failed equipment has simple_form = yes in the catalog",
+               b->simple_form_source);
+    if (b->serious_in_quarterly)
+        printf("  %s\n", ja ? "重大な事故も四半期報告（詳細な様式）に計上する"
+                            : "serious accidents are also counted in the quarterly detailed report");
+    if (b->has_prompt)
+        printf("  %s [%s]\n", ja ? "速報: 速やかに" : "prompt report: without delay (速やかに)",
+               b->prompt_source);
+    if (b->written_days)
+        printf(ja ? "  報告書: 発生日から%d日以内（初日不算入） [%s]\n"
+                  : "  written report: within %d days of the day it occurred (first day not counted) [%s]\n",
+               b->written_days, b->written_source);
+    if (b->quarterly_months)
+        printf(ja ? "  四半期報告: 四半期経過後%dか月以内 [%s]\n"
+                  : "  quarterly report: within %d months after the quarter ends [%s]\n",
+               b->quarterly_months, b->quarterly_source);
+    if (b->has_minor_premises)
+        printf("  %s [%s]\n", ja ? "報告不要: 利用者の建物内で完結する軽微な事故"
+                                 : "not reportable: minor accidents within a user's premises",
+               b->minor_source);
+    return CLI_OK;
+}
+
+int cmd_rules(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},     {"lang", required_argument, NULL, 'l'},
+        {"rules-dir", required_argument, NULL, 'R'}, {"catalog-dir", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0}};
+    bool json = false;
+    const char *lang = NULL, *rules_dir = NULL, *catalog_dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = true; break;
+        case 'l': lang = optarg; break;
+        case 'R': rules_dir = optarg; break;
+        case 'C': catalog_dir = optarg; break;
+        case 'h': help(stdout); return CLI_OK;
+        default: help(stderr); return CLI_USAGE;
+        }
+    }
+    classify_lang lg;
+    if (cli_lang(lang, &lg)) {
+        cli_error("rules", "--lang must be ja or en, not '%s'", lang);
+        return CLI_USAGE;
+    }
+    if (optind >= argc) {
+        help(stderr);
+        return CLI_USAGE;
+    }
+    const char *sub = argv[optind];
+    bool is_list = strcmp(sub, "list") == 0, is_show = strcmp(sub, "show") == 0;
+    if ((!is_list && !is_show) || (is_list && optind + 1 != argc) ||
+        (is_show && optind + 2 != argc)) {
+        cli_error("rules", "expected 'list' or 'show ID'");
+        help(stderr);
+        return CLI_USAGE;
+    }
+    cli_env env;
+    int rc = cli_env_load(&env, rules_dir, catalog_dir);
+    if (rc)
+        return rc;
+    rc = is_list ? list(&env, json) : show(&env, argv[optind + 1], json, lg);
+    cli_env_free(&env);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* error.c — filling and formatting jiko_error records (see error.h). */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void error_clear(jiko_error *e)
+{
+    if (e)
+        memset(e, 0, sizeof *e);
+}
+
+void error_set(jiko_error *e, const char *file, long line, const char *field,
+               const char *fmt, ...)
+{
+    if (!e)
+        return;
+    snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+    e->line = line;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+const char *error_format(const jiko_error *e, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    if (e->file[0])
+        n += (size_t)snprintf(buf + n, size - n, "%s:", e->file);
+    if (n < size && e->line > 0)
+        n += (size_t)snprintf(buf + n, size - n, "%ld:", e->line);
+    if (n < size && n > 0)
+        n += (size_t)snprintf(buf + n, size - n, " ");
+    if (n < size && e->field[0])
+        n += (size_t)snprintf(buf + n, size - n, "field '%s': ", e->field);
+    if (n < size)
+        snprintf(buf + n, size - n, "%s", e->message);
+    return buf;
+}

@@ -1,0 +1,413 @@
+/*
+ * incident.c — validating incident records (see incident.h).
+ *
+ * Each check produces the message a user needs: the field path
+ * ("services[1].users") and what was expected.  Unknown top-level fields are
+ * accepted, because the contract allows optional extensions.
+ */
+#include "incident.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jst.h"
+#include "rules.h"
+
+typedef struct vctx {
+    const char *file;
+    long line;
+    jiko_error *err;
+} vctx;
+
+static int fail(vctx *v, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(vctx *v, const char *field, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    error_set(v->err, v->file, v->line, field, "%s", msg);
+    return -1;
+}
+
+static const char *type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number with a fraction";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "something else";
+}
+
+/* Required or optional string; *out NULL when absent/null and optional. */
+static int get_string(vctx *v, json_t *obj, const char *key, bool required, bool nonempty,
+                      const char **out)
+{
+    json_t *j = json_object_get(obj, key);
+    *out = NULL;
+    if (!j || json_is_null(j)) {
+        if (required)
+            return fail(v, key, "missing; expected a string");
+        return 0;
+    }
+    if (!json_is_string(j))
+        return fail(v, key, "expected a string, got %s", type_name(j));
+    if (nonempty && json_string_length(j) == 0)
+        return fail(v, key, "must not be empty");
+    if (strlen(json_string_value(j)) != json_string_length(j))
+        return fail(v, key, "must not contain NUL characters");
+    *out = json_string_value(j);
+    return 0;
+}
+
+static int get_bool(vctx *v, json_t *obj, const char *key, bool *out)
+{
+    json_t *j = json_object_get(obj, key);
+    *out = false;
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_boolean(j))
+        return fail(v, key, "expected true or false, got %s", type_name(j));
+    *out = json_is_true(j);
+    return 0;
+}
+
+static int get_time(vctx *v, json_t *j, const char *field, int64_t *ms)
+{
+    if (!json_is_string(j))
+        return fail(v, field, "expected an RFC 3339 date-time string, got %s", type_name(j));
+    const char *why = NULL;
+    if (!jst_parse_rfc3339(json_string_value(j), json_string_length(j), ms, &why)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s (got \"%.40s\")", why, json_string_value(j));
+        return fail(v, field, "%s", msg);
+    }
+    return 0;
+}
+
+static int get_users(vctx *v, json_t *j, const char *field, int64_t *out)
+{
+    if (!json_is_integer(j))
+        return fail(v, field, "expected a whole number of users, got %s", type_name(j));
+    json_int_t n = json_integer_value(j);
+    if (n < 0)
+        return fail(v, field, "must not be negative");
+    if (n > INCIDENT_MAX_USERS)
+        return fail(v, field, "implausibly large; at most 10000000000 users");
+    *out = (int64_t)n;
+    return 0;
+}
+
+/* Match a string against a NULL-terminated list; returns the index or -1. */
+static int enum_index(const char *s, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int get_enum(vctx *v, json_t *obj, const char *key, const char *const *names,
+                    const char *expect, int dflt, int *out)
+{
+    json_t *j = json_object_get(obj, key);
+    *out = dflt;
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_string(j))
+        return fail(v, key, "%s", expect);
+    int k = enum_index(json_string_value(j), names);
+    if (k < 0)
+        return fail(v, key, "%s", expect);
+    *out = k;
+    return 0;
+}
+
+static const char *const effect_names[] = {"stop", "degrade", NULL};
+static const char *const facility_names[] = {"telecom", "non_telecom", NULL};
+static const char *const critical_names[] = {"none", "satellite", "submarine_cable", "other", NULL};
+static const char *const cause_names[] = {"equipment", "human", "external", "other", NULL};
+static const char *const notice_kinds[] = {"first", "update", "recovery", NULL};
+static const char *const notice_channels[] = {"web", "sns", "press", "mail", "other", NULL};
+
+const char *incident_cause_name(incident_cause c)
+{
+    return c >= 0 && c <= 3 ? cause_names[c] : "unknown";
+}
+
+const char *incident_critical_name(int c)
+{
+    return c >= 0 && c <= 3 ? critical_names[c] : "none";
+}
+
+static int check_services(vctx *v, incident *inc, json_t *obj, const catalog *cat)
+{
+    json_t *arr = json_object_get(obj, "services");
+    if (!arr || json_is_null(arr))
+        return fail(v, "services", "missing; expected an array of affected services");
+    if (!json_is_array(arr))
+        return fail(v, "services", "expected an array, got %s", type_name(arr));
+    size_t n = json_array_size(arr);
+    if (n > INCIDENT_MAX_SERVICES)
+        return fail(v, "services", "more than 64 services in one incident");
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, i);
+        char f[96];
+        snprintf(f, sizeof f, "services[%zu]", i);
+        if (!json_is_object(e))
+            return fail(v, f, "expected an object {\"service\", \"effect\", \"users\"}, got %s",
+                        type_name(e));
+        incident_service *s = &inc->services[i];
+        json_t *code = json_object_get(e, "service");
+        snprintf(f, sizeof f, "services[%zu].service", i);
+        if (!code)
+            return fail(v, f, "missing; expected a service code from catalogs/services.conf");
+        if (!json_is_string(code))
+            return fail(v, f, "expected a service code string, got %s", type_name(code));
+        s->svc = catalog_service_index(cat, json_string_value(code), json_string_length(code));
+        if (s->svc < 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "unknown service code \"%.60s\"; see catalogs/services.conf (e.g. ftth, "
+                     "mobile_voice, email_paid)",
+                     json_string_value(code));
+            return fail(v, f, "%s", msg);
+        }
+        for (size_t k = 0; k < i; k++)
+            if (inc->services[k].svc == s->svc)
+                return fail(v, f, "service listed twice in one incident; give it once");
+        json_t *eff = json_object_get(e, "effect");
+        snprintf(f, sizeof f, "services[%zu].effect", i);
+        if (!eff)
+            return fail(v, f, "missing; expected \"stop\" or \"degrade\"");
+        int k = json_is_string(eff) ? enum_index(json_string_value(eff), effect_names) : -1;
+        if (k < 0)
+            return fail(v, f, "expected \"stop\" or \"degrade\"");
+        s->effect = (incident_effect)k;
+        json_t *u = json_object_get(e, "users");
+        snprintf(f, sizeof f, "services[%zu].users", i);
+        if (!u)
+            return fail(v, f, "missing; expected the number of affected users");
+        if (get_users(v, u, f, &s->users))
+            return -1;
+        inc->n_services++;
+    }
+    return 0;
+}
+
+static int check_notices(vctx *v, json_t *obj)
+{
+    json_t *arr = json_object_get(obj, "notices");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return fail(v, "notices", "expected an array, got %s", type_name(arr));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *e = json_array_get(arr, i);
+        char f[96];
+        snprintf(f, sizeof f, "notices[%zu]", i);
+        if (!json_is_object(e))
+            return fail(v, f, "expected an object {\"at\", \"kind\", \"channel\", \"text\"}, got %s",
+                        type_name(e));
+        json_t *at = json_object_get(e, "at");
+        snprintf(f, sizeof f, "notices[%zu].at", i);
+        int64_t ms;
+        if (!at)
+            return fail(v, f, "missing; expected an RFC 3339 date-time");
+        if (get_time(v, at, f, &ms))
+            return -1;
+        json_t *kind = json_object_get(e, "kind");
+        snprintf(f, sizeof f, "notices[%zu].kind", i);
+        if (!kind || !json_is_string(kind) || enum_index(json_string_value(kind), notice_kinds) < 0)
+            return fail(v, f, "expected \"first\", \"update\" or \"recovery\"");
+        json_t *ch = json_object_get(e, "channel");
+        snprintf(f, sizeof f, "notices[%zu].channel", i);
+        if (ch && !json_is_null(ch) &&
+            (!json_is_string(ch) || enum_index(json_string_value(ch), notice_channels) < 0))
+            return fail(v, f, "expected \"web\", \"sns\", \"press\", \"mail\" or \"other\"");
+        json_t *text = json_object_get(e, "text");
+        snprintf(f, sizeof f, "notices[%zu].text", i);
+        if (text && !json_is_null(text) && !json_is_string(text))
+            return fail(v, f, "expected a string, got %s", type_name(text));
+    }
+    return 0;
+}
+
+static int check_string_array(vctx *v, json_t *obj, const char *key)
+{
+    json_t *arr = json_object_get(obj, key);
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return fail(v, key, "expected an array of strings, got %s", type_name(arr));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        if (!json_is_string(json_array_get(arr, i))) {
+            char f[96];
+            snprintf(f, sizeof f, "%s[%zu]", key, i);
+            return fail(v, f, "expected a string, got %s", type_name(json_array_get(arr, i)));
+        }
+    }
+    return 0;
+}
+
+static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
+{
+    const char *s;
+    if (get_string(v, obj, "id", true, true, &inc->id) ||
+        get_string(v, obj, "operator", true, true, &inc->op) ||
+        get_string(v, obj, "wholesale_provider", false, true, &inc->wholesale_provider))
+        return -1;
+    if (inc->wholesale_provider && strcmp(inc->wholesale_provider, inc->op) == 0)
+        return fail(v, "wholesale_provider",
+                    "names the reporting operator itself; leave it null for own facilities");
+    json_t *j = json_object_get(obj, "started_at");
+    if (!j || json_is_null(j))
+        return fail(v, "started_at", "missing; expected an RFC 3339 date-time");
+    if (get_time(v, j, "started_at", &inc->started_ms))
+        return -1;
+    j = json_object_get(obj, "ended_at");
+    inc->ongoing = !j || json_is_null(j);
+    inc->ended_ms = inc->started_ms;
+    if (!inc->ongoing) {
+        if (get_time(v, j, "ended_at", &inc->ended_ms))
+            return -1;
+        if (inc->ended_ms < inc->started_ms)
+            return fail(v, "ended_at", "is before started_at; an incident cannot end before it starts");
+    }
+    int k;
+    if (get_enum(v, obj, "facility", facility_names, "expected \"telecom\" or \"non_telecom\"", 0,
+                 &k))
+        return -1;
+    inc->facility = (incident_facility)k;
+    j = json_object_get(obj, "critical_facility");
+    inc->critical = RULES_CRIT_NONE;
+    if (j && !json_is_null(j)) {
+        k = json_is_string(j) ? enum_index(json_string_value(j), critical_names) : -1;
+        if (k <= 0)
+            return fail(v, "critical_facility",
+                        "expected null, \"satellite\", \"submarine_cable\" or \"other\"");
+        inc->critical = k;
+    }
+    if (get_bool(v, obj, "all_traffic_stopped", &inc->all_traffic_stopped) ||
+        get_bool(v, obj, "info_leak", &inc->info_leak) ||
+        get_bool(v, obj, "within_user_premises", &inc->within_user_premises))
+        return -1;
+    if (inc->all_traffic_stopped && inc->critical == RULES_CRIT_NONE)
+        return fail(v, "all_traffic_stopped",
+                    "is true but critical_facility is null; it describes a critical facility");
+    if (inc->critical != RULES_CRIT_NONE && inc->facility == INCIDENT_NON_TELECOM)
+        return fail(v, "facility",
+                    "is \"non_telecom\" but a critical facility (satellite, submarine cable) is a "
+                    "telecom facility");
+    if (check_services(v, inc, obj, cat))
+        return -1;
+    if (inc->n_services == 0 && !inc->info_leak)
+        return fail(v, "services", "is empty; only an information leak may affect no service");
+    j = json_object_get(obj, "users");
+    int64_t max_users = 0;
+    for (size_t i = 0; i < inc->n_services; i++)
+        if (inc->services[i].users > max_users)
+            max_users = inc->services[i].users;
+    inc->users = max_users;
+    inc->users_given = j && !json_is_null(j);
+    if (inc->users_given) {
+        if (get_users(v, j, "users", &inc->users))
+            return -1;
+        if (inc->users < max_users) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "is %lld, fewer than the %lld users of one of its services; the incident "
+                     "total cannot be smaller",
+                     (long long)inc->users, (long long)max_users);
+            return fail(v, "users", "%s", msg);
+        }
+    }
+    j = json_object_get(obj, "cause");
+    inc->cause = INCIDENT_CAUSE_NONE;
+    if (j && !json_is_null(j)) {
+        if (!json_is_object(j))
+            return fail(v, "cause", "expected an object {\"category\", \"detail\"}, got %s",
+                        type_name(j));
+        json_t *c = json_object_get(j, "category");
+        k = c && json_is_string(c) ? enum_index(json_string_value(c), cause_names) : -1;
+        if (k < 0)
+            return fail(v, "cause.category",
+                        "expected \"equipment\", \"human\", \"external\" or \"other\"");
+        inc->cause = (incident_cause)k;
+        json_t *d = json_object_get(j, "detail");
+        if (d && !json_is_null(d) && !json_is_string(d))
+            return fail(v, "cause.detail", "expected a string, got %s", type_name(d));
+    }
+    j = json_object_get(obj, "equipment");
+    inc->equipment = -1;
+    if (j && !json_is_null(j)) {
+        if (!json_is_string(j))
+            return fail(v, "equipment", "expected an equipment code string or null, got %s",
+                        type_name(j));
+        inc->equipment = catalog_equipment_index(cat, json_string_value(j), json_string_length(j));
+        if (inc->equipment < 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "unknown equipment code \"%.60s\"; see catalogs/equipment.conf (e.g. switch, "
+                     "radio_base_station), or null if unknown",
+                     json_string_value(j));
+            return fail(v, "equipment", "%s", msg);
+        }
+    }
+    if (get_string(v, obj, "region", false, false, &s) ||
+        get_string(v, obj, "summary", false, false, &s) || check_string_array(v, obj, "measures") ||
+        check_notices(v, obj))
+        return -1;
+    return 0;
+}
+
+int incident_from_json(incident *inc, json_t *obj, const catalog *cat, const char *file,
+                       long line, jiko_error *err)
+{
+    memset(inc, 0, sizeof *inc);
+    vctx v = {file, line, err};
+    if (!json_is_object(obj))
+        return fail(&v, NULL, "expected a JSON object, one incident per line; got %s",
+                    type_name(obj));
+    if (validate(&v, inc, obj, cat)) {
+        memset(inc, 0, sizeof *inc);
+        return -1;
+    }
+    inc->json = json_incref(obj);
+    return 0;
+}
+
+int incident_parse(incident *inc, const char *text, size_t len, const catalog *cat,
+                   const char *file, long line, jiko_error *err)
+{
+    memset(inc, 0, sizeof *inc);
+    if (len > INCIDENT_MAX_LINE) {
+        error_set(err, file, line, NULL, "line longer than 1 MiB; one incident per line");
+        return -1;
+    }
+    json_error_t je;
+    json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!obj) {
+        error_set(err, file, line, NULL, "invalid JSON at column %d: %s", je.column, je.text);
+        return -1;
+    }
+    int rc = incident_from_json(inc, obj, cat, file, line, err);
+    json_decref(obj);
+    return rc;
+}
+
+void incident_free(incident *inc)
+{
+    if (inc->json)
+        json_decref(inc->json);
+    memset(inc, 0, sizeof *inc);
+}

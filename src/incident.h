@@ -1,0 +1,78 @@
+/*
+ * incident.h — the incident record (docs/incident-format.md) parsed and
+ * validated from JSON.
+ *
+ * Validation is strict and specific: every rejected record gets one error
+ * naming the field and what was expected, so an operator can fix the record.
+ * Strings point into the parsed JSON object, which the incident owns; nothing
+ * is copied on the hot path.
+ */
+#ifndef JIKO_INCIDENT_H
+#define JIKO_INCIDENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "error.h"
+
+/* More services than this in one record is a data error, not an outage. */
+#define INCIDENT_MAX_SERVICES 64
+/* Users beyond this are not plausible for one incident (10 billion). */
+#define INCIDENT_MAX_USERS 10000000000LL
+/* Longest accepted input line (1 MiB): one incident, never a whole file. */
+#define INCIDENT_MAX_LINE (1u << 20)
+
+typedef enum incident_effect { INCIDENT_STOP = 0, INCIDENT_DEGRADE = 1 } incident_effect;
+typedef enum incident_facility {
+    INCIDENT_TELECOM = 0,
+    INCIDENT_NON_TELECOM = 1
+} incident_facility;
+typedef enum incident_cause {
+    INCIDENT_CAUSE_NONE = -1,
+    INCIDENT_CAUSE_EQUIPMENT = 0,
+    INCIDENT_CAUSE_HUMAN = 1,
+    INCIDENT_CAUSE_EXTERNAL = 2,
+    INCIDENT_CAUSE_OTHER = 3
+} incident_cause;
+
+typedef struct incident_service {
+    int svc; /* catalog service index */
+    incident_effect effect;
+    int64_t users;
+} incident_service;
+
+typedef struct incident {
+    json_t *json; /* the record as parsed (owned reference) */
+    const char *id, *op, *wholesale_provider; /* wholesale_provider may be NULL */
+    int64_t started_ms, ended_ms;
+    bool ongoing;
+    incident_facility facility;
+    int critical; /* RULES_CRIT_* */
+    bool all_traffic_stopped, info_leak, within_user_premises;
+    incident_service services[INCIDENT_MAX_SERVICES];
+    size_t n_services;
+    int64_t users; /* as given, or the largest service count */
+    bool users_given;
+    incident_cause cause;
+    int equipment; /* catalog equipment index, -1 = unknown */
+} incident;
+
+/* Parse one JSON Lines record.  `file` and `line` name it in errors.
+ * On failure the incident holds nothing (no need to free). */
+int incident_parse(incident *inc, const char *text, size_t len, const catalog *cat,
+                   const char *file, long line, jiko_error *err);
+
+/* Validate an already parsed JSON object (a new reference is taken). */
+int incident_from_json(incident *inc, json_t *obj, const catalog *cat, const char *file,
+                       long line, jiko_error *err);
+
+void incident_free(incident *inc);
+
+/* Names of enum values as they appear in JSON. */
+const char *incident_cause_name(incident_cause c);
+const char *incident_critical_name(int critical);
+
+#endif

@@ -1,0 +1,828 @@
+/*
+ * rules.c — parsing rulebook files and choosing the one in force.
+ *
+ * A rulebook is interpreted from the generic key file (conf.c) section by
+ * section; every key is checked, unknown keys are errors (a typo in a legal
+ * threshold must never pass silently), and each error names file and line.
+ */
+#include "rules.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* ---- thresholds -------------------------------------------------------- */
+
+bool rules_parse_duration(const char *s, int64_t *ms)
+{
+    /* A sequence of <digits><unit> with units d, h, m, s in that order, or a
+     * bare "0".  Large values are refused so arithmetic cannot overflow. */
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return true;
+    }
+    static const char units[] = "dhms";
+    static const int64_t unit_ms[] = {86400000, 3600000, 60000, 1000};
+    int64_t total = 0;
+    int last = -1;
+    const char *p = s;
+    if (!*p)
+        return false;
+    while (*p) {
+        if (*p < '0' || *p > '9')
+            return false;
+        int64_t v = 0;
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (*p - '0');
+            if (v > 100000)
+                return false;
+            p++;
+        }
+        const char *u = *p ? strchr(units, *p) : NULL;
+        if (!u)
+            return false;
+        int idx = (int)(u - units);
+        if (idx <= last)
+            return false;
+        last = idx;
+        total += v * unit_ms[idx];
+        p++;
+    }
+    *ms = total;
+    return true;
+}
+
+static bool parse_users(const char *s, int64_t *out)
+{
+    /* Digits with optional ',' or '_' group separators: "30,000", "1_000_000". */
+    int64_t v = 0;
+    int nd = 0;
+    for (; *s; s++) {
+        if (*s == ',' || *s == '_') {
+            if (!nd)
+                return false;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return false;
+        if (v > (INT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (*s - '0');
+        nd++;
+    }
+    if (!nd)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Split on blanks into at most `max` words; returns the count or -1 if more. */
+static int split_words(char *s, char **w, int max)
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (n == max)
+            return -1;
+        w[n++] = t;
+    }
+    return n;
+}
+
+int rules_parse_threshold(const char *text, rules_threshold *t, const char **why)
+{
+    static const char *shape =
+        "expected 'duration >= 2h and users >= 30000', 'duration >= 2h' or 'users >= 30000'";
+    char buf[256];
+    if (strlen(text) >= sizeof buf) {
+        *why = shape;
+        return -1;
+    }
+    strcpy(buf, text);
+    char *w[8];
+    int n = split_words(buf, w, 8);
+    if (n != 3 && n != 7) {
+        *why = shape;
+        return -1;
+    }
+    if (n == 7 && strcmp(w[3], "and") != 0) {
+        *why = shape;
+        return -1;
+    }
+    bool have_d = false, have_u = false;
+    int64_t d = 0, u = 0;
+    for (int i = 0; i < n; i += 4) {
+        if (strcmp(w[i + 1], ">=") != 0) {
+            *why = "only '>=' is allowed: thresholds are inclusive (以上)";
+            return -1;
+        }
+        if (strcmp(w[i], "duration") == 0 && !have_d) {
+            if (!rules_parse_duration(w[i + 2], &d)) {
+                *why = "duration must look like 2h, 1h30m, 90m or 24h";
+                return -1;
+            }
+            have_d = true;
+        } else if (strcmp(w[i], "users") == 0 && !have_u) {
+            if (!parse_users(w[i + 2], &u)) {
+                *why = "users must be a whole number such as 30000 or 30,000";
+                return -1;
+            }
+            have_u = true;
+        } else {
+            *why = shape;
+            return -1;
+        }
+    }
+    t->min_ms = d;
+    t->min_users = u;
+    return 0;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+typedef struct parse_ctx {
+    const char *path;
+    jiko_error *err;
+} parse_ctx;
+
+static int bad(parse_ctx *c, const conf_entry *e, const char *msg, const char *value)
+{
+    if (value)
+        error_set(c->err, c->path, e->line, e->key, "%s, got '%s'", msg, value);
+    else
+        error_set(c->err, c->path, e->line, e->key, "%s", msg);
+    return -1;
+}
+
+static int set_str(parse_ctx *c, char **dst, const conf_entry *e)
+{
+    if (*dst)
+        return bad(c, e, "given twice in one section", NULL);
+    if (!e->value[0])
+        return bad(c, e, "empty value", NULL);
+    *dst = xstrdup(e->value);
+    return *dst ? 0 : bad(c, e, "out of memory", NULL);
+}
+
+static int set_bool(parse_ctx *c, bool *dst, const conf_entry *e)
+{
+    if (strcmp(e->value, "yes") == 0)
+        *dst = true;
+    else if (strcmp(e->value, "no") == 0)
+        *dst = false;
+    else
+        return bad(c, e, "expected 'yes' or 'no'", e->value);
+    return 0;
+}
+
+static int set_status(parse_ctx *c, bool *unconfirmed, const conf_entry *e)
+{
+    if (strcmp(e->value, "confirmed") == 0)
+        *unconfirmed = false;
+    else if (strcmp(e->value, "unconfirmed") == 0)
+        *unconfirmed = true;
+    else
+        return bad(c, e, "expected 'confirmed' or 'unconfirmed'", e->value);
+    return 0;
+}
+
+static int add_threshold(parse_ctx *c, rules_clause *cl, const conf_entry *e)
+{
+    rules_threshold t = {0};
+    const char *why = NULL;
+    if (rules_parse_threshold(e->value, &t, &why))
+        return bad(c, e, why, e->value);
+    rules_threshold *p = realloc(cl->thresholds, (cl->n_thresholds + 1) * sizeof *p);
+    if (!p)
+        return bad(c, e, "out of memory", NULL);
+    cl->thresholds = p;
+    t.text = xstrdup(e->value);
+    t.line = e->line;
+    p[cl->n_thresholds++] = t;
+    return t.text ? 0 : bad(c, e, "out of memory", NULL);
+}
+
+/* Keys shared by every clause section. Returns 1 if handled, 0 if not, -1 on error. */
+static int common_clause_key(parse_ctx *c, rules_clause *cl, const conf_entry *e)
+{
+    if (strcmp(e->key, "name.ja") == 0)
+        return set_str(c, &cl->name_ja, e) ? -1 : 1;
+    if (strcmp(e->key, "name.en") == 0)
+        return set_str(c, &cl->name_en, e) ? -1 : 1;
+    if (strcmp(e->key, "source") == 0)
+        return set_str(c, &cl->source, e) ? -1 : 1;
+    if (strcmp(e->key, "note") == 0)
+        return set_str(c, &cl->note, e) ? -1 : 1;
+    if (strcmp(e->key, "status") == 0)
+        return set_status(c, &cl->unconfirmed, e) ? -1 : 1;
+    if (strcmp(e->key, "threshold") == 0)
+        return add_threshold(c, cl, e) ? -1 : 1;
+    if (strcmp(e->key, "facility") == 0) {
+        if (strcmp(e->value, "telecom") == 0)
+            cl->facility = RULES_FACILITY_TELECOM;
+        else if (strcmp(e->value, "non_telecom") == 0)
+            cl->facility = RULES_FACILITY_NON_TELECOM;
+        else if (strcmp(e->value, "any") == 0)
+            cl->facility = RULES_FACILITY_ANY;
+        else
+            return bad(c, e, "expected telecom, non_telecom or any", e->value);
+        return 1;
+    }
+    return 0;
+}
+
+static bool valid_id(const char *s)
+{
+    if (!*s || strlen(s) > 31)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, rules_kind kind)
+{
+    memset(cl, 0, sizeof *cl);
+    cl->kind = kind;
+    cl->line = s->line;
+    cl->facility = RULES_FACILITY_TELECOM;
+    const char *id = kind == RULES_CRITICAL ? "critical" : s->name;
+    if (kind == RULES_CRITICAL && s->name[0]) {
+        error_set(c->err, c->path, s->line, NULL, "[critical] takes no name");
+        return -1;
+    }
+    if (!valid_id(id)) {
+        error_set(c->err, c->path, s->line, NULL,
+                  "[%s] needs an id of lower-case letters, digits, '_' or '-' (at most 31), "
+                  "e.g. [%s 1]",
+                  s->type, s->type);
+        return -1;
+    }
+    cl->id = xstrdup(id);
+    bool have_services = kind != RULES_SERIOUS;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        int r = common_clause_key(c, cl, e);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue;
+        if (kind == RULES_SERIOUS && strcmp(e->key, "services") == 0) {
+            if (strcmp(e->value, "all") == 0)
+                cl->all_services = true;
+            else if (strcmp(e->value, "catalog") == 0)
+                cl->all_services = false;
+            else
+                return bad(c, e, "expected 'catalog' (services of this category) or 'all'",
+                           e->value);
+            have_services = true;
+        } else if (kind == RULES_QUARTERLY && strcmp(e->key, "when") == 0) {
+            if (strcmp(e->value, "info_leak") != 0)
+                return bad(c, e, "expected 'info_leak'", e->value);
+            cl->when_info_leak = true;
+        } else if (kind == RULES_CRITICAL && strcmp(e->key, "requires") == 0) {
+            if (strcmp(e->value, "all_traffic_stopped") != 0)
+                return bad(c, e, "expected 'all_traffic_stopped'", e->value);
+            cl->requires_all_traffic_stopped = true;
+        } else if (kind == RULES_CRITICAL && strcmp(e->key, "facilities") == 0) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", e->value);
+            char *w[8];
+            int n = split_words(buf, w, 8);
+            if (n <= 0)
+                return bad(c, e, "expected a list of satellite, submarine_cable, other", e->value);
+            for (int k = 0; k < n; k++) {
+                if (strcmp(w[k], "satellite") == 0)
+                    cl->critical_mask |= 1u << RULES_CRIT_SATELLITE;
+                else if (strcmp(w[k], "submarine_cable") == 0)
+                    cl->critical_mask |= 1u << RULES_CRIT_SUBMARINE_CABLE;
+                else if (strcmp(w[k], "other") == 0)
+                    cl->critical_mask |= 1u << RULES_CRIT_OTHER;
+                else
+                    return bad(c, e, "expected satellite, submarine_cable or other", w[k]);
+            }
+        } else {
+            return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
+        }
+    }
+    if (!cl->name_ja || !cl->name_en || !cl->source) {
+        error_set(c->err, c->path, s->line, !cl->name_ja ? "name.ja" : !cl->name_en ? "name.en" : "source",
+                  "missing in [%s%s%s]: every clause needs both names and its legal source",
+                  s->type, s->name[0] ? " " : "", s->name);
+        return -1;
+    }
+    if (!have_services) {
+        error_set(c->err, c->path, s->line, "services", "missing: 'catalog' or 'all'");
+        return -1;
+    }
+    if (!cl->when_info_leak && cl->n_thresholds == 0) {
+        error_set(c->err, c->path, s->line, "threshold",
+                  "missing: a clause needs at least one threshold line");
+        return -1;
+    }
+    if (cl->when_info_leak && cl->n_thresholds) {
+        error_set(c->err, c->path, s->line, "threshold",
+                  "an info_leak clause is met by the leak alone and takes no threshold");
+        return -1;
+    }
+    if (kind == RULES_CRITICAL && !cl->critical_mask) {
+        error_set(c->err, c->path, s->line, "facilities",
+                  "missing: which critical facilities (satellite submarine_cable other)");
+        return -1;
+    }
+    return 0;
+}
+
+static int add_clause(rulebook *b, const rules_clause *cl)
+{
+    rules_clause *p = realloc(b->clauses, (b->n_clauses + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    b->clauses = p;
+    p[b->n_clauses++] = *cl;
+    return 0;
+}
+
+static void free_clause(rules_clause *cl)
+{
+    free(cl->id);
+    free(cl->name_ja);
+    free(cl->name_en);
+    free(cl->source);
+    free(cl->note);
+    for (size_t i = 0; i < cl->n_thresholds; i++)
+        free(cl->thresholds[i].text);
+    free(cl->thresholds);
+}
+
+static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
+{
+    bool have_effective = false;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        int r = 0;
+        if (strcmp(e->key, "id") == 0) {
+            if (!valid_id(e->value))
+                return bad(c, e, "expected an id like jp-2019 (lower-case, digits, '-')", e->value);
+            r = set_str(c, &b->id, e);
+        } else if (strcmp(e->key, "title.ja") == 0) {
+            r = set_str(c, &b->title_ja, e);
+        } else if (strcmp(e->key, "title.en") == 0) {
+            r = set_str(c, &b->title_en, e);
+        } else if (strcmp(e->key, "source") == 0) {
+            r = set_str(c, &b->source, e);
+        } else if (strcmp(e->key, "note") == 0) {
+            r = set_str(c, &b->note, e);
+        } else if (strcmp(e->key, "categories_from") == 0) {
+            r = set_str(c, &b->categories_from, e);
+        } else if (strcmp(e->key, "effective") == 0) {
+            if (!jst_parse_date(e->value, &b->effective))
+                return bad(c, e, "expected the first day in force as YYYY-MM-DD (JST)", e->value);
+            have_effective = true;
+        } else if (strcmp(e->key, "effects") == 0) {
+            if (strcmp(e->value, "stop degrade") == 0 || strcmp(e->value, "degrade stop") == 0)
+                b->count_degrade = true;
+            else if (strcmp(e->value, "stop") == 0)
+                b->count_degrade = false;
+            else
+                return bad(c, e, "expected 'stop degrade' or 'stop'", e->value);
+        } else if (strcmp(e->key, "serious_in_quarterly") == 0) {
+            r = set_bool(c, &b->serious_in_quarterly, e);
+        } else {
+            return bad(c, e, "unknown key in [rulebook]", NULL);
+        }
+        if (r)
+            return -1;
+    }
+    const char *missing = !b->id ? "id" : !b->title_ja ? "title.ja" : !b->title_en ? "title.en"
+                        : !have_effective ? "effective" : !b->source ? "source" : NULL;
+    if (missing) {
+        error_set(c->err, c->path, s->line, missing, "missing in [rulebook]");
+        return -1;
+    }
+    return 0;
+}
+
+/* [deadline prompt|written|quarterly], [simple_form], [minor user_premises] */
+static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
+{
+    bool is_deadline = strcmp(s->type, "deadline") == 0;
+    char **source = NULL;
+    if (is_deadline && strcmp(s->name, "prompt") == 0) {
+        if (b->has_prompt)
+            goto twice;
+        b->has_prompt = true;
+        source = &b->prompt_source;
+    } else if (is_deadline && strcmp(s->name, "written") == 0) {
+        if (b->written_days)
+            goto twice;
+        source = &b->written_source;
+    } else if (is_deadline && strcmp(s->name, "quarterly") == 0) {
+        if (b->quarterly_months)
+            goto twice;
+        source = &b->quarterly_source;
+    } else if (is_deadline) {
+        error_set(c->err, c->path, s->line, NULL,
+                  "unknown deadline '%s'; expected prompt, written or quarterly", s->name);
+        return -1;
+    } else if (strcmp(s->type, "simple_form") == 0) {
+        if (b->has_simple_form)
+            goto twice;
+        b->has_simple_form = true;
+        source = &b->simple_form_source;
+    } else {
+        if (strcmp(s->name, "user_premises") != 0) {
+            error_set(c->err, c->path, s->line, NULL,
+                      "unknown [minor] clause '%s'; expected [minor user_premises]", s->name);
+            return -1;
+        }
+        if (b->has_minor_premises)
+            goto twice;
+        b->has_minor_premises = true;
+        source = &b->minor_source;
+    }
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "source") == 0) {
+            if (set_str(c, source, e))
+                return -1;
+        } else if (strcmp(e->key, "note") == 0 || strcmp(e->key, "name.ja") == 0 ||
+                   strcmp(e->key, "name.en") == 0) {
+            /* descriptive only */
+        } else if (is_deadline && strcmp(e->key, "within") == 0) {
+            int n = 0;
+            char unit[16] = "";
+            if (strcmp(s->name, "prompt") == 0) {
+                if (strcmp(e->value, "without_delay") != 0)
+                    return bad(c, e, "expected 'without_delay' (速やかに)", e->value);
+            } else if (sscanf(e->value, "%d %15s", &n, unit) != 2 || n < 1 || n > 366) {
+                return bad(c, e, "expected a count and a unit, e.g. '30 days' or '2 months'",
+                           e->value);
+            } else if (strcmp(s->name, "written") == 0) {
+                if (strcmp(unit, "days") != 0)
+                    return bad(c, e, "the written report deadline is counted in days", e->value);
+                b->written_days = n;
+            } else {
+                if (strcmp(unit, "months") != 0)
+                    return bad(c, e, "the quarterly deadline is counted in months", e->value);
+                b->quarterly_months = n;
+            }
+        } else if (is_deadline && strcmp(e->key, "from") == 0) {
+            if (strcmp(s->name, "written") == 0) {
+                if (strcmp(e->value, "occurrence_day") == 0)
+                    b->written_civil_code_140 = true;
+                else
+                    return bad(c, e, "expected 'occurrence_day'", e->value);
+            } else if (strcmp(s->name, "quarterly") == 0) {
+                if (strcmp(e->value, "quarter_end") != 0)
+                    return bad(c, e, "expected 'quarter_end'", e->value);
+            } else {
+                return bad(c, e, "a prompt report has no 'from'", NULL);
+            }
+        } else if (strcmp(s->type, "minor") == 0 && strcmp(e->key, "when") == 0) {
+            if (strcmp(e->value, "within_user_premises") != 0)
+                return bad(c, e, "expected 'within_user_premises'", e->value);
+        } else if (strcmp(s->type, "simple_form") == 0 && strcmp(e->key, "equipment") == 0) {
+            if (strcmp(e->value, "catalog") != 0)
+                return bad(c, e, "expected 'catalog' (the equipment catalog's simple_form flag)",
+                           e->value);
+        } else {
+            return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
+        }
+    }
+    if (!*source) {
+        error_set(c->err, c->path, s->line, "source", "missing in [%s %s]", s->type, s->name);
+        return -1;
+    }
+    if (is_deadline && strcmp(s->name, "written") == 0 && !b->written_days) {
+        error_set(c->err, c->path, s->line, "within", "missing: e.g. 'within = 30 days'");
+        return -1;
+    }
+    if (is_deadline && strcmp(s->name, "quarterly") == 0 && !b->quarterly_months) {
+        error_set(c->err, c->path, s->line, "within", "missing: e.g. 'within = 2 months'");
+        return -1;
+    }
+    return 0;
+twice:
+    error_set(c->err, c->path, s->line, NULL, "[%s%s%s] appears twice", s->type,
+              s->name[0] ? " " : "", s->name);
+    return -1;
+}
+
+int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->all_serious = -1;
+    parse_ctx c = {f->path, err};
+    b->path = xstrdup(f->path);
+    if (!f->n_sections || strcmp(f->sections[0].type, "rulebook") != 0) {
+        error_set(err, f->path, f->n_sections ? f->sections[0].line : 1, NULL,
+                  "a rulebook must start with a [rulebook] section");
+        goto fail;
+    }
+    if (f->sections[0].name[0]) {
+        error_set(err, f->path, f->sections[0].line, NULL, "[rulebook] takes no name");
+        goto fail;
+    }
+    if (header_from(&c, b, &f->sections[0]))
+        goto fail;
+    for (size_t i = 1; i < f->n_sections; i++) {
+        const conf_section *s = &f->sections[i];
+        rules_kind kind;
+        if (strcmp(s->type, "serious") == 0)
+            kind = RULES_SERIOUS;
+        else if (strcmp(s->type, "critical") == 0)
+            kind = RULES_CRITICAL;
+        else if (strcmp(s->type, "quarterly") == 0)
+            kind = RULES_QUARTERLY;
+        else if (strcmp(s->type, "deadline") == 0 || strcmp(s->type, "simple_form") == 0 ||
+                 strcmp(s->type, "minor") == 0) {
+            if (misc_from(&c, b, s))
+                goto fail;
+            continue;
+        } else {
+            error_set(err, f->path, s->line, NULL,
+                      "unknown section [%s]; expected rulebook, serious, critical, quarterly, "
+                      "deadline, simple_form or minor",
+                      s->type);
+            goto fail;
+        }
+        rules_clause cl;
+        if (clause_from(&c, &cl, s, kind)) {
+            free_clause(&cl);
+            goto fail;
+        }
+        for (size_t k = 0; k < b->n_clauses; k++)
+            if (b->clauses[k].kind == kind && strcmp(b->clauses[k].id, cl.id) == 0) {
+                error_set(err, f->path, s->line, NULL, "[%s %s] appears twice (first on line %ld)",
+                          s->type, cl.id, b->clauses[k].line);
+                free_clause(&cl);
+                goto fail;
+            }
+        if (add_clause(b, &cl)) {
+            free_clause(&cl);
+            error_set(err, f->path, s->line, NULL, "out of memory");
+            goto fail;
+        }
+    }
+    /* A serious accident is reported twice over; both deadlines must be there. */
+    bool any_serious = false, any_quarterly = false;
+    for (size_t k = 0; k < b->n_clauses; k++) {
+        any_serious |= b->clauses[k].kind != RULES_QUARTERLY;
+        any_quarterly |= b->clauses[k].kind == RULES_QUARTERLY;
+    }
+    if (any_serious && (!b->has_prompt || !b->written_days)) {
+        error_set(err, f->path, 0, NULL,
+                  "serious clauses need [deadline prompt] and [deadline written]");
+        goto fail;
+    }
+    if (any_quarterly && !b->quarterly_months) {
+        error_set(err, f->path, 0, NULL, "quarterly clauses need [deadline quarterly]");
+        goto fail;
+    }
+    return 0;
+fail:
+    rules_free_book(b);
+    return -1;
+}
+
+void rules_free_book(rulebook *b)
+{
+    free(b->id);
+    free(b->title_ja);
+    free(b->title_en);
+    free(b->source);
+    free(b->note);
+    free(b->path);
+    free(b->categories_from);
+    for (size_t i = 0; i < b->n_clauses; i++)
+        free_clause(&b->clauses[i]);
+    free(b->clauses);
+    free(b->prompt_source);
+    free(b->written_source);
+    free(b->quarterly_source);
+    free(b->simple_form_source);
+    free(b->minor_source);
+    free(b->svc_serious);
+    memset(b, 0, sizeof *b);
+}
+
+void rules_free(rules_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        rules_free_book(&set->books[i]);
+    free(set->books);
+    memset(set, 0, sizeof *set);
+}
+
+const rulebook *rules_find(const rules_set *set, const char *id)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->books[i].id, id) == 0)
+            return &set->books[i];
+    return NULL;
+}
+
+const rulebook *rules_select(const rules_set *set, int64_t ms)
+{
+    jst_date d = jst_date_of(ms);
+    const rulebook *best = NULL;
+    for (size_t i = 0; i < set->n; i++)
+        if (jst_compare_dates(set->books[i].effective, d) <= 0)
+            best = &set->books[i];
+    return best;
+}
+
+/* ---- resolution against the catalog ------------------------------------ */
+
+static const char *category_under(const rules_set *set, const catalog *cat, int svc,
+                                  const rulebook *b)
+{
+    /* Follow categories_from a bounded number of steps (cycles are refused
+     * here rather than looping). */
+    for (int depth = 0; b && depth < 16; depth++) {
+        const char *c = catalog_category_override(cat, svc, b->id);
+        if (c)
+            return c;
+        if (!b->categories_from)
+            break;
+        b = rules_find(set, b->categories_from);
+    }
+    return cat->services[svc].category;
+}
+
+static int resolve(rules_set *set, const catalog *cat, jiko_error *err)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        rulebook *b = &set->books[i];
+        if (b->categories_from && !rules_find(set, b->categories_from)) {
+            error_set(err, b->path, 0, "categories_from", "no rulebook '%s' is loaded",
+                      b->categories_from);
+            return -1;
+        }
+        free(b->svc_serious);
+        b->n_svc = cat->n_services;
+        b->svc_serious = malloc((cat->n_services ? cat->n_services : 1) * sizeof *b->svc_serious);
+        if (!b->svc_serious) {
+            error_set(err, b->path, 0, NULL, "out of memory");
+            return -1;
+        }
+        b->all_serious = -1;
+        bool by_category = false;
+        for (size_t k = 0; k < b->n_clauses; k++) {
+            if (b->clauses[k].kind != RULES_SERIOUS)
+                continue;
+            if (b->clauses[k].all_services)
+                b->all_serious = (int)k;
+            else
+                by_category = true;
+        }
+        for (size_t s = 0; s < cat->n_services; s++) {
+            b->svc_serious[s] = -1;
+            if (!by_category)
+                continue;
+            const char *c = category_under(set, cat, (int)s, b);
+            for (size_t k = 0; k < b->n_clauses; k++)
+                if (b->clauses[k].kind == RULES_SERIOUS && !b->clauses[k].all_services &&
+                    strcmp(b->clauses[k].id, c) == 0)
+                    b->svc_serious[s] = (int)k;
+            if (b->svc_serious[s] < 0) {
+                error_set(err, b->path, 0, NULL,
+                          "service '%s' is in category '%s' under %s (catalog line %ld), but the "
+                          "rulebook has no [serious %s]",
+                          cat->services[s].code, c, b->id, cat->services[s].line, c);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_books(const void *a, const void *b)
+{
+    return jst_compare_dates(((const rulebook *)a)->effective, ((const rulebook *)b)->effective);
+}
+
+static int insert_book(rules_set *set, rulebook *b, jiko_error *err)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (strcmp(set->books[i].id, b->id) == 0) {
+            error_set(err, b->path, 0, "id", "rulebook '%s' is also defined in %s", b->id,
+                      set->books[i].path);
+            rules_free_book(b);
+            return -1;
+        }
+        if (jst_compare_dates(set->books[i].effective, b->effective) == 0) {
+            error_set(err, b->path, 0, "effective", "%s takes effect on the same day as %s",
+                      b->id, set->books[i].id);
+            rules_free_book(b);
+            return -1;
+        }
+    }
+    rulebook *p = realloc(set->books, (set->n + 1) * sizeof *p);
+    if (!p) {
+        rules_free_book(b);
+        error_set(err, NULL, 0, NULL, "out of memory");
+        return -1;
+    }
+    set->books = p;
+    p[set->n++] = *b;
+    memset(b, 0, sizeof *b);
+    qsort(set->books, set->n, sizeof *set->books, cmp_books);
+    for (size_t i = 0; i < set->n; i++) {
+        set->books[i].has_end = i + 1 < set->n;
+        if (set->books[i].has_end)
+            set->books[i].end = jst_add_days(set->books[i + 1].effective, -1);
+    }
+    return 0;
+}
+
+int rules_add(rules_set *set, rulebook *b, const catalog *cat, jiko_error *err)
+{
+    if (insert_book(set, b, err))
+        return -1;
+    return resolve(set, cat, err);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_error *err)
+{
+    memset(set, 0, sizeof *set);
+    DIR *d = opendir(dir);
+    if (!d) {
+        error_set(err, dir, 0, NULL, "cannot open the rulebook directory");
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 7 || strcmp(de->d_name + l - 6, ".rules") != 0 || de->d_name[0] == '.')
+            continue;
+        char **p = realloc(names, (n + 1) * sizeof *p);
+        if (!p || !(p[n] = xstrdup(de->d_name))) {
+            names = p ? p : names;
+            rc = -1;
+            break;
+        }
+        names = p;
+        n++;
+    }
+    closedir(d);
+    if (rc == 0 && n == 0) {
+        error_set(err, dir, 0, NULL, "no *.rules files found");
+        rc = -1;
+    }
+    if (rc == 0)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        conf_file f;
+        rulebook b;
+        if (conf_load(path, &f, err)) {
+            rc = -1;
+            break;
+        }
+        rc = rules_parse(&b, &f, err);
+        conf_free(&f);
+        if (rc)
+            break;
+        /* The file name and the id must agree, so "--rulebook jp-2019" finds
+         * rules/jp-2019.rules and nothing else. */
+        size_t nl = strlen(names[i]) - 6;
+        if (strlen(b.id) != nl || strncmp(b.id, names[i], nl) != 0) {
+            error_set(err, path, 0, "id", "id '%s' does not match the file name", b.id);
+            rules_free_book(&b);
+            rc = -1;
+            break;
+        }
+        rc = insert_book(set, &b, err);
+    }
+    if (rc == 0)
+        rc = resolve(set, cat, err);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc)
+        rules_free(set);
+    return rc;
+}

@@ -1,0 +1,84 @@
+/* utf8.c — see utf8.h. */
+#include "utf8.h"
+
+#include <stdint.h>
+
+bool utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+static bool wide(uint32_t cp)
+{
+    /* The ranges that matter for Japanese text: Hangul Jamo, CJK punctuation,
+     * kana, CJK ideographs, compatibility forms and full-width forms. */
+    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+           (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+           (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+size_t utf8_width(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t w = 0;
+    while (*s) {
+        uint32_t cp;
+        size_t len;
+        if (*s < 0x80) {
+            cp = *s;
+            len = 1;
+        } else if ((*s & 0xE0) == 0xC0) {
+            cp = *s & 0x1F;
+            len = 2;
+        } else if ((*s & 0xF0) == 0xE0) {
+            cp = *s & 0x0F;
+            len = 3;
+        } else {
+            cp = *s & 0x07;
+            len = 4;
+        }
+        size_t k = 1;
+        for (; k < len && (s[k] & 0xC0) == 0x80; k++)
+            cp = (cp << 6) | (s[k] & 0x3F);
+        s += k;
+        w += wide(cp) ? 2 : 1;
+    }
+    return w;
+}
