@@ -85,7 +85,7 @@ bool jst_parse_rfc3339(const char *s, size_t len, int64_t *ms_out, const char **
 {
     static const char *shape =
         "expected an RFC 3339 date-time like \"2021-08-03T15:00:00+09:00\"";
-    if (len < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
+    if (len < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
         FAIL(shape);
     if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
         FAIL(shape);

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Writes the data-driven classification cases (boundaries, deadlines,
+rulebook selection, ongoing incidents, forms).  Each expectation below is
+written out by hand from docs/domain.md and the rulebooks, not computed by
+jiko; the script only saves typing.  Run it after editing:
+    python3 tests/cases/classify/gen.py
+"""
+import json, os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+START = "2021-08-03T10:00:00+09:00"   # FY2021 Q2, jp-2019
+
+
+def at(seconds, start=START):
+    """RFC 3339 in JST, `seconds` after 10:00 on the start day (same day or later)."""
+    import datetime
+    jst = datetime.timezone(datetime.timedelta(hours=9))
+    base = datetime.datetime.fromisoformat(start)
+    return (base + datetime.timedelta(seconds=seconds)).astimezone(jst).isoformat()
+
+
+H = 3600
+M = 60
+
+
+def inc(name, svcs, dur, start=START, **kw):
+    """svcs: list of (code, users) or (code, users, effect)."""
+    rec = {"id": name, "operator": "Test Operator", "started_at": start,
+           "ended_at": at(dur, start) if dur is not None else None,
+           "services": [{"service": s[0], "effect": s[2] if len(s) > 2 else "stop", "users": s[1]}
+                        for s in svcs]}
+    rec.update(kw)
+    return rec
+
+
+def case(name, incident, expect, **kw):
+    c = {"name": name, "incident": incident, "expect": expect}
+    c.update(kw)
+    return c
+
+
+SERIOUS_Q2 = {"written": "2021-09-02", "quarterly": "2021-11-30"}
+
+
+def serious(cats, prompt_after, start=START):
+    return {"report": "serious", "serious_categories": cats,
+            "due": {"prompt": at(prompt_after, start), **SERIOUS_Q2}}
+
+
+DETAILED = {"report": "detailed", "serious_categories": [], "quarterly_clauses": ["telecom"],
+            "due": {"quarterly": "2021-11-30"}}
+NONE = {"report": "none", "serious_categories": [], "quarterly_clauses": [], "due": {}}
+
+
+def boundaries():
+    out = []
+    # (category, service, [(duration, users)]) — each threshold line of jp-2019
+    lines = [
+        ("1", "mobile_voice", [(1 * H, 30000)]),
+        ("1", "analog_phone", [(1 * H, 30000)]),
+        ("2", "ip_phone_050", [(2 * H, 30000), (1 * H, 100000)]),
+        ("3", "lpwa_cellular", [(12 * H, 30000), (2 * H, 1000000)]),
+        ("4", "email_free", [(24 * H, 100000), (12 * H, 1000000)]),
+        ("5", "ftth", [(2 * H, 30000), (1 * H, 1000000)]),
+        ("5", "email_paid", [(2 * H, 30000), (1 * H, 1000000)]),
+    ]
+    for cat, svc, ths in lines:
+        for d, u in ths:
+            tag = f"cat{cat}-{svc}-{d // H}h-{u}"
+            out.append(case(f"{tag} exactly at the threshold", inc(tag, [(svc, u)], d),
+                            serious([cat], d)))
+            # one second below: not serious unless another line catches it
+            below_d = d - 1
+            other = [(d2, u2) for d2, u2 in ths if (d2, u2) != (d, u) and below_d >= d2 and u >= u2]
+            assert not other
+            q = u >= 30000 or below_d >= 2 * H
+            out.append(case(f"{tag} one second below", inc(tag + "-1s", [(svc, u)], below_d),
+                            DETAILED if q else NONE))
+            # one user below
+            below_u = u - 1
+            other = [(d2, u2) for d2, u2 in ths if (d2, u2) != (d, u) and d >= d2 and below_u >= u2]
+            if other:
+                d2 = min(x[0] for x in other)
+                exp = serious([cat], d2)
+            else:
+                exp = DETAILED if (below_u >= 30000 or d >= 2 * H) else NONE
+            out.append(case(f"{tag} one user below", inc(tag + "-1u", [(svc, below_u)], d), exp))
+    # degradation counts the same as stoppage (FY2008 on)
+    out.append(case("cat5 degradation at the threshold",
+                    inc("degrade-5", [("mobile_data", 30000, "degrade")], 2 * H), serious(["5"], 2 * H)))
+    # critical facility clause (users do not matter)
+    sat = dict(critical_facility="satellite", all_traffic_stopped=True)
+    out.append(case("satellite all traffic stopped exactly 2h",
+                    inc("sat-2h", [("leased_line", 9)], 2 * H, **sat),
+                    {**serious(["critical"], 2 * H), "quarterly_clauses": ["telecom"]}))
+    out.append(case("satellite all traffic stopped 2h minus 1s",
+                    inc("sat-2h-1s", [("leased_line", 9)], 2 * H - 1, **sat), NONE))
+    out.append(case("submarine cable all traffic stopped 2h",
+                    inc("cable-2h", [("leased_line", 1)], 2 * H, critical_facility="submarine_cable",
+                        all_traffic_stopped=True), serious(["critical"], 2 * H)))
+    out.append(case("other critical facility all traffic stopped 2h",
+                    inc("crit-other-2h", [("leased_line", 1)], 2 * H, critical_facility="other",
+                        all_traffic_stopped=True), serious(["critical"], 2 * H)))
+    out.append(case("satellite 2h but not all traffic stopped: quarterly only",
+                    inc("sat-partial", [("leased_line", 9)], 2 * H, critical_facility="satellite"),
+                    DETAILED))
+    # quarterly clauses
+    out.append(case("quarterly telecom: 30000 users for one second",
+                    inc("q-30000-1s", [("ftth", 30000)], 1), DETAILED))
+    out.append(case("quarterly telecom: 29999 users, 1h59m59s",
+                    inc("q-none", [("ftth", 29999)], 2 * H - 1), NONE))
+    out.append(case("quarterly telecom: 1 user for 2h",
+                    inc("q-2h-1u", [("ftth", 1)], 2 * H), DETAILED))
+    out.append(case("quarterly telecom: 0 users for 0s",
+                    inc("q-zero", [("ftth", 0)], 0), NONE))
+    nt = {"report": "detailed", "serious_categories": [], "quarterly_clauses": ["non_telecom"],
+          "due": {"quarterly": "2021-11-30"}}
+    out.append(case("non-telecom facility: 30000 users", inc("nt-30000", [("ftth", 30000)], 60, facility="non_telecom"), nt))
+    out.append(case("non-telecom facility: 2h", inc("nt-2h", [("ftth", 1)], 2 * H, facility="non_telecom"), nt))
+    out.append(case("non-telecom facility: 29999 users 1h59m59s", inc("nt-none", [("ftth", 29999)], 2 * H - 1, facility="non_telecom"), NONE))
+    out.append(case("non-telecom facility is never serious under clause 1",
+                    inc("nt-big", [("ftth", 5000000)], 48 * H, facility="non_telecom"), nt))
+    leak = {"report": "detailed", "serious_categories": [], "quarterly_clauses": ["info_leak"],
+            "due": {"quarterly": "2021-11-30"}}
+    out.append(case("information leak with no service affected", inc("leak", [], 0, info_leak=True), leak))
+    out.append(case("information leak plus a small outage",
+                    inc("leak2", [("ftth", 10)], 60, info_leak=True, equipment="radio_base_station"), leak))
+    out.append(case("leak and a telecom outage meeting the quarterly line",
+                    inc("leak3", [("ftth", 40000)], 60, info_leak=True),
+                    {"report": "detailed", "quarterly_clauses": ["telecom", "info_leak"]}))
+    return out
+
+
+def multi():
+    out = []
+    out.append(case("multi-service: voice cat1 and data cat5 both serious (docomo pattern)",
+                    inc("multi-1-5", [("mobile_voice", 1000000), ("mobile_data", 1000000)], 2 * H + 20 * M),
+                    {"report": "serious", "serious_categories": ["1", "5"]}))
+    out.append(case("multi-service: only the voice service meets its category",
+                    inc("multi-1", [("mobile_voice", 30000), ("mobile_data", 30000)], 1 * H + 30 * M),
+                    {"report": "serious", "serious_categories": ["1"], "due": {"prompt": at(H), **SERIOUS_Q2}}))
+    out.append(case("multi-service: free mail (cat4) long but small, paid mail (cat5) serious",
+                    inc("multi-4-5", [("email_free", 90000), ("email_paid", 30000)], 3 * H),
+                    {"report": "serious", "serious_categories": ["5"]}))
+    out.append(case("multi-service: two cat5 services below 30000 each, incident total 45000",
+                    inc("multi-sum", [("ftth", 20000), ("email_paid", 25000)], 3 * H, users=45000),
+                    {"report": "serious", "serious_categories": ["5"]},
+                    reasons_contain=["45,000 users"]))
+    out.append(case("multi-service: categories differ, the category's own users count",
+                    inc("multi-own", [("mobile_voice", 20000), ("ftth", 25000)], 3 * H, users=45000),
+                    {"report": "detailed", "serious_categories": [], "quarterly_clauses": ["telecom"]}))
+    out.append(case("incident users given larger than the single service",
+                    inc("users-total", [("ftth", 1000)], 2 * H, users=30000),
+                    serious(["5"], 2 * H)))
+    out.append(case("wholesale receiving operator reports like the provider",
+                    inc("ws", [("internet_access", 500000, "degrade")], 2 * H + 59 * M,
+                        wholesale_provider="Provider Co."),
+                    {"report": "serious", "serious_categories": ["5"]},
+                    reasons_contain=["Wholesale", "Provider Co."]))
+    out.append(case("minor accident within the user's premises is not reportable",
+                    inc("minor", [("ftth", 40000)], 3 * H, within_user_premises=True), NONE,
+                    reasons_contain=["minor accident"]))
+    return out
+
+
+def forms():
+    out = []
+    for eq, rep in [("radio_base_station", "simple"), ("remote_subscriber_unit", "simple"),
+                    ("dslam", "simple"), ("subscriber_unit", "detailed"), ("switch", "detailed"),
+                    ("subscriber_cable", "detailed"), ("auth_server", "detailed"), ("power", "detailed")]:
+        out.append(case(f"form by failed equipment: {eq}",
+                        inc(f"form-{eq}", [("mobile_data", 100)], 3 * H, equipment=eq),
+                        {"report": rep, "quarterly_clauses": ["telecom"], "due": {"quarterly": "2021-11-30"}}))
+    out.append(case("form: unknown equipment is detailed",
+                    inc("form-null", [("mobile_data", 100)], 3 * H, equipment=None),
+                    {"report": "detailed"}))
+    out.append(case("form: a serious accident stays serious whatever the equipment",
+                    inc("form-serious", [("mobile_data", 40000)], 3 * H, equipment="radio_base_station"),
+                    {"report": "serious", "serious_categories": ["5"]}))
+    return out
+
+
+def deadlines():
+    out = []
+    def d(name, start, dur, written, quarterly):
+        out.append(case(name, inc(name, [("ftth", 40000)], dur, start=start),
+                        {"report": "serious", "due": {"prompt": at(2 * H, start), "written": written,
+                                                      "quarterly": quarterly}}))
+    d("written: 30 days, first day not counted", "2021-08-03T15:00:00+09:00", 3 * H, "2021-09-02", "2021-11-30")
+    d("written: starting at 00:00:00 JST counts the first day", "2021-08-03T00:00:00+09:00", 3 * H, "2021-09-01", "2021-11-30")
+    d("written: 00:00 JST given in UTC", "2021-08-02T15:00:00Z", 3 * H, "2021-09-01", "2021-11-30")
+    d("written: 00:00:01 JST does not count the first day", "2021-08-03T00:00:01+09:00", 3 * H, "2021-09-02", "2021-11-30")
+    d("written: 23:59 UTC on 2 Aug is 3 Aug in JST", "2021-08-02T23:59:00Z", 3 * H, "2021-09-02", "2021-11-30")
+    d("written: crosses a year end", "2021-12-15T12:00:00+09:00", 3 * H, "2022-01-14", "2022-02-28")
+    d("quarterly: Q1 (April) due 31 August", "2021-04-01T00:30:00+09:00", 3 * H, "2021-05-01", "2021-08-31")
+    d("quarterly: Q1 (30 June) due 31 August", "2021-06-30T23:00:00+09:00", 3 * H, "2021-07-30", "2021-08-31")
+    d("quarterly: Q2 (1 July JST, 30 June UTC) due 30 November", "2021-06-30T15:30:00Z", 3 * H, "2021-07-31", "2021-11-30")
+    d("quarterly: Q3 (December) due end of February", "2021-12-31T20:00:00+09:00", 3 * H, "2022-01-30", "2022-02-28")
+    d("quarterly: Q3 of FY2023 due 29 February 2024", "2023-10-10T10:00:00+09:00", 3 * H, "2023-11-09", "2024-02-29")
+    d("quarterly: Q4 (January) due 31 May", "2022-01-05T10:00:00+09:00", 3 * H, "2022-02-04", "2022-05-31")
+    d("quarterly: Q4 (31 March) due 31 May", "2022-03-31T23:59:59+09:00", 3 * H, "2022-04-30", "2022-05-31")
+    d("written: leap day", "2024-02-29T10:00:00+09:00", 3 * H, "2024-03-30", "2024-05-31")
+    return out
+
+
+def selection():
+    out = []
+    def s(name, start, book, svc="ftth", users=40000, dur=3 * H, cats=None, **kw):
+        exp = {"rulebook": book}
+        if cats is not None:
+            exp["serious_categories"] = cats
+        out.append(case(name, inc(name, [(svc, users)], dur, start=start), exp, **kw))
+    s("FY2019 starts 1 April 00:00 JST", "2019-04-01T00:00:00+09:00", "jp-2019")
+    s("31 March 23:59:59 JST is still FY2018", "2019-03-31T23:59:59+09:00", "jp-2015")
+    s("31 March 15:00 UTC is 1 April JST", "2019-03-31T15:00:00Z", "jp-2019")
+    s("31 March 14:59:59 UTC is 31 March JST", "2019-03-31T14:59:59Z", "jp-2015")
+    s("1 April JST given with a negative offset", "2019-03-31T10:00:00-05:00", "jp-2019")
+    s("FY2015 starts 1 April 2015 JST", "2015-03-31T15:00:00Z", "jp-2015")
+    s("FY2014 ends 31 March 2015 JST", "2015-03-31T14:59:59Z", "jp-2008",
+      reasons_contain=["not confirmed"])
+    s("FY2008 starts 1 April 2008 JST", "2008-04-01T00:00:00+09:00", "jp-2008", cats=["all"])
+    s("FY2008: a voice outage uses the single pre-2015 line", "2010-06-01T10:00:00+09:00", "jp-2008",
+      svc="mobile_voice", users=30000, dur=2 * H - 1, cats=[])
+    s("FY2008: 2h and 30000 users on any service", "2010-06-01T10:00:00+09:00", "jp-2008",
+      svc="email_free", users=30000, dur=2 * H, cats=["all"])
+    out.append(case("before FY2008 no rulebook is in force",
+                    inc("pre-2008", [("ftth", 40000)], 3 * H, start="2008-03-31T23:59:59+09:00"),
+                    {}, expect_no_rulebook=True))
+    # LPWA: category 5 under jp-2015, category 3 under jp-2019
+    s("LPWA in FY2018 is category 5", "2018-06-01T10:00:00+09:00", "jp-2015",
+      svc="lpwa_cellular", users=30000, dur=2 * H, cats=["5"])
+    s("LPWA in FY2019 is category 3 (not serious at 2h)", "2019-06-01T10:00:00+09:00", "jp-2019",
+      svc="lpwa_unlicensed", users=30000, dur=2 * H, cats=[])
+    out.append(case("--rulebook forces jp-2015 on a FY2021 LPWA outage",
+                    inc("forced", [("lpwa_cellular", 30000)], 2 * H),
+                    {"rulebook": "jp-2015", "report": "serious", "serious_categories": ["5"]},
+                    rulebook="jp-2015", reasons_contain=["forced with --rulebook"]))
+    return out
+
+
+def ongoing():
+    out = []
+    def o(name, svcs, now_after, exp, **kw):
+        out.append(case(name, inc(name, svcs, None), exp, now=at(now_after), **kw))
+    o("ongoing 50,000 users after 1h: detailed now, serious at 2h",
+      [("ftth", 50000)], H,
+      {"report": "detailed", "becomes_serious_at": at(2 * H), "due": {"quarterly": "2021-11-30"}},
+      reasons_contain=["Turns serious at " + at(2 * H)])
+    o("ongoing 2,000,000 users after 30m: serious at 1h",
+      [("ftth", 2000000)], 30 * M, {"report": "detailed", "becomes_serious_at": at(H)})
+    o("ongoing 2,000,000 users exactly at 1h: serious now",
+      [("ftth", 2000000)], H, {"report": "serious", "becomes_serious_at": at(H),
+                               "due": {"prompt": at(H), **SERIOUS_Q2}})
+    o("ongoing 29,999 users: cannot turn serious",
+      [("ftth", 29999)], 10 * M, {"report": "none", "becomes_serious_at": None},
+      reasons_contain=["Cannot turn serious"])
+    o("ongoing 29,999 users after 2h: quarterly, still cannot turn serious",
+      [("ftth", 29999)], 2 * H, {"report": "detailed", "becomes_serious_at": None})
+    o("ongoing emergency voice 30,000 users: serious at 1h",
+      [("mobile_voice", 30000)], 5 * M, {"report": "detailed", "becomes_serious_at": at(H)})
+    o("ongoing voice without emergency calls 100,000: 1h line first",
+      [("ip_phone_050", 100000)], 5 * M, {"becomes_serious_at": at(H)})
+    o("ongoing free mail 1,000,000: 12h line first",
+      [("email_free", 1000000)], 5 * M, {"becomes_serious_at": at(12 * H)})
+    o("ongoing LPWA 30,000: 12h",
+      [("lpwa_cellular", 30000)], 5 * M, {"becomes_serious_at": at(12 * H)})
+    o("ongoing multi-service: the earliest category wins",
+      [("email_free", 200000), ("mobile_voice", 30000)], 5 * M, {"becomes_serious_at": at(H)})
+    o("ongoing satellite with all traffic stopped: serious at 2h",
+      [("leased_line", 3)], 5 * M, {"becomes_serious_at": at(2 * H)},
+      )
+    out[-1]["incident"].update(critical_facility="satellite", all_traffic_stopped=True)
+    o("ongoing: --now before the start counts as zero duration",
+      [("ftth", 40000)], -3600, {"report": "detailed", "becomes_serious_at": at(2 * H)})
+    o("ongoing, already serious for hours: becomes_serious_at is when it turned",
+      [("ftth", 40000)], 10 * H, {"report": "serious", "becomes_serious_at": at(2 * H)})
+    o("ongoing, Japanese reasons",
+      [("ftth", 50000)], H, {"becomes_serious_at": at(2 * H)}, lang="ja",
+      reasons_contain=["このまま継続すると", "四半期報告"])
+    out.append(case("ended incident: becomes_serious_at is null",
+                    inc("ended", [("ftth", 50000)], H), {"becomes_serious_at": None}))
+    return out
+
+
+def write(name, cases):
+    with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
+        f.write("# generated by gen.py — edit gen.py, not this file\n")
+        for c in cases:
+            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+
+
+write("boundaries.jsonl", boundaries())
+write("multi.jsonl", multi())
+write("forms.jsonl", forms())
+write("deadlines.jsonl", deadlines())
+write("selection.jsonl", selection())
+write("ongoing.jsonl", ongoing())

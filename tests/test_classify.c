@@ -1,0 +1,230 @@
+/*
+ * test_classify.c — data-driven classification tests.
+ *
+ * Every line of the .jsonl files in tests/cases/classify is one case:
+ *   {"name": "...", "incident": {...}, "now": RFC 3339 (optional),
+ *    "rulebook": forced id (optional), "lang": "en"|"ja" (optional),
+ *    "expect": {any subset of the output fields, compared exactly},
+ *    "reasons_contain": ["substring", ...] (optional),
+ *    "expect_no_rulebook": true (optional: no rulebook covers the date)}
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "incident.h"
+#include "testutil.h"
+
+static int run_case(tu_env *env, json_t *c, const char *file, long line)
+{
+    const char *name = json_string_value(json_object_get(c, "name"));
+    if (!name)
+        name = "(unnamed)";
+    json_t *ij = json_object_get(c, "incident");
+    incident inc;
+    jiko_error err;
+    char msg[1024];
+    if (incident_from_json(&inc, ij, &env->cat, file, line, &err)) {
+        print_error("%s:%ld %s: incident rejected: %s\n", file, line, name,
+                    error_format(&err, msg, sizeof msg));
+        return 1;
+    }
+    int failures = 0;
+    const char *forced = json_string_value(json_object_get(c, "rulebook"));
+    const rulebook *book = forced ? rules_find(&env->rules, forced)
+                                  : rules_select(&env->rules, inc.started_ms);
+    if (json_is_true(json_object_get(c, "expect_no_rulebook"))) {
+        if (book) {
+            print_error("%s:%ld %s: expected no rulebook, got %s\n", file, line, name, book->id);
+            failures++;
+        }
+        incident_free(&inc);
+        return failures;
+    }
+    if (!book) {
+        print_error("%s:%ld %s: no rulebook\n", file, line, name);
+        incident_free(&inc);
+        return 1;
+    }
+    const char *now = json_string_value(json_object_get(c, "now"));
+    const char *lang = json_string_value(json_object_get(c, "lang"));
+    classify_result r;
+    classify_incident(book, &env->cat, &inc, now ? tu_time(now) : inc.started_ms, &r);
+    r.forced = forced != NULL;
+    json_t *out = classify_to_json(&r, &inc, &env->cat,
+                                   lang && strcmp(lang, "ja") == 0 ? CLASSIFY_JA : CLASSIFY_EN);
+    /* The contract's keys, in order, and nothing else. */
+    static const char *keys[] = {"id", "rulebook", "report", "serious_categories",
+                                 "quarterly_clauses", "due", "becomes_serious_at", "reasons"};
+    size_t k = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(out, key, val) {
+        if (k >= 8 || strcmp(key, keys[k]) != 0) {
+            print_error("%s:%ld %s: output key %zu is '%s'\n", file, line, name, k, key);
+            failures++;
+        }
+        k++;
+    }
+    json_t *expect = json_object_get(c, "expect");
+    json_object_foreach(expect, key, val) {
+        json_t *got = json_object_get(out, key);
+        if (!got || !json_equal(got, val)) {
+            char *g = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            char *w = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+            print_error("%s:%ld %s: %s = %s, expected %s\n", file, line, name, key,
+                        g ? g : "(absent)", w);
+            free(g);
+            free(w);
+            failures++;
+        }
+    }
+    json_t *want = json_object_get(c, "reasons_contain");
+    json_t *reasons = json_object_get(out, "reasons");
+    size_t i;
+    json_array_foreach(want, i, val) {
+        bool found = false;
+        for (size_t j = 0; j < json_array_size(reasons); j++)
+            if (strstr(json_string_value(json_array_get(reasons, j)), json_string_value(val)))
+                found = true;
+        if (!found) {
+            char *all = json_dumps(reasons, JSON_INDENT(1));
+            print_error("%s:%ld %s: no reason contains \"%s\"; reasons: %s\n", file, line, name,
+                        json_string_value(val), all);
+            free(all);
+            failures++;
+        }
+    }
+    json_decref(out);
+    incident_free(&inc);
+    return failures;
+}
+
+static int run_file(tu_env *env, const char *path, int *cases)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int failures = 0;
+    while (getline(&line, &cap, fp) >= 0) {
+        lineno++;
+        if (line[0] == '\n' || line[0] == '#')
+            continue;
+        json_error_t je;
+        json_t *c = json_loads(line, 0, &je);
+        if (!c) {
+            print_error("%s:%ld: bad test case JSON: %s\n", path, lineno, je.text);
+            failures++;
+            continue;
+        }
+        failures += run_case(env, c, path, lineno);
+        (*cases)++;
+        json_decref(c);
+    }
+    free(line);
+    fclose(fp);
+    return failures;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_case_files(void **state)
+{
+    tu_env *env = *state;
+    char dir[1024];
+    tu_path(dir, sizeof dir, "tests/cases/classify");
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char *names[64];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 64) {
+        size_t l = strlen(de->d_name);
+        if (l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0)
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    int failures = 0, cases = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        failures += run_file(env, path, &cases);
+        free(names[i]);
+    }
+    print_message("%d classification cases in %zu files, %d failures\n", cases, n, failures);
+    assert_true(cases >= 60);
+    assert_int_equal(failures, 0);
+}
+
+/* The seven FY2021 serious accidents (13 reports from 10 operators), with the
+ * category each case sheet of seed 000 gives. */
+static void test_fy2021_serious(void **state)
+{
+    tu_env *env = *state;
+    char path[1024];
+    size_t len;
+    char *text = tu_read(tu_path(path, sizeof path, "examples/fy2021-serious.jsonl"), &len);
+    static const struct { const char *id, *cats; } want[] = {
+        {"fy2021-01-jsat", "critical"},
+        {"fy2021-02-pepabo", "5"},
+        {"fy2021-03-arteria", "5"},
+        {"fy2021-03-arteria-resale-1", "5"},
+        {"fy2021-03-arteria-resale-2", "5"},
+        {"fy2021-03-arteria-resale-3", "5"},
+        {"fy2021-03-arteria-resale-4", "5"},
+        {"fy2021-04-rakuten-dns", "5"},
+        {"fy2021-05-rakuten-00xy", "2"},
+        {"fy2021-05-iij-00xy", "2"},
+        {"fy2021-06-docomo", "1,5"},
+        {"fy2021-06-iij-docomo", "1,5"},
+        {"fy2021-07-globalsign", "5"},
+    };
+    size_t n = 0;
+    char *save = NULL;
+    long lineno = 0;
+    for (char *ln = strtok_r(text, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        incident inc;
+        jiko_error err;
+        char msg[1024];
+        if (incident_parse(&inc, ln, strlen(ln), &env->cat, path, lineno, &err))
+            fail_msg("%s", error_format(&err, msg, sizeof msg));
+        const rulebook *b = rules_select(&env->rules, inc.started_ms);
+        assert_non_null(b);
+        assert_string_equal(b->id, "jp-2019");
+        classify_result r;
+        classify_incident(b, &env->cat, &inc, 0, &r);
+        assert_true(n < sizeof want / sizeof want[0]);
+        assert_string_equal(inc.id, want[n].id);
+        assert_int_equal(r.report, CLASSIFY_SERIOUS);
+        char cats[64] = "";
+        for (int i = 0; i < r.n_serious; i++)
+            snprintf(cats + strlen(cats), sizeof cats - strlen(cats), "%s%s", i ? "," : "",
+                     b->clauses[r.serious[i].clause].id);
+        assert_string_equal(cats, want[n].cats);
+        /* Every serious accident is also a quarterly (telecom) accident. */
+        assert_int_equal(r.n_quarterly, 1);
+        assert_true(r.has_prompt && r.has_written && r.has_quarterly);
+        incident_free(&inc);
+        n++;
+    }
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_case_files),
+        cmocka_unit_test(test_fy2021_serious),
+    };
+    return cmocka_run_group_tests(tests, tu_env_setup, tu_env_teardown);
+}

@@ -1,0 +1,119 @@
+/* test_jst.c — RFC 3339 parsing and JST calendar arithmetic. */
+#include <string.h>
+
+#include "jst.h"
+#include "testutil.h"
+
+static void parse_ok(const char *s, int64_t want_ms)
+{
+    int64_t ms = -1;
+    const char *why = NULL;
+    if (!jst_parse_rfc3339(s, strlen(s), &ms, &why))
+        fail_msg("'%s' rejected: %s", s, why);
+    assert_int_equal(ms, want_ms);
+}
+
+static void parse_bad(const char *s, const char *want_why)
+{
+    int64_t ms;
+    const char *why = NULL;
+    if (jst_parse_rfc3339(s, strlen(s), &ms, &why))
+        fail_msg("'%s' accepted", s);
+    if (!strstr(why, want_why))
+        fail_msg("'%s': got '%s', expected '%s'", s, why, want_why);
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    parse_ok("1970-01-01T00:00:00Z", 0);
+    parse_ok("1970-01-01T09:00:00+09:00", 0);
+    parse_ok("1970-01-01 09:00:00+09:00", 0);
+    parse_ok("1970-01-01t00:00:00z", 0);
+    parse_ok("2021-08-03T15:00:00+09:00", 1627970400000LL);
+    parse_ok("2021-08-03T06:00:00Z", 1627970400000LL);
+    parse_ok("2021-08-03T06:00:00.5Z", 1627970400500LL);
+    parse_ok("2021-08-03T06:00:00.123456789Z", 1627970400123LL);
+    parse_ok("2021-08-02T21:00:00-09:00", 1627970400000LL);
+    parse_ok("2024-02-29T00:00:00Z", 1709164800000LL);
+    parse_bad("2021-08-03T15:00:00", "time zone is required");
+    parse_bad("2021-08-03", "expected an RFC 3339");
+    parse_bad("2021-13-01T00:00:00Z", "month");
+    parse_bad("2023-02-29T00:00:00Z", "day does not exist");
+    parse_bad("2021-04-31T00:00:00Z", "day does not exist");
+    parse_bad("2021-08-03T24:00:00Z", "hour");
+    parse_bad("2021-08-03T23:60:00Z", "minute");
+    parse_bad("2016-12-31T23:59:60Z", "leap seconds");
+    parse_bad("2021-08-03T15:00:00+9:00", "offset");
+    parse_bad("2021-08-03T15:00:00+24:00", "offset out of range");
+    parse_bad("2021-08-03T15:00:00.Z", "fraction");
+    parse_bad("2021-08-03T15:00:00Zjunk", "unexpected characters");
+    parse_bad("1899-12-31T00:00:00Z", "year before 1900");
+    parse_bad("2021/08/03T15:00:00Z", "expected an RFC 3339");
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    char buf[40];
+    assert_string_equal(jst_format(0, buf, sizeof buf), "1970-01-01T09:00:00+09:00");
+    assert_string_equal(jst_format(1627970400500LL, buf, sizeof buf),
+                        "2021-08-03T15:00:00.500+09:00");
+    assert_string_equal(jst_format(-1000, buf, sizeof buf), "1970-01-01T08:59:59+09:00");
+    assert_string_equal(jst_format_duration(2 * 3600000 + 25 * 60000, buf, sizeof buf), "2h25m");
+    assert_string_equal(jst_format_duration(7199000, buf, sizeof buf), "1h59m59s");
+    assert_string_equal(jst_format_duration(0, buf, sizeof buf), "0s");
+    assert_string_equal(jst_format_duration(34 * 3600000LL + 9 * 60000, buf, sizeof buf), "34h9m");
+}
+
+static void test_jst_dates(void **state)
+{
+    (void)state;
+    /* 14:59:59Z on 31 March is still 31 March in JST; 15:00Z is 1 April. */
+    jst_date d = jst_date_of(tu_time("2019-03-31T14:59:59Z"));
+    assert_int_equal(d.m, 3);
+    assert_int_equal(d.d, 31);
+    assert_int_equal(jst_fiscal_year(d), 2018);
+    assert_int_equal(jst_fiscal_quarter(d), 4);
+    d = jst_date_of(tu_time("2019-03-31T15:00:00Z"));
+    assert_int_equal(d.m, 4);
+    assert_int_equal(d.d, 1);
+    assert_int_equal(jst_fiscal_year(d), 2019);
+    assert_int_equal(jst_fiscal_quarter(d), 1);
+    assert_int_equal(jst_ms_into_day(tu_time("2019-03-31T15:00:00Z")), 0);
+    assert_int_equal(jst_midnight(d), tu_time("2019-04-01T00:00:00+09:00"));
+    /* quarters */
+    static const struct { int m, q; } mq[] = {{1, 4}, {3, 4}, {4, 1}, {6, 1}, {7, 2}, {9, 2}, {10, 3}, {12, 3}};
+    for (size_t i = 0; i < sizeof mq / sizeof mq[0]; i++) {
+        jst_date x = {2021, mq[i].m, 15};
+        assert_int_equal(jst_fiscal_quarter(x), mq[i].q);
+    }
+    char buf[16];
+    assert_string_equal(jst_format_date(jst_quarter_end(2021, 1), buf, sizeof buf), "2021-06-30");
+    assert_string_equal(jst_format_date(jst_quarter_end(2021, 3), buf, sizeof buf), "2021-12-31");
+    assert_string_equal(jst_format_date(jst_quarter_end(2021, 4), buf, sizeof buf), "2022-03-31");
+    jst_date dec = {2023, 12, 31};
+    assert_string_equal(jst_format_date(jst_end_of_month_after(dec, 2), buf, sizeof buf), "2024-02-29");
+    jst_date dec2 = {2021, 12, 31};
+    assert_string_equal(jst_format_date(jst_end_of_month_after(dec2, 2), buf, sizeof buf), "2022-02-28");
+    jst_date aug = {2021, 8, 3};
+    assert_string_equal(jst_format_date(jst_add_days(aug, 30), buf, sizeof buf), "2021-09-02");
+    jst_date feb = {2020, 2, 28};
+    assert_string_equal(jst_format_date(jst_add_days(feb, 1), buf, sizeof buf), "2020-02-29");
+    /* days_from_civil round trip over a long span */
+    for (int64_t z = -800000; z < 800000; z += 997)
+        assert_int_equal(jst_days_from_civil(jst_civil_from_days(z)), z);
+    assert_true(jst_parse_date("2019-04-01", &d));
+    assert_false(jst_parse_date("2019-4-01", &d));
+    assert_false(jst_parse_date("2019-02-30", &d));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_jst_dates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

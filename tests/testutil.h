@@ -1,0 +1,33 @@
+/* testutil.h — helpers shared by the cmocka tests. */
+#ifndef JIKO_TESTUTIL_H
+#define JIKO_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the includes above first */
+#include <cmocka.h>
+
+#include "catalog.h"
+#include "rules.h"
+
+/* "<source dir>/<rel>" into a static-free caller buffer. */
+const char *tu_path(char *buf, size_t size, const char *rel);
+
+/* Read a whole file; NULL-terminated, caller frees. Fails the test on error. */
+char *tu_read(const char *path, size_t *len);
+
+/* The project's catalog and rulebooks, loaded once per test group. */
+typedef struct tu_env {
+    catalog cat;
+    rules_set rules;
+} tu_env;
+
+int tu_env_setup(void **state);
+int tu_env_teardown(void **state);
+
+/* Instant from RFC 3339, failing the test if it does not parse. */
+int64_t tu_time(const char *s);
+
+#endif
