@@ -40,7 +40,7 @@ static const char *type_name(const json_t *j)
     case JSON_ARRAY: return "an array";
     case JSON_STRING: return "a string";
     case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number with a fraction";
+    case JSON_REAL: return "a number with a fraction or exponent";
     case JSON_TRUE:
     case JSON_FALSE: return "a boolean";
     case JSON_NULL: return "null";
@@ -395,9 +395,17 @@ int incident_parse(incident *inc, const char *text, size_t len, const catalog *c
         return -1;
     }
     json_error_t je;
-    json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    /* JSON_DECODE_ANY: a stray string or number gets our "expected a JSON
+     * object" message rather than the parser's. */
+    json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!obj) {
-        error_set(err, file, line, NULL, "invalid JSON at column %d: %s", je.column, je.text);
+        if (strstr(je.text, "JSON_ALLOW_NUL"))
+            error_set(err, file, line, NULL,
+                      "invalid JSON at column %d: NUL characters (\\u0000) are not allowed in "
+                      "strings",
+                      je.column);
+        else
+            error_set(err, file, line, NULL, "invalid JSON at column %d: %s", je.column, je.text);
         return -1;
     }
     int rc = incident_from_json(inc, obj, cat, file, line, err);
