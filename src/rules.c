@@ -271,7 +271,6 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
         return -1;
     }
     cl->id = xstrdup(id);
-    bool have_services = kind != RULES_SERIOUS;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         int r = common_clause_key(c, cl, e);
@@ -287,7 +286,6 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
             else
                 return bad(c, e, "expected 'catalog' (services of this category) or 'all'",
                            e->value);
-            have_services = true;
         } else if (kind == RULES_QUARTERLY && strcmp(e->key, "when") == 0) {
             if (strcmp(e->value, "info_leak") != 0)
                 return bad(c, e, "expected 'info_leak'", e->value);
@@ -321,10 +319,6 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
         error_set(c->err, c->path, s->line, !cl->name_ja ? "name.ja" : !cl->name_en ? "name.en" : "source",
                   "missing in [%s%s%s]: every clause needs both names and its legal source",
                   s->type, s->name[0] ? " " : "", s->name);
-        return -1;
-    }
-    if (!have_services) {
-        error_set(c->err, c->path, s->line, "services", "missing: 'catalog' or 'all'");
         return -1;
     }
     if (!cl->when_info_leak && cl->n_thresholds == 0) {
@@ -584,12 +578,13 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
         any_quarterly |= b->clauses[k].kind == RULES_QUARTERLY;
     }
     if (any_serious && (!b->has_prompt || !b->written_days)) {
-        error_set(err, f->path, 0, NULL,
+        error_set(err, f->path, f->sections[0].line, NULL,
                   "serious clauses need [deadline prompt] and [deadline written]");
         goto fail;
     }
     if (any_quarterly && !b->quarterly_months) {
-        error_set(err, f->path, 0, NULL, "quarterly clauses need [deadline quarterly]");
+        error_set(err, f->path, f->sections[0].line, NULL,
+                  "quarterly clauses need [deadline quarterly]");
         goto fail;
     }
     return 0;
@@ -700,9 +695,9 @@ static int resolve(rules_set *set, const catalog *cat, jiko_error *err)
                     b->svc_serious[s] = (int)k;
             if (b->svc_serious[s] < 0) {
                 error_set(err, b->path, 0, NULL,
-                          "service '%s' is in category '%s' under %s (catalog line %ld), but the "
-                          "rulebook has no [serious %s]",
-                          cat->services[s].code, c, b->id, cat->services[s].line, c);
+                          "catalog service '%s' is in category '%s' under %s, but the rulebook "
+                          "has no [serious %s]",
+                          cat->services[s].code, c, b->id, c);
                 return -1;
             }
         }

@@ -1,2 +1,207 @@
+/*
+ * test_rules.c — rulebook loading, selection by date, amendments as new
+ * files, and line-numbered errors for broken rulebooks
+ * (tests/cases/rules-errors.txt: "=== name", the file text, "--- error").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "testutil.h"
-int main(void){return 0;}
+
+static void test_loaded(void **state)
+{
+    tu_env *env = *state;
+    assert_int_equal(env->rules.n, 3);
+    assert_string_equal(env->rules.books[0].id, "jp-2008");
+    assert_string_equal(env->rules.books[1].id, "jp-2015");
+    assert_string_equal(env->rules.books[2].id, "jp-2019");
+    char buf[16];
+    assert_string_equal(jst_format_date(env->rules.books[0].end, buf, sizeof buf), "2015-03-31");
+    assert_string_equal(jst_format_date(env->rules.books[1].end, buf, sizeof buf), "2019-03-31");
+    assert_false(env->rules.books[2].has_end);
+    /* every clause of every rulebook cites its source */
+    for (size_t i = 0; i < env->rules.n; i++) {
+        const rulebook *b = &env->rules.books[i];
+        for (size_t k = 0; k < b->n_clauses; k++)
+            assert_true(strlen(b->clauses[k].source) > 5);
+        assert_non_null(b->written_source);
+        assert_non_null(b->quarterly_source);
+        assert_int_equal(b->written_days, 30);
+        assert_int_equal(b->quarterly_months, 2);
+    }
+    /* jp-2008's thresholds are not confirmed by the seeds and say so */
+    const rulebook *old = rules_find(&env->rules, "jp-2008");
+    for (size_t k = 0; k < old->n_clauses; k++)
+        assert_true(old->clauses[k].unconfirmed);
+    const rulebook *cur = rules_find(&env->rules, "jp-2019");
+    for (size_t k = 0; k < cur->n_clauses; k++)
+        assert_false(cur->clauses[k].unconfirmed);
+}
+
+static void test_selection(void **state)
+{
+    tu_env *env = *state;
+    static const struct { const char *t, *id; } cases[] = {
+        {"2008-03-31T23:59:59+09:00", NULL},
+        {"2008-03-31T15:00:00Z", "jp-2008"},
+        {"2015-03-31T23:59:59.999+09:00", "jp-2008"},
+        {"2015-04-01T00:00:00+09:00", "jp-2015"},
+        {"2019-03-31T14:59:59.999Z", "jp-2015"},
+        {"2019-03-31T15:00:00Z", "jp-2019"},
+        {"2026-11-30T12:00:00+09:00", "jp-2019"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const rulebook *b = rules_select(&env->rules, tu_time(cases[i].t));
+        if (!cases[i].id)
+            assert_null(b);
+        else {
+            assert_non_null(b);
+            assert_string_equal(b->id, cases[i].id);
+        }
+    }
+}
+
+static void test_thresholds(void **state)
+{
+    (void)state;
+    rules_threshold t;
+    const char *why;
+    assert_int_equal(rules_parse_threshold("duration >= 2h and users >= 30,000", &t, &why), 0);
+    assert_int_equal(t.min_ms, 7200000);
+    assert_int_equal(t.min_users, 30000);
+    assert_int_equal(rules_parse_threshold("users >= 1_000_000 and duration >= 1h30m", &t, &why), 0);
+    assert_int_equal(t.min_ms, 5400000);
+    assert_int_equal(t.min_users, 1000000);
+    assert_int_equal(rules_parse_threshold("duration >= 0", &t, &why), 0);
+    assert_int_equal(t.min_ms, 0);
+    assert_int_not_equal(rules_parse_threshold("duration > 2h", &t, &why), 0);
+    assert_non_null(strstr(why, "inclusive"));
+    assert_int_not_equal(rules_parse_threshold("duration >= 2 hours", &t, &why), 0);
+    assert_int_not_equal(rules_parse_threshold("duration >= 2h or users >= 3", &t, &why), 0);
+    assert_int_not_equal(rules_parse_threshold("duration >= 2h and duration >= 3h", &t, &why), 0);
+    int64_t ms;
+    assert_true(rules_parse_duration("1d2h3m4s", &ms));
+    assert_int_equal(ms, 93784000);
+    assert_false(rules_parse_duration("2m1h", &ms));
+    assert_false(rules_parse_duration("h", &ms));
+    assert_false(rules_parse_duration("", &ms));
+}
+
+/* A later amendment is a new file: copy the shipped rulebooks and add one. */
+static void test_amendment_is_a_new_file(void **state)
+{
+    tu_env *env = *state;
+    char tmpl[] = "/tmp/jiko-rules-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    const char *files[] = {"rules/jp-2008.rules", "rules/jp-2015.rules", "rules/jp-2019.rules",
+                           "tests/cases/jp-2030-example.rules"};
+    for (size_t i = 0; i < 4; i++) {
+        char src[1024], dst[1024];
+        size_t len;
+        char *text = tu_read(tu_path(src, sizeof src, files[i]), &len);
+        snprintf(dst, sizeof dst, "%s/%s", tmpl, strrchr(files[i], '/') + 1);
+        FILE *fp = fopen(dst, "wb");
+        assert_non_null(fp);
+        fwrite(text, 1, len, fp);
+        fclose(fp);
+        free(text);
+    }
+    rules_set set;
+    jiko_error err;
+    char msg[1024];
+    if (rules_load_dir(&set, tmpl, &env->cat, &err))
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    assert_int_equal(set.n, 4);
+    const rulebook *b = rules_select(&set, tu_time("2030-04-01T00:00:00+09:00"));
+    assert_string_equal(b->id, "jp-2030-example");
+    b = rules_select(&set, tu_time("2030-03-31T23:59:59+09:00"));
+    assert_string_equal(b->id, "jp-2019");
+    /* the example amendment keeps jp-2019's categories via categories_from
+     * and lowers category 5 to 90 minutes */
+    b = rules_find(&set, "jp-2030-example");
+    int ftth = catalog_service_index(&env->cat, "ftth", 4);
+    int lpwa = catalog_service_index(&env->cat, "lpwa_cellular", 13);
+    assert_string_equal(b->clauses[b->svc_serious[ftth]].id, "5");
+    assert_string_equal(b->clauses[b->svc_serious[lpwa]].id, "3");
+    assert_int_equal(b->clauses[b->svc_serious[ftth]].thresholds[0].min_ms, 90 * 60000);
+    rules_free(&set);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_error_cases(void **state)
+{
+    tu_env *env = *state;
+    char path[1024];
+    char *text = tu_read(tu_path(path, sizeof path, "tests/cases/rules-errors.txt"), NULL);
+    int cases = 0, failures = 0;
+    char *body = NULL, *name = NULL;
+    size_t body_len = 0;
+    for (char *ln = text, *next; ln && *ln; ln = next) {
+        char *nl = strchr(ln, '\n');
+        next = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = '\0';
+        if (strncmp(ln, "=== ", 4) == 0) {
+            name = ln + 4;
+            free(body);
+            body = calloc(1, strlen(next ? next : "") + 1);
+            body_len = 0;
+        } else if (strncmp(ln, "--- ", 4) == 0) {
+            conf_file f;
+            jiko_error err;
+            char got[1200] = "", want[1200];
+            error_clear(&err);
+            int rc = conf_parse(body, body_len, "case.rules", &f, &err);
+            if (rc == 0) {
+                rulebook b;
+                rc = rules_parse(&b, &f, &err);
+                conf_free(&f);
+                if (rc == 0) {
+                    rules_set set = {0};
+                    rc = rules_add(&set, &b, &env->cat, &err);
+                    rules_free(&set);
+                }
+            }
+            snprintf(want, sizeof want, "%s", ln + 4);
+            if (rc == 0) {
+                print_error("rules case '%s' was accepted\n", name);
+                failures++;
+            } else {
+                error_format(&err, got, sizeof got);
+                if (getenv("JIKO_TEST_PRINT"))
+                    printf("%s\n  %s\n", name, got);
+                else if (strcmp(got, want) != 0) {
+                    print_error("rules case '%s':\n   got: %s\n  want: %s\n", name, got, want);
+                    failures++;
+                }
+            }
+            cases++;
+        } else if (body) {
+            memcpy(body + body_len, ln, strlen(ln));
+            body_len += strlen(ln);
+            body[body_len++] = '\n';
+        }
+    }
+    free(body);
+    free(text);
+    print_message("%d broken rulebooks, %d failures\n", cases, failures);
+    assert_true(cases >= 15);
+    assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loaded),
+        cmocka_unit_test(test_selection),
+        cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_amendment_is_a_new_file),
+        cmocka_unit_test(test_error_cases),
+    };
+    return cmocka_run_group_tests(tests, tu_env_setup, tu_env_teardown);
+}
