@@ -1,1 +1,112 @@
-exit 0
+#!/usr/bin/env bash
+# CLI tests for `jiko classify` and `jiko rules`: exit codes, the contract's
+# JSON output against a reviewed golden file, errors naming file and line,
+# rulebook directories, languages.
+# usage: test_cli.sh PATH/TO/jiko SOURCE_DIR
+set -u
+JIKO=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { printf 'ok   %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+# expect_status WANT DESCRIPTION -- command...
+expect_status() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local got=$?
+  if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"; else fail "$what: exit $got, want $want"; sed 's/^/    /' "$T/err" | head -5; fi
+}
+contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; sed 's/^/    /' "$1" | head -5; fi; }
+
+NOW=2026-11-30T12:00:00+09:00
+
+expect_status 0 "jiko --help" -- "$JIKO" --help
+contains "$T/out" "classify" "top-level help lists classify"
+expect_status 0 "jiko classify --help" -- "$JIKO" classify --help
+contains "$T/out" "--rulebook ID" "classify help shows --rulebook"
+expect_status 0 "jiko rules --help" -- "$JIKO" rules --help
+expect_status 0 "jiko help classify" -- "$JIKO" help classify
+expect_status 0 "jiko --version" -- "$JIKO" --version
+expect_status 2 "no command" -- "$JIKO"
+expect_status 2 "unknown command" -- "$JIKO" frobnicate
+expect_status 2 "unknown option" -- "$JIKO" classify --frob
+expect_status 2 "bad --lang" -- "$JIKO" classify --lang fr /dev/null
+expect_status 2 "bad --now" -- "$JIKO" classify --now yesterday /dev/null
+contains "$T/err" "RFC 3339" "bad --now explains the expected form"
+expect_status 2 "unknown --rulebook" -- "$JIKO" classify --rulebook jp-1999 /dev/null
+expect_status 4 "missing input file" -- "$JIKO" classify "$T/nope.jsonl"
+
+# The seven FY2021 serious accidents: exact contract output, reviewed by hand.
+expect_status 0 "classify the FY2021 serious accidents" -- \
+  "$JIKO" classify --json --lang en --now "$NOW" "$SRC/examples/fy2021-serious.jsonl"
+if diff -u "$SRC/tests/cli/fy2021-serious.golden.jsonl" "$T/out" >"$T/diff"; then
+  pass "JSON output equals the reviewed golden file"
+else
+  fail "JSON output differs from tests/cli/fy2021-serious.golden.jsonl"; head -20 "$T/diff"
+fi
+python3 - "$T/out" <<'PY' && pass "output keys in contract order" || fail "output keys"
+import json, sys
+keys = ["id", "rulebook", "report", "serious_categories", "quarterly_clauses", "due", "becomes_serious_at", "reasons"]
+for line in open(sys.argv[1], encoding="utf-8"):
+    o = json.loads(line)
+    assert list(o) == keys, list(o)
+PY
+# stdin, '-' and a table
+expect_status 0 "classify from stdin" -- sh -c "\"$JIKO\" classify --json --now $NOW < \"$SRC/examples/fy2021-serious.jsonl\""
+[ "$(wc -l <"$T/out")" -eq 13 ] && pass "13 records from stdin" || fail "stdin record count"
+expect_status 0 "table in Japanese" -- "$JIKO" classify --lang ja --explain --now "$NOW" - <"$SRC/examples/fy2021-serious.jsonl"
+contains "$T/out" "重大な事故" "Japanese table names the report"
+contains "$T/out" "適用基準" "Japanese table header"
+contains "$T/out" "詳細報告書" "Japanese reasons under --explain"
+
+# Bad records are reported with file, line and field; the rest is processed.
+{
+  head -2 "$SRC/examples/fy2021-serious.jsonl"
+  echo '{"id":"bad-1","operator":"X","started_at":"2021-08-03T15:00:00+09:00","services":[{"service":"fibre","effect":"stop","users":1}]}'
+  echo
+  echo '{"id":"bad-2","operator":"X","started_at":"2007-08-03T15:00:00+09:00","services":[{"service":"ftth","effect":"stop","users":1}]}'
+  echo '{"id":"bad-3", truncated'
+  sed -n 3p "$SRC/examples/fy2021-serious.jsonl"
+} >"$T/mixed.jsonl"
+expect_status 1 "mixed file: some records rejected" -- "$JIKO" classify --json --now "$NOW" "$T/mixed.jsonl"
+[ "$(wc -l <"$T/out")" -eq 3 ] && pass "the 3 valid records are still classified" || fail "valid records in mixed file: $(wc -l <"$T/out")"
+contains "$T/err" "$T/mixed.jsonl:3: field 'services[0].service': unknown service code \"fibre\"" "error names file, line and field"
+contains "$T/err" "$T/mixed.jsonl:5: field 'started_at': no rulebook is in force on that date" "pre-FY2008 incident rejected"
+contains "$T/err" "$T/mixed.jsonl:6: invalid JSON" "truncated JSON rejected with its line"
+contains "$T/err" "3 classified, 3 rejected" "summary of rejected records"
+
+# A new amendment is a new file: --rules-dir with an extra rulebook.
+mkdir -p "$T/rules"
+cp "$SRC"/rules/*.rules "$SRC/tests/cases/jp-2030-example.rules" "$T/rules/"
+echo '{"id":"future","operator":"X","started_at":"2030-05-01T10:00:00+09:00","ended_at":"2030-05-01T11:30:00+09:00","services":[{"service":"ftth","effect":"stop","users":30000}]}' >"$T/future.jsonl"
+expect_status 0 "classify under an added rulebook" -- "$JIKO" classify --json --rules-dir "$T/rules" "$T/future.jsonl"
+contains "$T/out" '"rulebook":"jp-2030-example","report":"serious","serious_categories":["5"]' "added rulebook applies from its date"
+expect_status 0 "same incident under jp-2019 is not serious" -- "$JIKO" classify --json --rulebook jp-2019 "$T/future.jsonl"
+contains "$T/out" '"report":"detailed"' "forced jp-2019 gives detailed"
+expect_status 0 "rules list includes the added rulebook" -- "$JIKO" rules list --rules-dir "$T/rules"
+contains "$T/out" "jp-2030-example" "listed"
+# A broken rulebook stops everything with its file and line.
+printf '[rulebook]\nid = jp-2040\nbogus = 1\n' >"$T/rules/jp-2040.rules"
+expect_status 3 "broken rulebook" -- "$JIKO" classify --rules-dir "$T/rules" "$T/future.jsonl"
+contains "$T/err" "jp-2040.rules:3: field 'bogus': unknown key in [rulebook]" "rulebook error names file and line"
+JIKO_RULES_DIR="$T/nowhere" expect_status 3 "missing rulebook directory via JIKO_RULES_DIR" -- env JIKO_RULES_DIR="$T/nowhere" "$JIKO" rules list
+
+# rules list / show
+expect_status 0 "rules list" -- "$JIKO" rules list
+contains "$T/out" "jp-2008" "jp-2008 listed"
+contains "$T/out" "2015-04-01 2019-03-31" "jp-2015 period"
+expect_status 0 "rules show jp-2019" -- "$JIKO" rules show jp-2019 --lang en
+contains "$T/out" "duration >= 12h and users >= 30000" "LPWA line shown"
+contains "$T/out" "lpwa_cellular lpwa_unlicensed" "category 3 services listed"
+contains "$T/out" "令和3年度事故発生状況 注1①一" "sources shown"
+expect_status 0 "rules show jp-2008 in Japanese" -- "$JIKO" rules show jp-2008 --lang ja
+contains "$T/out" "未確認" "unconfirmed clauses flagged"
+expect_status 0 "rules show --json" -- "$JIKO" rules show jp-2015 --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["id"]=="jp-2015"; assert [c["id"] for c in d["clauses"] if c["kind"]=="serious"]==["1","2","4","5"]' "$T/out" \
+  && pass "rules show --json parses; jp-2015 has no category 3" || fail "rules show --json"
+expect_status 2 "rules show unknown id" -- "$JIKO" rules show jp-1999
+expect_status 2 "rules with no subcommand" -- "$JIKO" rules
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
