@@ -33,6 +33,22 @@ static int fail(vctx *v, const char *field, const char *fmt, ...)
     return -1;
 }
 
+/* Fail with a field path built from an index, formatted only on failure so
+ * that valid records cost no string formatting. */
+static int failf(vctx *v, const char *array, size_t idx, const char *member, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int failf(vctx *v, const char *array, size_t idx, const char *member, const char *fmt, ...)
+{
+    char field[96], msg[400];
+    snprintf(field, sizeof field, "%s[%zu]%s", array, idx, member);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    error_set(v->err, v->file, v->line, field, "%s", msg);
+    return -1;
+}
+
 static const char *type_name(const json_t *j)
 {
     switch (json_typeof(j)) {
@@ -161,18 +177,15 @@ static int check_services(vctx *v, incident *inc, json_t *obj, const catalog *ca
         return fail(v, "services", "more than 64 services in one incident");
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, i);
-        char f[96];
-        snprintf(f, sizeof f, "services[%zu]", i);
         if (!json_is_object(e))
-            return fail(v, f, "expected an object {\"service\", \"effect\", \"users\"}, got %s",
+            return failf(v, "services", i, "", "expected an object {\"service\", \"effect\", \"users\"}, got %s",
                         type_name(e));
         incident_service *s = &inc->services[i];
         json_t *code = json_object_get(e, "service");
-        snprintf(f, sizeof f, "services[%zu].service", i);
         if (!code)
-            return fail(v, f, "missing; expected a service code from catalogs/services.conf");
+            return failf(v, "services", i, ".service", "missing; expected a service code from catalogs/services.conf");
         if (!json_is_string(code))
-            return fail(v, f, "expected a service code string, got %s", type_name(code));
+            return failf(v, "services", i, ".service", "expected a service code string, got %s", type_name(code));
         s->svc = catalog_service_index(cat, json_string_value(code), json_string_length(code));
         if (s->svc < 0) {
             char msg[200];
@@ -180,25 +193,27 @@ static int check_services(vctx *v, incident *inc, json_t *obj, const catalog *ca
                      "unknown service code \"%.60s\"; see catalogs/services.conf (e.g. ftth, "
                      "mobile_voice, email_paid)",
                      json_string_value(code));
-            return fail(v, f, "%s", msg);
+            return failf(v, "services", i, ".service", "%s", msg);
         }
         for (size_t k = 0; k < i; k++)
             if (inc->services[k].svc == s->svc)
-                return fail(v, f, "service listed twice in one incident; give it once");
+                return failf(v, "services", i, ".service", "service listed twice in one incident; give it once");
         json_t *eff = json_object_get(e, "effect");
-        snprintf(f, sizeof f, "services[%zu].effect", i);
         if (!eff)
-            return fail(v, f, "missing; expected \"stop\" or \"degrade\"");
+            return failf(v, "services", i, ".effect", "missing; expected \"stop\" or \"degrade\"");
         int k = json_is_string(eff) ? enum_index(json_string_value(eff), effect_names) : -1;
         if (k < 0)
-            return fail(v, f, "expected \"stop\" or \"degrade\"");
+            return failf(v, "services", i, ".effect", "expected \"stop\" or \"degrade\"");
         s->effect = (incident_effect)k;
         json_t *u = json_object_get(e, "users");
-        snprintf(f, sizeof f, "services[%zu].users", i);
         if (!u)
-            return fail(v, f, "missing; expected the number of affected users");
-        if (get_users(v, u, f, &s->users))
+            return failf(v, "services", i, ".users", "missing; expected the number of affected users");
+        if (get_users(v, u, NULL, &s->users)) {
+            char f[96];
+            snprintf(f, sizeof f, "services[%zu].users", i);
+            snprintf(v->err->field, sizeof v->err->field, "%s", f);
             return -1;
+        }
         inc->n_services++;
     }
     return 0;
@@ -213,31 +228,27 @@ static int check_notices(vctx *v, json_t *obj)
         return fail(v, "notices", "expected an array, got %s", type_name(arr));
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
-        char f[96];
-        snprintf(f, sizeof f, "notices[%zu]", i);
         if (!json_is_object(e))
-            return fail(v, f, "expected an object {\"at\", \"kind\", \"channel\", \"text\"}, got %s",
+            return failf(v, "notices", i, "", "expected an object {\"at\", \"kind\", \"channel\", \"text\"}, got %s",
                         type_name(e));
         json_t *at = json_object_get(e, "at");
-        snprintf(f, sizeof f, "notices[%zu].at", i);
         int64_t ms;
         if (!at)
-            return fail(v, f, "missing; expected an RFC 3339 date-time");
-        if (get_time(v, at, f, &ms))
+            return failf(v, "notices", i, ".at", "missing; expected an RFC 3339 date-time");
+        if (get_time(v, at, NULL, &ms)) {
+            snprintf(v->err->field, sizeof v->err->field, "notices[%zu].at", i);
             return -1;
+        }
         json_t *kind = json_object_get(e, "kind");
-        snprintf(f, sizeof f, "notices[%zu].kind", i);
         if (!kind || !json_is_string(kind) || enum_index(json_string_value(kind), notice_kinds) < 0)
-            return fail(v, f, "expected \"first\", \"update\" or \"recovery\"");
+            return failf(v, "notices", i, ".kind", "expected \"first\", \"update\" or \"recovery\"");
         json_t *ch = json_object_get(e, "channel");
-        snprintf(f, sizeof f, "notices[%zu].channel", i);
         if (ch && !json_is_null(ch) &&
             (!json_is_string(ch) || enum_index(json_string_value(ch), notice_channels) < 0))
-            return fail(v, f, "expected \"web\", \"sns\", \"press\", \"mail\" or \"other\"");
+            return failf(v, "notices", i, ".channel", "expected \"web\", \"sns\", \"press\", \"mail\" or \"other\"");
         json_t *text = json_object_get(e, "text");
-        snprintf(f, sizeof f, "notices[%zu].text", i);
         if (text && !json_is_null(text) && !json_is_string(text))
-            return fail(v, f, "expected a string, got %s", type_name(text));
+            return failf(v, "notices", i, ".text", "expected a string, got %s", type_name(text));
     }
     return 0;
 }

@@ -79,16 +79,16 @@ static void table_header(run *r)
                                "PROMPT", "WRITTEN", "QUARTERLY DUE", "BECOMES SERIOUS"};
     static const char *ja[] = {"ID", "適用基準", "報告", "重大事故区分", "四半期条項",
                                "速報", "報告書期限", "四半期報告期限", "重大化予定"};
-    static const size_t w[] = {20, 8, 10, 12, 18, 16, 10, 14, 16};
+    static const size_t w[] = {26, 8, 10, 12, 18, 16, 10, 14, 16};
     const char **h = r->lang == CLASSIFY_JA ? ja : en;
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 8; i++)
         cli_pad(stdout, h[i], w[i]);
-    fputc('\n', stdout);
+    printf("%s\n", h[8]);
 }
 
 static void table_row(run *r, const classify_result *res, const incident *inc)
 {
-    static const size_t w[] = {20, 8, 10, 12, 18, 16, 10, 14, 16};
+    static const size_t w[] = {26, 8, 10, 12, 18, 16, 10, 14, 16};
     char cats[128] = "", qs[128] = "", p[40] = "-", wr[16] = "-", qd[16] = "-", bs[40] = "-";
     for (int i = 0; i < res->n_serious; i++)
         snprintf(cats + strlen(cats), sizeof cats - strlen(cats), "%s%s", i ? "," : "",
@@ -110,9 +110,9 @@ static void table_row(run *r, const classify_result *res, const incident *inc)
         short_time(res->becomes_ms, bs, sizeof bs);
     const char *cols[] = {inc->id, res->book->id, report_label(res->report, r->lang), cats, qs,
                           p, wr, qd, bs};
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 8; i++)
         cli_pad(stdout, cols[i], w[i]);
-    fputc('\n', stdout);
+    printf("%s\n", cols[8]);
     if (r->explain) {
         json_t *reasons = classify_reasons(res, inc, &r->env->cat, r->lang);
         for (size_t i = 0; i < json_array_size(reasons); i++)
