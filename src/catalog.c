@@ -5,15 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static bool one_of(const char *v, const char *const *allowed)
 {
     for (; *allowed; allowed++)
@@ -94,7 +85,7 @@ static int take_string(char **dst, const conf_entry *e, const char *path, jiko_e
         error_set(err, path, e->line, e->key, "empty value");
         return -1;
     }
-    *dst = xstrdup(e->value);
+    *dst = strdup(e->value);
     return *dst ? 0 : -1;
 }
 
@@ -104,7 +95,7 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
     sv->line = s->line;
     if (check_header(s, "service", path, err))
         return -1;
-    if (!(sv->code = xstrdup(s->name)))
+    if (!(sv->code = strdup(s->name)))
         return -1;
     bool have_emergency = false;
     for (size_t i = 0; i < s->n_entries; i++) {
@@ -132,8 +123,8 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
             if (!o)
                 return -1;
             sv->overrides = o;
-            o[sv->n_overrides].rulebook = xstrdup(e->key + 9);
-            o[sv->n_overrides].category = xstrdup(e->value);
+            o[sv->n_overrides].rulebook = strdup(e->key + 9);
+            o[sv->n_overrides].category = strdup(e->value);
             sv->n_overrides++;
         } else if (strcmp(e->key, "group") == 0) {
             if (!one_of(e->value, service_groups)) {
@@ -174,7 +165,7 @@ static int equipment_from(catalog_equipment *eq, const conf_section *s, const ch
     eq->line = s->line;
     if (check_header(s, "equipment", path, err))
         return -1;
-    if (!(eq->code = xstrdup(s->name)))
+    if (!(eq->code = strdup(s->name)))
         return -1;
     bool have_simple = false;
     for (size_t i = 0; i < s->n_entries; i++) {
@@ -327,12 +318,15 @@ static int cmp_key(const char *key, size_t len, const char *code)
     return len < cl ? -1 : len > cl ? 1 : 0;
 }
 
-int catalog_service_index(const catalog *c, const char *code, size_t len)
+/* Index of `code` in an array of structs sorted by their first member, a
+ * `char *code`; `stride` is the struct size. */
+static int find_code(const void *base, size_t n, size_t stride, const char *code, size_t len)
 {
-    size_t lo = 0, hi = c->n_services;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int r = cmp_key(code, len, c->services[mid].code);
+        const char *c = *(char *const *)((const char *)base + mid * stride);
+        int r = cmp_key(code, len, c);
         if (!r)
             return (int)mid;
         if (r < 0)
@@ -343,20 +337,14 @@ int catalog_service_index(const catalog *c, const char *code, size_t len)
     return -1;
 }
 
+int catalog_service_index(const catalog *c, const char *code, size_t len)
+{
+    return find_code(c->services, c->n_services, sizeof *c->services, code, len);
+}
+
 int catalog_equipment_index(const catalog *c, const char *code, size_t len)
 {
-    size_t lo = 0, hi = c->n_equipment;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int r = cmp_key(code, len, c->equipment[mid].code);
-        if (!r)
-            return (int)mid;
-        if (r < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return -1;
+    return find_code(c->equipment, c->n_equipment, sizeof *c->equipment, code, len);
 }
 
 const char *catalog_category_override(const catalog *c, int svc, const char *rulebook_id)

@@ -23,7 +23,7 @@ typedef struct catalog_override {
 } catalog_override;
 
 typedef struct catalog_service {
-    char *code;
+    char *code; /* first member: catalog.c find_code() relies on it */
     char *name_ja, *name_en;
     bool emergency_calls;
     char *category; /* default serious category, used unless overridden */
@@ -35,7 +35,7 @@ typedef struct catalog_service {
 } catalog_service;
 
 typedef struct catalog_equipment {
-    char *code;
+    char *code; /* first member: catalog.c find_code() relies on it */
     char *name_ja, *name_en;
     char *group;    /* switching | transmission_line | server | other */
     char *subgroup; /* e.g. subscriber_unit, subscriber_cable */

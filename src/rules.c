@@ -13,15 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* ---- thresholds -------------------------------------------------------- */
 
 bool rules_parse_duration(const char *s, int64_t *ms)
@@ -171,7 +162,7 @@ static int set_str(parse_ctx *c, char **dst, const conf_entry *e)
         return bad(c, e, "given twice in one section", NULL);
     if (!e->value[0])
         return bad(c, e, "empty value", NULL);
-    *dst = xstrdup(e->value);
+    *dst = strdup(e->value);
     return *dst ? 0 : bad(c, e, "out of memory", NULL);
 }
 
@@ -207,7 +198,7 @@ static int add_threshold(parse_ctx *c, rules_clause *cl, const conf_entry *e)
     if (!p)
         return bad(c, e, "out of memory", NULL);
     cl->thresholds = p;
-    t.text = xstrdup(e->value);
+    t.text = strdup(e->value);
     t.line = e->line;
     p[cl->n_thresholds++] = t;
     return t.text ? 0 : bad(c, e, "out of memory", NULL);
@@ -270,7 +261,7 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
                   s->type, s->type);
         return -1;
     }
-    cl->id = xstrdup(id);
+    cl->id = strdup(id);
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         int r = common_clause_key(c, cl, e);
@@ -520,7 +511,7 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
     memset(b, 0, sizeof *b);
     b->all_serious = -1;
     parse_ctx c = {f->path, err};
-    b->path = xstrdup(f->path);
+    b->path = strdup(f->path);
     if (!f->n_sections || strcmp(f->sections[0].type, "rulebook") != 0) {
         error_set(err, f->path, f->n_sections ? f->sections[0].line : 1, NULL,
                   "a rulebook must start with a [rulebook] section");
@@ -773,7 +764,7 @@ int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_err
         if (l < 7 || strcmp(de->d_name + l - 6, ".rules") != 0 || de->d_name[0] == '.')
             continue;
         char **p = realloc(names, (n + 1) * sizeof *p);
-        if (!p || !(p[n] = xstrdup(de->d_name))) {
+        if (!p || !(p[n] = strdup(de->d_name))) {
             names = p ? p : names;
             rc = -1;
             break;
