@@ -20,16 +20,24 @@ typedef struct vctx {
     jiko_error *err;
 } vctx;
 
+static int vfail(vctx *v, const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int vfail(vctx *v, const char *field, const char *fmt, va_list ap)
+{
+    char msg[400];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    error_set(v->err, v->file, v->line, field, "%s", msg);
+    return -1;
+}
+
 static int fail(vctx *v, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(vctx *v, const char *field, const char *fmt, ...)
 {
-    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(v, field, fmt, ap);
     va_end(ap);
-    error_set(v->err, v->file, v->line, field, "%s", msg);
     return -1;
 }
 
@@ -39,13 +47,12 @@ static int failf(vctx *v, const char *array, size_t idx, const char *member, con
     __attribute__((format(printf, 5, 6)));
 static int failf(vctx *v, const char *array, size_t idx, const char *member, const char *fmt, ...)
 {
-    char field[96], msg[400];
+    char field[96];
     snprintf(field, sizeof field, "%s[%zu]%s", array, idx, member);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(v, field, fmt, ap);
     va_end(ap);
-    error_set(v->err, v->file, v->line, field, "%s", msg);
     return -1;
 }
 
