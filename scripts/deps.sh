@@ -14,7 +14,11 @@ PKGS=(
   libclang-rt-14-dev # sanitizer and libFuzzer runtimes for clang
   libjansson-dev    # JSON parsing of incidents (incident-format.md)
   libcmocka-dev     # unit tests
-  valgrind          # memory checks in `make check-valgrind`
+  libsqlite3-dev    # embedded registry (store_sqlite.c)
+  sqlite3           # the sqlite3 shell: benchmark baseline, inspection
+  libpq-dev         # PostgreSQL registry client (store_pg.c)
+  postgresql        # throwaway PostgreSQL clusters for the registry tests
+  valgrind          # unit tests under valgrind in `make check`
   python3           # data-driven test helpers
 )
 

@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "classify.h"
 #include "rules.h"
+#include "store.h"
 
 /* Exit codes (documented in docs/jiko.1.md). */
 enum {
@@ -19,6 +20,8 @@ enum {
     CLI_USAGE = 2,    /* bad command line */
     CLI_CONFIG = 3,   /* rulebooks or catalogs could not be loaded */
     CLI_IO = 4,       /* an input or output file could not be read or written */
+    CLI_STORE = 5,    /* the registry could not be opened, read or written */
+    CLI_NOT_FOUND = 6 /* the incident asked for is not in the registry */
 };
 
 typedef struct cli_env {
@@ -42,7 +45,17 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* Left-justify s in `width` terminal columns (wide characters count 2). */
 void cli_pad(FILE *out, const char *s, size_t width);
 
+/* Open the registry: --db value, else $JIKO_DB, else ./jiko.db.  Prints the
+ * error and returns CLI_STORE on failure. */
+int cli_store_open(store **db, const char *url, const char *cmd);
+
 int cmd_classify(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_amend(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 
 #endif

@@ -74,3 +74,19 @@ void cli_pad(FILE *out, const char *s, size_t width)
         fputc(' ', out);
     fputc(' ', out);
 }
+
+int cli_store_open(store **db, const char *url, const char *cmd)
+{
+    if (!url || !*url)
+        url = getenv("JIKO_DB");
+    if (!url || !*url)
+        url = "jiko.db";
+    jiko_error err;
+    char msg[1200];
+    error_clear(&err);
+    if (store_open(db, url, &err)) {
+        cli_error(cmd, "%s", error_format(&err, msg, sizeof msg));
+        return CLI_STORE;
+    }
+    return CLI_OK;
+}

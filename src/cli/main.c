@@ -18,6 +18,12 @@ static const struct {
 } commands[] = {
     {"classify", cmd_classify, "decide which report an incident owes, with deadlines"},
     {"rules", cmd_rules, "list and show the rulebooks (reporting rules as data)"},
+    {"import", cmd_import, "validate, classify and store incidents in the registry"},
+    {"amend", cmd_amend, "store a new version of one incident, keeping its history"},
+    {"list", cmd_list, "list stored incidents (filters: fiscal year, quarter, operator, ...)"},
+    {"show", cmd_show, "show one stored incident"},
+    {"history", cmd_history, "every version of one incident, with when and why it changed"},
+    {"export", cmd_export, "write stored incidents as JSON Lines"},
 };
 
 static void usage(FILE *out)
@@ -36,7 +42,8 @@ static void usage(FILE *out)
             "  jiko --version        version\n"
             "\n"
             "Exit status: 0 ok, 1 some records rejected, 2 usage error, 3 rulebook or\n"
-            "catalog error, 4 file error.  Manual: docs/jiko.1.md\n");
+            "catalog error, 4 file error, 5 registry error, 6 incident not found.\n"
+            "Manual: docs/jiko.1.md\n");
 }
 
 int main(int argc, char **argv)

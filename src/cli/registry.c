@@ -1,0 +1,256 @@
+/*
+ * registry.c — reading the registry: `jiko list`, `jiko show`,
+ * `jiko history`, `jiko export`.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct reader {
+    const char *cmd;
+    bool json;
+    classify_lang lang;
+    long n;
+} reader;
+
+static void help(FILE *out, const char *cmd)
+{
+    if (strcmp(cmd, "list") == 0 || strcmp(cmd, "export") == 0)
+        fprintf(out,
+                "usage: jiko %s [--fy YEAR] [--quarter Q] [--operator NAME] [--report TYPE]\n"
+                "                 [--open|--closed] [--db URL]%s\n"
+                "\n"
+                "%s\n"
+                "\n"
+                "filters:\n"
+                "  --fy YEAR          fiscal year (年度, April to March, by start date in JST)\n"
+                "  --quarter Q        fiscal quarter 1-4 (1 = Apr-Jun ... 4 = Jan-Mar)\n"
+                "  --operator NAME    reporting operator\n"
+                "  --report TYPE      serious, detailed, simple or none\n"
+                "  --open, --closed   ongoing incidents only / ended ones only\n",
+                cmd, strcmp(cmd, "list") == 0 ? " [--json] [--lang ja|en]" : "",
+                strcmp(cmd, "list") == 0
+                    ? "List the current version of stored incidents, oldest first."
+                    : "Write the current version of stored incidents as JSON Lines, exactly as\n"
+                      "stored: 'jiko import' of the output reproduces the same records.");
+    else
+        fprintf(out,
+                "usage: jiko %s ID [--operator NAME] [--db URL] [--json]\n"
+                "\n"
+                "%s\n",
+                cmd,
+                strcmp(cmd, "show") == 0
+                    ? "Show one stored incident: its current record and classification."
+                    : "Show every version of one incident, oldest first, with when and why it "
+                      "changed.");
+    fprintf(out,
+            "\n"
+            "  --db URL           registry (default $JIKO_DB or ./jiko.db; postgresql://...)\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "Exit status: 0 ok, 2 usage, 5 registry error, 6 incident not found.\n");
+}
+
+static json_t *row_json(const store_row *r, bool with_record)
+{
+    char t[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "operator", json_string(r->op));
+    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "version", json_integer(r->version));
+    json_object_set_new(o, "started_at", json_string(jst_format(r->started_ms, t, sizeof t)));
+    json_object_set_new(o, "ended_at",
+                        r->ongoing ? json_null() : json_string(jst_format(r->ended_ms, t, sizeof t)));
+    json_object_set_new(o, "fiscal_year", json_integer(r->fiscal_year));
+    json_object_set_new(o, "quarter", json_integer(r->quarter));
+    json_object_set_new(o, "report", json_string(r->report));
+    json_object_set_new(o, "rulebook", json_string(r->rulebook));
+    json_t *cats = json_array(), *qs = json_array();
+    char *save, buf[200];
+    snprintf(buf, sizeof buf, "%s", r->serious_categories);
+    for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+        json_array_append_new(cats, json_string(p));
+    snprintf(buf, sizeof buf, "%s", r->quarterly_clauses);
+    for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+        json_array_append_new(qs, json_string(p));
+    json_object_set_new(o, "serious_categories", cats);
+    json_object_set_new(o, "quarterly_clauses", qs);
+    json_object_set_new(o, "users", json_integer(r->users));
+    json_object_set_new(o, "changed_at", json_string(jst_format(r->changed_ms, t, sizeof t)));
+    json_object_set_new(o, "reason", json_string(r->reason));
+    if (with_record) {
+        json_t *rec = json_loads(r->record, 0, NULL);
+        json_object_set_new(o, "record", rec ? rec : json_string(r->record));
+    }
+    return o;
+}
+
+static void print_json(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+    json_decref(o);
+}
+
+static int list_row(void *ctx, const store_row *r)
+{
+    reader *rd = ctx;
+    if (rd->json) {
+        print_json(row_json(r, false));
+        rd->n++;
+        return 0;
+    }
+    static const size_t w[] = {24, 24, 16, 10, 10, 10, 9};
+    if (rd->n++ == 0) {
+        const char *h_en[] = {"OPERATOR", "ID", "START (JST)", "DURATION", "USERS", "REPORT", "SERIOUS", "VERSION"};
+        const char *h_ja[] = {"事業者", "ID", "発生日時", "継続時間", "影響利用者数", "報告", "重大区分", "版"};
+        const char **h = rd->lang == CLASSIFY_JA ? h_ja : h_en;
+        for (int i = 0; i < 7; i++)
+            cli_pad(stdout, h[i], w[i]);
+        printf("%s\n", h[7]);
+    }
+    char start[40], shortstart[20], dur[32], users[24], ver[12];
+    jst_format(r->started_ms, start, sizeof start);
+    snprintf(shortstart, sizeof shortstart, "%.10s %.5s", start, start + 11);
+    if (r->ongoing)
+        snprintf(dur, sizeof dur, "%s", rd->lang == CLASSIFY_JA ? "継続中" : "ongoing");
+    else
+        jst_format_duration(r->ended_ms - r->started_ms, dur, sizeof dur);
+    snprintf(users, sizeof users, "%lld", (long long)r->users);
+    snprintf(ver, sizeof ver, "%d", r->version);
+    const char *cols[] = {r->op, r->id, shortstart, dur, users, r->report,
+                          r->serious_categories[0] ? r->serious_categories : "-", ver};
+    for (int i = 0; i < 7; i++)
+        cli_pad(stdout, cols[i], w[i]);
+    printf("%s\n", cols[7]);
+    return 0;
+}
+
+static int export_row(void *ctx, const store_row *r)
+{
+    reader *rd = ctx;
+    puts(r->record);
+    rd->n++;
+    return 0;
+}
+
+static int history_row(void *ctx, const store_row *r)
+{
+    reader *rd = ctx;
+    rd->n++;
+    if (rd->json) {
+        json_t *o = json_object();
+        char t[40];
+        json_object_set_new(o, "version", json_integer(r->version));
+        json_object_set_new(o, "changed_at", json_string(jst_format(r->changed_ms, t, sizeof t)));
+        json_object_set_new(o, "reason", json_string(r->reason));
+        json_t *rec = json_loads(r->record, 0, NULL);
+        json_object_set_new(o, "record", rec ? rec : json_string(r->record));
+        print_json(o);
+        return 0;
+    }
+    char t[40];
+    printf("%s %d  %s  %s\n", rd->lang == CLASSIFY_JA ? "版" : "version", r->version,
+           jst_format(r->changed_ms, t, sizeof t), r->reason);
+    printf("  %s\n", r->record);
+    return 0;
+}
+
+static int run(int argc, char **argv, const char *cmd)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},       {"fy", required_argument, NULL, 'y'},
+        {"quarter", required_argument, NULL, 'q'},  {"operator", required_argument, NULL, 'o'},
+        {"report", required_argument, NULL, 'r'},   {"open", no_argument, NULL, 'O'},
+        {"closed", no_argument, NULL, 'c'},         {"json", no_argument, NULL, 'j'},
+        {"lang", required_argument, NULL, 'l'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    reader rd = {cmd, false, CLASSIFY_EN, 0};
+    store_filter f = {0, 0, NULL, NULL, -1};
+    const char *db = NULL, *lang = NULL;
+    bool by_id = strcmp(cmd, "show") == 0 || strcmp(cmd, "history") == 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'y': f.fiscal_year = atoi(optarg); break;
+        case 'q': f.quarter = atoi(optarg); break;
+        case 'o': f.op = optarg; break;
+        case 'r': f.report = optarg; break;
+        case 'O': f.open = 1; break;
+        case 'c': f.open = 0; break;
+        case 'j': rd.json = true; break;
+        case 'l': lang = optarg; break;
+        case 'h': help(stdout, cmd); return CLI_OK;
+        default: help(stderr, cmd); return CLI_USAGE;
+        }
+    }
+    if (cli_lang(lang, &rd.lang)) {
+        cli_error(cmd, "--lang must be ja or en");
+        return CLI_USAGE;
+    }
+    if (f.quarter < 0 || f.quarter > 4 || f.fiscal_year < 0 ||
+        (f.report && strcmp(f.report, "serious") && strcmp(f.report, "detailed") &&
+         strcmp(f.report, "simple") && strcmp(f.report, "none"))) {
+        cli_error(cmd, "--quarter is 1-4, --fy a year, --report serious|detailed|simple|none");
+        return CLI_USAGE;
+    }
+    if (by_id ? optind + 1 != argc : optind != argc) {
+        help(stderr, cmd);
+        return CLI_USAGE;
+    }
+    store *s;
+    int rc = cli_store_open(&s, db, cmd);
+    if (rc)
+        return rc;
+    jiko_error err;
+    char msg[1200];
+    int r = 0;
+    if (!by_id) {
+        r = store_list(s, &f, strcmp(cmd, "export") == 0 ? export_row : list_row, &rd, &err);
+        if (r == 0 && rd.n == 0 && strcmp(cmd, "list") == 0 && !rd.json)
+            fprintf(stderr, "jiko list: no incidents match\n");
+    } else {
+        store_row row;
+        int found = store_get(s, f.op, argv[optind], &row, &err);
+        if (found < 0)
+            r = -1;
+        else if (found == 0) {
+            cli_error(cmd, "no incident '%s' in the registry", argv[optind]);
+            rc = CLI_NOT_FOUND;
+        } else if (strcmp(cmd, "show") == 0) {
+            if (rd.json)
+                print_json(row_json(&row, true));
+            else {
+                json_t *o = row_json(&row, true);
+                char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                puts(txt);
+                free(txt);
+                json_decref(o);
+            }
+            store_row_free(&row);
+        } else {
+            r = store_history(s, row.op, row.id, history_row, &rd, &err);
+            store_row_free(&row);
+        }
+    }
+    if (r < 0) {
+        cli_error(cmd, "%s", error_format(&err, msg, sizeof msg));
+        rc = CLI_STORE;
+    }
+    if (fflush(stdout) != 0 && rc == CLI_OK)
+        rc = CLI_IO;
+    store_close(s);
+    return rc;
+}
+
+int cmd_list(int argc, char **argv) { return run(argc, argv, "list"); }
+int cmd_show(int argc, char **argv) { return run(argc, argv, "show"); }
+int cmd_history(int argc, char **argv) { return run(argc, argv, "history"); }
+int cmd_export(int argc, char **argv) { return run(argc, argv, "export"); }

@@ -1,0 +1,147 @@
+/* store.c — the registry interface and what both backends share (store.h). */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jst.h"
+#include "store_impl.h"
+
+struct store {
+    const store_ops *ops;
+    void *impl;
+};
+
+int store_open(store **out, const char *url, jiko_error *err)
+{
+    *out = NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s) {
+        error_set(err, url, 0, NULL, "out of memory");
+        return -1;
+    }
+    int rc;
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        rc = store_pg_open(&s->impl, &s->ops, url, err);
+    else
+        rc = store_sqlite_open(&s->impl, &s->ops, url, err);
+    if (rc) {
+        free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    s->ops->close(s->impl);
+    free(s);
+}
+
+const char *store_backend(const store *s) { return s->ops->name; }
+int store_begin(store *s, jiko_error *err) { return s->ops->begin(s->impl, err); }
+int store_commit(store *s, jiko_error *err) { return s->ops->commit(s->impl, err); }
+int store_rollback(store *s, jiko_error *err) { return s->ops->rollback(s->impl, err); }
+int store_check(store *s, jiko_error *err) { return s->ops->check(s->impl, err); }
+
+static void join_ids(char *buf, size_t size, const rulebook *b, const classify_hit *h, int n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "," : "", b->clauses[h[i].clause].id);
+}
+
+int store_put(store *s, const incident *inc, const classify_result *r, const char *text,
+              size_t len, const char *reason, int64_t now_ms, store_outcome *outcome,
+              jiko_error *err)
+{
+    store_derived d;
+    jst_date day = jst_date_of(inc->started_ms);
+    d.op = inc->op;
+    d.id = inc->id;
+    d.started_ms = inc->started_ms;
+    d.ended_ms = inc->ended_ms;
+    d.ongoing = inc->ongoing;
+    d.fiscal_year = jst_fiscal_year(day);
+    d.quarter = jst_fiscal_quarter(day);
+    d.report = classify_report_name(r->report);
+    d.rulebook = r->book->id;
+    join_ids(d.serious_categories, sizeof d.serious_categories, r->book, r->serious, r->n_serious);
+    join_ids(d.quarterly_clauses, sizeof d.quarterly_clauses, r->book, r->quarterly,
+             r->n_quarterly);
+    d.users = r->users;
+    return s->ops->put(s->impl, &d, text, len, reason, now_ms, outcome, err);
+}
+
+int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
+{
+    return s->ops->list(s->impl, f, fn, ctx, err);
+}
+
+int store_get(store *s, const char *op, const char *id, store_row *row, jiko_error *err)
+{
+    memset(row, 0, sizeof *row);
+    return s->ops->get(s->impl, op, id, row, err);
+}
+
+int store_history(store *s, const char *op, const char *id, store_row_fn fn, void *ctx,
+                  jiko_error *err)
+{
+    return s->ops->history(s->impl, op, id, fn, ctx, err);
+}
+
+void store_row_free(store_row *row)
+{
+    free(row->op);
+    free(row->id);
+    free(row->record);
+    free(row->report);
+    free(row->rulebook);
+    free(row->serious_categories);
+    free(row->quarterly_clauses);
+    free(row->reason);
+    memset(row, 0, sizeof *row);
+}
+
+int store_keep_first(void *ctx, const store_row *r)
+{
+    store_first *c = ctx;
+    if (c->n++ == 0) {
+        store_row *d = c->row;
+        *d = *r;
+        d->op = store_strdup(r->op);
+        d->id = store_strdup(r->id);
+        d->record = store_strdup(r->record);
+        d->report = store_strdup(r->report);
+        d->rulebook = store_strdup(r->rulebook);
+        d->serious_categories = store_strdup(r->serious_categories);
+        d->quarterly_clauses = store_strdup(r->quarterly_clauses);
+        d->reason = store_strdup(r->reason);
+    } else {
+        snprintf(c->other_op, sizeof c->other_op, "%s", r->op);
+    }
+    return 0;
+}
+
+char *store_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+bool store_same_record(const char *a, size_t alen, const char *b, size_t blen)
+{
+    /* Byte-equal is the common case (re-importing the same file); otherwise
+     * compare JSON values, so reformatting or key order is not a change. */
+    if (alen == blen && memcmp(a, b, alen) == 0)
+        return true;
+    json_t *ja = json_loadb(a, alen, 0, NULL), *jb = json_loadb(b, blen, 0, NULL);
+    bool same = ja && jb && json_equal(ja, jb);
+    json_decref(ja);
+    json_decref(jb);
+    return same;
+}

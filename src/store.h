@@ -1,0 +1,107 @@
+/*
+ * store.h — the incident registry: one interface, two backends.
+ *
+ * Incidents are keyed by (operator, id).  Storing a record that differs from
+ * the current one is an amendment: the new version becomes current and every
+ * earlier version is kept with when and why it changed.  Storing an identical
+ * record (same JSON value, whatever its formatting) changes nothing.
+ *
+ * Backends: SQLite (store_sqlite.c; a file path, the default) and PostgreSQL
+ * (store_pg.c; a postgresql:// URL) for a registry shared by several
+ * operators or servers.  Both keep the same schema, versioned and migrated
+ * automatically on open (docs/registry.md).
+ *
+ * Writes happen inside batches (store_begin ... store_commit): a batch is one
+ * transaction, so after a crash either all of it is there or none of it.
+ */
+#ifndef JIKO_STORE_H
+#define JIKO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "error.h"
+#include "incident.h"
+
+/* Schema version written by this build; older databases are upgraded. */
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+
+/* What store_put did. */
+typedef enum store_outcome {
+    STORE_STORED = 0,   /* new incident */
+    STORE_AMENDED = 1,  /* changed: a new version is current */
+    STORE_UNCHANGED = 2 /* identical to the current version */
+} store_outcome;
+
+/* The registry's view of one incident version, columns derived at storage
+ * time by classification so that lists and reports need no re-parse. */
+typedef struct store_row {
+    char *op, *id;
+    int version;
+    char *record;     /* the incident as JSON text */
+    int64_t started_ms;
+    bool ongoing;
+    int64_t ended_ms;
+    int fiscal_year, quarter;
+    char *report;     /* serious | detailed | simple | none */
+    char *rulebook;
+    char *serious_categories; /* comma-separated */
+    char *quarterly_clauses;  /* comma-separated */
+    int64_t users;
+    int64_t changed_ms; /* when this version was stored */
+    char *reason;       /* why it changed */
+} store_row;
+
+typedef struct store_filter {
+    int fiscal_year; /* 0 = any */
+    int quarter;     /* 0 = any */
+    const char *op;  /* NULL = any */
+    const char *report; /* NULL = any */
+    int open;        /* -1 any, 1 ongoing only, 0 ended only */
+} store_filter;
+
+typedef int (*store_row_fn)(void *ctx, const store_row *row);
+
+/* Open (creating if needed) a registry: "postgresql://..." or "postgres://..."
+ * for PostgreSQL, anything else is a SQLite file path. */
+int store_open(store **out, const char *url, jiko_error *err);
+void store_close(store *s);
+
+/* Which backend: "sqlite" or "postgresql". */
+const char *store_backend(const store *s);
+
+int store_begin(store *s, jiko_error *err);
+int store_commit(store *s, jiko_error *err);
+int store_rollback(store *s, jiko_error *err);
+
+/* Store one validated and classified incident.  `text` is its JSON (one
+ * line), `reason` says why (e.g. "imported from f.jsonl:12").  Inside a batch. */
+int store_put(store *s, const incident *inc, const classify_result *r, const char *text,
+              size_t len, const char *reason, int64_t now_ms, store_outcome *outcome,
+              jiko_error *err);
+
+/* Current versions matching a filter, ordered by start time then operator, id. */
+int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err);
+
+/* Current version of one incident; `op` may be NULL when the id is unique.
+ * Returns 1 when found (row filled; free with store_row_free), 0 when not. */
+int store_get(store *s, const char *op, const char *id, store_row *row, jiko_error *err);
+
+/* Every version of one incident, oldest first. */
+int store_history(store *s, const char *op, const char *id, store_row_fn fn, void *ctx,
+                  jiko_error *err);
+
+/* Backend integrity check (PRAGMA integrity_check / catalog sanity). */
+int store_check(store *s, jiko_error *err);
+
+void store_row_free(store_row *row);
+
+/* Shared helpers for backends (store.c). */
+void store_fill_derived(store_row *row, const incident *inc, const classify_result *r);
+bool store_same_record(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif

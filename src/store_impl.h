@@ -1,0 +1,52 @@
+/*
+ * store_impl.h — what a storage backend provides (private to store*.c).
+ */
+#ifndef JIKO_STORE_IMPL_H
+#define JIKO_STORE_IMPL_H
+
+#include "store.h"
+
+/* Columns derived from an incident and its classification; strings point
+ * into the incident, the result or the arrays here. */
+typedef struct store_derived {
+    const char *op, *id;
+    int64_t started_ms, ended_ms;
+    bool ongoing;
+    int fiscal_year, quarter;
+    const char *report, *rulebook;
+    char serious_categories[160];
+    char quarterly_clauses[160];
+    int64_t users;
+} store_derived;
+
+typedef struct store_ops {
+    const char *name;
+    int (*begin)(void *impl, jiko_error *err);
+    int (*commit)(void *impl, jiko_error *err);
+    int (*rollback)(void *impl, jiko_error *err);
+    int (*put)(void *impl, const store_derived *d, const char *text, size_t len,
+               const char *reason, int64_t now_ms, store_outcome *outcome, jiko_error *err);
+    int (*list)(void *impl, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err);
+    int (*get)(void *impl, const char *op, const char *id, store_row *row, jiko_error *err);
+    int (*history)(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
+                   jiko_error *err);
+    int (*check)(void *impl, jiko_error *err);
+    void (*close)(void *impl);
+} store_ops;
+
+int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko_error *err);
+int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_error *err);
+
+/* A row callback keeping a copy of the first row and the operator of a
+ * second one (to report an ambiguous id). */
+typedef struct store_first {
+    store_row *row;
+    int n;
+    char other_op[256];
+} store_first;
+int store_keep_first(void *ctx, const store_row *r);
+
+/* Duplicate a string (NULL stays NULL); for filling store_row. */
+char *store_strdup(const char *s);
+
+#endif

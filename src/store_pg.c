@@ -1,0 +1,382 @@
+/*
+ * store_pg.c — the shared registry backend (PostgreSQL via libpq).
+ *
+ * Several importers may write to one registry at once.  A new incident is
+ * inserted with ON CONFLICT DO NOTHING; when it already exists, the current
+ * row is locked (SELECT ... FOR UPDATE) before it is compared and amended, so
+ * concurrent writers can neither lose nor duplicate a version.  Deadlocks and
+ * serialization failures are reported as retryable (-2): the caller rolls the
+ * batch back and replays it.  Migrations run under an advisory lock.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+static const char *const migrations[] = {
+    "CREATE TABLE jiko_schema (version INTEGER NOT NULL);"
+    "INSERT INTO jiko_schema VALUES (0);"
+    "CREATE TABLE incident ("
+    "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  started_ms BIGINT NOT NULL, ended_ms BIGINT,"
+    "  fiscal_year INTEGER NOT NULL, quarter INTEGER NOT NULL,"
+    "  report TEXT NOT NULL, rulebook TEXT NOT NULL,"
+    "  serious_categories TEXT NOT NULL, quarterly_clauses TEXT NOT NULL,"
+    "  users BIGINT NOT NULL,"
+    "  PRIMARY KEY (operator, id));"
+    "CREATE TABLE incident_version ("
+    "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  record TEXT NOT NULL, changed_ms BIGINT NOT NULL, reason TEXT NOT NULL,"
+    "  PRIMARY KEY (operator, id, version));",
+    "CREATE INDEX incident_fy ON incident (fiscal_year, quarter);"
+    "CREATE INDEX incident_report ON incident (report);"
+    "CREATE INDEX incident_id ON incident (id);",
+};
+
+#define ROW_COLUMNS                                                                           \
+    "i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms, i.fiscal_year,"         \
+    " i.quarter, i.report, i.rulebook, i.serious_categories, i.quarterly_clauses, i.users,"    \
+    " v.changed_ms, v.reason"
+
+static const struct {
+    const char *name, *sql;
+    int nparams;
+} prepared[] = {
+    {"ins", "INSERT INTO incident (operator, id, version, started_ms, ended_ms, fiscal_year,"
+            " quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
+            " VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            " ON CONFLICT (operator, id) DO NOTHING RETURNING 1", 11},
+    {"insv", "INSERT INTO incident_version (operator, id, version, record, changed_ms, reason)"
+             " VALUES ($1, $2, $3, $4, $5, $6)", 6},
+    {"cur", "SELECT i.version, v.record FROM incident i JOIN incident_version v"
+            " USING (operator, id, version) WHERE i.operator = $1 AND i.id = $2"
+            " FOR UPDATE OF i", 2},
+    {"upd", "UPDATE incident SET version = version + 1, started_ms = $3, ended_ms = $4,"
+            " fiscal_year = $5, quarter = $6, report = $7, rulebook = $8,"
+            " serious_categories = $9, quarterly_clauses = $10, users = $11"
+            " WHERE operator = $1 AND id = $2 RETURNING version", 11},
+};
+
+typedef struct pg {
+    PGconn *conn;
+    char *url; /* for errors, without the password */
+} pg;
+
+/* -2 when PostgreSQL says the transaction may succeed if retried. */
+static int fail_res(pg *p, PGresult *res, jiko_error *err, const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn);
+    char clean[400];
+    snprintf(clean, sizeof clean, "%s", msg && *msg ? msg : PQerrorMessage(p->conn));
+    size_t n = strlen(clean);
+    while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
+        clean[--n] = '\0';
+    error_set(err, p->url, 0, NULL, "%s: %s", what, clean);
+    int retry = state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+    PQclear(res);
+    return retry ? -2 : -1;
+}
+
+static int exec(pg *p, const char *sql, jiko_error *err)
+{
+    PGresult *res = PQexec(p->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "query failed");
+    PQclear(res);
+    return 0;
+}
+
+static int migrate(pg *p, jiko_error *err)
+{
+    if (exec(p, "BEGIN", err) ||
+        exec(p, "SELECT pg_advisory_xact_lock(7226960515)", err)) /* "jiko" */
+        goto fail;
+    PGresult *res = PQexec(p->conn, "SELECT to_regclass('jiko_schema') IS NOT NULL");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fail_res(p, res, err, "cannot read the schema");
+        goto fail;
+    }
+    int exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    int v = 0;
+    if (exists) {
+        res = PQexec(p->conn, "SELECT version FROM jiko_schema");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+            fail_res(p, res, err, "cannot read the schema version");
+            goto fail;
+        }
+        v = atoi(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    if (v > STORE_SCHEMA_VERSION) {
+        error_set(err, p->url, 0, NULL,
+                  "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
+                  STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    for (; v < STORE_SCHEMA_VERSION; v++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE jiko_schema SET version = %d", v + 1);
+        if (exec(p, migrations[v], err) || exec(p, sql, err))
+            goto fail;
+    }
+    return exec(p, "COMMIT", err);
+fail:
+    PQclear(PQexec(p->conn, "ROLLBACK"));
+    return -1;
+}
+
+static void pg_close(void *impl)
+{
+    pg *p = impl;
+    PQfinish(p->conn);
+    free(p->url);
+    free(p);
+}
+
+static int pg_begin(void *impl, jiko_error *err) { return exec(impl, "BEGIN", err); }
+static int pg_commit(void *impl, jiko_error *err) { return exec(impl, "COMMIT", err); }
+static int pg_rollback(void *impl, jiko_error *err) { return exec(impl, "ROLLBACK", err); }
+
+typedef struct params {
+    char buf[8][24];
+    const char *v[11];
+} params;
+
+static void derived_params(params *pp, const store_derived *d)
+{
+    snprintf(pp->buf[0], 24, "%lld", (long long)d->started_ms);
+    snprintf(pp->buf[1], 24, "%lld", (long long)d->ended_ms);
+    snprintf(pp->buf[2], 24, "%d", d->fiscal_year);
+    snprintf(pp->buf[3], 24, "%d", d->quarter);
+    snprintf(pp->buf[4], 24, "%lld", (long long)d->users);
+    const char *v[11] = {d->op, d->id, pp->buf[0], d->ongoing ? NULL : pp->buf[1], pp->buf[2],
+                         pp->buf[3], d->report, d->rulebook, d->serious_categories,
+                         d->quarterly_clauses, pp->buf[4]};
+    memcpy(pp->v, v, sizeof v);
+}
+
+static int add_version(pg *p, const store_derived *d, int version, const char *text, size_t len,
+                       const char *reason, int64_t now_ms, jiko_error *err)
+{
+    char vb[16], tb[24];
+    snprintf(vb, sizeof vb, "%d", version);
+    snprintf(tb, sizeof tb, "%lld", (long long)now_ms);
+    /* the record is not NUL-terminated: pass its length, text format */
+    char *rec = strndup(text, len);
+    if (!rec) {
+        error_set(err, p->url, 0, NULL, "out of memory");
+        return -1;
+    }
+    const char *v[6] = {d->op, d->id, vb, rec, tb, reason};
+    PGresult *res = PQexecPrepared(p->conn, "insv", 6, v, NULL, NULL, 0);
+    free(rec);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return fail_res(p, res, err, "cannot store the incident version");
+    PQclear(res);
+    return 0;
+}
+
+static int pg_put(void *impl, const store_derived *d, const char *text, size_t len,
+                  const char *reason, int64_t now_ms, store_outcome *outcome, jiko_error *err)
+{
+    pg *p = impl;
+    params pp;
+    derived_params(&pp, d);
+    PGresult *res = PQexecPrepared(p->conn, "ins", 11, pp.v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot store the incident");
+    int inserted = PQntuples(res) == 1;
+    PQclear(res);
+    if (inserted) {
+        *outcome = STORE_STORED;
+        return add_version(p, d, 1, text, len, reason, now_ms, err);
+    }
+    res = PQexecPrepared(p->conn, "cur", 2, pp.v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return fail_res(p, res, err, "cannot read the current version");
+    const char *cur = PQgetvalue(res, 0, 1);
+    bool same = store_same_record(cur, (size_t)PQgetlength(res, 0, 1), text, len);
+    PQclear(res);
+    if (same) {
+        *outcome = STORE_UNCHANGED;
+        return 0;
+    }
+    res = PQexecPrepared(p->conn, "upd", 11, pp.v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return fail_res(p, res, err, "cannot amend the incident");
+    int version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    *outcome = STORE_AMENDED;
+    return add_version(p, d, version, text, len, reason, now_ms, err);
+}
+
+static char *val(PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? NULL : strdup(PQgetvalue(res, r, c));
+}
+
+static void read_row(PGresult *res, int i, store_row *r)
+{
+    r->op = val(res, i, 0);
+    r->id = val(res, i, 1);
+    r->version = atoi(PQgetvalue(res, i, 2));
+    r->record = val(res, i, 3);
+    r->started_ms = atoll(PQgetvalue(res, i, 4));
+    r->ongoing = PQgetisnull(res, i, 5);
+    r->ended_ms = r->ongoing ? 0 : atoll(PQgetvalue(res, i, 5));
+    r->fiscal_year = atoi(PQgetvalue(res, i, 6));
+    r->quarter = atoi(PQgetvalue(res, i, 7));
+    r->report = val(res, i, 8);
+    r->rulebook = val(res, i, 9);
+    r->serious_categories = val(res, i, 10);
+    r->quarterly_clauses = val(res, i, 11);
+    r->users = atoll(PQgetvalue(res, i, 12));
+    r->changed_ms = atoll(PQgetvalue(res, i, 13));
+    r->reason = val(res, i, 14);
+}
+
+/* Run a query in single-row mode so that memory does not grow with the
+ * number of rows; returns the row count or -1. */
+static int run_rows(pg *p, const char *sql, int n, const char *const *v, store_row_fn fn,
+                    void *ctx, jiko_error *err)
+{
+    if (!PQsendQueryParams(p->conn, sql, n, NULL, v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(p->conn))
+        return fail_res(p, NULL, err, "query failed");
+    int count = 0, rc = 0, stop = 0;
+    PGresult *res;
+    while ((res = PQgetResult(p->conn))) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && !stop) {
+            store_row r;
+            read_row(res, 0, &r);
+            stop = fn(ctx, &r);
+            store_row_free(&r);
+            count++;
+        } else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
+            rc = fail_res(p, res, err, "query failed");
+            continue;
+        }
+        PQclear(res);
+    }
+    return rc ? rc : count;
+}
+
+static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
+{
+    char fy[16], q[16], open[16];
+    snprintf(fy, sizeof fy, "%d", f->fiscal_year);
+    snprintf(q, sizeof q, "%d", f->quarter);
+    snprintf(open, sizeof open, "%d", f->open);
+    const char *v[5] = {fy, q, f->op, f->report, open};
+    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+                      " USING (operator, id, version)"
+                      " WHERE ($1::int = 0 OR i.fiscal_year = $1::int)"
+                      " AND ($2::int = 0 OR i.quarter = $2::int)"
+                      " AND ($3::text IS NULL OR i.operator = $3::text)"
+                      " AND ($4::text IS NULL OR i.report = $4::text)"
+                      " AND ($5::int < 0 OR ($5::int = 1) = (i.ended_ms IS NULL))"
+                      " ORDER BY i.started_ms, i.operator, i.id";
+    return run_rows(impl, sql, 5, v, fn, ctx, err) < 0 ? -1 : 0;
+}
+
+static int pg_get(void *impl, const char *op, const char *id, store_row *row, jiko_error *err)
+{
+    pg *p = impl;
+    const char *v[2] = {id, op};
+    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+                      " USING (operator, id, version)"
+                      " WHERE i.id = $1 AND ($2::text IS NULL OR i.operator = $2::text) LIMIT 2";
+    store_first c = {row, 0, ""};
+    if (run_rows(p, sql, 2, v, store_keep_first, &c, err) < 0)
+        return -1;
+    if (c.n > 1) {
+        error_set(err, p->url, 0, NULL,
+                  "id '%s' exists for several operators (%s, %s, ...); give --operator", id,
+                  row->op, c.other_op);
+        store_row_free(row);
+        return -1;
+    }
+    return c.n;
+}
+
+static int pg_history(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
+                      jiko_error *err)
+{
+    const char *v[2] = {op, id};
+    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+                      " USING (operator, id) WHERE i.operator = $1 AND i.id = $2"
+                      " ORDER BY v.version";
+    return run_rows(impl, sql, 2, v, fn, ctx, err) < 0 ? -1 : 0;
+}
+
+static int pg_check(void *impl, jiko_error *err)
+{
+    pg *p = impl;
+    PGresult *res = PQexec(p->conn, "SELECT count(*) FROM incident i LEFT JOIN incident_version v"
+                                    " USING (operator, id, version) WHERE v.record IS NULL");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "consistency check");
+    int bad = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (bad) {
+        error_set(err, p->url, 0, NULL, "%d incidents have no current version record", bad);
+        return -1;
+    }
+    return 0;
+}
+
+static const store_ops pg_ops = {
+    "postgresql", pg_begin, pg_commit, pg_rollback, pg_put, pg_list, pg_get, pg_history, pg_check,
+    pg_close,
+};
+
+int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_error *err)
+{
+    pg *p = calloc(1, sizeof *p);
+    if (!p) {
+        error_set(err, NULL, 0, NULL, "out of memory");
+        return -1;
+    }
+    /* Errors name the URL without a password. */
+    const char *at = strchr(url, '@');
+    const char *scheme_end = strstr(url, "://");
+    char shown[512];
+    if (at && scheme_end && at > scheme_end)
+        snprintf(shown, sizeof shown, "%.*s***%s", (int)(scheme_end + 3 - url), url, at);
+    else
+        snprintf(shown, sizeof shown, "%s", url);
+    p->url = strdup(shown);
+    p->conn = PQconnectdb(url);
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(p->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        error_set(err, p->url, 0, NULL, "cannot connect to PostgreSQL: %s", msg);
+        pg_close(p);
+        return -1;
+    }
+    PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
+    if (migrate(p, err)) {
+        pg_close(p);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof prepared / sizeof prepared[0]; i++) {
+        PGresult *res = PQprepare(p->conn, prepared[i].name, prepared[i].sql, prepared[i].nparams,
+                                  NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            fail_res(p, res, err, "cannot prepare a statement");
+            pg_close(p);
+            return -1;
+        }
+        PQclear(res);
+    }
+    *impl = p;
+    *ops = &pg_ops;
+    return 0;
+}

@@ -1,0 +1,400 @@
+/*
+ * store_sqlite.c — the embedded registry backend (SQLite, WAL).
+ *
+ * Durability: WAL journal with synchronous=FULL, so a committed batch
+ * survives kill -9 and power loss; every write is inside a transaction
+ * (store_begin/commit).  Statements are prepared once per connection.
+ * Schema: docs/registry.md; migrations below run in order inside one
+ * transaction when an older database is opened.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+/* Migration N brings the schema from version N to N+1.  Never edit a
+ * released migration; add a new one and raise STORE_SCHEMA_VERSION. */
+static const char *const migrations[] = {
+    /* 0 -> 1: incidents and their versions */
+    "CREATE TABLE jiko_schema (version INTEGER NOT NULL);"
+    "INSERT INTO jiko_schema VALUES (0);"
+    "CREATE TABLE incident ("
+    "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    "  fiscal_year INTEGER NOT NULL, quarter INTEGER NOT NULL,"
+    "  report TEXT NOT NULL, rulebook TEXT NOT NULL,"
+    "  serious_categories TEXT NOT NULL, quarterly_clauses TEXT NOT NULL,"
+    "  users INTEGER NOT NULL,"
+    "  PRIMARY KEY (operator, id));"
+    "CREATE TABLE incident_version ("
+    "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  record TEXT NOT NULL, changed_ms INTEGER NOT NULL, reason TEXT NOT NULL,"
+    "  PRIMARY KEY (operator, id, version));",
+    /* 1 -> 2: indexes for the list filters and reports */
+    "CREATE INDEX incident_fy ON incident (fiscal_year, quarter);"
+    "CREATE INDEX incident_report ON incident (report);"
+    "CREATE INDEX incident_id ON incident (id);",
+};
+
+enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_UPDATE, Q_COUNT };
+
+static const char *const queries[Q_COUNT] = {
+    [Q_INSERT] = "INSERT INTO incident (operator, id, version, started_ms, ended_ms, fiscal_year,"
+                 " quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
+                 " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                 " ON CONFLICT (operator, id) DO NOTHING",
+    [Q_INSERT_VERSION] = "INSERT INTO incident_version (operator, id, version, record, changed_ms,"
+                         " reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_CURRENT] = "SELECT i.version, v.record FROM incident i JOIN incident_version v"
+                  " USING (operator, id, version) WHERE i.operator = ?1 AND i.id = ?2",
+    [Q_UPDATE] = "UPDATE incident SET version = version + 1, started_ms = ?3, ended_ms = ?4,"
+                 " fiscal_year = ?5, quarter = ?6, report = ?7, rulebook = ?8,"
+                 " serious_categories = ?9, quarterly_clauses = ?10, users = ?11"
+                 " WHERE operator = ?1 AND id = ?2 RETURNING version",
+};
+
+typedef struct sq {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *st[Q_COUNT];
+} sq;
+
+static int fail_db(sq *s, jiko_error *err, const char *what)
+{
+    error_set(err, s->path, 0, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+static int exec(sq *s, const char *sql, jiko_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        error_set(err, s->path, 0, NULL, "%s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int schema_version(sq *s, int *v, jiko_error *err)
+{
+    sqlite3_stmt *st;
+    *v = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                           "name='jiko_schema'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot read the schema");
+    int exists = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (!exists)
+        return 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT version FROM jiko_schema", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot read the schema version");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int migrate(sq *s, jiko_error *err)
+{
+    /* BEGIN IMMEDIATE: two processes opening a new database at once must not
+     * both run the migrations. */
+    if (exec(s, "BEGIN IMMEDIATE", err))
+        return -1;
+    int v;
+    if (schema_version(s, &v, err))
+        goto fail;
+    if (v > STORE_SCHEMA_VERSION) {
+        error_set(err, s->path, 0, NULL,
+                  "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
+                  STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    for (; v < STORE_SCHEMA_VERSION; v++) {
+        if (exec(s, migrations[v], err))
+            goto fail;
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE jiko_schema SET version = %d", v + 1);
+        if (exec(s, sql, err))
+            goto fail;
+    }
+    return exec(s, "COMMIT", err);
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static void sq_close(void *impl)
+{
+    sq *s = impl;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+static int sq_begin(void *impl, jiko_error *err) { return exec(impl, "BEGIN IMMEDIATE", err); }
+static int sq_commit(void *impl, jiko_error *err) { return exec(impl, "COMMIT", err); }
+static int sq_rollback(void *impl, jiko_error *err) { return exec(impl, "ROLLBACK", err); }
+
+static void bind_derived(sqlite3_stmt *st, const store_derived *d)
+{
+    sqlite3_bind_text(st, 1, d->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, d->started_ms);
+    if (d->ongoing)
+        sqlite3_bind_null(st, 4);
+    else
+        sqlite3_bind_int64(st, 4, d->ended_ms);
+    sqlite3_bind_int(st, 5, d->fiscal_year);
+    sqlite3_bind_int(st, 6, d->quarter);
+    sqlite3_bind_text(st, 7, d->report, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, d->rulebook, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, d->serious_categories, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, d->quarterly_clauses, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, d->users);
+}
+
+static int add_version(sq *s, const store_derived *d, int version, const char *text, size_t len,
+                       const char *reason, int64_t now_ms, jiko_error *err)
+{
+    sqlite3_stmt *st = s->st[Q_INSERT_VERSION];
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, d->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, version);
+    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now_ms);
+    sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return fail_db(s, err, "cannot store the incident version");
+    return 0;
+}
+
+static int sq_put(void *impl, const store_derived *d, const char *text, size_t len,
+                  const char *reason, int64_t now_ms, store_outcome *outcome, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st = s->st[Q_INSERT];
+    sqlite3_reset(st);
+    bind_derived(st, d);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return fail_db(s, err, "cannot store the incident");
+    if (sqlite3_changes(s->db) == 1) {
+        *outcome = STORE_STORED;
+        return add_version(s, d, 1, text, len, reason, now_ms, err);
+    }
+    /* Already known: unchanged, or an amendment. */
+    st = s->st[Q_CURRENT];
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, d->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return fail_db(s, err, "cannot read the current version");
+    const char *cur = (const char *)sqlite3_column_text(st, 1);
+    size_t cur_len = (size_t)sqlite3_column_bytes(st, 1);
+    bool same = store_same_record(cur, cur_len, text, len);
+    sqlite3_reset(st);
+    if (same) {
+        *outcome = STORE_UNCHANGED;
+        return 0;
+    }
+    st = s->st[Q_UPDATE];
+    sqlite3_reset(st);
+    bind_derived(st, d);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return fail_db(s, err, "cannot amend the incident");
+    int version = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    *outcome = STORE_AMENDED;
+    return add_version(s, d, version, text, len, reason, now_ms, err);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* Columns, in order, of every row query below. */
+#define ROW_COLUMNS                                                                           \
+    "i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms, i.fiscal_year,"         \
+    " i.quarter, i.report, i.rulebook, i.serious_categories, i.quarterly_clauses, i.users,"    \
+    " v.changed_ms, v.reason"
+
+static void read_row(sqlite3_stmt *st, store_row *r)
+{
+    r->op = col_text(st, 0);
+    r->id = col_text(st, 1);
+    r->version = sqlite3_column_int(st, 2);
+    r->record = col_text(st, 3);
+    r->started_ms = sqlite3_column_int64(st, 4);
+    r->ongoing = sqlite3_column_type(st, 5) == SQLITE_NULL;
+    r->ended_ms = r->ongoing ? 0 : sqlite3_column_int64(st, 5);
+    r->fiscal_year = sqlite3_column_int(st, 6);
+    r->quarter = sqlite3_column_int(st, 7);
+    r->report = col_text(st, 8);
+    r->rulebook = col_text(st, 9);
+    r->serious_categories = col_text(st, 10);
+    r->quarterly_clauses = col_text(st, 11);
+    r->users = sqlite3_column_int64(st, 12);
+    r->changed_ms = sqlite3_column_int64(st, 13);
+    r->reason = col_text(st, 14);
+}
+
+static int run_rows(sq *s, sqlite3_stmt *st, store_row_fn fn, void *ctx, jiko_error *err)
+{
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_row r;
+        read_row(st, &r);
+        int stop = fn(ctx, &r);
+        store_row_free(&r);
+        n++;
+        if (stop)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail_db(s, err, "query failed");
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+        " USING (operator, id, version)"
+        " WHERE (?1 = 0 OR i.fiscal_year = ?1) AND (?2 = 0 OR i.quarter = ?2)"
+        " AND (?3 IS NULL OR i.operator = ?3) AND (?4 IS NULL OR i.report = ?4)"
+        " AND (?5 < 0 OR (?5 = 1) = (i.ended_ms IS NULL))"
+        " ORDER BY i.started_ms, i.operator, i.id";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot list");
+    sqlite3_bind_int(st, 1, f->fiscal_year);
+    sqlite3_bind_int(st, 2, f->quarter);
+    sqlite3_bind_text(st, 3, f->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, f->report, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, f->open);
+    return run_rows(s, st, fn, ctx, err) < 0 ? -1 : 0;
+}
+
+static int sq_get(void *impl, const char *op, const char *id, store_row *row, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+                      " USING (operator, id, version)"
+                      " WHERE i.id = ?1 AND (?2 IS NULL OR i.operator = ?2) LIMIT 2";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot read");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
+    store_first c = {row, 0, ""};
+    if (run_rows(s, st, store_keep_first, &c, err) < 0)
+        return -1;
+    if (c.n > 1) {
+        error_set(err, s->path, 0, NULL,
+                  "id '%s' exists for several operators (%s, %s, ...); give --operator", id,
+                  row->op, c.other_op);
+        store_row_free(row);
+        return -1;
+    }
+    return c.n;
+}
+
+static int sq_history(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
+                      jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    const char *sql = "SELECT i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms,"
+                      " i.fiscal_year, i.quarter, i.report, i.rulebook, i.serious_categories,"
+                      " i.quarterly_clauses, i.users, v.changed_ms, v.reason"
+                      " FROM incident i JOIN incident_version v USING (operator, id)"
+                      " WHERE i.operator = ?1 AND i.id = ?2 ORDER BY v.version";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot read the history");
+    sqlite3_bind_text(st, 1, op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    return run_rows(s, st, fn, ctx, err) < 0 ? -1 : 0;
+}
+
+static int sq_check(void *impl, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "integrity check");
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        if (r && strcmp(r, "ok") == 0)
+            rc = 0;
+        else
+            error_set(err, s->path, 0, NULL, "integrity check failed: %s", r ? r : "?");
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    /* every current version exists */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FROM incident i LEFT JOIN incident_version v"
+                           " USING (operator, id, version) WHERE v.record IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "consistency check");
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0) {
+        error_set(err, s->path, 0, NULL, "%d incidents have no current version record",
+                  sqlite3_column_int(st, 0));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static const store_ops sqlite_ops = {
+    "sqlite", sq_begin, sq_commit, sq_rollback, sq_put, sq_list, sq_get, sq_history, sq_check,
+    sq_close,
+};
+
+int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko_error *err)
+{
+    sq *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        error_set(err, path, 0, NULL, "out of memory");
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        error_set(err, path, 0, NULL, "cannot open the registry: %s",
+                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sq_close(s);
+        return -1;
+    }
+    sqlite3_busy_timeout(s->db, 30000);
+    /* WAL + synchronous=FULL: a committed batch survives power loss. */
+    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err) || migrate(s, err)) {
+        sq_close(s);
+        return -1;
+    }
+    for (int i = 0; i < Q_COUNT; i++)
+        if (sqlite3_prepare_v2(s->db, queries[i], -1, &s->st[i], NULL) != SQLITE_OK) {
+            fail_db(s, err, "cannot prepare a statement");
+            sq_close(s);
+            return -1;
+        }
+    *impl = s;
+    *ops = &sqlite_ops;
+    return 0;
+}
