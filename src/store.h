@@ -26,7 +26,7 @@
 #include "incident.h"
 
 /* Schema version written by this build; older databases are upgraded. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store;
 

@@ -1,0 +1,315 @@
+/*
+ * test_store.c — the registry's behaviour, the same suite on both backends:
+ * SQLite always, PostgreSQL when a URL is given (argv[1], or a file named
+ * by argv[1] holding it — the CTest fixture writes one).
+ */
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "store.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    tu_env *env;
+    const char *url;
+    store *db;
+} fixture;
+
+static tu_env *g_env; /* loaded once in main; read-only */
+static char g_url[1024];
+
+static void put(fixture *f, const char *json, store_outcome want)
+{
+    incident inc;
+    jiko_error err;
+    char msg[1200];
+    if (incident_parse(&inc, json, strlen(json), &f->env->cat, "t", 1, &err))
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    classify_result r;
+    classify_incident(rules_select(&f->env->rules, inc.started_ms), &f->env->cat, &inc,
+                      inc.started_ms, &r);
+    store_outcome out;
+    if (store_put(f->db, &inc, &r, json, strlen(json), "test", 1000, &out, &err))
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    assert_int_equal(out, want);
+    incident_free(&inc);
+}
+
+static char *rec(char *buf, size_t size, const char *op, const char *id, const char *start,
+                 const char *end, const char *svc, long users)
+{
+    char endf[80];
+    if (end)
+        snprintf(endf, sizeof endf, "\"%s\"", end);
+    else
+        strcpy(endf, "null");
+    snprintf(buf, size,
+             "{\"id\":\"%s\",\"operator\":\"%s\",\"started_at\":\"%s\",\"ended_at\":%s,"
+             "\"services\":[{\"service\":\"%s\",\"effect\":\"stop\",\"users\":%ld}]}",
+             id, op, start, endf, svc, users);
+    return buf;
+}
+
+static void reset_pg(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "SET client_min_messages = warning;"
+                      "DROP TABLE IF EXISTS incident, incident_version, jiko_schema"));
+    PQfinish(c);
+}
+
+static void unlink_db(const char *path)
+{
+    char aux[1100];
+    unlink(path);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
+}
+
+static int setup(void **state, const char *url)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->env = g_env;
+    f->url = url;
+    if (strncmp(url, "postgresql://", 13) == 0)
+        reset_pg(url);
+    else
+        unlink_db(url);
+    jiko_error err;
+    char msg[1200];
+    if (store_open(&f->db, url, &err)) {
+        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int setup_sqlite(void **state) { return setup(state, "/tmp/jiko-test-store.db"); }
+static int setup_pg(void **state) { return setup(state, g_url); }
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_close(f->db);
+    free(f);
+    return 0;
+}
+
+typedef struct collect {
+    int n;
+    int versions[16];
+    char ids[16][64];
+    char reasons[16][128];
+} collect;
+
+static int collect_row(void *ctx, const store_row *r)
+{
+    collect *c = ctx;
+    if (c->n < 16) {
+        c->versions[c->n] = r->version;
+        snprintf(c->ids[c->n], 64, "%s", r->id);
+        snprintf(c->reasons[c->n], 128, "%s", r->reason);
+    }
+    c->n++;
+    return 0;
+}
+
+static void test_versions(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 100), STORE_STORED);
+    put(f, b, STORE_UNCHANGED);
+    /* the same value written differently is not a change */
+    put(f, "{ \"operator\" : \"A\", \"id\":\"x1\", \"ended_at\":\"2021-08-03T16:00:00+09:00\","
+           "\"started_at\":\"2021-08-03T15:00:00+09:00\","
+           "\"services\":[{\"users\":100,\"effect\":\"stop\",\"service\":\"ftth\"}]}",
+        STORE_UNCHANGED);
+    put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", 40000), STORE_AMENDED);
+    put(f, rec(b, sizeof b, "B", "x1", "2021-08-03T15:00:00+09:00", NULL, "ftth", 10), STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+
+    store_row row;
+    assert_int_equal(store_get(f->db, "A", "x1", &row, &err), 1);
+    assert_int_equal(row.version, 2);
+    assert_string_equal(row.report, "serious");
+    assert_string_equal(row.serious_categories, "5");
+    assert_string_equal(row.quarterly_clauses, "telecom");
+    assert_int_equal(row.users, 40000);
+    assert_false(row.ongoing);
+    assert_int_equal(row.fiscal_year, 2021);
+    assert_int_equal(row.quarter, 2);
+    assert_non_null(strstr(row.record, "40000"));
+    store_row_free(&row);
+    /* the id alone is ambiguous between operators A and B */
+    assert_int_equal(store_get(f->db, NULL, "x1", &row, &err), -1);
+    assert_non_null(strstr(err.message, "several operators"));
+    assert_int_equal(store_get(f->db, NULL, "nope", &row, &err), 0);
+
+    collect c = {0};
+    assert_int_equal(store_history(f->db, "A", "x1", collect_row, &c, &err), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.versions[0], 1);
+    assert_int_equal(c.versions[1], 2);
+    assert_int_equal(store_check(f->db, &err), 0);
+}
+
+static void test_filters_and_rollback(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "q1", "2021-05-01T10:00:00+09:00", "2021-05-01T13:00:00+09:00", "ftth", 10), STORE_STORED);
+    put(f, rec(b, sizeof b, "A", "q2", "2021-08-01T10:00:00+09:00", "2021-08-01T13:00:00+09:00", "mobile_data", 40000), STORE_STORED);
+    put(f, rec(b, sizeof b, "B", "q3", "2022-03-31T23:59:59+09:00", NULL, "ftth", 5), STORE_STORED);
+    put(f, rec(b, sizeof b, "B", "q4", "2022-04-01T00:00:00+09:00", "2022-04-01T00:10:00+09:00", "ftth", 5), STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    struct { store_filter f; int n; const char *first; } cases[] = {
+        {{0, 0, NULL, NULL, -1}, 4, "q1"},
+        {{2021, 0, NULL, NULL, -1}, 3, "q1"},
+        {{2021, 4, NULL, NULL, -1}, 1, "q3"},
+        {{2022, 0, NULL, NULL, -1}, 1, "q4"},
+        {{0, 0, "B", NULL, -1}, 2, "q3"},
+        {{0, 0, NULL, "serious", -1}, 1, "q2"},
+        {{0, 0, NULL, "none", -1}, 2, "q3"},
+        {{0, 0, NULL, NULL, 1}, 1, "q3"},
+        {{0, 0, NULL, NULL, 0}, 3, "q1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        collect c = {0};
+        assert_int_equal(store_list(f->db, &cases[i].f, collect_row, &c, &err), 0);
+        if (c.n != cases[i].n)
+            fail_msg("filter case %zu: %d rows, want %d", i, c.n, cases[i].n);
+        assert_string_equal(c.ids[0], cases[i].first);
+    }
+    /* a rolled-back batch leaves nothing */
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "C", "gone", "2021-05-01T10:00:00+09:00", NULL, "ftth", 1), STORE_STORED);
+    assert_int_equal(store_rollback(f->db, &err), 0);
+    store_row row;
+    assert_int_equal(store_get(f->db, "C", "gone", &row, &err), 0);
+}
+
+static void test_reopen(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "keep", "2021-05-01T10:00:00+09:00", NULL, "ftth", 1), STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    store_close(f->db);
+    assert_int_equal(store_open(&f->db, f->url, &err), 0);
+    store_row row;
+    assert_int_equal(store_get(f->db, NULL, "keep", &row, &err), 1);
+    assert_true(row.ongoing);
+    store_row_free(&row);
+}
+
+/* A database written by schema version 1 is upgraded on open, data intact. */
+static void test_sqlite_upgrade(void **state)
+{
+    (void)state;
+    const char *path = "/tmp/jiko-test-v1.db";
+    unlink_db(path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char sql_path[1024];
+    char *sql = tu_read(tu_path(sql_path, sizeof sql_path, "tests/cases/registry-v1.sql"), NULL);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("v1 schema: %s", msg);
+    free(sql);
+    sqlite3_close(db);
+    store *s;
+    jiko_error err;
+    assert_int_equal(store_open(&s, path, &err), 0);
+    store_row row;
+    assert_int_equal(store_get(s, NULL, "old-1", &row, &err), 1);
+    assert_string_equal(row.op, "Old Operator");
+    assert_int_equal(row.version, 2);
+    store_row_free(&row);
+    assert_int_equal(store_check(s, &err), 0);
+    store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM jiko_schema", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'incident_fy'", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    unlink_db(path);
+}
+
+static void test_bad_path(void **state)
+{
+    (void)state;
+    store *s;
+    jiko_error err;
+    assert_int_not_equal(store_open(&s, "/nonexistent-dir/x.db", &err), 0);
+    assert_non_null(strstr(err.message, "cannot open"));
+    /* a file that is not a database */
+    FILE *fp = fopen("/tmp/jiko-not-a-db", "w");
+    fputs("this is not a database, just text long enough to be a header............", fp);
+    fclose(fp);
+    assert_int_not_equal(store_open(&s, "/tmp/jiko-not-a-db", &err), 0);
+    assert_non_null(strstr(err.message, "not a database"));
+    unlink("/tmp/jiko-not-a-db");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        /* a URL, or a file holding one */
+        FILE *fp = fopen(argv[1], "r");
+        if (fp) {
+            if (!fgets(g_url, sizeof g_url, fp))
+                g_url[0] = '\0';
+            fclose(fp);
+            g_url[strcspn(g_url, "\n")] = '\0';
+        } else {
+            snprintf(g_url, sizeof g_url, "%s", argv[1]);
+        }
+    }
+    void *env;
+    if (tu_env_setup(&env))
+        return 1;
+    g_env = env;
+    const struct CMUnitTest sqlite_tests[] = {
+        cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
+        cmocka_unit_test(test_sqlite_upgrade),
+        cmocka_unit_test(test_bad_path),
+    };
+    const struct CMUnitTest pg_tests[] = {
+        cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
+    if (g_url[0])
+        failed += cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
+    else
+        printf("PostgreSQL suite skipped: no URL given\n");
+    tu_env_teardown(&env);
+    unlink_db("/tmp/jiko-test-store.db");
+    return failed;
+}
