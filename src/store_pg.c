@@ -50,9 +50,12 @@ static const struct {
             " ON CONFLICT (operator, id) DO NOTHING RETURNING 1", 11},
     {"insv", "INSERT INTO incident_version (operator, id, version, record, changed_ms, reason)"
              " VALUES ($1, $2, $3, $4, $5, $6)", 6},
-    {"cur", "SELECT i.version, v.record FROM incident i JOIN incident_version v"
-            " USING (operator, id, version) WHERE i.operator = $1 AND i.id = $2"
-            " FOR UPDATE OF i", 2},
+    /* Lock the row alone, then read its record in a second statement: a
+     * join with FOR UPDATE would re-check only the locked row after waiting
+     * for a concurrent amendment and miss the version row it added. */
+    {"lock", "SELECT version FROM incident WHERE operator = $1 AND id = $2 FOR UPDATE", 2},
+    {"rec", "SELECT record FROM incident_version WHERE operator = $1 AND id = $2"
+            " AND version = $3", 3},
     {"upd", "UPDATE incident SET version = version + 1, started_ms = $3, ended_ms = $4,"
             " fiscal_year = $5, quarter = $6, report = $7, rulebook = $8,"
             " serious_categories = $9, quarterly_clauses = $10, users = $11"
@@ -196,11 +199,29 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
         *outcome = STORE_STORED;
         return add_version(p, d, 1, text, len, reason, now_ms, err);
     }
-    res = PQexecPrepared(p->conn, "cur", 2, pp.v, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+    res = PQexecPrepared(p->conn, "lock", 2, pp.v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot lock the incident");
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        error_set(err, p->url, 0, NULL, "incident %s/%s vanished while being amended", d->op,
+                  d->id);
+        return -2;
+    }
+    char ver[16];
+    snprintf(ver, sizeof ver, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *rv[3] = {d->op, d->id, ver};
+    res = PQexecPrepared(p->conn, "rec", 3, rv, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "cannot read the current version");
-    const char *cur = PQgetvalue(res, 0, 1);
-    bool same = store_same_record(cur, (size_t)PQgetlength(res, 0, 1), text, len);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        error_set(err, p->url, 0, NULL, "incident %s/%s has no record for version %s", d->op,
+                  d->id, ver);
+        return -1;
+    }
+    bool same = store_same_record(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), text, len);
     PQclear(res);
     if (same) {
         *outcome = STORE_UNCHANGED;
