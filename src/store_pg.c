@@ -19,20 +19,20 @@ static const char *const migrations[] = {
     "CREATE TABLE jiko_schema (version INTEGER NOT NULL);"
     "INSERT INTO jiko_schema VALUES (0);"
     "CREATE TABLE incident ("
+    "  key BIGSERIAL PRIMARY KEY,"
     "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
     "  started_ms BIGINT NOT NULL, ended_ms BIGINT,"
     "  fiscal_year INTEGER NOT NULL, quarter INTEGER NOT NULL,"
     "  report TEXT NOT NULL, rulebook TEXT NOT NULL,"
     "  serious_categories TEXT NOT NULL, quarterly_clauses TEXT NOT NULL,"
     "  users BIGINT NOT NULL,"
-    "  PRIMARY KEY (operator, id));"
+    "  UNIQUE (id, operator));"
     "CREATE TABLE incident_version ("
-    "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  key BIGINT NOT NULL REFERENCES incident (key), version INTEGER NOT NULL,"
     "  record TEXT NOT NULL, changed_ms BIGINT NOT NULL, reason TEXT NOT NULL,"
-    "  PRIMARY KEY (operator, id, version));",
-    "CREATE INDEX incident_fy ON incident (fiscal_year, quarter);"
-    "CREATE INDEX incident_report ON incident (report);"
-    "CREATE INDEX incident_id ON incident (id);",
+    "  PRIMARY KEY (key, version));",
+    "CREATE VIEW incident_current AS SELECT i.*, v.record, v.changed_ms, v.reason"
+    " FROM incident i JOIN incident_version v ON v.key = i.key AND v.version = i.version;",
 };
 
 #define ROW_COLUMNS                                                                           \
@@ -47,15 +47,14 @@ static const struct {
     {"ins", "INSERT INTO incident (operator, id, version, started_ms, ended_ms, fiscal_year,"
             " quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
             " VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            " ON CONFLICT (operator, id) DO NOTHING RETURNING 1", 11},
-    {"insv", "INSERT INTO incident_version (operator, id, version, record, changed_ms, reason)"
-             " VALUES ($1, $2, $3, $4, $5, $6)", 6},
+            " ON CONFLICT (id, operator) DO NOTHING RETURNING key", 11},
+    {"insv", "INSERT INTO incident_version (key, version, record, changed_ms, reason)"
+             " VALUES ($1, $2, $3, $4, $5)", 5},
     /* Lock the row alone, then read its record in a second statement: a
      * join with FOR UPDATE would re-check only the locked row after waiting
      * for a concurrent amendment and miss the version row it added. */
-    {"lock", "SELECT version FROM incident WHERE operator = $1 AND id = $2 FOR UPDATE", 2},
-    {"rec", "SELECT record FROM incident_version WHERE operator = $1 AND id = $2"
-            " AND version = $3", 3},
+    {"lock", "SELECT key, version FROM incident WHERE operator = $1 AND id = $2 FOR UPDATE", 2},
+    {"rec", "SELECT record FROM incident_version WHERE key = $1 AND version = $2", 2},
     {"upd", "UPDATE incident SET version = version + 1, started_ms = $3, ended_ms = $4,"
             " fiscal_year = $5, quarter = $6, report = $7, rulebook = $8,"
             " serious_categories = $9, quarterly_clauses = $10, users = $11"
@@ -163,20 +162,20 @@ static void derived_params(params *pp, const store_derived *d)
     memcpy(pp->v, v, sizeof v);
 }
 
-static int add_version(pg *p, const store_derived *d, int version, const char *text, size_t len,
+static int add_version(pg *p, const char *key, int version, const char *text, size_t len,
                        const char *reason, int64_t now_ms, jiko_error *err)
 {
     char vb[16], tb[24];
     snprintf(vb, sizeof vb, "%d", version);
     snprintf(tb, sizeof tb, "%lld", (long long)now_ms);
-    /* the record is not NUL-terminated: pass its length, text format */
+    /* the record is not NUL-terminated: pass a terminated copy */
     char *rec = strndup(text, len);
     if (!rec) {
         error_set(err, p->url, 0, NULL, "out of memory");
         return -1;
     }
-    const char *v[6] = {d->op, d->id, vb, rec, tb, reason};
-    PGresult *res = PQexecPrepared(p->conn, "insv", 6, v, NULL, NULL, 0);
+    const char *v[5] = {key, vb, rec, tb, reason};
+    PGresult *res = PQexecPrepared(p->conn, "insv", 5, v, NULL, NULL, 0);
     free(rec);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return fail_res(p, res, err, "cannot store the incident version");
@@ -193,12 +192,18 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     PGresult *res = PQexecPrepared(p->conn, "ins", 11, pp.v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "cannot store the incident");
+    char key[24];
     int inserted = PQntuples(res) == 1;
+    if (inserted)
+        snprintf(key, sizeof key, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     if (inserted) {
         *outcome = STORE_STORED;
-        return add_version(p, d, 1, text, len, reason, now_ms, err);
+        return add_version(p, key, 1, text, len, reason, now_ms, err);
     }
+    /* Lock the row alone, then read its record in a second statement: a
+     * join with FOR UPDATE would re-check only the locked row after waiting
+     * for a concurrent amendment and miss the version row it added. */
     res = PQexecPrepared(p->conn, "lock", 2, pp.v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "cannot lock the incident");
@@ -209,10 +214,11 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
         return -2;
     }
     char ver[16];
-    snprintf(ver, sizeof ver, "%s", PQgetvalue(res, 0, 0));
+    snprintf(key, sizeof key, "%s", PQgetvalue(res, 0, 0));
+    snprintf(ver, sizeof ver, "%s", PQgetvalue(res, 0, 1));
     PQclear(res);
-    const char *rv[3] = {d->op, d->id, ver};
-    res = PQexecPrepared(p->conn, "rec", 3, rv, NULL, NULL, 0);
+    const char *rv[2] = {key, ver};
+    res = PQexecPrepared(p->conn, "rec", 2, rv, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "cannot read the current version");
     if (PQntuples(res) != 1) {
@@ -233,7 +239,7 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     int version = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
     *outcome = STORE_AMENDED;
-    return add_version(p, d, version, text, len, reason, now_ms, err);
+    return add_version(p, key, version, text, len, reason, now_ms, err);
 }
 
 static char *val(PGresult *res, int r, int c)
@@ -296,7 +302,7 @@ static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     snprintf(open, sizeof open, "%d", f->open);
     const char *v[5] = {fy, q, f->op, f->report, open};
     const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-                      " USING (operator, id, version)"
+                      " ON v.key = i.key AND v.version = i.version"
                       " WHERE ($1::int = 0 OR i.fiscal_year = $1::int)"
                       " AND ($2::int = 0 OR i.quarter = $2::int)"
                       " AND ($3::text IS NULL OR i.operator = $3::text)"
@@ -311,7 +317,7 @@ static int pg_get(void *impl, const char *op, const char *id, store_row *row, ji
     pg *p = impl;
     const char *v[2] = {id, op};
     const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-                      " USING (operator, id, version)"
+                      " ON v.key = i.key AND v.version = i.version"
                       " WHERE i.id = $1 AND ($2::text IS NULL OR i.operator = $2::text) LIMIT 2";
     store_first c = {row, 0, ""};
     if (run_rows(p, sql, 2, v, store_keep_first, &c, err) < 0)
@@ -331,7 +337,7 @@ static int pg_history(void *impl, const char *op, const char *id, store_row_fn f
 {
     const char *v[2] = {op, id};
     const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-                      " USING (operator, id) WHERE i.operator = $1 AND i.id = $2"
+                      " ON v.key = i.key WHERE i.operator = $1 AND i.id = $2"
                       " ORDER BY v.version";
     return run_rows(impl, sql, 2, v, fn, ctx, err) < 0 ? -1 : 0;
 }
@@ -340,7 +346,8 @@ static int pg_check(void *impl, jiko_error *err)
 {
     pg *p = impl;
     PGresult *res = PQexec(p->conn, "SELECT count(*) FROM incident i LEFT JOIN incident_version v"
-                                    " USING (operator, id, version) WHERE v.record IS NULL");
+                                    " ON v.key = i.key AND v.version = i.version"
+                                    " WHERE v.record IS NULL");
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "consistency check");
     int bad = atoi(PQgetvalue(res, 0, 0));

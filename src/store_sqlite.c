@@ -17,38 +17,43 @@
 /* Migration N brings the schema from version N to N+1.  Never edit a
  * released migration; add a new one and raise STORE_SCHEMA_VERSION. */
 static const char *const migrations[] = {
-    /* 0 -> 1: incidents and their versions */
+    /* 0 -> 1: incidents and their versions.  Each incident gets an integer
+     * key in arrival order, and versions are keyed (key, version): a new
+     * incident's record is then appended at the end of incident_version
+     * instead of being inserted in the middle of a text-keyed b-tree. */
     "CREATE TABLE jiko_schema (version INTEGER NOT NULL);"
     "INSERT INTO jiko_schema VALUES (0);"
     "CREATE TABLE incident ("
+    "  key INTEGER PRIMARY KEY,"
     "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
     "  started_ms INTEGER NOT NULL, ended_ms INTEGER,"
     "  fiscal_year INTEGER NOT NULL, quarter INTEGER NOT NULL,"
     "  report TEXT NOT NULL, rulebook TEXT NOT NULL,"
     "  serious_categories TEXT NOT NULL, quarterly_clauses TEXT NOT NULL,"
     "  users INTEGER NOT NULL,"
-    "  PRIMARY KEY (operator, id));"
+    "  UNIQUE (id, operator));" /* id first: also finds an id alone */
     "CREATE TABLE incident_version ("
-    "  operator TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  key INTEGER NOT NULL, version INTEGER NOT NULL,"
     "  record TEXT NOT NULL, changed_ms INTEGER NOT NULL, reason TEXT NOT NULL,"
-    "  PRIMARY KEY (operator, id, version));",
-    /* 1 -> 2: indexes for the list filters and reports */
-    "CREATE INDEX incident_fy ON incident (fiscal_year, quarter);"
-    "CREATE INDEX incident_report ON incident (report);"
-    "CREATE INDEX incident_id ON incident (id);",
+    "  PRIMARY KEY (key, version)) WITHOUT ROWID;",
+    /* 1 -> 2: the current version of every incident, for SQL users.  (No
+     * index for the list filters: a fiscal year is most of the table, and
+     * every index costs each import a b-tree write.) */
+    "CREATE VIEW incident_current AS SELECT i.*, v.record, v.changed_ms, v.reason"
+    " FROM incident i JOIN incident_version v ON v.key = i.key AND v.version = i.version;",
 };
 
-enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_UPDATE, Q_COUNT };
+enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_COUNT };
 
 static const char *const queries[Q_COUNT] = {
     [Q_INSERT] = "INSERT INTO incident (operator, id, version, started_ms, ended_ms, fiscal_year,"
                  " quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
                  " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                 " ON CONFLICT (operator, id) DO NOTHING",
-    [Q_INSERT_VERSION] = "INSERT INTO incident_version (operator, id, version, record, changed_ms,"
-                         " reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_CURRENT] = "SELECT i.version, v.record FROM incident i JOIN incident_version v"
-                  " USING (operator, id, version) WHERE i.operator = ?1 AND i.id = ?2",
+                 " ON CONFLICT (id, operator) DO NOTHING RETURNING key",
+    [Q_INSERT_VERSION] = "INSERT INTO incident_version (key, version, record, changed_ms, reason)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_CURRENT] = "SELECT key, version FROM incident WHERE operator = ?1 AND id = ?2",
+    [Q_RECORD] = "SELECT record FROM incident_version WHERE key = ?1 AND version = ?2",
     [Q_UPDATE] = "UPDATE incident SET version = version + 1, started_ms = ?3, ended_ms = ?4,"
                  " fiscal_year = ?5, quarter = ?6, report = ?7, rulebook = ?8,"
                  " serious_categories = ?9, quarterly_clauses = ?10, users = ?11"
@@ -160,18 +165,19 @@ static void bind_derived(sqlite3_stmt *st, const store_derived *d)
     sqlite3_bind_int64(st, 11, d->users);
 }
 
-static int add_version(sq *s, const store_derived *d, int version, const char *text, size_t len,
+static int add_version(sq *s, int64_t key, int version, const char *text, size_t len,
                        const char *reason, int64_t now_ms, jiko_error *err)
 {
     sqlite3_stmt *st = s->st[Q_INSERT_VERSION];
     sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, d->op, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, version);
-    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now_ms);
-    sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int(st, 2, version);
+    sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now_ms);
+    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
         return fail_db(s, err, "cannot store the incident version");
     return 0;
 }
@@ -183,22 +189,41 @@ static int sq_put(void *impl, const store_derived *d, const char *text, size_t l
     sqlite3_stmt *st = s->st[Q_INSERT];
     sqlite3_reset(st);
     bind_derived(st, d);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return fail_db(s, err, "cannot store the incident");
-    if (sqlite3_changes(s->db) == 1) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t key = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return fail_db(s, err, "cannot store the incident");
         *outcome = STORE_STORED;
-        return add_version(s, d, 1, text, len, reason, now_ms, err);
+        return add_version(s, key, 1, text, len, reason, now_ms, err);
     }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail_db(s, err, "cannot store the incident");
     /* Already known: unchanged, or an amendment. */
     st = s->st[Q_CURRENT];
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, d->op, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
         return fail_db(s, err, "cannot read the current version");
-    const char *cur = (const char *)sqlite3_column_text(st, 1);
-    size_t cur_len = (size_t)sqlite3_column_bytes(st, 1);
-    bool same = store_same_record(cur, cur_len, text, len);
+    }
+    int64_t key = sqlite3_column_int64(st, 0);
+    int cur_version = sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
+    st = s->st[Q_RECORD];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int(st, 2, cur_version);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return fail_db(s, err, "cannot read the current record");
+    }
+    bool same = store_same_record((const char *)sqlite3_column_text(st, 0),
+                                  (size_t)sqlite3_column_bytes(st, 0), text, len);
     sqlite3_reset(st);
     if (same) {
         *outcome = STORE_UNCHANGED;
@@ -207,12 +232,14 @@ static int sq_put(void *impl, const store_derived *d, const char *text, size_t l
     st = s->st[Q_UPDATE];
     sqlite3_reset(st);
     bind_derived(st, d);
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
         return fail_db(s, err, "cannot amend the incident");
+    }
     int version = sqlite3_column_int(st, 0);
     sqlite3_reset(st);
     *outcome = STORE_AMENDED;
-    return add_version(s, d, version, text, len, reason, now_ms, err);
+    return add_version(s, key, version, text, len, reason, now_ms, err);
 }
 
 static char *col_text(sqlite3_stmt *st, int i)
@@ -274,7 +301,7 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     sqlite3_stmt *st;
     const char *sql =
         "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-        " USING (operator, id, version)"
+        " ON v.key = i.key AND v.version = i.version"
         " WHERE (?1 = 0 OR i.fiscal_year = ?1) AND (?2 = 0 OR i.quarter = ?2)"
         " AND (?3 IS NULL OR i.operator = ?3) AND (?4 IS NULL OR i.report = ?4)"
         " AND (?5 < 0 OR (?5 = 1) = (i.ended_ms IS NULL))"
@@ -294,7 +321,7 @@ static int sq_get(void *impl, const char *op, const char *id, store_row *row, ji
     sq *s = impl;
     sqlite3_stmt *st;
     const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-                      " USING (operator, id, version)"
+                      " ON v.key = i.key AND v.version = i.version"
                       " WHERE i.id = ?1 AND (?2 IS NULL OR i.operator = ?2) LIMIT 2";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot read");
@@ -321,7 +348,7 @@ static int sq_history(void *impl, const char *op, const char *id, store_row_fn f
     const char *sql = "SELECT i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms,"
                       " i.fiscal_year, i.quarter, i.report, i.rulebook, i.serious_categories,"
                       " i.quarterly_clauses, i.users, v.changed_ms, v.reason"
-                      " FROM incident i JOIN incident_version v USING (operator, id)"
+                      " FROM incident i JOIN incident_version v ON v.key = i.key"
                       " WHERE i.operator = ?1 AND i.id = ?2 ORDER BY v.version";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot read the history");
@@ -350,7 +377,7 @@ static int sq_check(void *impl, jiko_error *err)
     /* every current version exists */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT count(*) FROM incident i LEFT JOIN incident_version v"
-                           " USING (operator, id, version) WHERE v.record IS NULL",
+                           " ON v.key = i.key AND v.version = i.version WHERE v.record IS NULL",
                            -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "consistency check");
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0) {
@@ -384,7 +411,9 @@ int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko
     }
     sqlite3_busy_timeout(s->db, 30000);
     /* WAL + synchronous=FULL: a committed batch survives power loss. */
-    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err) || migrate(s, err)) {
+    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;",
+             err) ||
+        migrate(s, err)) {
         sq_close(s);
         return -1;
     }

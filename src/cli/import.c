@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,13 +19,26 @@
 #include "incident.h"
 #include "store.h"
 
-typedef struct pending {
+/*
+ * Two threads share the work: this one reads, validates and classifies
+ * (most of the CPU), a writer thread stores, so parsing the next records
+ * overlaps with SQLite or PostgreSQL writing the previous ones.  They meet
+ * in a bounded ring of parsed records, so memory stays flat whatever the
+ * input size.
+ */
+#define RING_SLOTS 512
+
+enum { ITEM_RECORD, ITEM_END_OF_FILE, ITEM_END };
+
+typedef struct item {
+    int kind;
     incident inc;
     classify_result res;
     char *text;
-    size_t len;
+    size_t len, cap;
     long line;
-} pending;
+    const char *file;
+} item;
 
 typedef struct importer {
     const char *cmd;
@@ -35,10 +49,21 @@ typedef struct importer {
     long batch_size;
     bool log_commits, progress;
     const char *amend_id, *amend_op, *amend_reason;
-    pending *batch;
-    long n_batch, batch_no;
+    /* ring between the reader (producer) and the writer thread */
+    item ring[RING_SLOTS];
+    size_t head, tail; /* head: next slot to fill; tail: next to store */
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    bool failed; /* the writer hit an error it cannot retry: stop reading */
+    /* writer state: the open batch, kept as text for a replay */
+    char *batch_text;
+    size_t batch_used, batch_cap;
+    long *batch_off, *batch_line, n_batch, batch_no;
+    const char *batch_file;
+    long counts[3];
+    /* reader state */
     const char *file;
-    long counts[3], rejected, seen;
+    long rejected, seen;
     double t_start, t_last_progress;
     int status;
 } importer;
@@ -57,65 +82,229 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void clear_batch(importer *im)
+/* Parse, check and classify one record; 0 ok, -1 rejected (reported). */
+static int prepare(importer *im, item *it, const char *text, size_t len, const char *file,
+                   long lineno)
 {
-    for (long i = 0; i < im->n_batch; i++) {
-        incident_free(&im->batch[i].inc);
-        free(im->batch[i].text);
+    jiko_error err;
+    char msg[1200];
+    if (incident_parse(&it->inc, text, len, &im->env.cat, file, lineno, &err)) {
+        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
+        return -1;
     }
-    im->n_batch = 0;
+    const rulebook *book = rules_select(&im->env.rules, it->inc.started_ms);
+    if (!book) {
+        error_set(&err, file, lineno, "started_at",
+                  "no rulebook is in force on that date; the earliest (%s) takes effect from FY%d",
+                  im->env.rules.books[0].id, jst_fiscal_year(im->env.rules.books[0].effective));
+        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
+        incident_free(&it->inc);
+        return -1;
+    }
+    if (im->amend_id && strcmp(it->inc.id, im->amend_id) != 0) {
+        fprintf(stderr, "%s:%ld: field 'id': is \"%s\" but the incident to amend is \"%s\"\n", file,
+                lineno, it->inc.id, im->amend_id);
+        incident_free(&it->inc);
+        return -1;
+    }
+    classify_incident(book, &im->env.cat, &it->inc, im->now_ms, &it->res);
+    return 0;
 }
 
-/* Write the pending batch in one transaction; replay it when the backend
- * says the transaction may succeed if retried (deadlock, serialization). */
-static int flush(importer *im)
+static void reason_for(importer *im, char *buf, size_t size, const char *file, long line)
+{
+    if (im->amend_id)
+        snprintf(buf, size, "amended%s%s (from %s:%ld)", im->amend_reason ? ": " : "",
+                 im->amend_reason ? im->amend_reason : "", file, line);
+    else
+        snprintf(buf, size, "imported from %s:%ld", file, line);
+}
+
+/* ---- writer thread ------------------------------------------------------ */
+
+static int remember(importer *im, const item *it)
+{
+    if (im->batch_used + it->len > im->batch_cap) {
+        size_t nc = (im->batch_cap + it->len) * 2;
+        char *p = realloc(im->batch_text, nc);
+        if (!p)
+            return -1;
+        im->batch_text = p;
+        im->batch_cap = nc;
+    }
+    memcpy(im->batch_text + im->batch_used, it->text, it->len);
+    im->batch_off[im->n_batch] = (long)im->batch_used;
+    im->batch_line[im->n_batch] = it->line;
+    im->batch_used += it->len;
+    im->batch_file = it->file;
+    im->n_batch++;
+    return 0;
+}
+
+/* Store the remembered batch again after a retryable failure: parse it anew
+ * (the ring's copies are gone) in a fresh transaction. */
+static int replay(importer *im, long *counts, jiko_error *err)
+{
+    int rc = store_begin(im->db, err);
+    for (long i = 0; rc == 0 && i < im->n_batch; i++) {
+        long end = i + 1 < im->n_batch ? im->batch_off[i + 1] : (long)im->batch_used;
+        const char *t = im->batch_text + im->batch_off[i];
+        size_t len = (size_t)(end - im->batch_off[i]);
+        item it;
+        memset(&it, 0, sizeof it);
+        if (prepare(im, &it, t, len, im->batch_file, im->batch_line[i]))
+            continue; /* cannot happen: it was valid a moment ago */
+        char reason[600];
+        reason_for(im, reason, sizeof reason, im->batch_file, im->batch_line[i]);
+        store_outcome out;
+        rc = store_put(im->db, &it.inc, &it.res, t, len, reason, im->now_ms, &out, err);
+        if (rc == 0)
+            counts[out]++;
+        incident_free(&it.inc);
+    }
+    return rc;
+}
+
+static int commit_batch(importer *im, long *counts, jiko_error *err)
 {
     if (!im->n_batch)
         return 0;
-    jiko_error err;
-    char msg[1200];
-    for (int attempt = 0; attempt < 8; attempt++) {
-        long counts[3] = {0};
-        int rc = store_begin(im->db, &err);
-        for (long i = 0; rc == 0 && i < im->n_batch; i++) {
-            pending *p = &im->batch[i];
-            char reason[600];
-            if (im->amend_id)
-                snprintf(reason, sizeof reason, "amended%s%s (from %s:%ld)",
-                         im->amend_reason ? ": " : "", im->amend_reason ? im->amend_reason : "",
-                         im->file, p->line);
-            else
-                snprintf(reason, sizeof reason, "imported from %s:%ld", im->file, p->line);
-            store_outcome out;
-            rc = store_put(im->db, &p->inc, &p->res, p->text, p->len, reason, im->now_ms, &out,
-                           &err);
-            if (rc == 0)
-                counts[out]++;
-        }
-        if (rc == 0)
-            rc = store_commit(im->db, &err);
-        if (rc == 0) {
-            for (int k = 0; k < 3; k++)
-                im->counts[k] += counts[k];
-            im->batch_no++;
-            if (im->log_commits)
-                fprintf(stderr, "jiko %s: committed batch %ld: %s lines %ld-%ld\n", im->cmd,
-                        im->batch_no, im->file, im->batch[0].line, im->batch[im->n_batch - 1].line);
-            clear_batch(im);
-            return 0;
-        }
+    int rc = store_commit(im->db, err);
+    for (int attempt = 0; rc == -2 && attempt < 8; attempt++) {
         jiko_error ignore;
         store_rollback(im->db, &ignore);
-        if (rc != -2) {
-            fprintf(stderr, "jiko %s: %s\n", im->cmd, error_format(&err, msg, sizeof msg));
-            return -1;
-        }
         struct timespec ts = {0, (long)(1000000L * (1 + rand() % 50))};
         nanosleep(&ts, NULL);
+        memset(counts, 0, 3 * sizeof *counts);
+        rc = replay(im, counts, err);
+        if (rc == 0)
+            rc = store_commit(im->db, err);
     }
-    fprintf(stderr, "jiko %s: giving up after repeated conflicts: %s\n", im->cmd,
-            error_format(&err, msg, sizeof msg));
-    return -1;
+    if (rc)
+        return rc;
+    for (int k = 0; k < 3; k++)
+        im->counts[k] += counts[k];
+    memset(counts, 0, 3 * sizeof *counts);
+    im->batch_no++;
+    if (im->log_commits)
+        fprintf(stderr, "jiko %s: committed batch %ld: %s lines %ld-%ld\n", im->cmd, im->batch_no,
+                im->batch_file, im->batch_line[0], im->batch_line[im->n_batch - 1]);
+    im->n_batch = 0;
+    im->batch_used = 0;
+    return 0;
+}
+
+static int store_item(importer *im, item *it, long *counts, jiko_error *err)
+{
+    if (im->n_batch == 0) {
+        int rc = store_begin(im->db, err);
+        if (rc)
+            return rc;
+    }
+    if (remember(im, it)) {
+        error_set(err, NULL, 0, NULL, "out of memory");
+        return -1;
+    }
+    char reason[600];
+    reason_for(im, reason, sizeof reason, it->file, it->line);
+    store_outcome out;
+    int rc = store_put(im->db, &it->inc, &it->res, it->text, it->len, reason, im->now_ms, &out,
+                       err);
+    if (rc == 0)
+        counts[out]++;
+    /* A retryable failure (PostgreSQL deadlock) aborted the transaction:
+     * store the whole batch again, this record included. */
+    for (int attempt = 0; rc == -2 && attempt < 8; attempt++) {
+        jiko_error ignore;
+        store_rollback(im->db, &ignore);
+        struct timespec ts = {0, (long)(1000000L * (1 + rand() % 50))};
+        nanosleep(&ts, NULL);
+        memset(counts, 0, 3 * sizeof *counts);
+        rc = replay(im, counts, err);
+    }
+    if (rc == 0 && im->n_batch == im->batch_size)
+        rc = commit_batch(im, counts, err);
+    return rc;
+}
+
+static void *writer(void *arg)
+{
+    importer *im = arg;
+    long counts[3] = {0};
+    jiko_error err;
+    char msg[1200];
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&im->mu);
+        while (im->head == im->tail)
+            pthread_cond_wait(&im->not_empty, &im->mu);
+        item *it = &im->ring[im->tail % RING_SLOTS];
+        pthread_mutex_unlock(&im->mu);
+        int kind = it->kind;
+        if (rc == 0) {
+            if (kind == ITEM_RECORD)
+                rc = store_item(im, it, counts, &err);
+            else
+                rc = commit_batch(im, counts, &err);
+            if (rc) {
+                fprintf(stderr, "jiko %s: %s\n", im->cmd, error_format(&err, msg, sizeof msg));
+                jiko_error ignore;
+                store_rollback(im->db, &ignore);
+            }
+        }
+        if (kind == ITEM_RECORD)
+            incident_free(&it->inc);
+        pthread_mutex_lock(&im->mu);
+        /* wake the reader only if it may be waiting for room */
+        if (im->head - im->tail == RING_SLOTS)
+            pthread_cond_signal(&im->not_full);
+        im->tail++;
+        if (rc) {
+            im->failed = true;
+            pthread_cond_signal(&im->not_full);
+        }
+        pthread_mutex_unlock(&im->mu);
+        if (kind == ITEM_END)
+            break;
+    }
+    return NULL;
+}
+
+/* ---- reader (this thread) ---------------------------------------------- */
+
+/* The next free slot, or NULL when the writer failed. */
+static item *slot(importer *im)
+{
+    pthread_mutex_lock(&im->mu);
+    while (im->head - im->tail == RING_SLOTS && !im->failed)
+        pthread_cond_wait(&im->not_full, &im->mu);
+    item *it = im->failed ? NULL : &im->ring[im->head % RING_SLOTS];
+    pthread_mutex_unlock(&im->mu);
+    return it;
+}
+
+static void publish(importer *im)
+{
+    pthread_mutex_lock(&im->mu);
+    /* wake the writer only if it may be waiting for work */
+    if (im->head == im->tail)
+        pthread_cond_signal(&im->not_empty);
+    im->head++;
+    pthread_mutex_unlock(&im->mu);
+}
+
+/* A marker (end of file / end of input) always goes through, even after a
+ * writer failure, so the writer thread ends. */
+static void publish_marker(importer *im, int kind)
+{
+    pthread_mutex_lock(&im->mu);
+    while (im->head - im->tail == RING_SLOTS)
+        pthread_cond_wait(&im->not_full, &im->mu);
+    im->ring[im->head % RING_SLOTS].kind = kind;
+    if (im->head == im->tail)
+        pthread_cond_signal(&im->not_empty);
+    im->head++;
+    pthread_mutex_unlock(&im->mu);
 }
 
 static void progress(importer *im, bool final)
@@ -133,46 +322,31 @@ static void progress(importer *im, bool final)
 
 static int one_record(importer *im, const char *text, size_t len, long lineno)
 {
-    pending *p = &im->batch[im->n_batch];
-    jiko_error err;
-    char msg[1200];
-    im->seen++;
-    if (incident_parse(&p->inc, text, len, &im->env.cat, im->file, lineno, &err)) {
-        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
-        im->rejected++;
-        return 0;
-    }
-    const rulebook *book = rules_select(&im->env.rules, p->inc.started_ms);
-    if (!book) {
-        error_set(&err, im->file, lineno, "started_at",
-                  "no rulebook is in force on that date; the earliest (%s) takes effect from FY%d",
-                  im->env.rules.books[0].id, jst_fiscal_year(im->env.rules.books[0].effective));
-        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
-        im->rejected++;
-        incident_free(&p->inc);
-        return 0;
-    }
-    if (im->amend_id && strcmp(p->inc.id, im->amend_id) != 0) {
-        fprintf(stderr, "%s:%ld: field 'id': is \"%s\" but the incident to amend is \"%s\"\n",
-                im->file, lineno, p->inc.id, im->amend_id);
-        im->rejected++;
-        incident_free(&p->inc);
-        return 0;
-    }
-    classify_incident(book, &im->env.cat, &p->inc, im->now_ms, &p->res);
-    p->text = malloc(len);
-    if (!p->text) {
-        incident_free(&p->inc);
-        fprintf(stderr, "jiko %s: out of memory\n", im->cmd);
+    item *it = slot(im);
+    if (!it)
         return -1;
+    im->seen++;
+    if (prepare(im, it, text, len, im->file, lineno)) {
+        im->rejected++;
+        return 0;
     }
-    memcpy(p->text, text, len);
-    p->len = len;
-    p->line = lineno;
-    im->n_batch++;
+    if (len > it->cap) {
+        char *p = realloc(it->text, len);
+        if (!p) {
+            incident_free(&it->inc);
+            fprintf(stderr, "jiko %s: out of memory\n", im->cmd);
+            return -1;
+        }
+        it->text = p;
+        it->cap = len;
+    }
+    memcpy(it->text, text, len);
+    it->len = len;
+    it->line = lineno;
+    it->file = im->file;
+    it->kind = ITEM_RECORD;
+    publish(im);
     progress(im, false);
-    if (im->n_batch == im->batch_size)
-        return flush(im);
     return 0;
 }
 
@@ -201,8 +375,8 @@ static int one_stream(importer *im, FILE *fp, const char *name)
             continue;
         rc = one_record(im, s, len, lineno);
     }
-    if (rc == 0)
-        rc = flush(im);
+    /* a batch never spans two files, so each commit names one file */
+    publish_marker(im, ITEM_END_OF_FILE);
     if (rc == 0 && ferror(fp)) {
         cli_error(im->cmd, "%s: read error", name);
         im->status = CLI_IO;
@@ -246,7 +420,7 @@ static void help(FILE *out, bool amend)
             "0 ok, 1 some records rejected, 2 usage, 3 rulebook/catalog, 4 file, 5 registry.\n");
 }
 
-static int run(int argc, char **argv, bool amend)
+static int run(importer *im, int argc, char **argv, bool amend)
 {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},      {"batch", required_argument, NULL, 'b'},
@@ -255,33 +429,33 @@ static int run(int argc, char **argv, bool amend)
         {"catalog-dir", required_argument, NULL, 'C'}, {"operator", required_argument, NULL, 'o'},
         {"reason", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    importer im = {0};
-    im.cmd = amend ? "amend" : "import";
-    im.batch_size = 1000;
+
+    im->cmd = amend ? "amend" : "import";
+    im->batch_size = 1000;
     const char *db = NULL, *now = NULL, *lang = NULL, *rules_dir = NULL, *catalog_dir = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
-        case 'b': im.batch_size = atol(optarg); break;
-        case 'L': im.log_commits = true; break;
+        case 'b': im->batch_size = atol(optarg); break;
+        case 'L': im->log_commits = true; break;
         case 'n': now = optarg; break;
         case 'l': lang = optarg; break;
         case 'R': rules_dir = optarg; break;
         case 'C': catalog_dir = optarg; break;
-        case 'o': im.amend_op = optarg; break;
-        case 'r': im.amend_reason = optarg; break;
+        case 'o': im->amend_op = optarg; break;
+        case 'r': im->amend_reason = optarg; break;
         case 'h': help(stdout, amend); return CLI_OK;
         default: help(stderr, amend); return CLI_USAGE;
         }
     }
-    if (im.batch_size < 1 || im.batch_size > 1000000) {
-        cli_error(im.cmd, "--batch must be 1 to 1000000");
+    if (im->batch_size < 1 || im->batch_size > 1000000) {
+        cli_error(im->cmd, "--batch must be 1 to 1000000");
         return CLI_USAGE;
     }
-    if (cli_lang(lang, &im.lang)) {
-        cli_error(im.cmd, "--lang must be ja or en");
+    if (cli_lang(lang, &im->lang)) {
+        cli_error(im->cmd, "--lang must be ja or en");
         return CLI_USAGE;
     }
     if (amend) {
@@ -289,81 +463,116 @@ static int run(int argc, char **argv, bool amend)
             help(stderr, true);
             return CLI_USAGE;
         }
-        im.amend_id = argv[optind++];
+        im->amend_id = argv[optind++];
     } else if (optind >= argc) {
         help(stderr, false);
         return CLI_USAGE;
     }
-    im.now_ms = wall_ms();
+    im->now_ms = wall_ms();
     if (now) {
         const char *why;
-        if (!jst_parse_rfc3339(now, strlen(now), &im.now_ms, &why)) {
-            cli_error(im.cmd, "--now '%s': %s", now, why);
+        if (!jst_parse_rfc3339(now, strlen(now), &im->now_ms, &why)) {
+            cli_error(im->cmd, "--now '%s': %s", now, why);
             return CLI_USAGE;
         }
     }
-    int rc = cli_env_load(&im.env, rules_dir, catalog_dir);
+    int rc = cli_env_load(&im->env, rules_dir, catalog_dir);
     if (rc)
         return rc;
-    rc = cli_store_open(&im.db, db, im.cmd);
+    rc = cli_store_open(&im->db, db, im->cmd);
     if (rc) {
-        cli_env_free(&im.env);
+        cli_env_free(&im->env);
         return rc;
     }
     if (amend) {
         store_row row;
         jiko_error err;
         char msg[1200];
-        int found = store_get(im.db, im.amend_op, im.amend_id, &row, &err);
+        int found = store_get(im->db, im->amend_op, im->amend_id, &row, &err);
         if (found < 0) {
-            cli_error(im.cmd, "%s", error_format(&err, msg, sizeof msg));
+            cli_error(im->cmd, "%s", error_format(&err, msg, sizeof msg));
             rc = CLI_STORE;
         } else if (found == 0) {
-            cli_error(im.cmd, "no incident '%s' in the registry; use 'jiko import' for new ones",
-                      im.amend_id);
+            cli_error(im->cmd, "no incident '%s' in the registry; use 'jiko import' for new ones",
+                      im->amend_id);
             rc = CLI_NOT_FOUND;
         }
         if (found > 0)
             store_row_free(&row);
         if (rc) {
-            store_close(im.db);
-            cli_env_free(&im.env);
+            store_close(im->db);
+            cli_env_free(&im->env);
             return rc;
         }
     }
-    im.batch = calloc((size_t)im.batch_size, sizeof *im.batch);
-    im.progress = isatty(STDERR_FILENO) && !im.log_commits;
-    im.t_start = mono();
-    im.status = CLI_OK;
-    for (int i = optind; i < argc && im.status != CLI_STORE; i++) {
+    im->batch_off = malloc((size_t)im->batch_size * sizeof *im->batch_off);
+    im->batch_line = malloc((size_t)im->batch_size * sizeof *im->batch_line);
+    im->progress = isatty(STDERR_FILENO) && !im->log_commits;
+    im->t_start = mono();
+    im->status = CLI_OK;
+    pthread_mutex_init(&im->mu, NULL);
+    pthread_cond_init(&im->not_empty, NULL);
+    pthread_cond_init(&im->not_full, NULL);
+    pthread_t wt;
+    if (!im->batch_off || !im->batch_line || pthread_create(&wt, NULL, writer, im)) {
+        cli_error(im->cmd, "cannot start the writer");
+        store_close(im->db);
+        cli_env_free(&im->env);
+        return CLI_STORE;
+    }
+    for (int i = optind; i < argc && im->status != CLI_STORE; i++) {
         bool is_stdin = strcmp(argv[i], "-") == 0;
         FILE *fp = is_stdin ? stdin : fopen(argv[i], "r");
         if (!fp) {
-            cli_error(im.cmd, "%s: %s", argv[i], strerror(errno));
-            im.status = CLI_IO;
+            cli_error(im->cmd, "%s: %s", argv[i], strerror(errno));
+            im->status = CLI_IO;
             continue;
         }
-        if (one_stream(&im, fp, is_stdin ? "<stdin>" : argv[i]))
-            im.status = CLI_STORE;
+        if (one_stream(im, fp, is_stdin ? "<stdin>" : argv[i]))
+            im->status = CLI_STORE;
         if (!is_stdin)
             fclose(fp);
     }
-    clear_batch(&im);
-    free(im.batch);
-    if (im.lang == CLASSIFY_JA)
-        fprintf(stderr, "jiko %s: 新規 %ld、修正 %ld、変更なし %ld、却下 %ld\n", im.cmd,
-                im.counts[STORE_STORED], im.counts[STORE_AMENDED], im.counts[STORE_UNCHANGED],
-                im.rejected);
+    publish_marker(im, ITEM_END);
+    pthread_join(wt, NULL);
+    if (im->failed)
+        im->status = CLI_STORE;
+    for (int i = 0; i < RING_SLOTS; i++)
+        free(im->ring[i].text);
+    free(im->batch_text);
+    free(im->batch_off);
+    free(im->batch_line);
+    pthread_mutex_destroy(&im->mu);
+    pthread_cond_destroy(&im->not_empty);
+    pthread_cond_destroy(&im->not_full);
+    if (im->lang == CLASSIFY_JA)
+        fprintf(stderr, "jiko %s: 新規 %ld、修正 %ld、変更なし %ld、却下 %ld\n", im->cmd,
+                im->counts[STORE_STORED], im->counts[STORE_AMENDED], im->counts[STORE_UNCHANGED],
+                im->rejected);
     else
-        fprintf(stderr, "jiko %s: %ld stored, %ld amended, %ld unchanged, %ld rejected\n", im.cmd,
-                im.counts[STORE_STORED], im.counts[STORE_AMENDED], im.counts[STORE_UNCHANGED],
-                im.rejected);
-    if (im.status == CLI_OK && im.rejected)
-        im.status = CLI_REJECTED;
-    store_close(im.db);
-    cli_env_free(&im.env);
-    return im.status;
+        fprintf(stderr, "jiko %s: %ld stored, %ld amended, %ld unchanged, %ld rejected\n", im->cmd,
+                im->counts[STORE_STORED], im->counts[STORE_AMENDED], im->counts[STORE_UNCHANGED],
+                im->rejected);
+    if (im->status == CLI_OK && im->rejected)
+        im->status = CLI_REJECTED;
+    store_close(im->db);
+    cli_env_free(&im->env);
+    return im->status;
 }
 
-int cmd_import(int argc, char **argv) { return run(argc, argv, false); }
-int cmd_amend(int argc, char **argv) { return run(argc, argv, true); }
+static int run_alloc(int argc, char **argv, bool amend)
+{
+    /* The ring of parsed records is large: keep it off the stack. */
+    importer *im = calloc(1, sizeof *im);
+    if (!im) {
+        cli_error(amend ? "amend" : "import", "out of memory");
+        return CLI_STORE;
+    }
+    int rc = run(im, argc, argv, amend);
+    free(im);
+    return rc;
+}
+
+
+int cmd_import(int argc, char **argv) { return run_alloc(argc, argv, false); }
+int cmd_amend(int argc, char **argv) { return run_alloc(argc, argv, true); }
