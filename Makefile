@@ -48,6 +48,7 @@ fuzz: fuzz-build
 
 bench: build
 	./$(BUILD)/bench_classify
+	python3 bench/import_bench.py --jiko $(BUILD)/jiko --pg
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZDIR)
