@@ -26,7 +26,7 @@ asan: deps
 
 fuzz-build: deps
 	@test -f $(FUZZDIR)/CMakeCache.txt || CC=clang cmake -S . -B $(FUZZDIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DJIKO_SANITIZE=ON -DJIKO_FUZZ=ON
-	cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_incident fuzz_rules
+	cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_incident fuzz_rules fuzz_influx fuzz_prom
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
@@ -48,6 +48,9 @@ fuzz: fuzz-build
 
 bench: build
 	./$(BUILD)/bench_classify
+	./$(BUILD)/bench_detect
+	./$(BUILD)/bench_forecast
+	./$(BUILD)/bench_ingest
 	python3 bench/import_bench.py --jiko $(BUILD)/jiko --pg
 
 clean:

@@ -18,6 +18,9 @@ PKGS=(
   sqlite3           # the sqlite3 shell: benchmark baseline, inspection
   libpq-dev         # PostgreSQL registry client (store_pg.c)
   postgresql        # throwaway PostgreSQL clusters for the registry tests
+  libprotobuf-c-dev # Prometheus remote_write decoding (ingest_prom.c)
+  protobuf-c-compiler # protoc-c generates the prompb subset at build time
+  libsnappy-dev     # remote_write bodies are snappy-compressed
   valgrind          # unit tests under valgrind in `make check`
   python3           # data-driven test helpers
 )

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Run each libFuzzer target for SECONDS (default 60), seeded from the
-# project's own data: rulebooks, catalogs, example incidents and the
-# malformed-record cases.  Crashes are saved in fuzz/artifacts/.
+# Run each libFuzzer target for SECONDS (default 60): the incident and
+# rulebook parsers, seeded from the project's own data (rulebooks, catalogs,
+# example incidents, malformed records), and the Influx line protocol and
+# Prometheus remote_write parsers, seeded with small valid and invalid
+# bodies.  Crashes are saved in fuzz/artifacts/.
 # usage: scripts/fuzz.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -22,8 +24,31 @@ for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.co
   cp "$f" "$work/rules/seed-$(basename "$f")"
 done
 
+# Influx seeds: first byte = options (see fuzz_influx.c), then the body.
+i=0
+for body in \
+  'cpu,host=a,region=eu usage=0.5,idle=99i,up=t,name="x \"y\"" 1700000000000000000' \
+  'my\ meas\,ure,k\=1=v\ 1 f\ x=1u,g=-1.5e-3 -5' \
+  '# comment
+m v=1
+bad line
+m,b=2,a=1 v=2,s="str" 3' ; do
+  for opt in '\x00' '\x03' '\x0c' '\x34'; do
+    i=$((i + 1)); printf "$opt%s" "$body" >"$work/influx/seed-$i"
+  done
+done
+
+# remote_write seeds (mode byte 0: raw protobuf, compressed by the target):
+# one series {__name__="up", job="n"} with one sample (1.0 @ 1000 ms),
+# plus the same with an appended histogram (field 4) and metadata (field 3).
+ts='\x0a\x0e\x0a\x08__name__\x12\x02up\x0a\x08\x0a\x03job\x12\x01n\x12\x0c\x09\x00\x00\x00\x00\x00\x00\xf0\x3f\x10\xe8\x07'
+printf "\x00\x0a\x28$ts" >"$work/prom/seed-1"
+printf "\x02\x0a\x28$ts\x0a\x28$ts" >"$work/prom/seed-2"
+printf "\x00\x0a\x2c$ts\x22\x02\x08\x05\x1a\x03\x08\x01\x12" >"$work/prom/seed-3"
+printf '\x01\x00' >"$work/prom/seed-4"   # snappy of an empty message
+
 status=0
-for t in incident rules; do
+for t in incident rules influx prom; do
   echo "fuzz_$t: ${secs}s"
   if ! "$build/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$root/fuzz/artifacts/$t-" -print_final_stats=1 \

@@ -56,6 +56,7 @@ int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 
 #endif

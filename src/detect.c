@@ -1,0 +1,292 @@
+/* detect.c — the streaming anomaly detector and event extraction (see detect.h). */
+#include "detect.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LOG10_2 0.30102999566398120
+
+void detect_config_default(detect_config *c)
+{
+    static const float w[DETECT_NCH] = {1.0f, 1.0f, 0.3f, 0.6f, 0.5f};
+    static const float span[DETECT_NCH] = {20.0f, 60.0f, 30.0f, 10.0f, 10.0f};
+    static const int8_t sides[DETECT_NCH] = {2, 2, 2, 2, 1};
+    memset(c, 0, sizeof *c);
+    memcpy(c->weight, w, sizeof w);
+    memcpy(c->span, span, sizeof span);
+    memcpy(c->sides, sides, sizeof sides);
+    c->warmup = 150;
+    c->nbins = 16;
+    c->holdoff_rows = 300;
+    c->span_ref_s = 300.0f;
+    c->holdoff_ms = 2 * 86400000LL;
+    c->period_ms = 86400000LL;
+    c->long_rows = 3000.0f;
+    c->base_rows = 1000.0f;
+    c->score_k = 5.0f;
+    c->std_floor = 1e-3f;
+    c->margin = 0.2f;
+    c->season_alpha = 0.1f;
+}
+
+void detect_init(detect_state *s, const detect_config *c)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *c;
+    detect_config *k = &s->cfg;
+    for (int i = 0; i < DETECT_NCH; i++) {
+        if (!(k->weight[i] >= 0.0f)) k->weight[i] = 0.0f;
+        if (!(k->span[i] >= 1.0f)) k->span[i] = 1.0f;
+        if (k->sides[i] != 1) k->sides[i] = 2;
+    }
+    if (k->warmup < 1) k->warmup = 1;
+    if (k->nbins < 2) k->nbins = 2;
+    if (k->period_ms <= 0) k->period_ms = 86400000LL;
+    if (!(k->long_rows >= 1.0f)) k->long_rows = 1.0f;
+    if (!(k->base_rows >= 1.0f)) k->base_rows = 1.0f;
+    if (!(k->score_k > 0.0f)) k->score_k = 1.0f;
+    if (!(k->std_floor >= 0.0f)) k->std_floor = 0.0f;
+    if (!(k->margin >= 0.0f)) k->margin = 0.0f;
+    if (!(k->season_alpha > 0.0f && k->season_alpha <= 1.0f)) k->season_alpha = 0.1f;
+    if (!(k->span_ref_s >= 0.0f && k->span_ref_s <= 1e9f)) k->span_ref_s = 0.0f;
+    s->since_alert = INT32_MAX;
+    s->last_alert_ms = INT64_MIN / 2;
+}
+
+double detect_evidence(const detect_state *s, int ch)
+{
+    return ch >= 0 && ch < DETECT_NCH ? (double)s->ev[ch] : 0.0;
+}
+
+/* -log10 of the upper Gaussian tail Q(z); asymptotic form for large z. */
+static double neglog10_tail(double z)
+{
+    if (z <= 0.0) return LOG10_2;
+    if (z < 8.0) return -log10(0.5 * erfc(z * 0.70710678118654752));
+    double lnq = -0.5 * z * z - log(z * 2.5066282746310002);
+    return -lnq * 0.43429448190325183;
+}
+
+/* double -> float without the undefined out-of-range conversion */
+static float to_float(double v)
+{
+    if (v > 3.0e38) return 3.0e38f;
+    if (v < -3.0e38) return -3.0e38f;
+    return (float)v;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Feed one raw signal sample to channel i; return its evidence -log10 p
+ * (0 while not scoring).  Everything compared uses earlier rows only. */
+static double chan_step(detect_state *s, int i, double x, double floor, int scoring,
+                        double tscale)
+{
+    detect_chan *c = &s->chan[i];
+    const detect_config *cf = &s->cfg;
+    if (s->n == 0) {
+        c->m = c->base = x;
+    } else {
+        double span = (double)cf->span[i] * tscale;
+        if (span < 1.0) span = 1.0;
+        c->m += 2.0 / (span + 1.0) * (x - c->m);
+    }
+    double dev = c->m - c->base;
+    double out = 0.0;
+    if (scoring) {
+        double sd = sqrt(c->var);
+        if (sd < floor) sd = floor;
+        double z = sd > 0.0 ? (dev - c->mu) / sd : 0.0;
+        if (cf->sides[i] == 1) z = z > 0.0 ? z : 0.0;
+        else z = fabs(z);
+        out = neglog10_tail(z) - LOG10_2; /* two-sided p, or one-sided x2 */
+        if (out < 0.0) out = 0.0;
+    }
+    /* update: baseline, then long-run stats of the deviation */
+    double inv = 1.0 / (double)(s->n + 1);
+    double ab = 2.0 / ((double)cf->base_rows + 1.0);
+    c->base += (inv > ab ? inv : ab) * (x - c->base);
+    double a = 1.0 / (double)cf->long_rows;
+    if (a < inv) a = inv;
+    double d = dev - c->mu;
+    c->mu += a * d;
+    c->var = (1.0 - a) * (c->var + a * d * d);
+    return out;
+}
+
+/* Share of the contexts (last 1..DETECT_CTX_ORDER quantised values) never
+ * seen before; records them.  A fixed bit set, so old contexts are never
+ * forgotten and collisions only make the channel less eager. */
+static double novelty(detect_state *s, double x)
+{
+    double q = floor(x / s->qwidth);
+    int32_t qi = q > 1e9 ? 1000000000 : q < -1e9 ? -1000000000 : (int32_t)q;
+    memmove(&s->qhist[1], &s->qhist[0], (DETECT_CTX_ORDER - 1) * sizeof s->qhist[0]);
+    s->qhist[0] = qi;
+    if (s->n < DETECT_CTX_ORDER) return 0.0;
+    int novel = 0;
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int k = 0; k < DETECT_CTX_ORDER; k++) {
+        h = mix64(h ^ (uint64_t)(uint32_t)s->qhist[k] ^ ((uint64_t)(k + 1) << 40));
+        unsigned bit = (unsigned)(h % (DETECT_CTX_WORDS * 64));
+        uint64_t mask = 1ULL << (bit & 63);
+        if (!(s->ctx[bit >> 6] & mask)) {
+            novel++;
+            s->ctx[bit >> 6] |= mask;
+        }
+    }
+    return (double)novel / DETECT_CTX_ORDER;
+}
+
+/* Residual of x from its time-of-day slot mean; updates the slot. */
+static double season_resid(detect_state *s, int64_t t_ms, double x)
+{
+    const detect_config *cf = &s->cfg;
+    int64_t ph = t_ms % cf->period_ms;
+    if (ph < 0) ph += cf->period_ms;
+    int k = (int)(ph * DETECT_NSLOT / cf->period_ms);
+    uint64_t m = 1ULL << (k & 63);
+    if (!(s->slot_seen[k >> 6] & m)) {
+        s->slot_seen[k >> 6] |= m;
+        s->slot[k] = to_float(x);
+        return 0.0;
+    }
+    double r = x - (double)s->slot[k];
+    s->slot[k] = to_float((double)s->slot[k] + (double)cf->season_alpha * r);
+    return r;
+}
+
+double detect_step(detect_state *s, int64_t t_ms, double x)
+{
+    const detect_config *cf = &s->cfg;
+    if (!isfinite(x)) x = s->n ? s->prev : 0.0;
+    /* keep squares of differences finite: telemetry never needs more */
+    if (x > 1e150) x = 1e150;
+    if (x < -1e150) x = -1e150;
+    if (s->n == 0) {
+        s->prev = x;
+        s->vmin = s->vmax = x;
+    }
+    if (x < s->vmin) s->vmin = x;
+    if (x > s->vmax) s->vmax = x;
+    double range = s->vmax - s->vmin;
+    double tiny = 1e-9 * fabs(x) + 1e-12;
+    if (range < tiny) range = tiny;
+    if (s->n <= cf->warmup) s->qwidth = range / cf->nbins;
+    int scoring = s->n >= cf->warmup;
+
+    double sig[DETECT_NCH];
+    sig[DETECT_CH_LEVEL_FAST] = x;
+    sig[DETECT_CH_LEVEL_SLOW] = x;
+    sig[DETECT_CH_VOLAT] = fabs(x - s->prev);
+    sig[DETECT_CH_SEASON] = season_resid(s, t_ms, x);
+    sig[DETECT_CH_NOVEL] = cf->weight[DETECT_CH_NOVEL] > 0.0f ? novelty(s, x) : 0.0;
+
+    /* Sampling interval: EW mean of log(dt), each step's log(dt) limited to
+     * +-log 4 around the estimate so gaps and bursts barely move it.  The
+     * channel spans are row counts for span_ref_s sampling; coarser series
+     * get tscale = ref / dt < 1, i.e. the same smoothing time constant.
+     * Finer series keep the row spans (tscale <= 1). */
+    if (s->n > 0 && t_ms > s->prev_ms) {
+        double l = log((double)(t_ms - s->prev_ms));
+        if (s->n == 1) {
+            s->log_dt = (float)l;
+        } else {
+            double cur = (double)s->log_dt;
+            if (l > cur + 1.3862943611198906) l = cur + 1.3862943611198906;
+            if (l < cur - 1.3862943611198906) l = cur - 1.3862943611198906;
+            s->log_dt = (float)(cur + (s->n < 20 ? 0.2 : 0.02) * (l - cur));
+        }
+    }
+    s->prev_ms = t_ms;
+    double tscale = 1.0;
+    if (cf->span_ref_s > 0.0f && s->log_dt > 0.0f) {
+        tscale = (double)cf->span_ref_s * 1000.0 / exp((double)s->log_dt);
+        if (tscale > 1.0) tscale = 1.0;
+    }
+
+    double best = 0.0;
+    int active = 0;
+    for (int i = 0; i < DETECT_NCH; i++) {
+        if (cf->weight[i] <= 0.0f) {
+            s->ev[i] = 0.0f;
+            continue;
+        }
+        double floor = (double)cf->std_floor * (i == DETECT_CH_NOVEL ? 1.0 : range);
+        double e = chan_step(s, i, sig[i], floor, scoring, tscale);
+        s->ev[i] = to_float(e);
+        active++;
+        e *= cf->weight[i];
+        if (e > best) best = e;
+    }
+    if (active > 1) best -= log10((double)active);
+    if (!scoring || !(best > 0.0)) best = 0.0;
+
+    s->prev = x;
+    s->n++;
+
+    double score = best / (best + (double)cf->score_k);
+    /* episodes: one alert per incident, re-alert only on escalation */
+    if (s->since_alert < INT32_MAX) s->since_alert++;
+    int in_episode = s->since_alert <= cf->holdoff_rows &&
+                     !(cf->holdoff_ms > 0 && t_ms - s->last_alert_ms > cf->holdoff_ms);
+    if (!in_episode) s->ep_max = 0.0;
+    if (score > 0.0 && score >= s->ep_max + (double)cf->margin) {
+        s->ep_max = score;
+        s->since_alert = 0;
+        s->last_alert_ms = t_ms;
+    } else {
+        score = 0.0;
+    }
+    if (!(score >= 0.0)) score = 0.0;
+    if (score > 1.0) score = 1.0;
+    return score;
+}
+
+void detect_events_init(detect_events *e, double threshold, int32_t quiet_points)
+{
+    memset(e, 0, sizeof *e);
+    e->threshold = threshold;
+    e->quiet_points = quiet_points > 0 ? quiet_points : 1;
+}
+
+int detect_events_feed(detect_events *e, int64_t t_ms, double score, detect_event *closed)
+{
+    if (score >= e->threshold) {
+        if (!e->open) {
+            e->open = 1;
+            e->ev.start_ms = e->ev.peak_ms = t_ms;
+            e->ev.peak = score;
+        } else if (score > e->ev.peak) {
+            e->ev.peak = score;
+            e->ev.peak_ms = t_ms;
+        }
+        e->ev.end_ms = t_ms;
+        e->quiet = 0;
+        return 0;
+    }
+    if (e->open && ++e->quiet >= e->quiet_points) {
+        *closed = e->ev;
+        e->open = 0;
+        e->quiet = 0;
+        return 1;
+    }
+    return 0;
+}
+
+int detect_events_flush(detect_events *e, detect_event *open)
+{
+    if (!e->open)
+        return 0;
+    *open = e->ev;
+    e->open = 0;
+    return 1;
+}

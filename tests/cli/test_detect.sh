@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# CLI tests for `jiko detect`: CSV and Influx input, events, errors, and the
+# NAB run scored with ../shared/tools/nab_score.py (skipped when the shared
+# data is not beside the checkout).
+# usage: test_detect.sh PATH/TO/jiko SOURCE_DIR
+set -u
+JIKO=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { printf 'ok   %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+expect_status() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local got=$?
+  if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"; else fail "$what: exit $got, want $want"; sed 's/^/    /' "$T/err" | head -5; fi
+}
+contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; head -5 "$1" | sed 's/^/    /'; fi; }
+
+# a quiet daily series with one spike, as CSV and as Influx line protocol
+python3 - "$T" <<'PY'
+import math, sys
+t = sys.argv[1]
+with open(f"{t}/one.csv", "w") as f, open(f"{t}/multi.csv", "w") as g, open(f"{t}/k.lp", "w") as h:
+    f.write("timestamp,value\n")
+    g.write("series,timestamp,value\n")
+    for i in range(4000):
+        ts = 1700000000 + i * 300
+        v = 50 + 10 * math.sin(2 * math.pi * i / 288) + ((i * 7919) % 13) / 13.0 + (60 if 3000 <= i < 3003 else 0)
+        f.write(f"{ts},{v:.4f}\n")
+        g.write(f"a,{ts},{v:.4f}\ng,{ts},{40 + ((i * 31) % 7) / 7.0:.4f}\n")
+        h.write(f"cpu,host=a usage={v:.4f} {ts}000000000\n")
+    g.write("a,not-a-time,1\n")
+    h.write("cpu,host=a usage= 1\n")
+PY
+expect_status 0 "one-series CSV" -- "$JIKO" detect "$T/one.csv"
+[ "$(wc -l <"$T/out")" -eq 4001 ] && pass "a score for every row" || fail "row count $(wc -l <"$T/out")"
+python3 - "$T/out" <<'PY' && pass "the spike scores above the alert threshold, the quiet part below" || fail "scores"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+s = [float(r["anomaly_score"]) for r in rows]
+assert all(0 <= x <= 1 for x in s)
+assert max(s[3000:3010]) >= 0.421, max(s[3000:3010])
+assert max(s[1000:2990]) < 0.421, max(s[1000:2990])
+PY
+expect_status 1 "multi-series CSV with a bad line" -- "$JIKO" detect "$T/multi.csv"
+contains "$T/err" "multi.csv:8002: field 'timestamp': expected RFC 3339" "bad timestamp reported with its line"
+contains "$T/out" "series,timestamp,value,anomaly_score" "multi-series header"
+[ "$(grep -c '^g,' "$T/out")" -eq 4000 ] && pass "both series scored" || fail "series g rows"
+expect_status 1 "Influx events with a bad line" -- "$JIKO" detect --format influx --events "$T/k.lp"
+contains "$T/out" '"series":"cpu.usage{host=a}"' "event names the series with its tags"
+contains "$T/err" "k.lp:4001" "Influx error names the line"
+python3 - "$T/out" <<'PY' && pass "an event at the spike" || fail "no event at the spike"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert any(e["start"].startswith("2023-11-25") for e in ev), ev
+PY
+expect_status 2 "bad --format" -- "$JIKO" detect --format xml "$T/one.csv"
+expect_status 2 "--nab without --out" -- "$JIKO" detect --nab "$T"
+expect_status 4 "missing file" -- "$JIKO" detect "$T/none.csv"
+
+NAB="$SRC/../shared/data/nab"
+if [ -d "$NAB" ] && [ -f "$SRC/../shared/tools/nab_score.py" ]; then
+  expect_status 0 "NAB run" -- "$JIKO" detect --nab "$NAB" --out "$T/nab"
+  python3 "$SRC/../shared/tools/nab_score.py" --data "$NAB" --results "$T/nab" --json >"$T/score.json" 2>"$T/score.err"
+  python3 - "$T/score.json" <<'PY' && pass "NAB scores at or above the recorded 73.9 / 67.6 / 77.8" || fail "NAB score dropped"
+import json, sys
+d = json.load(open(sys.argv[1]))["profiles"]
+got = [d[p]["score"] for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate")]
+print("    NAB standard / low FP / low FN:", ["%.2f" % g for g in got])
+assert got[0] >= 73.9 and got[1] >= 67.6 and got[2] >= 77.8, got
+PY
+else
+  echo "skip NAB run: ../shared/data/nab not present"
+fi
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
