@@ -44,10 +44,14 @@ static const struct {
     const char *name, *sql;
     int nparams;
 } prepared[] = {
-    {"ins", "INSERT INTO incident (operator, id, version, started_ms, ended_ms, fiscal_year,"
-            " quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
+    /* A new incident and its first version in one round trip; no row back
+     * means the key exists and the slow path (lock, compare, amend) runs. */
+    {"ins", "WITH ins AS (INSERT INTO incident (operator, id, version, started_ms, ended_ms,"
+            " fiscal_year, quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
             " VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            " ON CONFLICT (id, operator) DO NOTHING RETURNING key", 11},
+            " ON CONFLICT (id, operator) DO NOTHING RETURNING key)"
+            " INSERT INTO incident_version (key, version, record, changed_ms, reason)"
+            " SELECT key, 1, $12, $13, $14 FROM ins RETURNING key", 14},
     {"insv", "INSERT INTO incident_version (key, version, record, changed_ms, reason)"
              " VALUES ($1, $2, $3, $4, $5)", 5},
     /* Lock the row alone, then read its record in a second statement: a
@@ -146,7 +150,7 @@ static int pg_rollback(void *impl, jiko_error *err) { return exec(impl, "ROLLBAC
 
 typedef struct params {
     char buf[8][24];
-    const char *v[11];
+    const char *v[14];
 } params;
 
 static void derived_params(params *pp, const store_derived *d)
@@ -189,17 +193,26 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     pg *p = impl;
     params pp;
     derived_params(&pp, d);
-    PGresult *res = PQexecPrepared(p->conn, "ins", 11, pp.v, NULL, NULL, 0);
+    /* the record is not NUL-terminated: pass a terminated copy */
+    char *rec = strndup(text, len);
+    if (!rec) {
+        error_set(err, p->url, 0, NULL, "out of memory");
+        return -1;
+    }
+    snprintf(pp.buf[5], 24, "%lld", (long long)now_ms);
+    pp.v[11] = rec;
+    pp.v[12] = pp.buf[5];
+    pp.v[13] = reason;
+    PGresult *res = PQexecPrepared(p->conn, "ins", 14, pp.v, NULL, NULL, 0);
+    free(rec);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "cannot store the incident");
     char key[24];
     int inserted = PQntuples(res) == 1;
-    if (inserted)
-        snprintf(key, sizeof key, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     if (inserted) {
         *outcome = STORE_STORED;
-        return add_version(p, key, 1, text, len, reason, now_ms, err);
+        return 0;
     }
     /* Lock the row alone, then read its record in a second statement: a
      * join with FOR UPDATE would re-check only the locked row after waiting

@@ -94,12 +94,18 @@ for r in range(120):
                 ensure_ascii=False) + "\n")
 PY
 KDB="$T/kill.db"
-kills=0 rounds=0
 : >"$T/commits.log"
+# Round 0 runs to the end and times a whole import, so that the kills of the
+# next rounds land inside an import however fast this machine or build is.
+t0=$(date +%s%N)
+"$JIKO" import --db "$KDB" --batch 200 --log-commits "$T/kill-0.jsonl" 2>>"$T/commits.log" >/dev/null
+full_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kills=0 rounds=1
 while [ "$kills" -lt 50 ] && [ "$rounds" -lt 120 ]; do
   "$JIKO" import --db "$KDB" --batch 200 --log-commits "$T/kill-$rounds.jsonl" 2>>"$T/commits.log" >/dev/null &
   pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 250)))"
+  delay_ms=$(( RANDOM % (full_ms * 9 / 10 + 1) ))
+  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null
   rounds=$((rounds + 1))
