@@ -9,7 +9,7 @@
 void detect_config_default(detect_config *c)
 {
     static const float w[DETECT_NCH] = {1.0f, 1.0f, 0.3f, 0.6f, 0.5f};
-    static const float span[DETECT_NCH] = {20.0f, 60.0f, 30.0f, 10.0f, 10.0f};
+    static const float span[DETECT_NCH] = {20.0f, 60.0f, 1.0f, 10.0f, 10.0f};
     static const int8_t sides[DETECT_NCH] = {2, 2, 2, 2, 1};
     memset(c, 0, sizeof *c);
     memcpy(c->weight, w, sizeof w);
@@ -49,6 +49,7 @@ void detect_init(detect_state *s, const detect_config *c)
     if (!(k->margin >= 0.0f)) k->margin = 0.0f;
     if (!(k->season_alpha > 0.0f && k->season_alpha <= 1.0f)) k->season_alpha = 0.1f;
     if (!(k->span_ref_s >= 0.0f && k->span_ref_s <= 1e9f)) k->span_ref_s = 0.0f;
+    for (int i = 0; i < DETECT_NSLOT; i++) s->slot[i] = NAN;
     s->since_alert = INT32_MAX;
     s->last_alert_ms = INT64_MIN / 2;
 }
@@ -153,9 +154,7 @@ static double season_resid(detect_state *s, int64_t t_ms, double x)
     int64_t ph = t_ms % cf->period_ms;
     if (ph < 0) ph += cf->period_ms;
     int k = (int)(ph * DETECT_NSLOT / cf->period_ms);
-    uint64_t m = 1ULL << (k & 63);
-    if (!(s->slot_seen[k >> 6] & m)) {
-        s->slot_seen[k >> 6] |= m;
+    if (isnan(s->slot[k])) {
         s->slot[k] = to_float(x);
         return 0.0;
     }
@@ -186,7 +185,15 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
     double sig[DETECT_NCH];
     sig[DETECT_CH_LEVEL_FAST] = x;
     sig[DETECT_CH_LEVEL_SLOW] = x;
-    sig[DETECT_CH_VOLAT] = fabs(x - s->prev);
+    /* Page's CUSUM of the fast level's z at the previous row, both ways,
+     * reset at 0: evidence of a small shift accumulates row by row */
+    {
+        double zf = (double)s->z_fast, kk = DETECT_CUSUM_K;
+        double up = (double)s->cus_up + zf - kk, dn = (double)s->cus_dn - zf - kk;
+        s->cus_up = to_float(up > 0.0 ? up : 0.0);
+        s->cus_dn = to_float(dn > 0.0 ? dn : 0.0);
+        sig[DETECT_CH_CUSUM] = (double)(s->cus_up > s->cus_dn ? s->cus_up : s->cus_dn);
+    }
     sig[DETECT_CH_SEASON] = season_resid(s, t_ms, x);
     sig[DETECT_CH_NOVEL] = cf->weight[DETECT_CH_NOVEL] > 0.0f ? novelty(s, x) : 0.0;
 
@@ -222,6 +229,13 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
         }
         double floor = (double)cf->std_floor * (i == DETECT_CH_NOVEL ? 1.0 : range);
         double e = chan_step(s, i, sig[i], floor, scoring, tscale);
+        if (i == DETECT_CH_LEVEL_FAST && scoring) { /* its z, for the CUSUM */
+            const detect_chan *c = &s->chan[i];
+            double sd = sqrt(c->var);
+            if (sd < floor) sd = floor;
+            double z = sd > 0.0 ? (c->m - c->base - c->mu) / sd : 0.0;
+            s->z_fast = (float)(z > 50.0 ? 50.0 : z < -50.0 ? -50.0 : z);
+        }
         s->ev[i] = to_float(e);
         active++;
         e *= cf->weight[i];

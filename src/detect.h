@@ -10,7 +10,9 @@
  *    (spans in rows at 5-minute sampling; for coarser sampling the spans
  *    shrink so that each keeps its time constant):
  *      LEVEL_FAST / LEVEL_SLOW  the value itself (spans 20 / 60 rows)
- *      VOLAT                    |x - x_prev| (span 30)
+ *      CUSUM                    two-sided CUSUM (Page) of the fast level's
+ *                               z, drift DETECT_CUSUM_K, reset at 0 (span 1):
+ *                               accumulated evidence of a sustained shift
  *      SEASON                   x minus a time-of-day profile (96 slots)
  *      NOVEL                    share of never-seen quantised contexts
  *  - each channel: deviation d = short EWMA - slow baseline (span 1000);
@@ -33,7 +35,7 @@
 enum {
     DETECT_CH_LEVEL_FAST, /* value, short smoothing: spikes, bursts, shifts */
     DETECT_CH_LEVEL_SLOW, /* value, longer smoothing: slow bumps, drifts */
-    DETECT_CH_VOLAT,      /* |x - x_prev|: volatility up or down */
+    DETECT_CH_CUSUM,      /* CUSUM of the fast level's z: sustained small shifts */
     DETECT_CH_SEASON,     /* residual from the time-of-day profile */
     DETECT_CH_NOVEL,      /* novelty of quantised value contexts */
     DETECT_NCH
@@ -42,6 +44,7 @@ enum {
 #define DETECT_NSLOT 96     /* time-of-day slots of the seasonal profile */
 #define DETECT_CTX_WORDS 32 /* context set: 32 * 64 = 2048 hashed bits */
 #define DETECT_CTX_ORDER 3  /* contexts of 1..3 consecutive quantised values */
+#define DETECT_CUSUM_K 1.0  /* CUSUM drift (reference value) in units of z */
 
 typedef struct detect_config {
     float weight[DETECT_NCH]; /* evidence multiplier; 0 disables a channel */
@@ -84,8 +87,9 @@ typedef struct detect_state {
     detect_chan chan[DETECT_NCH];
     float ev[DETECT_NCH];  /* last evidence (-log10 p) per channel */
     int32_t since_alert;   /* rows since the last alert (saturating) */
-    uint64_t slot_seen[(DETECT_NSLOT + 63) / 64];
-    float slot[DETECT_NSLOT];
+    float cus_up, cus_dn;  /* CUSUM sums of the fast level's z, up and down */
+    float z_fast;          /* signed z of LEVEL_FAST at the previous row */
+    float slot[DETECT_NSLOT]; /* time-of-day profile; NaN: slot not seen yet */
     uint64_t ctx[DETECT_CTX_WORDS];
 } detect_state;
 

@@ -43,6 +43,7 @@ void store_close(store *s)
 }
 
 const char *store_backend(const store *s) { return s->ops->name; }
+bool store_may_retry(const store *s) { return s->ops->may_retry; }
 int store_begin(store *s, jiko_error *err) { return s->ops->begin(s->impl, err); }
 int store_commit(store *s, jiko_error *err) { return s->ops->commit(s->impl, err); }
 int store_rollback(store *s, jiko_error *err) { return s->ops->rollback(s->impl, err); }

@@ -21,6 +21,7 @@ typedef struct store_derived {
 
 typedef struct store_ops {
     const char *name;
+    bool may_retry; /* put/commit can return -2: replay the batch */
     int (*begin)(void *impl, jiko_error *err);
     int (*commit)(void *impl, jiko_error *err);
     int (*rollback)(void *impl, jiko_error *err);

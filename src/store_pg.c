@@ -373,7 +373,7 @@ static int pg_check(void *impl, jiko_error *err)
 }
 
 static const store_ops pg_ops = {
-    "postgresql", pg_begin, pg_commit, pg_rollback, pg_put, pg_list, pg_get, pg_history, pg_check,
+    "postgresql", true, pg_begin, pg_commit, pg_rollback, pg_put, pg_list, pg_get, pg_history, pg_check,
     pg_close,
 };
 

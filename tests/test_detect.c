@@ -94,6 +94,23 @@ int main(void)
     }
     CHECK(mflat == 0.0);
     CHECK(detect_evidence(&s1, -1) == 0.0 && detect_evidence(&s1, DETECT_NCH) == 0.0);
+    /* event extraction: open at the threshold, peak, close after quiet points */
+    {
+        detect_events ev;
+        detect_event got;
+        detect_events_init(&ev, DETECT_ALERT_THRESHOLD, 3);
+        const double sc[] = {0.0, 0.5, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0, 0.6};
+        int closed = 0;
+        for (int i = 0; i < 9; i++)
+            if (detect_events_feed(&ev, 1000LL * i, sc[i], &got)) {
+                closed++;
+                CHECK(got.start_ms == 1000 && got.peak_ms == 3000 && got.end_ms == 3000);
+                CHECK(got.peak == 0.9);
+            }
+        CHECK(closed == 1);
+        CHECK(detect_events_flush(&ev, &got) == 1 && got.start_ms == 8000);
+        CHECK(detect_events_flush(&ev, &got) == 0);
+    }
     CHECK(sizeof(detect_state) <= 1024);
     printf("%s (%d failures), sizeof(detect_state) = %zu\n", fails ? "FAILED" : "ok", fails,
            sizeof(detect_state));

@@ -32,6 +32,7 @@ enum { ITEM_RECORD, ITEM_END_OF_FILE, ITEM_END };
 
 typedef struct item {
     int kind;
+    bool live; /* inc holds a parsed record (freed by the reader on reuse) */
     incident inc;
     classify_result res;
     char *text;
@@ -51,14 +52,18 @@ typedef struct importer {
     const char *amend_id, *amend_op, *amend_reason;
     /* ring between the reader (producer) and the writer thread */
     item ring[RING_SLOTS];
-    size_t head, tail; /* head: next slot to fill; tail: next to store */
+    size_t head, tail; /* published records end at head; tail: next to store */
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full;
+    bool reader_waiting, writer_waiting;
     bool failed; /* the writer hit an error it cannot retry: stop reading */
+    size_t staged, seen_tail; /* reader-side: filled up to staged; tail last seen */
+    bool seen_failed;         /* reader-side copy of failed */
     /* writer state: the open batch, kept as text for a replay */
     char *batch_text;
     size_t batch_used, batch_cap;
     long *batch_off, *batch_line, n_batch, batch_no;
+    bool keep_text; /* keep the batch's text for a replay (backends that may ask) */
     const char *batch_file;
     long counts[3];
     /* reader state */
@@ -124,6 +129,12 @@ static void reason_for(importer *im, char *buf, size_t size, const char *file, l
 
 static int remember(importer *im, const item *it)
 {
+    im->batch_line[im->n_batch] = it->line;
+    im->batch_file = it->file;
+    if (!im->keep_text) {
+        im->n_batch++;
+        return 0;
+    }
     if (im->batch_used + it->len > im->batch_cap) {
         size_t nc = (im->batch_cap + it->len) * 2;
         char *p = realloc(im->batch_text, nc);
@@ -134,9 +145,7 @@ static int remember(importer *im, const item *it)
     }
     memcpy(im->batch_text + im->batch_used, it->text, it->len);
     im->batch_off[im->n_batch] = (long)im->batch_used;
-    im->batch_line[im->n_batch] = it->line;
     im->batch_used += it->len;
-    im->batch_file = it->file;
     im->n_batch++;
     return 0;
 }
@@ -234,77 +243,104 @@ static void *writer(void *arg)
     jiko_error err;
     char msg[1200];
     int rc = 0;
-    for (;;) {
+    bool done = false;
+    while (!done) {
+        /* Take every published record at once: one lock per chunk, not per
+         * record. */
         pthread_mutex_lock(&im->mu);
-        while (im->head == im->tail)
+        while (im->head == im->tail) {
+            im->writer_waiting = true;
             pthread_cond_wait(&im->not_empty, &im->mu);
-        item *it = &im->ring[im->tail % RING_SLOTS];
+        }
+        im->writer_waiting = false;
+        size_t end = im->head, i = im->tail;
         pthread_mutex_unlock(&im->mu);
-        int kind = it->kind;
-        if (rc == 0) {
-            if (kind == ITEM_RECORD)
-                rc = store_item(im, it, counts, &err);
-            else
-                rc = commit_batch(im, counts, &err);
-            if (rc) {
-                fprintf(stderr, "jiko %s: %s\n", im->cmd, error_format(&err, msg, sizeof msg));
-                jiko_error ignore;
-                store_rollback(im->db, &ignore);
+        for (; i < end && !done; i++) {
+            item *it = &im->ring[i % RING_SLOTS];
+            done = it->kind == ITEM_END;
+            if (rc == 0) {
+                if (it->kind == ITEM_RECORD)
+                    rc = store_item(im, it, counts, &err);
+                else
+                    rc = commit_batch(im, counts, &err);
+                if (rc) {
+                    fprintf(stderr, "jiko %s: %s\n", im->cmd, error_format(&err, msg, sizeof msg));
+                    jiko_error ignore;
+                    store_rollback(im->db, &ignore);
+                }
             }
+            /* The record is freed by the reader when it reuses the slot:
+             * jansson memory freed by the thread that allocated it avoids
+             * contention on the allocator's arena locks. */
         }
-        if (kind == ITEM_RECORD)
-            incident_free(&it->inc);
         pthread_mutex_lock(&im->mu);
-        /* wake the reader only if it may be waiting for room */
-        if (im->head - im->tail == RING_SLOTS)
-            pthread_cond_signal(&im->not_full);
-        im->tail++;
-        if (rc) {
+        im->tail = i;
+        if (rc)
             im->failed = true;
+        if (im->reader_waiting || rc)
             pthread_cond_signal(&im->not_full);
-        }
         pthread_mutex_unlock(&im->mu);
-        if (kind == ITEM_END)
-            break;
     }
     return NULL;
 }
 
 /* ---- reader (this thread) ---------------------------------------------- */
 
-/* The next free slot, or NULL when the writer failed. */
-static item *slot(importer *im)
+/* Make the staged records visible to the writer. */
+static void flush_staged(importer *im)
 {
     pthread_mutex_lock(&im->mu);
-    while (im->head - im->tail == RING_SLOTS && !im->failed)
-        pthread_cond_wait(&im->not_full, &im->mu);
-    item *it = im->failed ? NULL : &im->ring[im->head % RING_SLOTS];
+    im->head = im->staged;
+    if (im->writer_waiting)
+        pthread_cond_signal(&im->not_empty);
+    im->seen_tail = im->tail;
+    im->seen_failed = im->failed;
     pthread_mutex_unlock(&im->mu);
+}
+
+/* The next free slot; NULL when the writer failed (unless `always`, for the
+ * end markers that let the writer finish). */
+static item *slot(importer *im, bool always)
+{
+    if (im->staged - im->seen_tail == RING_SLOTS || (im->seen_failed && !always)) {
+        pthread_mutex_lock(&im->mu);
+        im->head = im->staged;
+        if (im->writer_waiting)
+            pthread_cond_signal(&im->not_empty);
+        while (im->staged - im->tail == RING_SLOTS && (always || !im->failed)) {
+            im->reader_waiting = true;
+            pthread_cond_wait(&im->not_full, &im->mu);
+        }
+        im->reader_waiting = false;
+        im->seen_tail = im->tail;
+        im->seen_failed = im->failed;
+        pthread_mutex_unlock(&im->mu);
+        if (im->seen_failed && !always)
+            return NULL;
+    }
+    item *it = &im->ring[im->staged % RING_SLOTS];
+    if (it->live) {
+        incident_free(&it->inc);
+        it->live = false;
+    }
     return it;
 }
 
+/* Stage a filled slot; publish in chunks of 64 to keep locking rare. */
 static void publish(importer *im)
 {
-    pthread_mutex_lock(&im->mu);
-    /* wake the writer only if it may be waiting for work */
-    if (im->head == im->tail)
-        pthread_cond_signal(&im->not_empty);
-    im->head++;
-    pthread_mutex_unlock(&im->mu);
+    im->staged++;
+    if (im->staged - im->head >= 64)
+        flush_staged(im);
 }
 
-/* A marker (end of file / end of input) always goes through, even after a
- * writer failure, so the writer thread ends. */
+/* End of a file or of the input: always delivered, then published. */
 static void publish_marker(importer *im, int kind)
 {
-    pthread_mutex_lock(&im->mu);
-    while (im->head - im->tail == RING_SLOTS)
-        pthread_cond_wait(&im->not_full, &im->mu);
-    im->ring[im->head % RING_SLOTS].kind = kind;
-    if (im->head == im->tail)
-        pthread_cond_signal(&im->not_empty);
-    im->head++;
-    pthread_mutex_unlock(&im->mu);
+    item *it = slot(im, true);
+    it->kind = kind;
+    im->staged++;
+    flush_staged(im);
 }
 
 static void progress(importer *im, bool final)
@@ -322,7 +358,7 @@ static void progress(importer *im, bool final)
 
 static int one_record(importer *im, const char *text, size_t len, long lineno)
 {
-    item *it = slot(im);
+    item *it = slot(im, false);
     if (!it)
         return -1;
     im->seen++;
@@ -345,6 +381,7 @@ static int one_record(importer *im, const char *text, size_t len, long lineno)
     it->line = lineno;
     it->file = im->file;
     it->kind = ITEM_RECORD;
+    it->live = true;
     publish(im);
     progress(im, false);
     return 0;
@@ -505,6 +542,7 @@ static int run(importer *im, int argc, char **argv, bool amend)
             return rc;
         }
     }
+    im->keep_text = store_may_retry(im->db);
     im->batch_off = malloc((size_t)im->batch_size * sizeof *im->batch_off);
     im->batch_line = malloc((size_t)im->batch_size * sizeof *im->batch_line);
     im->progress = isatty(STDERR_FILENO) && !im->log_commits;
@@ -537,8 +575,11 @@ static int run(importer *im, int argc, char **argv, bool amend)
     pthread_join(wt, NULL);
     if (im->failed)
         im->status = CLI_STORE;
-    for (int i = 0; i < RING_SLOTS; i++)
+    for (int i = 0; i < RING_SLOTS; i++) {
+        if (im->ring[i].live)
+            incident_free(&im->ring[i].inc);
         free(im->ring[i].text);
+    }
     free(im->batch_text);
     free(im->batch_off);
     free(im->batch_line);
