@@ -22,3 +22,29 @@ echo "$live" | "$jiko" classify --lang en --explain --now 2021-08-03T16:15:00+09
 echo
 echo "The contract's JSON (docs/incident-format.md):"
 echo "$live" | "$jiko" classify --json --lang en --now 2021-08-03T16:15:00+09:00 - | python3 -m json.tool --no-ensure-ascii
+
+hr "The registry: import the FY2021 reports into an embedded SQLite registry — jiko import / list / history"
+db=$(mktemp -d)/jiko-demo.db
+"$jiko" import --db "$db" "$root/examples/fy2021-serious.jsonl"
+grep '"fy2021-07-globalsign"' "$root/examples/fy2021-serious.jsonl" | sed 's/"users": 41417/"users": 41500/g' |
+  "$jiko" amend fy2021-07-globalsign --db "$db" --reason "user count corrected" -
+"$jiko" list --db "$db" --fy 2021 --quarter 3
+"$jiko" history --db "$db" fy2021-07-globalsign | cut -c1-160
+
+hr "Watch: a DNS retry storm in 5-minute KPIs (Influx line protocol) — jiko detect --events"
+python3 - "$db.lp" <<'PY'
+import math, random, sys
+random.seed(4)
+with open(sys.argv[1], "w") as f:
+    for i in range(5 * 288):
+        t = 1631000000 + i * 300
+        day = math.sin(2 * math.pi * (i % 288) / 288)
+        q = 50000 + 20000 * day + random.gauss(0, 1500)
+        fail = 0.2 + random.random() * 0.2
+        if 1200 <= i < 1250:        # the storm: retries multiply the load, answers fail
+            q *= 3.5
+            fail = 35 + random.random() * 10
+        f.write(f"dns,site=tokyo queries={q:.0f}i,failure_pct={fail:.2f} {t}000000000\n")
+PY
+"$jiko" detect --format influx --events "$db.lp"
+rm -rf "$(dirname "$db")"

@@ -227,9 +227,15 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
             s->ev[i] = 0.0f;
             continue;
         }
-        double floor = (double)cf->std_floor * (i == DETECT_CH_NOVEL ? 1.0 : range);
+        /* sd floor: value channels in units of the value range, the
+         * novelty share and the CUSUM (a sum of z) in their own units */
+        double floor = (double)cf->std_floor *
+                       (i == DETECT_CH_NOVEL || i == DETECT_CH_CUSUM ? 1.0 : range);
         double e = chan_step(s, i, sig[i], floor, scoring, tscale);
-        if (i == DETECT_CH_LEVEL_FAST && scoring) { /* its z, for the CUSUM */
+        /* its z, for the CUSUM — during warm-up too, so that the CUSUM
+         * channel learns its own spread before it is scored (otherwise it
+         * sits at 0 through warm-up and its first values look enormous) */
+        if (i == DETECT_CH_LEVEL_FAST) {
             const detect_chan *c = &s->chan[i];
             double sd = sqrt(c->var);
             if (sd < floor) sd = floor;

@@ -85,6 +85,30 @@ int main(void)
         double sc = detect_step(&s1, t, v);
         CHECK(sc >= 0.0 && sc <= 1.0);
     }
+    /* stationary noise (uniform, or Gaussian-like around a level): no alert
+     * in the first 500 scored rows — a channel that learned nothing during
+     * warm-up once fired at 1.0 right there — and at most one alerting row
+     * in 3000 (the calibrated threshold's false-alarm rate on pure noise) */
+    for (int kind = 0; kind < 3; kind++) {
+        rng = 4 + (uint64_t)kind;
+        detect_init(&s1, &cfg);
+        double early = 0;
+        int alerts = 0;
+        for (long i = 0; i < 3000; i++) {
+            double v = kind == 0   ? 0.2 + 0.2 * urand()
+                       : kind == 1 ? 1000.0 + (urand() + urand() + urand() - 1.5) * 30.0
+                                   : 5.0 + 0.01 * urand();
+            double sc = detect_step(&s1, 1631000000000LL + i * 300000LL, v);
+            if (i < cfg.warmup + 500 && sc > early)
+                early = sc;
+            alerts += sc >= DETECT_ALERT_THRESHOLD;
+        }
+        printf("noise kind %d: max score %.3f after warm-up, %d alerting rows\n", kind, early,
+               alerts);
+        CHECK(early < DETECT_ALERT_THRESHOLD);
+        CHECK(alerts <= 1);
+    }
+
     /* flat series: never alerts */
     detect_init(&s1, &cfg);
     double mflat = 0;
