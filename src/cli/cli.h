@@ -42,6 +42,10 @@ int cli_lang(const char *arg, classify_lang *out);
 /* Print "jiko CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A KPI timestamp: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC) or Unix seconds or
+ * milliseconds.  s need not be NUL-terminated. */
+bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms);
+
 /* Left-justify s in `width` terminal columns (wide characters count 2). */
 void cli_pad(FILE *out, const char *s, size_t width);
 
@@ -57,6 +61,7 @@ int cmd_show(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 
 #endif

@@ -90,3 +90,28 @@ int cli_store_open(store **db, const char *url, const char *cmd)
     }
     return CLI_OK;
 }
+
+bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms)
+{
+    const char *why;
+    if (jst_parse_rfc3339(s, n, ms, &why))
+        return true;
+    /* NAB's "YYYY-MM-DD HH:MM:SS", taken as UTC */
+    if (n >= 19 && n <= 40 && s[4] == '-' && s[10] == ' ') {
+        char buf[48];
+        memcpy(buf, s, n);
+        strcpy(buf + n, "Z");
+        return jst_parse_rfc3339(buf, n + 1, ms, &why);
+    }
+    /* Unix seconds, or milliseconds when too large to be seconds */
+    char buf[32], *end;
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    double v = strtod(buf, &end);
+    if (*end || !(v >= 0) || v > 1e14)
+        return false;
+    *ms = v > 1e11 ? (int64_t)v : (int64_t)(v * 1000.0);
+    return true;
+}

@@ -148,35 +148,6 @@ static void flush_events(series_map *m)
     }
 }
 
-/* ---- timestamps ---------------------------------------------------------- */
-
-/* RFC 3339, "YYYY-MM-DD HH:MM:SS[.fff]" (UTC), or Unix seconds/milliseconds. */
-static bool parse_time(const char *s, size_t n, int64_t *ms)
-{
-    const char *why;
-    if (jst_parse_rfc3339(s, n, ms, &why))
-        return true;
-    if (n >= 19 && s[4] == '-' && s[10] == ' ') {
-        char buf[48];
-        if (n > 40)
-            return false;
-        memcpy(buf, s, n);
-        strcpy(buf + n, "Z");
-        return jst_parse_rfc3339(buf, n + 1, ms, &why);
-    }
-    char *end;
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    double v = strtod(buf, &end);
-    if (*end || v < 0 || v > 1e14)
-        return false;
-    *ms = v > 1e11 ? (int64_t)v : (int64_t)(v * 1000.0);
-    return true;
-}
-
 /* ---- CSV ----------------------------------------------------------------- */
 
 typedef struct run {
@@ -243,7 +214,7 @@ static int detect_csv(run *r, FILE *fp, const char *name)
         size_t ts_len = (size_t)((cols == 2 ? c1 : c2) - ts);
         const char *vt = (cols == 2 ? c1 : c2) + 1;
         int64_t t_ms;
-        if (!parse_time(ts, ts_len, &t_ms)) {
+        if (!cli_parse_kpi_time(ts, ts_len, &t_ms)) {
             fprintf(stderr,
                     "%s:%ld: field 'timestamp': expected RFC 3339, 'YYYY-MM-DD HH:MM:SS' or Unix "
                     "time, got '%.*s'\n",
@@ -429,7 +400,7 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
         int64_t ms;
         char *end = NULL;
         double v = comma ? strtod(comma + 1, &end) : 0;
-        if (!comma || !parse_time(line, (size_t)(comma - line), &ms) || end == comma + 1) {
+        if (!comma || !cli_parse_kpi_time(line, (size_t)(comma - line), &ms) || end == comma + 1) {
             fprintf(stderr, "%s:%ld: expected 'timestamp,value'\n", in, lineno);
             (*rejected)++;
             continue;

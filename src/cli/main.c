@@ -25,6 +25,7 @@ static const struct {
     {"history", cmd_history, "every version of one incident, with when and why it changed"},
     {"export", cmd_export, "write stored incidents as JSON Lines"},
     {"detect", cmd_detect, "score KPI series for anomalies (CSV, Influx, NAB layout)"},
+    {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
 };
 
 static void usage(FILE *out)

@@ -60,6 +60,39 @@ expect_status 2 "bad --format" -- "$JIKO" detect --format xml "$T/one.csv"
 expect_status 2 "--nab without --out" -- "$JIKO" detect --nab "$T"
 expect_status 4 "missing file" -- "$JIKO" detect "$T/none.csv"
 
+# jiko forecast: an archive log filling a 500 GB disk (the 00XY case)
+python3 - "$T/disk.csv" <<'PY'
+import math, random, sys
+random.seed(2)
+with open(sys.argv[1], "w") as f:
+    f.write("timestamp,value\n")
+    for i in range(20 * 288):
+        base = 200e9 + max(0, i - 3 * 288) / 288.0 * 21e9
+        v = base + 3e9 * math.sin(2 * math.pi * (i % 288) / 288) + random.gauss(0, 0.3e9)
+        f.write(f"{1632000000 + i * 300},{min(v, 500e9):.0f}\n")
+PY
+expect_status 10 "forecast warns about the filling disk" -- "$JIKO" forecast --limit 500e9 --json "$T/disk.csv"
+python3 - "$T/out" "$T/disk.csv" <<'PY' && pass "the first warning comes days before the disk is full" || fail "forecast warning timing"
+import json, sys, datetime
+ev = [json.loads(l) for l in open(sys.argv[1])]
+first = next(e for e in ev if e["event"] == "warning")
+full = next(int(l.split(",")[0]) for l in list(open(sys.argv[2]))[1:] if float(l.split(",")[1]) >= 500e9)
+at = datetime.datetime.fromisoformat(first["at"]).timestamp()
+print(f"    first warning {(full - at) / 86400:.1f} days before the limit")
+assert full - at >= 2 * 86400
+PY
+python3 - "$T/flat.csv" <<'PY'
+import math, random, sys
+random.seed(3)
+with open(sys.argv[1], "w") as f:
+    for i in range(14 * 288):
+        f.write(f"{1632000000 + i * 300},{300e9 + 40e9 * math.sin(2 * math.pi * (i % 288) / 288) + random.gauss(0, 1e9):.0f}\n")
+PY
+expect_status 0 "no warning on a stable seasonal disk" -- "$JIKO" forecast --limit 500e9 "$T/flat.csv"
+contains "$T/out" "final" "final forecast printed"
+expect_status 2 "forecast without --limit" -- "$JIKO" forecast "$T/flat.csv"
+expect_status 2 "forecast with a bad --horizon" -- "$JIKO" forecast --limit 1 --horizon soon "$T/flat.csv"
+
 NAB="$SRC/../shared/data/nab"
 if [ -d "$NAB" ] && [ -f "$SRC/../shared/tools/nab_score.py" ]; then
   expect_status 0 "NAB run" -- "$JIKO" detect --nab "$NAB" --out "$T/nab"
