@@ -177,18 +177,8 @@ static int one_stream(run *r, FILE *fp, const char *name)
         lineno++;
         size_t len = (size_t)n;
         char *s = line;
-        if (lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-            s += 3;
-            len -= 3;
-        }
-        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-            len--;
-        size_t k = 0;
-        while (k < len && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (k == len)
-            continue; /* blank lines separate nothing and are skipped */
-        one_record(r, name, lineno, s, len);
+        if (cli_record_line(&s, &len, lineno))
+            one_record(r, name, lineno, s, len);
     }
     int rc = ferror(fp) ? -1 : 0;
     free(line);

@@ -42,6 +42,10 @@ int cli_lang(const char *arg, classify_lang *out);
 /* Print "jiko CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* One JSON Lines record read by getline: drops a UTF-8 byte order mark on
+ * line 1 and the line end; false when the line is blank (skip it). */
+bool cli_record_line(char **s, size_t *len, long lineno);
+
 /* A KPI timestamp: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC) or Unix seconds or
  * milliseconds.  s need not be NUL-terminated. */
 bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms);

@@ -115,3 +115,17 @@ bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms)
     *ms = v > 1e11 ? (int64_t)v : (int64_t)(v * 1000.0);
     return true;
 }
+
+bool cli_record_line(char **s, size_t *len, long lineno)
+{
+    if (lineno == 1 && *len >= 3 && memcmp(*s, "\xEF\xBB\xBF", 3) == 0) {
+        *s += 3;
+        *len -= 3;
+    }
+    while (*len && ((*s)[*len - 1] == '\n' || (*s)[*len - 1] == '\r'))
+        (*len)--;
+    for (size_t k = 0; k < *len; k++)
+        if ((*s)[k] != ' ' && (*s)[k] != '\t')
+            return true;
+    return false; /* blank lines separate nothing and are skipped */
+}

@@ -64,6 +64,7 @@ typedef struct importer {
     size_t batch_used, batch_cap;
     long *batch_off, *batch_line, n_batch, batch_no;
     bool keep_text; /* keep the batch's text for a replay (backends that may ask) */
+    uint64_t rng;   /* xorshift state for retry back-off */
     const char *batch_file;
     long counts[3];
     /* reader state */
@@ -174,21 +175,33 @@ static int replay(importer *im, long *counts, jiko_error *err)
     return rc;
 }
 
+/* After a retryable failure (rc -2: a PostgreSQL deadlock or serialization
+ * failure aborted the transaction), roll back, wait a random 1-50 ms so that
+ * the conflicting writers do not meet again, and store the whole batch
+ * anew; `commit` also commits it.  Up to 8 attempts. */
+static int retry_batch(importer *im, int rc, long *counts, bool commit, jiko_error *err)
+{
+    for (int attempt = 0; rc == -2 && attempt < 8; attempt++) {
+        jiko_error ignore;
+        store_rollback(im->db, &ignore);
+        im->rng ^= im->rng << 13;
+        im->rng ^= im->rng >> 7;
+        im->rng ^= im->rng << 17;
+        struct timespec ts = {0, (long)(1000000L * (1 + (long)(im->rng % 50)))};
+        nanosleep(&ts, NULL);
+        memset(counts, 0, 3 * sizeof *counts);
+        rc = replay(im, counts, err);
+        if (rc == 0 && commit)
+            rc = store_commit(im->db, err);
+    }
+    return rc;
+}
+
 static int commit_batch(importer *im, long *counts, jiko_error *err)
 {
     if (!im->n_batch)
         return 0;
-    int rc = store_commit(im->db, err);
-    for (int attempt = 0; rc == -2 && attempt < 8; attempt++) {
-        jiko_error ignore;
-        store_rollback(im->db, &ignore);
-        struct timespec ts = {0, (long)(1000000L * (1 + rand() % 50))};
-        nanosleep(&ts, NULL);
-        memset(counts, 0, 3 * sizeof *counts);
-        rc = replay(im, counts, err);
-        if (rc == 0)
-            rc = store_commit(im->db, err);
-    }
+    int rc = retry_batch(im, store_commit(im->db, err), counts, true, err);
     if (rc)
         return rc;
     for (int k = 0; k < 3; k++)
@@ -221,16 +234,8 @@ static int store_item(importer *im, item *it, long *counts, jiko_error *err)
                        err);
     if (rc == 0)
         counts[out]++;
-    /* A retryable failure (PostgreSQL deadlock) aborted the transaction:
-     * store the whole batch again, this record included. */
-    for (int attempt = 0; rc == -2 && attempt < 8; attempt++) {
-        jiko_error ignore;
-        store_rollback(im->db, &ignore);
-        struct timespec ts = {0, (long)(1000000L * (1 + rand() % 50))};
-        nanosleep(&ts, NULL);
-        memset(counts, 0, 3 * sizeof *counts);
-        rc = replay(im, counts, err);
-    }
+    /* the replay stores the whole batch again, this record included */
+    rc = retry_batch(im, rc, counts, false, err);
     if (rc == 0 && im->n_batch == im->batch_size)
         rc = commit_batch(im, counts, err);
     return rc;
@@ -399,16 +404,7 @@ static int one_stream(importer *im, FILE *fp, const char *name)
         lineno++;
         size_t len = (size_t)n;
         char *s = line;
-        if (lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-            s += 3;
-            len -= 3;
-        }
-        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-            len--;
-        size_t k = 0;
-        while (k < len && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (k == len)
+        if (!cli_record_line(&s, &len, lineno))
             continue;
         rc = one_record(im, s, len, lineno);
     }
@@ -543,6 +539,7 @@ static int run(importer *im, int argc, char **argv, bool amend)
         }
     }
     im->keep_text = store_may_retry(im->db);
+    im->rng = (uint64_t)im->now_ms | 1;
     im->batch_off = malloc((size_t)im->batch_size * sizeof *im->batch_off);
     im->batch_line = malloc((size_t)im->batch_size * sizeof *im->batch_line);
     im->progress = isatty(STDERR_FILENO) && !im->log_commits;
