@@ -46,6 +46,10 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
  * line 1 and the line end; false when the line is blank (skip it). */
 bool cli_record_line(char **s, size_t *len, long lineno);
 
+/* Open an input file, or standard input for "-"; *name is what errors call
+ * it.  Prints the error and returns NULL when it cannot be opened. */
+FILE *cli_open_input(const char *path, const char *cmd, const char **name);
+
 /* A KPI timestamp: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC) or Unix seconds or
  * milliseconds.  s need not be NUL-terminated. */
 bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms);

@@ -1,4 +1,5 @@
 /* common.c — helpers shared by the subcommands (see cli.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +129,17 @@ bool cli_record_line(char **s, size_t *len, long lineno)
         if ((*s)[k] != ' ' && (*s)[k] != '\t')
             return true;
     return false; /* blank lines separate nothing and are skipped */
+}
+
+FILE *cli_open_input(const char *path, const char *cmd, const char **name)
+{
+    if (strcmp(path, "-") == 0) {
+        *name = "<stdin>";
+        return stdin;
+    }
+    *name = path;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        cli_error(cmd, "%s: %s", path, strerror(errno));
+    return fp;
 }

@@ -510,16 +510,12 @@ int cmd_detect(int argc, char **argv)
         help(stderr);
         return CLI_USAGE;
     }
-    const char *path = optind < argc ? argv[optind] : "-";
-    bool is_stdin = strcmp(path, "-") == 0;
-    FILE *fp = is_stdin ? stdin : fopen(path, "r");
-    if (!fp) {
-        cli_error("detect", "%s: %s", path, strerror(errno));
+    const char *name;
+    FILE *fp = cli_open_input(optind < argc ? argv[optind] : "-", "detect", &name);
+    if (!fp)
         return CLI_IO;
-    }
-    const char *name = is_stdin ? "<stdin>" : path;
     int rc = strcmp(format, "csv") == 0 ? detect_csv(&r, fp, name) : detect_influx(&r, fp, name, p);
-    if (!is_stdin)
+    if (fp != stdin)
         fclose(fp);
     if (r.events)
         flush_events(&r.map);

@@ -117,15 +117,12 @@ int cmd_forecast(int argc, char **argv)
         free(st);
         return CLI_USAGE;
     }
-    const char *path = optind < argc ? argv[optind] : "-";
-    bool is_stdin = strcmp(path, "-") == 0;
-    FILE *fp = is_stdin ? stdin : fopen(path, "r");
+    const char *name;
+    FILE *fp = cli_open_input(optind < argc ? argv[optind] : "-", "forecast", &name);
     if (!fp) {
-        cli_error("forecast", "%s: %s", path, strerror(errno));
         free(st);
         return CLI_IO;
     }
-    const char *name = is_stdin ? "<stdin>" : path;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -166,7 +163,7 @@ int cmd_forecast(int argc, char **argv)
         }
     }
     free(line);
-    if (!is_stdin)
+    if (fp != stdin)
         fclose(fp);
     int rc = rejected ? CLI_REJECTED : CLI_OK;
     if (used) {

@@ -6,18 +6,7 @@
 set -u
 JIKO=$1
 SRC=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-# expect_status WANT DESCRIPTION -- command...
-expect_status() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"; else fail "$what: exit $got, want $want"; sed 's/^/    /' "$T/err" | head -5; fi
-}
-contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; sed 's/^/    /' "$1" | head -5; fi; }
+. "$(dirname "$0")/lib.sh"
 
 NOW=2026-11-30T12:00:00+09:00
 
@@ -108,5 +97,4 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["id"]=="jp
 expect_status 2 "rules show unknown id" -- "$JIKO" rules show jp-1999
 expect_status 2 "rules with no subcommand" -- "$JIKO" rules
 
-echo "$fails failure(s)"
-[ "$fails" -eq 0 ]
+finish

@@ -7,17 +7,7 @@ set -u
 JIKO=$1
 SRC=$2
 PGURL=$( [ -n "${3:-}" ] && [ -f "$3" ] && cat "$3" || true)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-expect_status() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"; else fail "$what: exit $got, want $want"; sed 's/^/    /' "$T/err" | head -5; fi
-}
-contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; sed 's/^/    /' "$1" | head -5; fi; }
+. "$(dirname "$0")/lib.sh"
 EX="$SRC/examples/fy2021-serious.jsonl"
 DB="$T/r.db"
 
@@ -187,5 +177,4 @@ else
   echo "skip PostgreSQL registry tests: no cluster URL"
 fi
 
-echo "$fails failure(s)"
-[ "$fails" -eq 0 ]
+finish
