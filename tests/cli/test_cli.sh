@@ -49,6 +49,11 @@ contains "$T/out" "重大な事故" "Japanese table names the report"
 contains "$T/out" "適用基準" "Japanese table header"
 contains "$T/out" "詳細報告書" "Japanese reasons under --explain"
 
+# A byte order mark, CRLF line ends and blank lines are tolerated.
+{ printf '\xef\xbb\xbf'; head -2 "$SRC/examples/fy2021-serious.jsonl" | sed 's/$/\r/'; printf '\r\n  \n'; sed -n 3p "$SRC/examples/fy2021-serious.jsonl"; } >"$T/bom.jsonl"
+expect_status 0 "BOM, CRLF and blank lines" -- "$JIKO" classify --json --now "$NOW" "$T/bom.jsonl"
+[ "$(wc -l <"$T/out")" -eq 3 ] && pass "all 3 records classified" || fail "BOM/CRLF: $(wc -l <"$T/out") records"
+
 # Bad records are reported with file, line and field; the rest is processed.
 {
   head -2 "$SRC/examples/fy2021-serious.jsonl"
