@@ -306,21 +306,15 @@ static int parse_float(parser *p, const char *s, size_t n, double *out)
     return NUM_OK;
 }
 
-/* -?digits within int64; *out the value. */
-static int parse_int64(const char *s, size_t n, int64_t *out)
+/* Decimal digits only, at most `limit`.  A non-digit anywhere is a syntax
+ * error even after the value has overflowed (syntax is reported first). */
+static int parse_digits(const char *s, size_t n, uint64_t limit, uint64_t *out)
 {
-    size_t i = 0;
-    int neg = 0;
-    if (i < n && s[i] == '-') {
-        neg = 1;
-        i++;
-    }
-    if (i == n)
+    if (!n)
         return NUM_SYNTAX;
     uint64_t v = 0;
-    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     int range = 0;
-    for (; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return NUM_SYNTAX;
         unsigned d = (unsigned)(s[i] - '0');
@@ -331,6 +325,23 @@ static int parse_int64(const char *s, size_t n, int64_t *out)
     }
     if (range)
         return NUM_RANGE;
+    *out = v;
+    return NUM_OK;
+}
+
+/* -?digits within int64; *out the value. */
+static int parse_int64(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    uint64_t v = 0;
+    int rc = parse_digits(s + i, n - i, neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, &v);
+    if (rc != NUM_OK)
+        return rc;
     /* -(INT64_MAX + 1) is representable; negate in unsigned to avoid UB. */
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return NUM_OK;
@@ -338,23 +349,7 @@ static int parse_int64(const char *s, size_t n, int64_t *out)
 
 static int parse_uint64(const char *s, size_t n, uint64_t *out)
 {
-    if (!n)
-        return NUM_SYNTAX;
-    uint64_t v = 0;
-    int range = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return NUM_SYNTAX;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            range = 1;
-        else
-            v = v * 10 + d;
-    }
-    if (range)
-        return NUM_RANGE;
-    *out = v;
-    return NUM_OK;
+    return parse_digits(s, n, UINT64_MAX, out);
 }
 
 static int is_bool(const char *s, size_t n, double *out)
