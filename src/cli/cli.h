@@ -42,6 +42,10 @@ int cli_lang(const char *arg, classify_lang *out);
 /* Print "jiko CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Drop the line end of a line read by getline (len bytes) and terminate it
+ * there; returns the new length. */
+size_t cli_chomp(char *line, size_t len);
+
 /* One JSON Lines record read by getline: drops a UTF-8 byte order mark on
  * line 1 and the line end; false when the line is blank (skip it). */
 bool cli_record_line(char **s, size_t *len, long lineno);

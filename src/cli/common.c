@@ -117,14 +117,21 @@ bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms)
     return true;
 }
 
+size_t cli_chomp(char *line, size_t len)
+{
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    line[len] = '\0';
+    return len;
+}
+
 bool cli_record_line(char **s, size_t *len, long lineno)
 {
     if (lineno == 1 && *len >= 3 && memcmp(*s, "\xEF\xBB\xBF", 3) == 0) {
         *s += 3;
         *len -= 3;
     }
-    while (*len && ((*s)[*len - 1] == '\n' || (*s)[*len - 1] == '\r'))
-        (*len)--;
+    *len = cli_chomp(*s, *len);
     for (size_t k = 0; k < *len; k++)
         if ((*s)[k] != ' ' && (*s)[k] != '\t')
             return true;

@@ -182,10 +182,7 @@ static int detect_csv(run *r, FILE *fp, const char *name)
     series *single = NULL;
     while ((n = getline(&line, &cap, fp)) >= 0) {
         lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        line[len] = '\0';
+        size_t len = cli_chomp(line, (size_t)n);
         if (!len || line[0] == '#')
             continue;
         char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
@@ -390,10 +387,7 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
     fputs("timestamp,value,anomaly_score\n", fo);
     while ((n = getline(&line, &cap, fi)) >= 0) {
         lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        line[len] = '\0';
+        size_t len = cli_chomp(line, (size_t)n);
         if (!len || (lineno == 1 && strncmp(line, "timestamp", 9) == 0))
             continue;
         char *comma = strchr(line, ',');

@@ -132,10 +132,7 @@ int cmd_forecast(int argc, char **argv)
     forecast_result r;
     while ((n = getline(&line, &cap, fp)) >= 0) {
         lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        line[len] = '\0';
+        size_t len = cli_chomp(line, (size_t)n);
         if (!len || line[0] == '#' || (lineno == 1 && strncmp(line, "timestamp", 9) == 0))
             continue;
         char *comma = strchr(line, ','), *end = NULL;
