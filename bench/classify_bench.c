@@ -19,50 +19,36 @@
 
 #include "classify.h"
 #include "incident.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+#include "bench_util.h"
 
 /* One realistic record: mostly small outages, a few large ones. */
 static int gen(char *buf, size_t size, long i, uint64_t *s, const catalog *cat)
 {
     static const char *eqs[] = {"radio_base_station", "subscriber_cable", "switch", "dslam",
                                 "application_server", "power"};
-    int64_t start = 1617202800LL + (int64_t)(rng(s) % (365u * 86400u)); /* FY2021 */
-    int64_t dur = (int64_t)(rng(s) % 40000);
-    int64_t users = rng(s) % 100 < 95 ? (int64_t)(rng(s) % 500) : (int64_t)(rng(s) % 2000000);
-    const char *svc = cat->services[rng(s) % cat->n_services].code;
-    const char *svc2 = cat->services[rng(s) % cat->n_services].code;
+    int64_t start = 1617202800LL + (int64_t)(bench_rng(s) % (365u * 86400u)); /* FY2021 */
+    int64_t dur = (int64_t)(bench_rng(s) % 40000);
+    int64_t users = bench_rng(s) % 100 < 95 ? (int64_t)(bench_rng(s) % 500) : (int64_t)(bench_rng(s) % 2000000);
+    const char *svc = cat->services[bench_rng(s) % cat->n_services].code;
+    const char *svc2 = cat->services[bench_rng(s) % cat->n_services].code;
     char ts[40], te[40];
     jst_format(start * 1000, ts, sizeof ts);
     jst_format((start + dur) * 1000, te, sizeof te);
-    if (strcmp(svc, svc2) != 0 && rng(s) % 4 == 0)
+    if (strcmp(svc, svc2) != 0 && bench_rng(s) % 4 == 0)
         return snprintf(buf, size,
                         "{\"id\":\"b%ld\",\"operator\":\"Operator %d\",\"started_at\":\"%s\","
                         "\"ended_at\":\"%s\",\"services\":[{\"service\":\"%s\",\"effect\":\"stop\","
                         "\"users\":%lld},{\"service\":\"%s\",\"effect\":\"degrade\",\"users\":%lld}],"
                         "\"cause\":{\"category\":\"equipment\",\"detail\":\"natural failure\"},"
                         "\"equipment\":\"%s\",\"region\":\"関東\"}",
-                        i, (int)(rng(s) % 200), ts, te, svc, (long long)users, svc2,
-                        (long long)(users / 2), eqs[rng(s) % 6]);
+                        i, (int)(bench_rng(s) % 200), ts, te, svc, (long long)users, svc2,
+                        (long long)(users / 2), eqs[bench_rng(s) % 6]);
     return snprintf(buf, size,
                     "{\"id\":\"b%ld\",\"operator\":\"Operator %d\",\"started_at\":\"%s\","
                     "\"ended_at\":\"%s\",\"services\":[{\"service\":\"%s\",\"effect\":\"stop\","
                     "\"users\":%lld}],\"cause\":{\"category\":\"external\",\"detail\":\"cable cut\"},"
                     "\"equipment\":\"%s\",\"region\":\"関西\"}",
-                    i, (int)(rng(s) % 200), ts, te, svc, (long long)users, eqs[rng(s) % 6]);
+                    i, (int)(bench_rng(s) % 200), ts, te, svc, (long long)users, eqs[bench_rng(s) % 6]);
 }
 
 int main(int argc, char **argv)
@@ -90,7 +76,7 @@ int main(int argc, char **argv)
     printf("classification benchmark: %ld generated incidents, %.1f MB of JSON Lines\n", n,
            (double)used / 1e6);
 
-    double t0 = now_s();
+    double t0 = bench_now_s();
     long ok = 0;
     for (long i = 0; i < n; i++) {
         json_error_t je;
@@ -98,7 +84,7 @@ int main(int argc, char **argv)
         ok += o != NULL;
         json_decref(o);
     }
-    double base = now_s() - t0;
+    double base = bench_now_s() - t0;
     if (ok != n) {
         fprintf(stderr, "bench: generated JSON did not parse\n");
         return 1;
@@ -107,7 +93,7 @@ int main(int argc, char **argv)
     incident *inc = malloc(sizeof *inc);
     long counts[4] = {0};
     double t_parse, t_pc, t_json;
-    t0 = now_s();
+    t0 = bench_now_s();
     for (long i = 0; i < n; i++) {
         if (incident_parse(inc, text + off[i], off[i + 1] - off[i], &cat, "bench", i + 1, &err)) {
             fprintf(stderr, "bench: record %ld rejected: %s\n", i, err.message);
@@ -115,8 +101,8 @@ int main(int argc, char **argv)
         }
         incident_free(inc);
     }
-    t_parse = now_s() - t0;
-    t0 = now_s();
+    t_parse = bench_now_s() - t0;
+    t0 = bench_now_s();
     for (long i = 0; i < n; i++) {
         incident_parse(inc, text + off[i], off[i + 1] - off[i], &cat, "bench", i + 1, &err);
         classify_result r;
@@ -124,8 +110,8 @@ int main(int argc, char **argv)
         counts[r.report]++;
         incident_free(inc);
     }
-    t_pc = now_s() - t0;
-    t0 = now_s();
+    t_pc = bench_now_s() - t0;
+    t0 = bench_now_s();
     size_t out_bytes = 0;
     for (long i = 0; i < n; i++) {
         incident_parse(inc, text + off[i], off[i + 1] - off[i], &cat, "bench", i + 1, &err);
@@ -138,7 +124,7 @@ int main(int argc, char **argv)
         json_decref(o);
         incident_free(inc);
     }
-    t_json = now_s() - t0;
+    t_json = bench_now_s() - t0;
     free(inc);
 
     /* classify alone: a pool of pre-parsed incidents, classified repeatedly */
@@ -150,13 +136,13 @@ int main(int argc, char **argv)
         books[i] = rules_select(&rules, pool[i].started_ms);
     }
     long sink = 0;
-    t0 = now_s();
+    t0 = bench_now_s();
     for (long i = 0; i < n; i++) {
         classify_result r;
         classify_incident(books[i % pool_n], &cat, &pool[i % pool_n], 0, &r);
         sink += r.report + r.n_quarterly;
     }
-    double t_cls = now_s() - t0;
+    double t_cls = bench_now_s() - t0;
 
     printf("reports: serious %ld, detailed %ld, simple %ld, none %ld\n", counts[CLASSIFY_SERIOUS],
            counts[CLASSIFY_DETAILED], counts[CLASSIFY_SIMPLE], counts[CLASSIFY_NONE]);

@@ -18,20 +18,11 @@
 #include <time.h>
 
 #include "detect.h"
+#include "bench_util.h"
 
 static double urand(uint64_t *r)
 {
-    *r ^= *r << 13;
-    *r ^= *r >> 7;
-    *r ^= *r << 17;
-    return (double)(*r >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)(bench_rng(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 typedef struct ewma {
@@ -78,7 +69,7 @@ int main(int argc, char **argv)
     for (long i = 0; i < ns; i++)
         lvl[i] = lvl0[i];
     unsigned k = 0;
-    double sink_b = 0.0, t0 = now_s();
+    double sink_b = 0.0, t0 = bench_now_s();
     for (long p = 0; p < np; p++) {
         for (long i = 0; i < ns; i++) {
             double v = value(lvl, i, p, noise, &k);
@@ -90,7 +81,7 @@ int main(int argc, char **argv)
             sink_b += b->v > 0 ? fabs(d) / sqrt(b->v) : 0.0;
         }
     }
-    double tb = now_s() - t0;
+    double tb = bench_now_s() - t0;
 
     /* detect_step */
     for (long i = 0; i < ns; i++)
@@ -98,7 +89,7 @@ int main(int argc, char **argv)
     k = 0;
     double sink = 0.0;
     long alerts = 0;
-    t0 = now_s();
+    t0 = bench_now_s();
     for (long p = 0; p < np; p++) {
         int64_t t = t_start + p * 300000LL;
         for (long i = 0; i < ns; i++) {
@@ -107,7 +98,7 @@ int main(int argc, char **argv)
             alerts += s > 0.5;
         }
     }
-    double td = now_s() - t0;
+    double td = bench_now_s() - t0;
     printf("detector benchmark: %ld series x %ld points = %.0f points, one core\n", ns, np, pts);
     printf("%-36s %14s %10s %12s\n", "", "points/s", "ns/point", "state bytes");
     printf("%-36s %14.0f %10.1f %12zu\n", "baseline: EWMA z-score", pts / tb, 1e9 * tb / pts,

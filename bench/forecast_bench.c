@@ -17,21 +17,7 @@
 #include <time.h>
 
 #include "forecast.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -48,10 +34,10 @@ int main(int argc, char **argv)
     /* Gauges at 30-80 % of the limit, a slow random trend each, uniform noise. */
     uint64_t seed = 42;
     for (long i = 0; i < S; i++) {
-        double base = 30 + (double)(rng(&seed) % 50), slope = (double)(rng(&seed) % 100) / 1e4;
+        double base = 30 + (double)(bench_rng(&seed) % 50), slope = (double)(bench_rng(&seed) % 100) / 1e4;
         for (long p = 0; p < P; p++)
             data[p * S + i] = (float)(base + slope * (double)p +
-                                      (double)(rng(&seed) % 1000) / 500.0 - 1.0);
+                                      (double)(bench_rng(&seed) % 1000) / 500.0 - 1.0);
     }
     printf("sizeof(forecast_state) = %zu bytes; %ld series x %ld points\n", sizeof(forecast_state),
            S, P);
@@ -62,31 +48,31 @@ int main(int argc, char **argv)
         /* baseline */
         for (long i = 0; i < S; i++)
             ewma[i] = data[i];
-        double a = now_s();
+        double a = bench_now_s();
         for (long p = 0; p < P; p++) {
             const float *row = data + p * S;
             for (long i = 0; i < S; i++)
                 ewma[i] += 0.1 * (row[i] - ewma[i]);
         }
-        double t_base = now_s() - a;
+        double t_base = bench_now_s() - a;
         for (long i = 0; i < S; i++)
             sink += ewma[i];
         /* step */
         for (long i = 0; i < S; i++)
             forecast_init(&st[i], NULL, 100.0, NULL);
-        a = now_s();
+        a = bench_now_s();
         for (long p = 0; p < P; p++) {
             const float *row = data + p * S;
             int64_t t = t0 + p * step;
             for (long i = 0; i < S; i++)
                 forecast_step(&st[i], t, row[i]);
         }
-        double t_step = now_s() - a;
+        double t_step = bench_now_s() - a;
         /* step + eval */
         for (long i = 0; i < S; i++)
             forecast_init(&st[i], NULL, 100.0, NULL);
         long warns = 0;
-        a = now_s();
+        a = bench_now_s();
         for (long p = 0; p < P; p++) {
             const float *row = data + p * S;
             int64_t t = t0 + p * step;
@@ -97,7 +83,7 @@ int main(int argc, char **argv)
                 warns += r.warn;
             }
         }
-        double t_eval = now_s() - a;
+        double t_eval = bench_now_s() - a;
         double n = (double)S * (double)P;
         printf("sampling every %2llds:\n", (long long)(step / 1000));
         printf("  baseline EWMA  %12.0f points/s  ratio 1.00\n", n / t_base);

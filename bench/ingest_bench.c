@@ -29,21 +29,7 @@
 #include "ingest_influx.h"
 #include "ingest_prom.h"
 #include "remote.pb-c.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+#include "bench_util.h"
 
 typedef struct sums {
     double total;
@@ -73,44 +59,44 @@ static char *gen_influx(size_t lines, size_t *len)
     int64_t t = 1700000000000000000LL;
     static const char *const regions[] = {"tokyo", "osaka", "nagoya", "fukuoka", "sapporo"};
     for (size_t i = 0; i < lines; i++) {
-        unsigned host = (unsigned)(rng(&s) % 2000);
+        unsigned host = (unsigned)(bench_rng(&s) % 2000);
         const char *region = regions[host % 5];
         if (i % 2000 == 0)
             t += 10000000000LL; /* a new 10 s scrape round */
         int k;
-        switch (rng(&s) % 4) {
+        switch (bench_rng(&s) % 4) {
         case 0:
             k = snprintf(buf + n, cap - n,
                          "cpu,cpu=cpu-total,host=edge-%04u,region=%s usage_user=%.2f,"
                          "usage_system=%.2f,usage_idle=%.2f,usage_iowait=%.3f %lld\n",
-                         host, region, (double)(rng(&s) % 10000) / 100,
-                         (double)(rng(&s) % 3000) / 100, (double)(rng(&s) % 10000) / 100,
-                         (double)(rng(&s) % 1000) / 1000, (long long)t);
+                         host, region, (double)(bench_rng(&s) % 10000) / 100,
+                         (double)(bench_rng(&s) % 3000) / 100, (double)(bench_rng(&s) % 10000) / 100,
+                         (double)(bench_rng(&s) % 1000) / 1000, (long long)t);
             break;
         case 1:
             k = snprintf(buf + n, cap - n,
                          "net,host=edge-%04u,interface=eth%u,region=%s bytes_recv=%llui,"
                          "bytes_sent=%llui,packets_recv=%llui,err_in=%ui,drop_in=%ui %lld\n",
-                         host, (unsigned)(rng(&s) % 4), region,
-                         (unsigned long long)(rng(&s) % 100000000000ull),
-                         (unsigned long long)(rng(&s) % 100000000000ull),
-                         (unsigned long long)(rng(&s) % 1000000000ull), (unsigned)(rng(&s) % 3),
-                         (unsigned)(rng(&s) % 10), (long long)t);
+                         host, (unsigned)(bench_rng(&s) % 4), region,
+                         (unsigned long long)(bench_rng(&s) % 100000000000ull),
+                         (unsigned long long)(bench_rng(&s) % 100000000000ull),
+                         (unsigned long long)(bench_rng(&s) % 1000000000ull), (unsigned)(bench_rng(&s) % 3),
+                         (unsigned)(bench_rng(&s) % 10), (long long)t);
             break;
         case 2:
             k = snprintf(buf + n, cap - n,
                          "mem,host=edge-%04u,region=%s used=%llui,available=%llui,"
                          "used_percent=%.4f %lld\n",
-                         host, region, (unsigned long long)(rng(&s) % 64000000000ull),
-                         (unsigned long long)(rng(&s) % 64000000000ull),
-                         (double)(rng(&s) % 1000000) / 10000, (long long)t);
+                         host, region, (unsigned long long)(bench_rng(&s) % 64000000000ull),
+                         (unsigned long long)(bench_rng(&s) % 64000000000ull),
+                         (double)(bench_rng(&s) % 1000000) / 10000, (long long)t);
             break;
         default:
             k = snprintf(buf + n, cap - n,
                          "sessions,bng=bng-%02u,host=edge-%04u,region=%s active=%ui,"
                          "limit=64000i,healthy=%s,state=\"%s\" %lld\n",
-                         host % 40, host, region, (unsigned)(rng(&s) % 64000),
-                         rng(&s) % 50 ? "true" : "false", rng(&s) % 50 ? "ok" : "degraded",
+                         host % 40, host, region, (unsigned)(bench_rng(&s) % 64000),
+                         bench_rng(&s) % 50 ? "true" : "false", bench_rng(&s) % 50 ? "ok" : "degraded",
                          (long long)t);
             break;
         }
@@ -188,19 +174,19 @@ static body *gen_prom(size_t nbodies, size_t per_body, size_t *raw_total)
             ts[i].labels = &labp[li];
             const char *kv[18];
             size_t nkv = 0;
-            unsigned host = (unsigned)(rng(&s) % 2000);
-            switch (rng(&s) % 3) {
+            unsigned host = (unsigned)(bench_rng(&s) % 2000);
+            switch (bench_rng(&s) % 3) {
             case 0:
-                snprintf(text[i][0], 48, "%u", (unsigned)(rng(&s) % 32));
+                snprintf(text[i][0], 48, "%u", (unsigned)(bench_rng(&s) % 32));
                 snprintf(text[i][1], 48, "edge-%04u:9100", host);
                 kv[nkv++] = "__name__", kv[nkv++] = "node_cpu_seconds_total";
                 kv[nkv++] = "cpu", kv[nkv++] = text[i][0];
                 kv[nkv++] = "instance", kv[nkv++] = text[i][1];
                 kv[nkv++] = "job", kv[nkv++] = "node";
-                kv[nkv++] = "mode", kv[nkv++] = modes[rng(&s) % 6];
+                kv[nkv++] = "mode", kv[nkv++] = modes[bench_rng(&s) % 6];
                 break;
             case 1:
-                snprintf(text[i][0], 48, "eth%u", (unsigned)(rng(&s) % 4));
+                snprintf(text[i][0], 48, "eth%u", (unsigned)(bench_rng(&s) % 4));
                 snprintf(text[i][1], 48, "edge-%04u:9100", host);
                 kv[nkv++] = "__name__", kv[nkv++] = "node_network_receive_bytes_total";
                 kv[nkv++] = "device", kv[nkv++] = text[i][0];
@@ -209,9 +195,9 @@ static body *gen_prom(size_t nbodies, size_t per_body, size_t *raw_total)
                 break;
             default:
                 snprintf(text[i][0], 48, "bng-%02u-7d9f8c6b5-%05u", host % 40,
-                         (unsigned)(rng(&s) % 100000));
+                         (unsigned)(bench_rng(&s) % 100000));
                 snprintf(text[i][1], 48, "10.%u.%u.%u:8080", host / 250, host % 250,
-                         (unsigned)(rng(&s) % 250));
+                         (unsigned)(bench_rng(&s) % 250));
                 kv[nkv++] = "__name__", kv[nkv++] = "bng_subscriber_sessions";
                 kv[nkv++] = "container", kv[nkv++] = "bng";
                 kv[nkv++] = "instance", kv[nkv++] = text[i][1];
@@ -231,8 +217,8 @@ static body *gen_prom(size_t nbodies, size_t per_body, size_t *raw_total)
                 ts[i].n_labels++;
             }
             prometheus__sample__init(&sam[i]);
-            sam[i].value = (double)(rng(&s) % 100000000) / 100;
-            sam[i].timestamp = t + (int64_t)(rng(&s) % 15000);
+            sam[i].value = (double)(bench_rng(&s) % 100000000) / 100;
+            sam[i].timestamp = t + (int64_t)(bench_rng(&s) % 15000);
             samp[i] = &sam[i];
             ts[i].samples = &samp[i];
             ts[i].n_samples = 1;
@@ -307,9 +293,9 @@ int main(int argc, char **argv)
     size_t count[4] = {0};
     double sink_total = 0;
     for (int r = 0; r < RUNS; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         count[0] = influx_baseline(ibuf, ilen, &sink_total);
-        double t1 = now_s();
+        double t1 = bench_now_s();
         sums m = {0};
         ingest_influx_opts io = ingest_influx_defaults();
         ingest_stats st;
@@ -317,9 +303,9 @@ int main(int argc, char **argv)
         if (ingest_influx_parse(&io, ibuf, ilen, sum_sink, &m, &st, &err) || st.rejected)
             abort();
         count[1] = m.n;
-        double t2 = now_s();
+        double t2 = bench_now_s();
         count[2] = prom_baseline(bodies, nbodies, scratch, INGEST_PROM_MAX_BODY, &sink_total);
-        double t3 = now_s();
+        double t3 = bench_now_s();
         sums pm = {0};
         ingest_prom_opts po = ingest_prom_defaults();
         for (size_t i = 0; i < nbodies; i++)
@@ -327,7 +313,7 @@ int main(int argc, char **argv)
                 st.rejected)
                 abort();
         count[3] = pm.n;
-        double t4 = now_s();
+        double t4 = bench_now_s();
         double d[4] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3};
         for (int k = 0; k < 4; k++)
             if (d[k] < best[k])
