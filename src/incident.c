@@ -194,6 +194,7 @@ static int check_services(vctx *v, incident *inc, json_t *obj, const catalog *ca
         if (!json_is_string(code))
             return failf(v, "services", i, ".service", "expected a service code string, got %s", type_name(code));
         s->svc = catalog_service_index(cat, json_string_value(code), json_string_length(code));
+        s->code = json_string_value(code);
         if (s->svc < 0) {
             char msg[200];
             snprintf(msg, sizeof msg,
@@ -367,11 +368,13 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
     }
     j = json_object_get(obj, "equipment");
     inc->equipment = -1;
+    inc->equipment_code = NULL;
     if (j && !json_is_null(j)) {
         if (!json_is_string(j))
             return fail(v, "equipment", "expected an equipment code string or null, got %s",
                         type_name(j));
         inc->equipment = catalog_equipment_index(cat, json_string_value(j), json_string_length(j));
+        inc->equipment_code = json_string_value(j);
         if (inc->equipment < 0) {
             char msg[200];
             snprintf(msg, sizeof msg,

@@ -40,6 +40,7 @@ typedef enum incident_cause {
 
 typedef struct incident_service {
     int svc; /* catalog service index */
+    const char *code; /* its code (points into the JSON) */
     incident_effect effect;
     int64_t users;
 } incident_service;
@@ -58,6 +59,7 @@ typedef struct incident {
     bool users_given;
     incident_cause cause;
     int equipment; /* catalog equipment index, -1 = unknown */
+    const char *equipment_code; /* its code, NULL = unknown */
 } incident;
 
 /* Parse one JSON Lines record.  `file` and `line` name it in errors.

@@ -49,6 +49,11 @@ int store_commit(store *s, jiko_error *err) { return s->ops->commit(s->impl, err
 int store_rollback(store *s, jiko_error *err) { return s->ops->rollback(s->impl, err); }
 int store_check(store *s, jiko_error *err) { return s->ops->check(s->impl, err); }
 
+int store_facts(store *s, int fy_from, int fy_to, store_fact_fn fn, void *ctx, jiko_error *err)
+{
+    return s->ops->facts(s->impl, fy_from, fy_to, fn, ctx, err);
+}
+
 static void join_ids(char *buf, size_t size, const rulebook *b, const classify_hit *h, int n)
 {
     size_t o = 0;
@@ -76,6 +81,24 @@ int store_put(store *s, const incident *inc, const classify_result *r, const cha
     join_ids(d.quarterly_clauses, sizeof d.quarterly_clauses, r->book, r->quarterly,
              r->n_quarterly);
     d.users = r->users;
+    d.provider = inc->wholesale_provider;
+    d.facility = inc->facility == INCIDENT_NON_TELECOM ? "non_telecom" : "telecom";
+    d.cause = inc->cause == INCIDENT_CAUSE_NONE ? NULL : incident_cause_name(inc->cause);
+    d.equipment = inc->equipment_code;
+    size_t o = 0;
+    d.services[0] = '\0';
+    for (size_t i = 0; i < inc->n_services; i++) {
+        size_t n = strlen(inc->services[i].code);
+        if (o + n + 2 > sizeof d.services) {
+            error_set(err, NULL, 0, "services", "the service codes are too long to store (%zu bytes at most)",
+                      sizeof d.services);
+            return -1;
+        }
+        if (o)
+            d.services[o++] = ',';
+        memcpy(d.services + o, inc->services[i].code, n + 1);
+        o += n;
+    }
     return s->ops->put(s->impl, &d, text, len, reason, now_ms, outcome, err);
 }
 

@@ -26,7 +26,10 @@
 #include "incident.h"
 
 /* Schema version written by this build; older databases are upgraded. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
+
+/* Longest comma-separated list of an incident's service codes. */
+#define STORE_SERVICES_MAX 4096
 
 typedef struct store store;
 
@@ -66,6 +69,22 @@ typedef struct store_filter {
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);
 
+/* The columns the yearly statistics need, without the record: one current
+ * incident.  Strings are valid only during the callback; NULL = not given. */
+typedef struct store_fact {
+    const char *op, *provider; /* provider: wholesale provider, if any */
+    const char *report;        /* serious | detailed | simple | none */
+    const char *facility;      /* telecom | non_telecom */
+    const char *cause, *equipment;
+    const char *services;      /* distinct service codes, comma-separated */
+    const char *serious_categories;
+    int64_t started_ms, ended_ms, users;
+    bool ongoing;
+    int fiscal_year, quarter;
+} store_fact;
+
+typedef int (*store_fact_fn)(void *ctx, const store_fact *f);
+
 /* Open (creating if needed) a registry: "postgresql://..." or "postgres://..."
  * for PostgreSQL, anything else is a SQLite file path. */
 int store_open(store **out, const char *url, jiko_error *err);
@@ -99,6 +118,10 @@ int store_get(store *s, const char *op, const char *id, store_row *row, jiko_err
 /* Every version of one incident, oldest first. */
 int store_history(store *s, const char *op, const char *id, store_row_fn fn, void *ctx,
                   jiko_error *err);
+
+/* Every current incident whose fiscal year is in [fy_from, fy_to], in no
+ * particular order: one pass for the yearly statistics (report.c). */
+int store_facts(store *s, int fy_from, int fy_to, store_fact_fn fn, void *ctx, jiko_error *err);
 
 /* Backend integrity check (PRAGMA integrity_check / catalog sanity). */
 int store_check(store *s, jiko_error *err);

@@ -17,6 +17,11 @@ typedef struct store_derived {
     char serious_categories[160];
     char quarterly_clauses[160];
     int64_t users;
+    /* For the statistics (v3): wholesale provider (NULL = own facilities),
+     * facility, primary cause and failed equipment (NULL = not given), and
+     * the distinct service codes, comma-separated. */
+    const char *provider, *facility, *cause, *equipment;
+    char services[STORE_SERVICES_MAX];
 } store_derived;
 
 typedef struct store_ops {
@@ -32,6 +37,8 @@ typedef struct store_ops {
     int (*history)(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
                    jiko_error *err);
     int (*check)(void *impl, jiko_error *err);
+    int (*facts)(void *impl, int fy_from, int fy_to, store_fact_fn fn, void *ctx,
+                 jiko_error *err);
     void (*close)(void *impl);
 } store_ops;
 

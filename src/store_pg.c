@@ -33,6 +33,22 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (key, version));",
     "CREATE VIEW incident_current AS SELECT i.*, v.record, v.changed_ms, v.reason"
     " FROM incident i JOIN incident_version v ON v.key = i.key AND v.version = i.version;",
+    /* 2 -> 3: the statistics columns (see store_sqlite.c); PostgreSQL fixes
+     * a view's columns when it is created, so the view is made again. */
+    "ALTER TABLE incident ADD COLUMN provider TEXT,"
+    "  ADD COLUMN facility TEXT NOT NULL DEFAULT 'telecom', ADD COLUMN cause TEXT,"
+    "  ADD COLUMN equipment TEXT, ADD COLUMN services TEXT NOT NULL DEFAULT '';"
+    "UPDATE incident i SET"
+    "  provider = v.record::jsonb->>'wholesale_provider',"
+    "  facility = coalesce(v.record::jsonb->>'facility', 'telecom'),"
+    "  cause = v.record::jsonb->'cause'->>'category',"
+    "  equipment = v.record::jsonb->>'equipment',"
+    "  services = coalesce((SELECT string_agg(e->>'service', ',')"
+    "                       FROM jsonb_array_elements(v.record::jsonb->'services') e), '')"
+    " FROM incident_version v WHERE v.key = i.key AND v.version = i.version;"
+    "DROP VIEW incident_current;"
+    "CREATE VIEW incident_current AS SELECT i.*, v.record, v.changed_ms, v.reason"
+    " FROM incident i JOIN incident_version v ON v.key = i.key AND v.version = i.version;",
 };
 
 #define ROW_COLUMNS                                                                           \
@@ -47,11 +63,12 @@ static const struct {
     /* A new incident and its first version in one round trip; no row back
      * means the key exists and the slow path (lock, compare, amend) runs. */
     {"ins", "WITH ins AS (INSERT INTO incident (operator, id, version, started_ms, ended_ms,"
-            " fiscal_year, quarter, report, rulebook, serious_categories, quarterly_clauses, users)"
-            " VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            " fiscal_year, quarter, report, rulebook, serious_categories, quarterly_clauses, users,"
+            " provider, facility, cause, equipment, services)"
+            " VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
             " ON CONFLICT (id, operator) DO NOTHING RETURNING key)"
             " INSERT INTO incident_version (key, version, record, changed_ms, reason)"
-            " SELECT key, 1, $12, $13, $14 FROM ins RETURNING key", 14},
+            " SELECT key, 1, $17, $18, $19 FROM ins RETURNING key", 19},
     {"insv", "INSERT INTO incident_version (key, version, record, changed_ms, reason)"
              " VALUES ($1, $2, $3, $4, $5)", 5},
     /* Lock the row alone, then read its record in a second statement: a
@@ -61,8 +78,9 @@ static const struct {
     {"rec", "SELECT record FROM incident_version WHERE key = $1 AND version = $2", 2},
     {"upd", "UPDATE incident SET version = version + 1, started_ms = $3, ended_ms = $4,"
             " fiscal_year = $5, quarter = $6, report = $7, rulebook = $8,"
-            " serious_categories = $9, quarterly_clauses = $10, users = $11"
-            " WHERE operator = $1 AND id = $2 RETURNING version", 11},
+            " serious_categories = $9, quarterly_clauses = $10, users = $11,"
+            " provider = $12, facility = $13, cause = $14, equipment = $15, services = $16"
+            " WHERE operator = $1 AND id = $2 RETURNING version", 16},
 };
 
 typedef struct pg {
@@ -150,7 +168,7 @@ static int pg_rollback(void *impl, jiko_error *err) { return exec(impl, "ROLLBAC
 
 typedef struct params {
     char buf[8][24];
-    const char *v[14];
+    const char *v[19];
 } params;
 
 static void derived_params(params *pp, const store_derived *d)
@@ -160,9 +178,10 @@ static void derived_params(params *pp, const store_derived *d)
     snprintf(pp->buf[2], 24, "%d", d->fiscal_year);
     snprintf(pp->buf[3], 24, "%d", d->quarter);
     snprintf(pp->buf[4], 24, "%lld", (long long)d->users);
-    const char *v[11] = {d->op, d->id, pp->buf[0], d->ongoing ? NULL : pp->buf[1], pp->buf[2],
+    const char *v[16] = {d->op, d->id, pp->buf[0], d->ongoing ? NULL : pp->buf[1], pp->buf[2],
                          pp->buf[3], d->report, d->rulebook, d->serious_categories,
-                         d->quarterly_clauses, pp->buf[4]};
+                         d->quarterly_clauses, pp->buf[4], d->provider, d->facility,
+                         d->cause, d->equipment, d->services};
     memcpy(pp->v, v, sizeof v);
 }
 
@@ -200,10 +219,10 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
         return -1;
     }
     snprintf(pp.buf[5], 24, "%lld", (long long)now_ms);
-    pp.v[11] = rec;
-    pp.v[12] = pp.buf[5];
-    pp.v[13] = reason;
-    PGresult *res = PQexecPrepared(p->conn, "ins", 14, pp.v, NULL, NULL, 0);
+    pp.v[16] = rec;
+    pp.v[17] = pp.buf[5];
+    pp.v[18] = reason;
+    PGresult *res = PQexecPrepared(p->conn, "ins", 19, pp.v, NULL, NULL, 0);
     free(rec);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return fail_res(p, res, err, "cannot store the incident");
@@ -246,7 +265,7 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
         *outcome = STORE_UNCHANGED;
         return 0;
     }
-    res = PQexecPrepared(p->conn, "upd", 11, pp.v, NULL, NULL, 0);
+    res = PQexecPrepared(p->conn, "upd", 16, pp.v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
         return fail_res(p, res, err, "cannot amend the incident");
     int version = atoi(PQgetvalue(res, 0, 0));
@@ -372,9 +391,58 @@ static int pg_check(void *impl, jiko_error *err)
     return 0;
 }
 
+static const char *text_or_null(PGresult *res, int c)
+{
+    return PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
+}
+
+static int pg_facts(void *impl, int fy_from, int fy_to, store_fact_fn fn, void *ctx,
+                    jiko_error *err)
+{
+    pg *p = impl;
+    char a[16], b[16];
+    snprintf(a, sizeof a, "%d", fy_from);
+    snprintf(b, sizeof b, "%d", fy_to);
+    const char *v[2] = {a, b};
+    const char *sql = "SELECT operator, provider, report, facility, cause, equipment, services,"
+                      " serious_categories, started_ms, ended_ms, users, fiscal_year, quarter"
+                      " FROM incident WHERE fiscal_year BETWEEN $1::int AND $2::int";
+    if (!PQsendQueryParams(p->conn, sql, 2, NULL, v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(p->conn))
+        return fail_res(p, NULL, err, "cannot read the statistics columns");
+    int rc = 0, stop = 0;
+    PGresult *res;
+    while ((res = PQgetResult(p->conn))) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && !stop) {
+            store_fact f;
+            f.op = text_or_null(res, 0);
+            f.provider = text_or_null(res, 1);
+            f.report = text_or_null(res, 2);
+            f.facility = text_or_null(res, 3);
+            f.cause = text_or_null(res, 4);
+            f.equipment = text_or_null(res, 5);
+            f.services = text_or_null(res, 6);
+            f.serious_categories = text_or_null(res, 7);
+            f.started_ms = atoll(PQgetvalue(res, 0, 8));
+            f.ongoing = PQgetisnull(res, 0, 9);
+            f.ended_ms = f.ongoing ? 0 : atoll(PQgetvalue(res, 0, 9));
+            f.users = atoll(PQgetvalue(res, 0, 10));
+            f.fiscal_year = atoi(PQgetvalue(res, 0, 11));
+            f.quarter = atoi(PQgetvalue(res, 0, 12));
+            stop = fn(ctx, &f);
+        } else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
+            rc = fail_res(p, res, err, "cannot read the statistics columns");
+            continue;
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
 static const store_ops pg_ops = {
-    "postgresql", true, pg_begin, pg_commit, pg_rollback, pg_put, pg_list, pg_get, pg_history, pg_check,
-    pg_close,
+    "postgresql", true,    pg_begin, pg_commit, pg_rollback, pg_put, pg_list, pg_get, pg_history,
+    pg_check,     pg_facts, pg_close,
 };
 
 int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_error *err)

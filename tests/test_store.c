@@ -220,6 +220,60 @@ static void test_reopen(void **state)
     store_row_free(&row);
 }
 
+typedef struct facts_seen {
+    int n;
+    char line[4][256];
+} facts_seen;
+
+static int collect_fact(void *ctx, const store_fact *f)
+{
+    facts_seen *c = ctx;
+    if (c->n < 4)
+        snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%s|%s|%s|%s|%lld|%d/%d", f->op,
+                 f->provider ? f->provider : "-", f->report, f->facility,
+                 f->cause ? f->cause : "-", f->equipment ? f->equipment : "-", f->services,
+                 (long long)f->users, f->fiscal_year, f->quarter);
+    c->n++;
+    return 0;
+}
+
+/* The statistics columns hold what the record says, and follow amendments. */
+static void test_facts(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, "{\"operator\":\"R\",\"id\":\"w1\",\"wholesale_provider\":\"P\","
+           "\"started_at\":\"2021-10-14T17:37:00+09:00\",\"ended_at\":\"2021-10-14T19:57:00+09:00\","
+           "\"services\":[{\"service\":\"mobile_voice\",\"effect\":\"stop\",\"users\":900},"
+           "{\"service\":\"mobile_data\",\"effect\":\"stop\",\"users\":1000}],"
+           "\"cause\":{\"category\":\"human\",\"detail\":\"x\"},\"equipment\":\"switch\"}",
+        STORE_STORED);
+    put(f, "{\"operator\":\"Q\",\"id\":\"n1\",\"facility\":\"non_telecom\","
+           "\"started_at\":\"2020-04-01T00:00:00+09:00\",\"ended_at\":\"2020-04-01T03:00:00+09:00\","
+           "\"services\":[{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":10}]}",
+        STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    facts_seen c = {0};
+    assert_int_equal(store_facts(f->db, 2021, 2021, collect_fact, &c, &err), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.line[0], "R|P|detailed|telecom|human|switch|mobile_voice,mobile_data|1000|2021/3");
+    /* an amendment changes the columns too */
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, "{\"operator\":\"R\",\"id\":\"w1\",\"started_at\":\"2021-10-14T17:37:00+09:00\","
+           "\"ended_at\":\"2021-10-14T17:57:00+09:00\","
+           "\"services\":[{\"service\":\"ftth\",\"effect\":\"degrade\",\"users\":50000}]}",
+        STORE_AMENDED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_facts(f->db, 2020, 2021, collect_fact, &c, &err), 0);
+    assert_int_equal(c.n, 2);
+    const char *want = "R|-|detailed|telecom|-|-|ftth|50000|2021/3";
+    assert_true(strcmp(c.line[0], want) == 0 || strcmp(c.line[1], want) == 0);
+    const char *want2 = "Q|-|detailed|non_telecom|-|-|ftth|10|2020/1";
+    assert_true(strcmp(c.line[0], want2) == 0 || strcmp(c.line[1], want2) == 0);
+}
+
 /* A database written by schema version 1 is upgraded on open, data intact. */
 static void test_sqlite_upgrade(void **state)
 {
@@ -250,6 +304,17 @@ static void test_sqlite_upgrade(void **state)
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM jiko_schema", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    /* v3 filled the statistics columns from the current record */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT provider, facility, cause, equipment, services"
+                                            " FROM incident WHERE id = 'old-1'", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_type(st, 0), SQLITE_NULL);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "telecom");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "equipment");
+    assert_string_equal((const char *)sqlite3_column_text(st, 3), "application_server");
+    assert_string_equal((const char *)sqlite3_column_text(st, 4), "email_paid,dns");
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'incident_current'", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -297,6 +362,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
         cmocka_unit_test(test_sqlite_upgrade),
         cmocka_unit_test(test_bad_path),
     };
@@ -304,6 +370,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     if (g_url[0])

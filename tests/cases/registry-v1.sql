@@ -22,5 +22,5 @@ INSERT INTO incident_version VALUES (1, 1,
   '{"id":"old-1","operator":"Old Operator","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T17:00:00+09:00","services":[{"service":"email_paid","effect":"stop","users":456516}]}',
   1628000000000, 'imported from old.jsonl:1');
 INSERT INTO incident_version VALUES (1, 2,
-  '{"id":"old-1","operator":"Old Operator","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T17:25:00+09:00","services":[{"service":"email_paid","effect":"stop","users":456516}]}',
+  '{"id":"old-1","operator":"Old Operator","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T17:25:00+09:00","services":[{"service":"email_paid","effect":"stop","users":456516},{"service":"dns","effect":"degrade","users":1000}],"cause":{"category":"equipment","detail":"proxy memory"},"equipment":"application_server"}',
   1628100000000, 'amended: end time corrected');
