@@ -75,5 +75,7 @@ int cmd_export(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 #endif

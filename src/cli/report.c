@@ -1,0 +1,426 @@
+/*
+ * report.c — `jiko report`: the yearly statistics as MIC publishes them,
+ * `jiko report incident ID` (the serious-accident case sheet) and
+ * `jiko report quarter` (the quarterly batch).  Thin shells over report.h,
+ * report_render.h and report_case.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jst.h"
+#include "report.h"
+#include "report_case.h"
+#include "report_render.h"
+
+static void help(FILE *out)
+{
+    fputs("usage: jiko report --fy YEAR [--format text|md|html|csv|json] [--table ID]\n"
+          "                   [--lang ja|en] [--out FILE] [--db URL]\n"
+          "       jiko report incident ID [--operator NAME] [--format md|html] [--lang ja|en]\n"
+          "                   [--out FILE] [--db URL]\n"
+          "       jiko report quarter --fy YEAR --q Q [--operator NAME]\n"
+          "                   [--format text|csv|json] [--lang ja|en] [--out FILE] [--db URL]\n"
+          "\n"
+          "The yearly statistics of telecom accidents (電気通信事故の発生状況) from the\n"
+          "registry, laid out as MIC's release: the overview of reports with the previous\n"
+          "year beside it, the duration x affected-users matrix of detailed-form reports,\n"
+          "the headline figures, services hit, primary causes, failed equipment and the\n"
+          "list of serious accidents, with year-on-year changes in points.\n"
+          "\n"
+          "  --fy YEAR          fiscal year (年度, April to March, JST)\n"
+          "  --format F         text (default), md, html (with inline SVG charts), csv, json\n"
+          "  --table ID         one table: overview, matrix, headline, services, causes,\n"
+          "                     equipment or serious (CSV columns match MIC's published figures)\n"
+          "  --lang ja|en       language of labels (default from $LANG)\n"
+          "  --out FILE         write to FILE instead of standard output\n"
+          "  --db URL           SQLite path or postgresql:// URL (default $JIKO_DB or ./jiko.db)\n"
+          "\n"
+          "  incident ID        the case sheet of one incident (別紙 layout), Markdown or HTML\n"
+          "  quarter            the quarterly batch (四半期報告) of one quarter, split into the\n"
+          "                     detailed and simple forms, with the due date\n"
+          "\n"
+          "Exit status: 0 ok, 2 usage, 3 rulebooks/catalogs, 4 output, 5 registry, 6 not found.\n"
+          "Layouts and counting rules: docs/reports.md.\n",
+          out);
+}
+
+static int parse_format(const char *s, report_format *f)
+{
+    static const char *const names[] = {"text", "md", "html", "csv", "json"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *f = (report_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+typedef struct opts {
+    const char *db, *lang, *out, *table, *op, *rules_dir, *catalog_dir;
+    const char *format;
+    int fy, q;
+} opts;
+
+static int parse(int argc, char **argv, opts *o)
+{
+    static const struct option lo[] = {
+        {"db", required_argument, NULL, 'd'},       {"fy", required_argument, NULL, 'y'},
+        {"q", required_argument, NULL, 'q'},        {"quarter", required_argument, NULL, 'q'},
+        {"operator", required_argument, NULL, 'o'}, {"format", required_argument, NULL, 'f'},
+        {"table", required_argument, NULL, 't'},    {"lang", required_argument, NULL, 'l'},
+        {"out", required_argument, NULL, 'O'},      {"rules-dir", required_argument, NULL, 'R'},
+        {"catalog-dir", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'y': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1900 || v > 9999) {
+                cli_error("report", "--fy expects a fiscal year such as 2021, got '%s'", optarg);
+                return CLI_USAGE;
+            }
+            o->fy = (int)v;
+            break;
+        }
+        case 'q':
+            if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '4') {
+                cli_error("report", "--q expects a fiscal quarter 1-4, got '%s'", optarg);
+                return CLI_USAGE;
+            }
+            o->q = optarg[0] - '0';
+            break;
+        case 'o': o->op = optarg; break;
+        case 'f': o->format = optarg; break;
+        case 't': o->table = optarg; break;
+        case 'l': o->lang = optarg; break;
+        case 'O': o->out = optarg; break;
+        case 'R': o->rules_dir = optarg; break;
+        case 'C': o->catalog_dir = optarg; break;
+        case 'h': help(stdout); return -1;
+        default: help(stderr); return CLI_USAGE;
+        }
+    }
+    return 0;
+}
+
+static FILE *open_out(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        cli_error("report", "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+    int bad = ferror(f);
+    if (f != stdout)
+        bad |= fclose(f) != 0;
+    else
+        bad |= fflush(f) != 0;
+    if (bad) {
+        cli_error("report", "%s: write failed", path ? path : "standard output");
+        return CLI_IO;
+    }
+    return CLI_OK;
+}
+
+static int yearly(const opts *o, bool ja)
+{
+    report_format fmt = REPORT_TEXT;
+    if (o->format && parse_format(o->format, &fmt)) {
+        cli_error("report", "--format must be text, md, html, csv or json, got '%s'", o->format);
+        return CLI_USAGE;
+    }
+    if (!o->fy) {
+        cli_error("report", "give the fiscal year: --fy YEAR (see --help)");
+        return CLI_USAGE;
+    }
+    if (o->table) {
+        bool known = false;
+        for (int i = 0; i < REPORT_N_TABLES; i++)
+            known |= strcmp(o->table, report_table_ids[i]) == 0;
+        if (!known) {
+            cli_error("report", "unknown --table '%s'; expected overview, matrix, headline, "
+                                "services, causes, equipment or serious", o->table);
+            return CLI_USAGE;
+        }
+    }
+    cli_env env;
+    int rc = cli_env_load(&env, o->rules_dir, o->catalog_dir);
+    if (rc)
+        return rc;
+    store *db;
+    if ((rc = cli_store_open(&db, o->db, "report"))) {
+        cli_env_free(&env);
+        return rc;
+    }
+    report_year y;
+    jiko_error err;
+    char msg[1200];
+    if (report_compute(&y, db, &env.cat, o->fy, &err)) {
+        cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+        store_close(db);
+        cli_env_free(&env);
+        return CLI_STORE;
+    }
+    FILE *out = open_out(o->out);
+    rc = CLI_IO;
+    if (out) {
+        if (report_render(out, &y, fmt, ja, o->table, &err)) {
+            cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+            rc = CLI_IO;
+            if (out != stdout)
+                fclose(out);
+        } else {
+            rc = close_out(out, o->out);
+        }
+    }
+    if (!o->out && !y.cur.detailed && !y.cur.reports[REPORT_SIMPLE] && rc == CLI_OK)
+        fprintf(stderr, ja ? "jiko report: %d年度の事故は登録簿にありません\n"
+                           : "jiko report: the registry holds no reported accidents of FY%d\n",
+                o->fy);
+    report_free(&y);
+    store_close(db);
+    cli_env_free(&env);
+    return rc;
+}
+
+/* Parse and classify a stored record again, under the rulebook of its date. */
+static int reclassify(const cli_env *env, const store_row *row, incident *inc,
+                      classify_result *r)
+{
+    jiko_error err;
+    if (incident_parse(inc, row->record, strlen(row->record), &env->cat, "registry", 0, &err)) {
+        char msg[1200];
+        cli_error("report", "stored incident %s/%s no longer validates: %s", row->op, row->id,
+                  error_format(&err, msg, sizeof msg));
+        return -1;
+    }
+    const rulebook *b = rules_find(&env->rules, row->rulebook);
+    if (!b)
+        b = rules_select(&env->rules, inc->started_ms);
+    classify_incident(b, &env->cat, inc, row->ended_ms ? row->ended_ms : row->changed_ms, r);
+    return 0;
+}
+
+typedef struct same_acc {
+    const store_row *me;
+    const char *owner;
+    char **ops;
+    int n;
+} same_acc;
+
+static int on_same(void *ctx, const store_row *r)
+{
+    same_acc *s = ctx;
+    if (r->started_ms != s->me->started_ms || strcmp(r->op, s->me->op) == 0)
+        return 0;
+    json_t *rec = json_loads(r->record, 0, NULL);
+    const char *prov = json_string_value(json_object_get(rec, "wholesale_provider"));
+    const char *owner = prov ? prov : r->op;
+    if (strcmp(owner, s->owner) == 0 && s->n < 64) {
+        char **grown = realloc(s->ops, (size_t)(s->n + 1) * sizeof *grown);
+        if (grown) {
+            s->ops = grown;
+            s->ops[s->n] = strdup(r->op);
+            if (s->ops[s->n])
+                s->n++;
+        }
+    }
+    json_decref(rec);
+    return 0;
+}
+
+static int case_sheet(const opts *o, const char *id, bool ja)
+{
+    report_format fmt = REPORT_MD;
+    if (o->format && (parse_format(o->format, &fmt) || (fmt != REPORT_MD && fmt != REPORT_HTML))) {
+        cli_error("report", "the case sheet is written as md or html, got '%s'", o->format);
+        return CLI_USAGE;
+    }
+    cli_env env;
+    int rc = cli_env_load(&env, o->rules_dir, o->catalog_dir);
+    if (rc)
+        return rc;
+    store *db;
+    if ((rc = cli_store_open(&db, o->db, "report"))) {
+        cli_env_free(&env);
+        return rc;
+    }
+    store_row row;
+    jiko_error err;
+    char msg[1200];
+    int found = store_get(db, o->op, id, &row, &err);
+    if (found <= 0) {
+        if (found < 0)
+            cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+        else
+            cli_error("report", "no incident '%s'%s%s in the registry", id,
+                      o->op ? " of " : "", o->op ? o->op : "");
+        store_close(db);
+        cli_env_free(&env);
+        return found < 0 ? CLI_STORE : CLI_NOT_FOUND;
+    }
+    incident inc;
+    classify_result r;
+    rc = CLI_STORE;
+    if (reclassify(&env, &row, &inc, &r) == 0) {
+        /* the other reports of a wholesale accident: same owner, same start */
+        same_acc s = {&row, inc.wholesale_provider ? inc.wholesale_provider : inc.op, NULL, 0};
+        store_filter f = {row.fiscal_year, row.quarter, NULL, NULL, -1};
+        if (store_list(db, &f, on_same, &s, &err) == 0) {
+            FILE *out = open_out(o->out);
+            if (out) {
+                report_case_write(out, &inc, &r, &env.cat, (const char *const *)s.ops, s.n, fmt, ja);
+                rc = close_out(out, o->out);
+            } else {
+                rc = CLI_IO;
+            }
+        } else {
+            cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+        }
+        for (int i = 0; i < s.n; i++)
+            free(s.ops[i]);
+        free(s.ops);
+        incident_free(&inc);
+    }
+    store_row_free(&row);
+    store_close(db);
+    cli_env_free(&env);
+    return rc;
+}
+
+typedef struct batch {
+    const cli_env *env;
+    incident *inc;
+    classify_result *r;
+    int n, cap, failed;
+} batch;
+
+static int on_batch_row(void *ctx, const store_row *row)
+{
+    batch *b = ctx;
+    if (row->ongoing || (strcmp(row->report, "serious") && strcmp(row->report, "detailed") &&
+                         strcmp(row->report, "simple")))
+        return 0;
+    if (b->n == b->cap) {
+        int cap = b->cap ? 2 * b->cap : 64;
+        incident *inc = realloc(b->inc, (size_t)cap * sizeof *inc);
+        if (inc)
+            b->inc = inc;
+        classify_result *r = realloc(b->r, (size_t)cap * sizeof *r);
+        if (r)
+            b->r = r;
+        if (!inc || !r) {
+            b->failed = 1;
+            return 1;
+        }
+        b->cap = cap;
+    }
+    if (reclassify(b->env, row, &b->inc[b->n], &b->r[b->n])) {
+        b->failed = 1;
+        return 1;
+    }
+    /* serious accidents join the batch only where the rulebook says so */
+    if (!b->r[b->n].has_quarterly) {
+        incident_free(&b->inc[b->n]);
+        return 0;
+    }
+    b->n++;
+    return 0;
+}
+
+static int quarter(const opts *o, bool ja)
+{
+    report_format fmt = REPORT_TEXT;
+    if (o->format && (parse_format(o->format, &fmt) ||
+                      (fmt != REPORT_TEXT && fmt != REPORT_CSV && fmt != REPORT_JSON))) {
+        cli_error("report", "the quarterly batch is written as text, csv or json, got '%s'",
+                  o->format);
+        return CLI_USAGE;
+    }
+    if (!o->fy || !o->q) {
+        cli_error("report", "give the fiscal year and quarter: --fy YEAR --q 1-4");
+        return CLI_USAGE;
+    }
+    cli_env env;
+    int rc = cli_env_load(&env, o->rules_dir, o->catalog_dir);
+    if (rc)
+        return rc;
+    store *db;
+    if ((rc = cli_store_open(&db, o->db, "report"))) {
+        cli_env_free(&env);
+        return rc;
+    }
+    batch b = {&env, NULL, NULL, 0, 0, 0};
+    store_filter f = {o->fy, o->q, o->op, NULL, 0};
+    jiko_error err;
+    char msg[1200];
+    rc = CLI_STORE;
+    if (store_list(db, &f, on_batch_row, &b, &err))
+        cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+    else if (!b.failed) {
+        report_batch_item *items = calloc((size_t)b.n + 1, sizeof *items);
+        FILE *out = items ? open_out(o->out) : NULL;
+        if (out) {
+            for (int i = 0; i < b.n; i++)
+                items[i] = (report_batch_item){&b.inc[i], &b.r[i]};
+            report_batch_write(out, o->fy, o->q, o->op, items, b.n, &env.cat, fmt, ja);
+            rc = close_out(out, o->out);
+        } else {
+            rc = CLI_IO;
+        }
+        free(items);
+    }
+    for (int i = 0; i < b.n; i++)
+        incident_free(&b.inc[i]);
+    free(b.inc);
+    free(b.r);
+    store_close(db);
+    cli_env_free(&env);
+    return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    opts o = {0};
+    optind = 1;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    classify_lang lang;
+    if (cli_lang(o.lang, &lang)) {
+        cli_error("report", "--lang must be ja or en");
+        return CLI_USAGE;
+    }
+    bool ja = lang == CLASSIFY_JA;
+    if (optind < argc && strcmp(argv[optind], "incident") == 0) {
+        if (optind + 2 != argc) {
+            cli_error("report", "usage: jiko report incident ID [options] (options before ID are fine too)");
+            return CLI_USAGE;
+        }
+        return case_sheet(&o, argv[optind + 1], ja);
+    }
+    if (optind < argc && strcmp(argv[optind], "quarter") == 0) {
+        if (optind + 1 != argc) {
+            cli_error("report", "unexpected argument '%s'", argv[optind + 1]);
+            return CLI_USAGE;
+        }
+        return quarter(&o, ja);
+    }
+    if (optind < argc) {
+        cli_error("report", "unknown report '%s'; expected incident ID, quarter, or --fy YEAR",
+                  argv[optind]);
+        return CLI_USAGE;
+    }
+    return yearly(&o, ja);
+}

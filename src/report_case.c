@@ -1,0 +1,297 @@
+/* report_case.c — the case sheet and the quarterly batch (report_case.h). */
+#include "report_case.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "jst.h"
+#include "rules.h"
+
+/* ---- small writers shared by Markdown and HTML ---- */
+
+typedef struct sheet {
+    FILE *out;
+    report_format fmt;
+} sheet;
+
+static void text_out(sheet *s, const char *t)
+{
+    if (s->fmt == REPORT_HTML) {
+        report_html_escape(s->out, t);
+        return;
+    }
+    for (; *t; t++) /* one Markdown table cell: no pipes, no line breaks */
+        if (*t == '|')
+            fputs("\\|", s->out);
+        else if (*t == '\n')
+            fputs("<br>", s->out);
+        else
+            fputc(*t, s->out);
+}
+
+static void row_begin(sheet *s, const char *label)
+{
+    fputs(s->fmt == REPORT_HTML ? "<tr><th>" : "| ", s->out);
+    text_out(s, label);
+    fputs(s->fmt == REPORT_HTML ? "</th><td>" : " | ", s->out);
+}
+
+static void row_end(sheet *s) { fputs(s->fmt == REPORT_HTML ? "</td></tr>\n" : " |\n", s->out); }
+
+static void row(sheet *s, const char *label, const char *value)
+{
+    row_begin(s, label);
+    text_out(s, value && *value ? value : "—");
+    row_end(s);
+}
+
+static void sep(sheet *s) { fputs(s->fmt == REPORT_HTML ? "<br>" : "<br>", s->out); }
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static const char *cause_label(const char *c, bool ja)
+{
+    static const char *const codes[] = {"equipment", "human", "external", "other"};
+    static const char *const jl[] = {"設備要因", "人為要因", "外的要因", "その他"};
+    static const char *const el[] = {"equipment", "human", "external", "other"};
+    for (int i = 0; c && i < 4; i++)
+        if (strcmp(c, codes[i]) == 0)
+            return ja ? jl[i] : el[i];
+    return c;
+}
+
+static const char *notice_kind(const char *k, bool ja)
+{
+    if (!k)
+        return "";
+    if (strcmp(k, "first") == 0)
+        return ja ? "初報" : "first report";
+    if (strcmp(k, "update") == 0)
+        return ja ? "続報" : "update";
+    if (strcmp(k, "recovery") == 0)
+        return ja ? "復旧報" : "recovery report";
+    return k;
+}
+
+void report_case_write(FILE *out, const incident *inc, const classify_result *r,
+                       const catalog *cat, const char *const *others, int n_others,
+                       report_format fmt, bool ja)
+{
+    sheet s = {out, fmt};
+    const json_t *j = inc->json;
+    char title[600], buf[1024], t1[40];
+    snprintf(title, sizeof title, ja ? "%sの%s" : "%s: %s", inc->op,
+             r->report == CLASSIFY_SERIOUS ? (ja ? "重大な事故" : "serious accident")
+                                           : (ja ? "事故" : "accident"));
+    if (fmt == REPORT_HTML) {
+        fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>",
+                ja ? "ja" : "en");
+        report_html_escape(out, title);
+        fputs("</title><style>body{font-family:'Noto Sans CJK JP',sans-serif;margin:2em;max-width:60em}"
+              "table{border-collapse:collapse}th,td{border:1px solid #888;padding:.3em .6em;"
+              "vertical-align:top;text-align:left}th{background:#eef;white-space:nowrap}"
+              "@media print{body{margin:0}table{break-inside:auto}tr{break-inside:avoid}}"
+              "</style></head><body>\n<h1>", out);
+        report_html_escape(out, title);
+        fputs("</h1>\n<table>\n", out);
+    } else {
+        fprintf(out, "# %s\n\n| %s | |\n| --- | --- |\n", title, ja ? "項目" : "Item");
+    }
+    /* operators: the reporter first, then the others of a wholesale accident */
+    row_begin(&s, ja ? "事業者名" : "Operator");
+    text_out(&s, inc->op);
+    for (int i = 0; i < n_others; i++) {
+        sep(&s);
+        text_out(&s, others[i]);
+    }
+    if (inc->wholesale_provider) {
+        sep(&s);
+        snprintf(buf, sizeof buf, ja ? "（卸提供元: %s）" : "(wholesale provider: %s)",
+                 inc->wholesale_provider);
+        text_out(&s, buf);
+    }
+    row_end(&s);
+    row(&s, ja ? "発生日時" : "Started", jst_format(inc->started_ms, t1, sizeof t1));
+    if (inc->ongoing) {
+        row(&s, ja ? "継続時間" : "Duration", ja ? "継続中" : "ongoing");
+    } else {
+        long min = (long)((inc->ended_ms - inc->started_ms) / 60000);
+        snprintf(buf, sizeof buf, ja ? "%ld時間%ld分" : "%ld h %ld min", min / 60, min % 60);
+        row(&s, ja ? "継続時間" : "Duration", buf);
+    }
+    snprintf(buf, sizeof buf, ja ? "%lld人" : "%lld", (long long)inc->users);
+    row(&s, ja ? "影響利用者数" : "Affected users", buf);
+    row(&s, ja ? "影響地域" : "Area", jstr(j, "region"));
+    row_begin(&s, ja ? "影響を受けたサービス" : "Services");
+    for (size_t i = 0; i < inc->n_services; i++) {
+        const catalog_service *cs = &cat->services[inc->services[i].svc];
+        snprintf(buf, sizeof buf, ja ? "%s（%s、%lld人）" : "%s (%s, %lld users)",
+                 ja ? cs->name_ja : cs->name_en,
+                 inc->services[i].effect == INCIDENT_STOP ? (ja ? "停止" : "stopped")
+                                                         : (ja ? "品質低下" : "degraded"),
+                 (long long)inc->services[i].users);
+        if (i)
+            sep(&s);
+        text_out(&s, buf);
+    }
+    row_end(&s);
+    row(&s, ja ? "障害内容" : "What happened", jstr(j, "summary"));
+    row_begin(&s, ja ? "重大な事故に該当する電気通信役務の区分" : "Serious-accident category");
+    if (!r->n_serious)
+        text_out(&s, ja ? "該当なし" : "none");
+    for (int i = 0; i < r->n_serious; i++) {
+        const rules_clause *cl = &r->book->clauses[r->serious[i].clause];
+        snprintf(buf, sizeof buf, "%s %s [%s]", cl->id, ja ? cl->name_ja : cl->name_en, cl->source);
+        if (i)
+            sep(&s);
+        text_out(&s, buf);
+    }
+    row_end(&s);
+    const json_t *cause = json_object_get(j, "cause");
+    snprintf(buf, sizeof buf, "%s%s%s", cause_label(jstr(cause, "category"), ja),
+             jstr(cause, "detail") ? (ja ? "：" : ": ") : "",
+             jstr(cause, "detail") ? jstr(cause, "detail") : "");
+    row(&s, ja ? "発生原因" : "Cause", cause ? buf : NULL);
+    row(&s, ja ? "故障設備" : "Failed equipment",
+        inc->equipment >= 0 ? (ja ? cat->equipment[inc->equipment].name_ja
+                                  : cat->equipment[inc->equipment].name_en)
+                            : (ja ? "不明" : "unknown"));
+    const json_t *measures = json_object_get(j, "measures");
+    row_begin(&s, ja ? "再発防止策" : "Measures");
+    if (!json_array_size(measures))
+        text_out(&s, "—");
+    for (size_t i = 0; i < json_array_size(measures); i++) {
+        if (i)
+            sep(&s);
+        snprintf(buf, sizeof buf, "%zu. %s", i + 1, json_string_value(json_array_get(measures, i)));
+        text_out(&s, buf);
+    }
+    row_end(&s);
+    const json_t *notices = json_object_get(j, "notices");
+    row_begin(&s, ja ? "情報周知" : "Public notices");
+    if (!json_array_size(notices))
+        text_out(&s, "—");
+    for (size_t i = 0; i < json_array_size(notices); i++) {
+        const json_t *n = json_array_get(notices, i);
+        const char *at = jstr(n, "at");
+        int64_t ms;
+        char when[40];
+        if (at && jst_parse_rfc3339(at, strlen(at), &ms, NULL))
+            jst_format(ms, when, sizeof when);
+        else
+            snprintf(when, sizeof when, "%s", at ? at : "");
+        snprintf(buf, sizeof buf, "%s %s (%s): %s", when, notice_kind(jstr(n, "kind"), ja),
+                 jstr(n, "channel") ? jstr(n, "channel") : "",
+                 jstr(n, "text") ? jstr(n, "text") : "");
+        if (i)
+            sep(&s);
+        text_out(&s, buf);
+    }
+    row_end(&s);
+    char due[200] = "";
+    if (r->has_written) {
+        char d[16];
+        snprintf(due, sizeof due, ja ? "報告書: %s まで（%s）" : "written report by %s (%s)",
+                 jst_format_date(r->written, d, sizeof d), r->book->written_source);
+    }
+    row(&s, ja ? "報告期限" : "Report due", due);
+    snprintf(buf, sizeof buf, "%s (%s)", r->book->id, ja ? r->book->title_ja : r->book->title_en);
+    row(&s, ja ? "適用した規則" : "Rulebook", buf);
+    fputs(fmt == REPORT_HTML ? "</table>\n</body></html>\n" : "\n", out);
+}
+
+/* ---- the quarterly batch ---- */
+
+static const char *form_of(const classify_result *r)
+{
+    return r->report == CLASSIFY_SIMPLE ? "simple" : "detailed";
+}
+
+void report_batch_write(FILE *out, int fy, int q, const char *op, const report_batch_item *items,
+                        int n, const catalog *cat, report_format fmt, bool ja)
+{
+    char due[16] = "";
+    for (int i = 0; i < n; i++)
+        if (items[i].r->has_quarterly) {
+            jst_format_date(items[i].r->quarterly_due, due, sizeof due);
+            break;
+        }
+    if (fmt == REPORT_CSV) {
+        fputs("form,operator,id,started_at,ended_at,duration_min,users,services,facility,cause,"
+              "equipment,clauses,due\n", out);
+    } else if (fmt == REPORT_TEXT) {
+        fprintf(out, ja ? "%d年度 第%d四半期 四半期報告%s%s\n" : "Quarterly report, FY%d Q%d%s%s\n",
+                fy, q, op ? " — " : "", op ? op : "");
+        fprintf(out, ja ? "提出期限: %s（四半期終了後2か月以内）\n" : "Due: %s (within two months after the quarter)\n",
+                n ? due : "—");
+    }
+    json_t *arr = fmt == REPORT_JSON ? json_array() : NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *form = pass == 0 ? "detailed" : "simple";
+        int count = 0;
+        for (int i = 0; i < n; i++)
+            count += strcmp(form_of(items[i].r), form) == 0;
+        if (fmt == REPORT_TEXT)
+            fprintf(out, "\n%s: %d\n", pass == 0 ? (ja ? "詳細な様式（様式第27）" : "Detailed form")
+                                                 : (ja ? "簡易な様式" : "Simple form"),
+                    count);
+        for (int i = 0; i < n; i++) {
+            const incident *inc = items[i].inc;
+            const classify_result *r = items[i].r;
+            if (strcmp(form_of(r), form) != 0)
+                continue;
+            char s[40], e[40], svcs[2048] = "", clauses[200] = "";
+            size_t o = 0;
+            for (size_t k = 0; k < inc->n_services && o < sizeof svcs; k++)
+                o += (size_t)snprintf(svcs + o, sizeof svcs - o, "%s%s", k ? ";" : "",
+                                      cat->services[inc->services[k].svc].code);
+            o = 0;
+            for (int k = 0; k < r->n_quarterly && o < sizeof clauses; k++)
+                o += (size_t)snprintf(clauses + o, sizeof clauses - o, "%s%s", k ? ";" : "",
+                                      r->book->clauses[r->quarterly[k].clause].id);
+            if (r->report == CLASSIFY_SERIOUS && o < sizeof clauses)
+                snprintf(clauses + o, sizeof clauses - o, "%sserious", o ? ";" : "");
+            long long dur = inc->ongoing ? -1 : (long long)((inc->ended_ms - inc->started_ms) / 60000);
+            const char *cause = incident_cause_name(inc->cause);
+            const char *eq = inc->equipment_code ? inc->equipment_code : "";
+            jst_format(inc->started_ms, s, sizeof s);
+            if (inc->ongoing)
+                e[0] = '\0';
+            else
+                jst_format(inc->ended_ms, e, sizeof e);
+            if (fmt == REPORT_CSV) {
+                const char *f[] = {form, inc->op, inc->id, s, e};
+                for (int k = 0; k < 5; k++) {
+                    report_csv_field(out, f[k]);
+                    fputc(',', out);
+                }
+                fprintf(out, "%lld,%lld,", dur, (long long)inc->users);
+                report_csv_field(out, svcs);
+                fprintf(out, ",%s,%s,%s,%s,%s\n",
+                        inc->facility == INCIDENT_NON_TELECOM ? "non_telecom" : "telecom",
+                        inc->cause == INCIDENT_CAUSE_NONE ? "" : cause, eq, clauses, due);
+            } else if (fmt == REPORT_TEXT) {
+                fprintf(out, "  %s  %s  %s  %lldmin  %lld%s  %s  %s\n", s, inc->op, inc->id, dur,
+                        (long long)inc->users, ja ? "人" : " users", svcs, clauses);
+            } else {
+                json_t *o2 = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "form", form,
+                                       "operator", inc->op, "id", inc->id, "started_at", s,
+                                       "duration_min", dur, "users", (json_int_t)inc->users,
+                                       "services", svcs, "clauses", clauses);
+                json_object_set_new(o2, "ended_at", inc->ongoing ? json_null() : json_string(e));
+                json_array_append_new(arr, o2);
+            }
+        }
+    }
+    if (fmt == REPORT_JSON) {
+        json_t *doc = json_pack("{s:i,s:i,s:o,s:s,s:o}", "fiscal_year", fy, "quarter", q,
+                                "operator", op ? json_string(op) : json_null(), "due", due,
+                                "items", arr);
+        json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', out);
+        json_decref(doc);
+    }
+}

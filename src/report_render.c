@@ -1,0 +1,770 @@
+/*
+ * report_render.c — the yearly statistics laid out as the release lays them
+ * out (report_render.h).  Tables are built once from report_year and then
+ * written in the chosen format; JSON is built from the same counts.
+ * Japanese labels are the release's own terms (seed 000).
+ */
+#include "report_render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jst.h"
+
+const char *const report_table_ids[REPORT_N_TABLES] = {
+    "overview", "matrix", "headline", "services", "causes", "equipment", "serious",
+};
+
+static const struct {
+    const char *code, *ja, *en;
+} labels[] = {
+    {"serious", "重大な事故", "Serious accidents"},
+    {"quarterly_detailed", "四半期報告（詳細な様式）", "Quarterly, detailed form"},
+    {"quarterly_simple", "四半期報告（簡易な様式）", "Quarterly, simple form"},
+    {"lt_30m", "30分未満", "under 30 min"},
+    {"30m_1h", "30分以上1時間未満", "30 min - 1 h"},
+    {"1h_1h30m", "1時間以上1時間30分未満", "1 h - 1 h 30 min"},
+    {"1h30m_2h", "1時間30分以上2時間未満", "1 h 30 min - 2 h"},
+    {"2h_5h", "2時間以上5時間未満", "2 h - 5 h"},
+    {"5h_12h", "5時間以上12時間未満", "5 h - 12 h"},
+    {"12h_24h", "12時間以上24時間未満", "12 h - 24 h"},
+    {"ge_24h", "24時間以上", "24 h and over"},
+    {"users_lt_500", "500人未満", "< 500"},
+    {"users_500_5k", "500人以上5千人未満", "500 - 5k"},
+    {"users_5k_30k", "5千人以上3万人未満", "5k - 30k"},
+    {"users_30k_100k", "3万人以上10万人未満", "30k - 100k"},
+    {"users_100k_1m", "10万人以上100万人未満", "100k - 1M"},
+    {"users_ge_1m", "100万人以上", ">= 1M"},
+    {"total", "計", "Total"},
+    {"total_pct", "割合", "Share"},
+    {"share_pct", "割合", "Share"},
+    {"na", "対象外", "n/a"},
+    {"all", "合計", "All"},
+    {"voice", "音声サービス", "Voice"},
+    {"data", "データ通信サービス", "Data"},
+    {"fixed", "固定通信", "Fixed"},
+    {"mobile", "移動通信", "Mobile"},
+    {"other", "その他", "Other"},
+    {"equipment", "設備要因", "Equipment"},
+    {"external", "外的要因", "External"},
+    {"human", "人為要因", "Human"},
+    {"switching", "伝送交換設備（サーバ設備を除く）", "Switching and transmission equipment (not servers)"},
+    {"transmission_line", "伝送路設備", "Transmission lines"},
+    {"server", "サーバ設備", "Servers"},
+    {"subscriber_unit", "加入者収容装置", "Subscriber units"},
+    {"subscriber_cable", "加入者系ケーブル", "Subscriber cables"},
+    {"radio_base_station", "無線基地局", "Radio base stations"},
+    {"auth_call_control", "認証・呼制御サーバ", "Authentication / call control"},
+    {"application", "アプリケーションサーバ", "Application servers"},
+    {"power", "電源設備", "Power supply"},
+    {"users_ge_30k", "影響利用者数3万人以上", "30,000 users or more"},
+    {"duration_ge_2h", "継続時間2時間以上", "2 hours or longer"},
+};
+
+const char *report_label(const char *code, bool ja)
+{
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strcmp(labels[i].code, code) == 0)
+            return ja ? labels[i].ja : labels[i].en;
+    return code;
+}
+
+static const char *const duration_codes[REPORT_DURATIONS] = {
+    "lt_30m", "30m_1h", "1h_1h30m", "1h30m_2h", "2h_5h", "5h_12h", "12h_24h", "ge_24h",
+};
+static const char *const users_codes[REPORT_USERS] = {
+    "users_lt_500", "users_500_5k", "users_5k_30k", "users_30k_100k", "users_100k_1m", "users_ge_1m",
+};
+
+/* ---- cell helpers ---- */
+
+static void cell_count(rtable *t, long v)
+{
+    char d[32];
+    rtable_cellf(t, report_group_digits(v, d, sizeof d), "%ld", v);
+}
+
+/* A percentage in units of 10^-decimals; blank when undefined. */
+static void cell_pct(rtable *t, long p, int decimals)
+{
+    if (p < 0) {
+        rtable_cell(t, "", NULL);
+        return;
+    }
+    char raw[32], d[40];
+    if (decimals)
+        snprintf(raw, sizeof raw, "%ld.%ld", p / 10, p % 10);
+    else
+        snprintf(raw, sizeof raw, "%ld", p);
+    snprintf(d, sizeof d, "%s%%", raw);
+    rtable_cell(t, raw, d);
+}
+
+static void cell_delta(rtable *t, long n, long d, long np, long dp)
+{
+    bool known;
+    long v = report_delta_pt(n, d, np, dp, &known);
+    if (!known) {
+        rtable_cell(t, "", NULL);
+        return;
+    }
+    char raw[32], disp[32];
+    snprintf(raw, sizeof raw, "%ld", v);
+    snprintf(disp, sizeof disp, v > 0 ? "+%ld" : v < 0 ? "%ld" : "±0", v);
+    rtable_cell(t, raw, disp);
+}
+
+static void cell_label(rtable *t, const char *code, bool ja)
+{
+    rtable_cell(t, code, report_label(code, ja));
+}
+
+/* ---- the tables ---- */
+
+static void build_overview(rtable *t, const report_year *y, bool ja)
+{
+    char title[200];
+    snprintf(title, sizeof title, ja ? "1 報告の概要（%d年度、括弧内は%d年度）" :
+                                       "1 Reports received (FY%d, previous year FY%d beside it)",
+             y->cur.fy, y->prev.fy);
+    rtable_init(t, "overview", title);
+    rtable_col(t, "report_type", ja ? "報告種別" : "Report type", false);
+    rtable_col(t, "operators", ja ? "報告事業者数" : "Operators", true);
+    rtable_col(t, "reports", ja ? "報告件数" : "Reports", true);
+    rtable_col(t, "operators_prev", ja ? "前年度事業者数" : "Operators (prev.)", true);
+    rtable_col(t, "reports_prev", ja ? "前年度件数" : "Reports (prev.)", true);
+    static const char *const codes[REPORT_TYPES] = {"serious", "quarterly_detailed",
+                                                    "quarterly_simple"};
+    for (int i = 0; i < REPORT_TYPES; i++) {
+        rtable_row(t);
+        cell_label(t, codes[i], ja);
+        cell_count(t, y->cur.operators[i]);
+        cell_count(t, y->cur.reports[i]);
+        cell_count(t, y->prev.operators[i]);
+        cell_count(t, y->prev.reports[i]);
+    }
+    if (ja) {
+        rtable_note(t, "※1 卸役務に関する重大な事故は、卸提供元事業者及び卸提供先事業者の両方を報告事業者数に含め、事故は1件として数える（%ld件の報告）。",
+                    y->cur.serious_records);
+        rtable_note(t, "※2 詳細な様式による報告件数は、卸提供元事業者及び卸提供先事業者の両方からの報告を含み、重大な事故の報告を含む。");
+    } else {
+        rtable_note(t, "*1 A serious accident on wholesale services counts once, while both the providing and the receiving operators count as reporting operators (%ld reports).",
+                    y->cur.serious_records);
+        rtable_note(t, "*2 Detailed-form reports count the reports of both the providing and the receiving operators, and include the serious accidents.");
+    }
+    if (y->cur.open_excluded)
+        rtable_note(t, ja ? "継続中の事故 %ld件は集計に含まない。" : "%ld ongoing incidents are not counted.",
+                    y->cur.open_excluded);
+}
+
+static void build_matrix(rtable *t, const report_counts *c, bool ja)
+{
+    rtable_init(t, "matrix", ja ? "3(1) 影響利用者数及び継続時間（詳細な様式による報告、件）"
+                                : "3(1) Detailed-form reports by duration and affected users");
+    rtable_col(t, "duration", ja ? "継続時間＼影響利用者数" : "Duration \\ users", false);
+    for (int k = 0; k < REPORT_USERS; k++)
+        rtable_col(t, users_codes[k], report_label(users_codes[k], ja), true);
+    rtable_col(t, "total", report_label("total", ja), true);
+    rtable_col(t, "total_pct", report_label("total_pct", ja), true);
+    long col_total[REPORT_USERS] = {0}, all = 0;
+    for (int r = 0; r < REPORT_DURATIONS; r++)
+        for (int k = 0; k < REPORT_USERS; k++) {
+            col_total[k] += c->matrix[r][k];
+            all += c->matrix[r][k];
+        }
+    for (int r = 0; r < REPORT_DURATIONS; r++) {
+        rtable_row(t);
+        cell_label(t, duration_codes[r], ja);
+        long row = 0;
+        for (int k = 0; k < REPORT_USERS; k++) {
+            if (report_cell_outside_duty(r, k))
+                rtable_cell(t, "na", report_label("na", ja));
+            else
+                cell_count(t, c->matrix[r][k]);
+            row += c->matrix[r][k];
+        }
+        cell_count(t, row);
+        cell_pct(t, report_pct(row, all, 1), 1);
+    }
+    rtable_row(t);
+    cell_label(t, "total", ja);
+    for (int k = 0; k < REPORT_USERS; k++)
+        cell_count(t, col_total[k]);
+    cell_count(t, all);
+    cell_pct(t, all ? 1000 : -1, 1);
+    rtable_row(t);
+    cell_label(t, "share_pct", ja);
+    for (int k = 0; k < REPORT_USERS; k++)
+        cell_pct(t, report_pct(col_total[k], all, 1), 1);
+    cell_pct(t, all ? 1000 : -1, 1);
+    rtable_cell(t, "", NULL);
+    rtable_note(t, ja ? "「対象外」は四半期報告の対象外（継続時間2時間未満かつ影響利用者数3万未満）。"
+                      : "n/a: outside the quarterly reporting duty (under 2 hours and under 30,000 users).");
+    if (c->unplaced)
+        rtable_note(t, ja ? "対象外の区分に当たる報告 %ld件（情報漏えい等）は表に含まない。"
+                          : "%ld reports fall in an n/a cell (e.g. information leaks) and are not in the table.",
+                    c->unplaced);
+}
+
+static void matrix_sums(const report_counts *c, long *lt500, long *ge30k, long *ge2h, long *all)
+{
+    *lt500 = *ge30k = *ge2h = *all = 0;
+    for (int r = 0; r < REPORT_DURATIONS; r++)
+        for (int k = 0; k < REPORT_USERS; k++) {
+            long v = c->matrix[r][k];
+            *all += v;
+            if (k == 0)
+                *lt500 += v;
+            if (k >= 3)
+                *ge30k += v;
+            if (r >= 4)
+                *ge2h += v;
+        }
+}
+
+static void build_headline(rtable *t, const report_year *y, bool ja)
+{
+    rtable_init(t, "headline", ja ? "3(1) 主な数値（前年度比）" : "3(1) Headline figures (year on year)");
+    rtable_col(t, "figure", ja ? "項目" : "Figure", false);
+    rtable_col(t, "value", ja ? "件数" : "Count", true);
+    rtable_col(t, "prev", ja ? "前年度" : "Previous year", true);
+    rtable_col(t, "change", ja ? "増減" : "Change", true);
+    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
+    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
+    long a[4], b[4];
+    matrix_sums(&y->cur, &a[1], &a[2], &a[3], &a[0]);
+    matrix_sums(&y->prev, &b[1], &b[2], &b[3], &b[0]);
+    static const char *const codes[4] = {"total", "users_lt_500", "users_ge_30k", "duration_ge_2h"};
+    for (int i = 0; i < 4; i++) {
+        rtable_row(t);
+        cell_label(t, codes[i], ja);
+        cell_count(t, a[i]);
+        cell_count(t, b[i]);
+        char d[32];
+        snprintf(d, sizeof d, "%+ld", a[i] - b[i]);
+        rtable_cellf(t, d, "%ld", a[i] - b[i]);
+        cell_pct(t, report_pct(a[i], a[0], 0), 0);
+        cell_delta(t, a[i], a[0], b[i], b[0]);
+    }
+}
+
+static void build_services(rtable *t, const report_year *y, bool ja)
+{
+    char title[200];
+    snprintf(title, sizeof title,
+             ja ? "3(2) サービス別の内訳（停止又は品質低下したサービスの延べ件数 %ld件）"
+                : "3(2) Services stopped or degraded (%ld, once per service per accident)",
+             y->cur.services_total);
+    rtable_init(t, "services", title);
+    rtable_col(t, "group", ja ? "区分" : "Group", false);
+    rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
+    rtable_col(t, "count", ja ? "件数" : "Count", true);
+    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
+    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
+    const report_counts *c = &y->cur, *p = &y->prev;
+    rtable_row(t);
+    cell_label(t, "all", ja);
+    rtable_cell(t, "", NULL);
+    cell_count(t, c->services_total);
+    cell_pct(t, c->services_total ? 100 : -1, 0);
+    rtable_cell(t, "", NULL);
+    for (int g = 0; g < c->n_service_groups; g++) {
+        const report_group *cg = &c->service_groups[g], *pg = &p->service_groups[g];
+        rtable_row(t);
+        cell_label(t, cg->name, ja);
+        rtable_cell(t, "", NULL);
+        cell_count(t, cg->count);
+        cell_pct(t, report_pct(cg->count, c->services_total, 0), 0);
+        cell_delta(t, cg->count, c->services_total, pg->count, p->services_total);
+    }
+    for (int g = 0; g < c->n_service_groups; g++) {
+        const report_group *cg = &c->service_groups[g], *pg = &p->service_groups[g];
+        if (strcmp(cg->name, "other") == 0)
+            continue; /* the release splits voice and data only */
+        for (int s = 0; s < cg->n_sub; s++) {
+            rtable_row(t);
+            cell_label(t, cg->name, ja);
+            cell_label(t, cg->sub[s], ja);
+            cell_count(t, cg->sub_count[s]);
+            cell_pct(t, report_pct(cg->sub_count[s], cg->count, 0), 0);
+            cell_delta(t, cg->sub_count[s], cg->count, pg->sub_count[s], pg->count);
+        }
+    }
+    rtable_note(t, ja ? "1件の事故で複数のサービスが停止又は品質低下した場合は、それぞれを数える。"
+                      : "An accident that hit several services counts once for each of them.");
+}
+
+static void build_causes(rtable *t, const report_year *y, bool ja)
+{
+    rtable_init(t, "causes", ja ? "3(3) 事故発生要因別の内訳（主たる発生要因）"
+                                : "3(3) Primary cause of each accident");
+    rtable_col(t, "cause", ja ? "発生要因" : "Cause", false);
+    rtable_col(t, "count", ja ? "件数" : "Count", true);
+    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
+    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
+    /* release order; a missing cause is "unknown", which the release puts in other */
+    static const int order[4] = {0, 2, 1, 3};
+    static const char *const codes[4] = {"equipment", "human", "external", "other"};
+    for (int i = 0; i < 4; i++) {
+        int k = order[i];
+        long n = y->cur.cause[k] + (k == 3 ? y->cur.cause_unknown : 0);
+        long np = y->prev.cause[k] + (k == 3 ? y->prev.cause_unknown : 0);
+        rtable_row(t);
+        cell_label(t, codes[k], ja);
+        cell_count(t, n);
+        cell_pct(t, report_pct(n, y->cur.detailed, 0), 0);
+        cell_delta(t, n, y->cur.detailed, np, y->prev.detailed);
+    }
+    if (y->cur.cause_unknown)
+        rtable_note(t, ja ? "発生要因の記載がない %ld件は「その他」（原因不明等）に含む。"
+                          : "%ld accidents without a cause are counted as other (unknown).",
+                    y->cur.cause_unknown);
+}
+
+static void build_equipment(rtable *t, const report_year *y, bool ja)
+{
+    char title[200];
+    snprintf(title, sizeof title,
+             ja ? "3(4) 故障設備別の内訳（故障設備が明確な事故 %ld件）"
+                : "3(4) Failed equipment (over the %ld accidents whose equipment is known)",
+             y->cur.equipment_known);
+    rtable_init(t, "equipment", title);
+    rtable_col(t, "group", ja ? "故障設備" : "Equipment", false);
+    rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
+    rtable_col(t, "count", ja ? "件数" : "Count", true);
+    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
+    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
+    const report_counts *c = &y->cur, *p = &y->prev;
+    for (int g = 0; g < c->n_equipment_groups; g++) {
+        rtable_row(t);
+        cell_label(t, c->equipment_groups[g].name, ja);
+        rtable_cell(t, "", NULL);
+        cell_count(t, c->equipment_groups[g].count);
+        cell_pct(t, report_pct(c->equipment_groups[g].count, c->equipment_known, 0), 0);
+        cell_delta(t, c->equipment_groups[g].count, c->equipment_known,
+                   p->equipment_groups[g].count, p->equipment_known);
+    }
+    for (int g = 0; g < c->n_equipment_groups; g++) {
+        const report_group *cg = &c->equipment_groups[g], *pg = &p->equipment_groups[g];
+        if (strcmp(cg->name, "other") == 0)
+            continue;
+        for (int s = 0; s < cg->n_sub; s++) {
+            rtable_row(t);
+            cell_label(t, cg->name, ja);
+            cell_label(t, cg->sub[s], ja);
+            cell_count(t, cg->sub_count[s]);
+            cell_pct(t, report_pct(cg->sub_count[s], cg->count, 0), 0);
+            cell_delta(t, cg->sub_count[s], cg->count, pg->sub_count[s], pg->count);
+        }
+    }
+    rtable_note(t, ja ? "故障設備が不明な事故（他の電気通信事業者の事故による要因等）%ld件を除く。"
+                      : "Leaves out %ld accidents whose failed equipment is unknown (e.g. caused by another operator's accident).",
+                c->detailed - c->equipment_known);
+}
+
+static void format_duration(int64_t ms, bool ja, char *buf, size_t size)
+{
+    long min = (long)(ms / 60000);
+    if (ja)
+        snprintf(buf, size, "%ld時間%ld分", min / 60, min % 60);
+    else
+        snprintf(buf, size, "%ld h %ld min", min / 60, min % 60);
+}
+
+static void build_serious(rtable *t, const report_counts *c, bool ja)
+{
+    rtable_init(t, "serious", ja ? "2(1) 重大な事故の一覧" : "2(1) Serious accidents");
+    rtable_col(t, "no", "No", true);
+    rtable_col(t, "operators", ja ? "事業者名" : "Operators", false);
+    rtable_col(t, "started_at", ja ? "発生日時" : "Started", false);
+    rtable_col(t, "duration", ja ? "継続時間" : "Duration", false);
+    rtable_col(t, "users", ja ? "影響利用者数" : "Users", true);
+    rtable_col(t, "categories", ja ? "該当区分" : "Category", false);
+    rtable_col(t, "summary", ja ? "主な障害内容" : "What happened", false);
+    for (int i = 0; i < c->n_accidents; i++) {
+        const report_accident *a = &c->accidents[i];
+        rtable_row(t);
+        rtable_cellf(t, NULL, "%d", i + 1);
+        char ops[1024] = "";
+        size_t o = 0;
+        for (int k = 0; k < a->n_ops && o < sizeof ops; k++)
+            if (a->ids[k])
+                o += (size_t)snprintf(ops + o, sizeof ops - o, "%s%s", o ? " / " : "", a->ops[k]);
+        rtable_cell(t, ops, NULL);
+        char when[40];
+        rtable_cell(t, jst_format(a->started_ms, when, sizeof when), NULL);
+        char d[64], raw[32];
+        format_duration(a->ended_ms - a->started_ms, ja, d, sizeof d);
+        snprintf(raw, sizeof raw, "%lld", (long long)((a->ended_ms - a->started_ms) / 60000));
+        rtable_cell(t, raw, d);
+        cell_count(t, (long)a->users);
+        rtable_cell(t, a->categories ? a->categories : "", NULL);
+        rtable_cell(t, a->summary ? a->summary : "", NULL);
+    }
+    rtable_note(t, ja ? "継続時間の生の値は分。区分は事故報告規則の区分（1〜5、critical = 衛星・海底ケーブル等）。"
+                      : "Raw durations are in minutes. Categories 1-5 of the serious-accident rule; critical = satellite, submarine cable or similar facility.");
+}
+
+static void build(rtable *t, const char *id, const report_year *y, bool ja)
+{
+    if (strcmp(id, "overview") == 0)
+        build_overview(t, y, ja);
+    else if (strcmp(id, "matrix") == 0)
+        build_matrix(t, &y->cur, ja);
+    else if (strcmp(id, "headline") == 0)
+        build_headline(t, y, ja);
+    else if (strcmp(id, "services") == 0)
+        build_services(t, y, ja);
+    else if (strcmp(id, "causes") == 0)
+        build_causes(t, y, ja);
+    else if (strcmp(id, "equipment") == 0)
+        build_equipment(t, y, ja);
+    else
+        build_serious(t, &y->cur, ja);
+}
+
+/* ---- HTML charts (inline SVG: no network, prints as vectors) ---- */
+
+typedef struct bar {
+    const char *label;
+    long pct, prev_pct; /* -1 = none */
+} bar;
+
+static void svg_bars(FILE *out, const char *title, const bar *b, int n, int fy, bool ja)
+{
+    const int row_h = 34, label_w = 260, plot_w = 380, h = 30 + n * row_h + 24;
+    fprintf(out, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+            label_w + plot_w + 60, h);
+    report_html_escape(out, title);
+    fputs("\">\n", out);
+    for (int i = 0; i < n; i++) {
+        int y = 30 + i * row_h;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" class=\"lbl\">", label_w - 8,
+                y + 13);
+        report_html_escape(out, b[i].label);
+        fputs("</text>\n", out);
+        long w = b[i].pct < 0 ? 0 : b[i].pct * plot_w / 100;
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%ld\" height=\"14\" class=\"cur\"/>"
+                     "<text x=\"%ld\" y=\"%d\" class=\"val\">%ld%%</text>\n",
+                label_w, y + 2, w, label_w + w + 4, y + 13, b[i].pct < 0 ? 0 : b[i].pct);
+        if (b[i].prev_pct >= 0) {
+            long pw = b[i].prev_pct * plot_w / 100;
+            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%ld\" height=\"8\" class=\"prev\"/>\n",
+                    label_w, y + 18, pw);
+        }
+    }
+    fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"10\" class=\"cur\"/>"
+                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d</text>"
+                 "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"6\" class=\"prev\"/>"
+                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d</text>\n",
+            label_w, 8, label_w + 16, 17, ja ? "" : "FY", fy, label_w + 90, 10, label_w + 106, 17,
+            ja ? "" : "FY", fy - 1);
+    fputs("</svg><figcaption>", out);
+    report_html_escape(out, title);
+    fputs("</figcaption></figure>\n", out);
+}
+
+static void chart_for(FILE *out, const char *id, const report_year *y, bool ja)
+{
+    const report_counts *c = &y->cur, *p = &y->prev;
+    bar b[REPORT_GROUPS_MAX * REPORT_SUBGROUPS_MAX];
+    int n = 0;
+    if (strcmp(id, "services") == 0) {
+        for (int g = 0; g < c->n_service_groups; g++)
+            b[n++] = (bar){report_label(c->service_groups[g].name, ja),
+                           report_pct(c->service_groups[g].count, c->services_total, 0),
+                           report_pct(p->service_groups[g].count, p->services_total, 0)};
+        svg_bars(out, ja ? "サービス別の事故件数の割合" : "Share of services hit", b, n, c->fy, ja);
+    } else if (strcmp(id, "causes") == 0) {
+        static const int order[4] = {0, 2, 1, 3};
+        static const char *const codes[4] = {"equipment", "human", "external", "other"};
+        for (int i = 0; i < 4; i++) {
+            int k = order[i];
+            long a = c->cause[k] + (k == 3 ? c->cause_unknown : 0);
+            long pa = p->cause[k] + (k == 3 ? p->cause_unknown : 0);
+            b[n++] = (bar){report_label(codes[k], ja), report_pct(a, c->detailed, 0),
+                           report_pct(pa, p->detailed, 0)};
+        }
+        svg_bars(out, ja ? "事故発生要因別の割合" : "Share by primary cause", b, n, c->fy, ja);
+    } else if (strcmp(id, "equipment") == 0) {
+        for (int g = 0; g < c->n_equipment_groups; g++)
+            b[n++] = (bar){report_label(c->equipment_groups[g].name, ja),
+                           report_pct(c->equipment_groups[g].count, c->equipment_known, 0),
+                           report_pct(p->equipment_groups[g].count, p->equipment_known, 0)};
+        svg_bars(out, ja ? "故障設備別の割合" : "Share by failed equipment", b, n, c->fy, ja);
+    }
+}
+
+static const char html_style[] =
+    "body{font-family:'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2em;color:#222;max-width:60em}"
+    "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #999}"
+    "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #999;padding:.2em .5em;font-size:.9em}"
+    "th{background:#eef}td.n,th.n{text-align:right}td.na{background:#ddd;color:#666;text-align:center}"
+    "p.note{font-size:.85em;color:#444;margin:.2em 0}"
+    "svg.chart{width:100%;max-width:42em;height:auto}.cur{fill:#3366aa}.prev{fill:#aab8cc}"
+    ".lbl,.val{font-size:12px;fill:#222}figure{margin:1em 0}figcaption{font-size:.85em;color:#444}"
+    "@media print{body{margin:0}h2{break-after:avoid}table,figure{break-inside:avoid}}";
+
+static void write_html(FILE *out, const report_year *y, bool ja, rtable *tables, int n)
+{
+    fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n<title>",
+            ja ? "ja" : "en");
+    char title[200];
+    snprintf(title, sizeof title,
+             ja ? "電気通信サービスの事故発生状況（%d年度）" : "Telecom service accidents, FY%d",
+             y->cur.fy);
+    report_html_escape(out, title);
+    fprintf(out, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_style);
+    report_html_escape(out, title);
+    fputs("</h1>\n", out);
+    for (int i = 0; i < n; i++) {
+        fprintf(out, "<section id=\"%s\">\n<h2>", tables[i].id);
+        report_html_escape(out, tables[i].title);
+        fputs("</h2>\n", out);
+        chart_for(out, tables[i].id, y, ja);
+        rtable_write_html(out, &tables[i]);
+        fputs("</section>\n", out);
+    }
+    fprintf(out, "<footer><p class=\"note\">%s</p></footer>\n</body></html>\n",
+            ja ? "jiko report により登録簿から作成。割合は四捨五入、前年度比は公表値（四捨五入後）の差。"
+               : "Made by jiko report from the registry. Shares are rounded half up; changes are "
+                 "differences of the rounded shares, as published.");
+}
+
+int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, const char *only,
+                  jiko_error *err)
+{
+    if (fmt == REPORT_JSON) {
+        json_t *j = report_to_json(y);
+        if (!j) {
+            error_set(err, NULL, 0, NULL, "out of memory");
+            return -1;
+        }
+        if (only) {
+            json_t *part = json_object_get(j, only);
+            if (!part) {
+                json_decref(j);
+                error_set(err, NULL, 0, "--table", "unknown table '%s'", only);
+                return -1;
+            }
+            json_dumpf(part, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        } else {
+            json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        }
+        fputc('\n', out);
+        json_decref(j);
+        return 0;
+    }
+    rtable tables[REPORT_N_TABLES];
+    int n = 0, rc = 0;
+    for (int i = 0; i < REPORT_N_TABLES; i++)
+        if (!only || strcmp(only, report_table_ids[i]) == 0)
+            build(&tables[n++], report_table_ids[i], y, ja);
+    if (!n) {
+        error_set(err, NULL, 0, "--table",
+                  "unknown table '%s'; expected overview, matrix, headline, services, causes, "
+                  "equipment or serious", only);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (tables[i].failed) {
+            error_set(err, NULL, 0, NULL, "out of memory while building the report");
+            rc = -1;
+        }
+    if (!rc) {
+        if (fmt == REPORT_HTML)
+            write_html(out, y, ja, tables, n);
+        for (int i = 0; fmt != REPORT_HTML && i < n; i++) {
+            if (fmt == REPORT_TEXT)
+                rtable_write_text(out, &tables[i]);
+            else if (fmt == REPORT_MD)
+                rtable_write_md(out, &tables[i]);
+            else {
+                if (i)
+                    fputc('\n', out);
+                rtable_write_csv(out, &tables[i], n > 1);
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        rtable_free(&tables[i]);
+    return rc;
+}
+
+/* ---- JSON ---- */
+
+static json_t *jpct(long p, int decimals)
+{
+    if (p < 0)
+        return json_null();
+    return decimals ? json_real((double)p / 10.0) : json_integer(p);
+}
+
+static json_t *jdelta(long n, long d, long np, long dp)
+{
+    bool known;
+    long v = report_delta_pt(n, d, np, dp, &known);
+    return known ? json_integer(v) : json_null();
+}
+
+static json_t *share_row(const char *k1, const char *v1, const char *k2, const char *v2, long n,
+                         long d, long np, long dp)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, k1, json_string(v1));
+    if (k2)
+        json_object_set_new(o, k2, v2 ? json_string(v2) : json_null());
+    json_object_set_new(o, "count", json_integer(n));
+    json_object_set_new(o, "share_pct", jpct(report_pct(n, d, 0), 0));
+    json_object_set_new(o, "count_prev", json_integer(np));
+    json_object_set_new(o, "share_prev_pct", jpct(report_pct(np, dp, 0), 0));
+    json_object_set_new(o, "delta_pt", jdelta(n, d, np, dp));
+    return o;
+}
+
+static json_t *groups_json(const report_group *g, int ng, const report_group *pg, long total,
+                           long total_prev, bool skip_other_subs)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < ng; i++)
+        json_array_append_new(arr, share_row("group", g[i].name, "subgroup", NULL, g[i].count,
+                                             total, pg[i].count, total_prev));
+    for (int i = 0; i < ng; i++) {
+        if (skip_other_subs && strcmp(g[i].name, "other") == 0)
+            continue;
+        for (int s = 0; s < g[i].n_sub; s++)
+            json_array_append_new(arr, share_row("group", g[i].name, "subgroup", g[i].sub[s],
+                                                 g[i].sub_count[s], g[i].count,
+                                                 pg[i].sub_count[s], pg[i].count));
+    }
+    return arr;
+}
+
+json_t *report_to_json(const report_year *y)
+{
+    const report_counts *c = &y->cur, *p = &y->prev;
+    json_t *j = json_object();
+    json_object_set_new(j, "format", json_string("jiko-yearly-report/1"));
+    json_object_set_new(j, "fiscal_year", json_integer(c->fy));
+    json_object_set_new(j, "previous_year", json_integer(p->fy));
+    json_object_set_new(j, "rounding", json_string("half-up"));
+    json_object_set_new(j, "open_excluded", json_integer(c->open_excluded));
+
+    json_t *ov = json_array();
+    static const char *const types[REPORT_TYPES] = {"serious", "quarterly_detailed",
+                                                    "quarterly_simple"};
+    for (int i = 0; i < REPORT_TYPES; i++)
+        json_array_append_new(ov, json_pack("{s:s,s:I,s:I,s:I,s:I}", "report_type", types[i],
+                                            "operators", (json_int_t)c->operators[i], "reports",
+                                            (json_int_t)c->reports[i], "operators_prev",
+                                            (json_int_t)p->operators[i], "reports_prev",
+                                            (json_int_t)p->reports[i]));
+    json_object_set_new(j, "overview", ov);
+    json_object_set_new(j, "serious_reports", json_integer(c->serious_records));
+
+    json_t *m = json_object(), *rows = json_array(), *cols = json_array(), *cells = json_array();
+    long col_total[REPORT_USERS] = {0}, all = 0, row_total[REPORT_DURATIONS] = {0};
+    for (int r = 0; r < REPORT_DURATIONS; r++) {
+        json_array_append_new(rows, json_string(duration_codes[r]));
+        json_t *row = json_array();
+        for (int k = 0; k < REPORT_USERS; k++) {
+            json_array_append_new(row, report_cell_outside_duty(r, k)
+                                           ? json_null()
+                                           : json_integer(c->matrix[r][k]));
+            col_total[k] += c->matrix[r][k];
+            row_total[r] += c->matrix[r][k];
+            all += c->matrix[r][k];
+        }
+        json_array_append_new(cells, row);
+    }
+    for (int k = 0; k < REPORT_USERS; k++)
+        json_array_append_new(cols, json_string(users_codes[k]));
+    json_t *rt = json_array(), *rp = json_array(), *ct = json_array(), *cp = json_array();
+    for (int r = 0; r < REPORT_DURATIONS; r++) {
+        json_array_append_new(rt, json_integer(row_total[r]));
+        json_array_append_new(rp, jpct(report_pct(row_total[r], all, 1), 1));
+    }
+    for (int k = 0; k < REPORT_USERS; k++) {
+        json_array_append_new(ct, json_integer(col_total[k]));
+        json_array_append_new(cp, jpct(report_pct(col_total[k], all, 1), 1));
+    }
+    json_object_set_new(m, "durations", rows);
+    json_object_set_new(m, "users", cols);
+    json_object_set_new(m, "cells", cells);
+    json_object_set_new(m, "row_totals", rt);
+    json_object_set_new(m, "row_share_pct", rp);
+    json_object_set_new(m, "column_totals", ct);
+    json_object_set_new(m, "column_share_pct", cp);
+    json_object_set_new(m, "total", json_integer(all));
+    json_object_set_new(m, "unplaced", json_integer(c->unplaced));
+    json_object_set_new(j, "matrix", m);
+
+    long a[4], b[4];
+    matrix_sums(c, &a[1], &a[2], &a[3], &a[0]);
+    matrix_sums(p, &b[1], &b[2], &b[3], &b[0]);
+    static const char *const figs[4] = {"total", "users_lt_500", "users_ge_30k", "duration_ge_2h"};
+    json_t *hl = json_array();
+    for (int i = 0; i < 4; i++) {
+        json_t *o = json_pack("{s:s,s:I,s:I,s:I}", "figure", figs[i], "value", (json_int_t)a[i],
+                              "prev", (json_int_t)b[i], "change", (json_int_t)(a[i] - b[i]));
+        json_object_set_new(o, "share_pct", jpct(report_pct(a[i], a[0], 0), 0));
+        json_object_set_new(o, "share_prev_pct", jpct(report_pct(b[i], b[0], 0), 0));
+        json_object_set_new(o, "delta_pt", jdelta(a[i], a[0], b[i], b[0]));
+        json_array_append_new(hl, o);
+    }
+    json_object_set_new(j, "headline", hl);
+
+    json_t *sv = json_object();
+    json_object_set_new(sv, "total", json_integer(c->services_total));
+    json_object_set_new(sv, "total_prev", json_integer(p->services_total));
+    json_object_set_new(sv, "rows", groups_json(c->service_groups, c->n_service_groups,
+                                                p->service_groups, c->services_total,
+                                                p->services_total, true));
+    json_object_set_new(j, "services", sv);
+
+    json_t *ca = json_array();
+    static const int order[4] = {0, 2, 1, 3};
+    static const char *const codes[4] = {"equipment", "human", "external", "other"};
+    for (int i = 0; i < 4; i++) {
+        int k = order[i];
+        long n = c->cause[k] + (k == 3 ? c->cause_unknown : 0);
+        long np = p->cause[k] + (k == 3 ? p->cause_unknown : 0);
+        json_array_append_new(ca, share_row("cause", codes[k], NULL, NULL, n, c->detailed, np,
+                                            p->detailed));
+    }
+    json_object_set_new(j, "causes", ca);
+    json_object_set_new(j, "cause_not_given", json_integer(c->cause_unknown));
+
+    json_t *eq = json_object();
+    json_object_set_new(eq, "known", json_integer(c->equipment_known));
+    json_object_set_new(eq, "unknown", json_integer(c->detailed - c->equipment_known));
+    json_object_set_new(eq, "known_prev", json_integer(p->equipment_known));
+    json_object_set_new(eq, "rows", groups_json(c->equipment_groups, c->n_equipment_groups,
+                                                p->equipment_groups, c->equipment_known,
+                                                p->equipment_known, true));
+    json_object_set_new(j, "equipment", eq);
+
+    json_t *se = json_array();
+    for (int i = 0; i < c->n_accidents; i++) {
+        const report_accident *ac = &c->accidents[i];
+        json_t *ops = json_array(), *ids = json_array();
+        for (int k = 0; k < ac->n_ops; k++)
+            if (ac->ids[k]) {
+                json_array_append_new(ops, json_string(ac->ops[k]));
+                json_array_append_new(ids, json_string(ac->ids[k]));
+            }
+        char when[40], end[40];
+        json_t *o = json_pack("{s:i,s:s,s:o,s:o,s:s,s:s,s:I,s:I}", "no", i + 1, "facility_owner",
+                              ac->ops[0], "operators", ops, "ids", ids, "started_at",
+                              jst_format(ac->started_ms, when, sizeof when), "ended_at",
+                              jst_format(ac->ended_ms, end, sizeof end), "duration_min",
+                              (json_int_t)((ac->ended_ms - ac->started_ms) / 60000), "users",
+                              (json_int_t)ac->users);
+        json_object_set_new(o, "categories", json_string(ac->categories ? ac->categories : ""));
+        json_object_set_new(o, "services", json_string(ac->services ? ac->services : ""));
+        json_object_set_new(o, "summary", ac->summary ? json_string(ac->summary) : json_null());
+        json_array_append_new(se, o);
+    }
+    json_object_set_new(j, "serious", se);
+    return j;
+}

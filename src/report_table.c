@@ -1,0 +1,289 @@
+/* report_table.c — the table model and its text, Markdown, CSV and HTML
+ * writers (report_table.h). */
+#include "report_table.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+void rtable_init(rtable *t, const char *id, const char *title)
+{
+    memset(t, 0, sizeof *t);
+    t->id = id;
+    t->title = strdup(title);
+    t->failed = !t->title;
+}
+
+void rtable_col(rtable *t, const char *raw, const char *label, bool numeric)
+{
+    if (t->ncols == RTABLE_COLS_MAX) {
+        t->failed = true;
+        return;
+    }
+    t->col_raw[t->ncols] = raw;
+    t->col_label[t->ncols] = strdup(label);
+    t->failed |= !t->col_label[t->ncols];
+    t->numeric[t->ncols++] = numeric;
+}
+
+void rtable_row(rtable *t)
+{
+    rcell *c = realloc(t->cells, (size_t)(t->nrows + 1) * (size_t)t->ncols * sizeof *c);
+    if (!c) {
+        t->failed = true;
+        return;
+    }
+    t->cells = c;
+    memset(c + (size_t)t->nrows * (size_t)t->ncols, 0, (size_t)t->ncols * sizeof *c);
+    t->nrows++;
+}
+
+/* The next empty cell of the last row. */
+static rcell *next_cell(rtable *t)
+{
+    if (!t->nrows)
+        return NULL;
+    rcell *row = t->cells + (size_t)(t->nrows - 1) * (size_t)t->ncols;
+    for (int i = 0; i < t->ncols; i++)
+        if (!row[i].raw)
+            return &row[i];
+    return NULL;
+}
+
+void rtable_cell(rtable *t, const char *raw, const char *disp)
+{
+    rcell *c = next_cell(t);
+    if (!c) {
+        t->failed = true;
+        return;
+    }
+    c->raw = strdup(raw ? raw : "");
+    c->disp = disp ? strdup(disp) : NULL;
+    t->failed |= !c->raw || (disp && !c->disp);
+}
+
+void rtable_cellf(rtable *t, const char *disp, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    rtable_cell(t, buf, disp);
+}
+
+void rtable_note(rtable *t, const char *fmt, ...)
+{
+    if (t->nnotes == RTABLE_NOTES_MAX)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    t->notes[t->nnotes] = strdup(buf);
+    t->failed |= !t->notes[t->nnotes];
+    t->nnotes++;
+}
+
+void rtable_free(rtable *t)
+{
+    free(t->title);
+    for (int i = 0; i < t->ncols; i++)
+        free(t->col_label[i]);
+    for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++) {
+        free(t->cells[i].raw);
+        free(t->cells[i].disp);
+    }
+    free(t->cells);
+    for (int i = 0; i < t->nnotes; i++)
+        free(t->notes[i]);
+    memset(t, 0, sizeof *t);
+}
+
+static const char *disp(const rcell *c)
+{
+    return c->disp ? c->disp : c->raw ? c->raw : "";
+}
+
+static void pad(FILE *out, const char *s, size_t width, bool right)
+{
+    size_t w = utf8_width(s);
+    if (right)
+        for (; w < width; w++)
+            fputc(' ', out);
+    fputs(s, out);
+    if (!right)
+        for (; w < width; w++)
+            fputc(' ', out);
+}
+
+void rtable_write_text(FILE *out, const rtable *t)
+{
+    size_t width[RTABLE_COLS_MAX] = {0};
+    for (int c = 0; c < t->ncols; c++) {
+        width[c] = utf8_width(t->col_label[c]);
+        for (int r = 0; r < t->nrows; r++) {
+            size_t w = utf8_width(disp(&t->cells[(size_t)r * (size_t)t->ncols + (size_t)c]));
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    fprintf(out, "%s\n", t->title);
+    size_t total = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        pad(out, t->col_label[c], width[c], t->numeric[c]);
+        fputs(c + 1 < t->ncols ? "  " : "\n", out);
+        total += width[c] + (c + 1 < t->ncols ? 2 : 0);
+    }
+    for (size_t i = 0; i < total; i++)
+        fputc('-', out);
+    fputc('\n', out);
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols; c++) {
+            const rcell *cell = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            /* the last column is not padded: no trailing blanks */
+            if (c + 1 < t->ncols) {
+                pad(out, disp(cell), width[c], t->numeric[c]);
+                fputs("  ", out);
+            } else {
+                pad(out, disp(cell), t->numeric[c] ? width[c] : 0, t->numeric[c]);
+                fputc('\n', out);
+            }
+        }
+    for (int i = 0; i < t->nnotes; i++)
+        fprintf(out, "  %s\n", t->notes[i]);
+    fputc('\n', out);
+}
+
+static void md_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '\n')
+            fputc(' ', out);
+        else
+            fputc(*s, out);
+    }
+}
+
+void rtable_write_md(FILE *out, const rtable *t)
+{
+    fprintf(out, "## %s\n\n|", t->title);
+    for (int c = 0; c < t->ncols; c++) {
+        fputc(' ', out);
+        md_text(out, t->col_label[c]);
+        fputs(" |", out);
+    }
+    fputs("\n|", out);
+    for (int c = 0; c < t->ncols; c++)
+        fputs(t->numeric[c] ? " ---: |" : " --- |", out);
+    fputc('\n', out);
+    for (int r = 0; r < t->nrows; r++) {
+        fputc('|', out);
+        for (int c = 0; c < t->ncols; c++) {
+            fputc(' ', out);
+            md_text(out, disp(&t->cells[(size_t)r * (size_t)t->ncols + (size_t)c]));
+            fputs(" |", out);
+        }
+        fputc('\n', out);
+    }
+    if (t->nnotes)
+        fputc('\n', out);
+    for (int i = 0; i < t->nnotes; i++)
+        fprintf(out, "- %s\n", t->notes[i]);
+    fputc('\n', out);
+}
+
+void report_csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void rtable_write_csv(FILE *out, const rtable *t, bool with_title)
+{
+    if (with_title)
+        fprintf(out, "# %s\n", t->id);
+    for (int c = 0; c < t->ncols; c++) {
+        report_csv_field(out, t->col_raw[c]);
+        fputc(c + 1 < t->ncols ? ',' : '\n', out);
+    }
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols; c++) {
+            const rcell *cell = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            report_csv_field(out, cell->raw ? cell->raw : "");
+            fputc(c + 1 < t->ncols ? ',' : '\n', out);
+        }
+}
+
+void report_html_escape(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+void rtable_write_html(FILE *out, const rtable *t)
+{
+    fprintf(out, "<table id=\"t-%s\">\n<thead><tr>", t->id);
+    for (int c = 0; c < t->ncols; c++) {
+        fputs(t->numeric[c] ? "<th class=\"n\">" : "<th>", out);
+        report_html_escape(out, t->col_label[c]);
+        fputs("</th>", out);
+    }
+    fputs("</tr></thead>\n<tbody>\n", out);
+    for (int r = 0; r < t->nrows; r++) {
+        fputs("<tr>", out);
+        for (int c = 0; c < t->ncols; c++) {
+            const rcell *cell = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            bool na = cell->raw && strcmp(cell->raw, "na") == 0;
+            fprintf(out, "<td%s data-raw=\"", na ? " class=\"na\"" : t->numeric[c] ? " class=\"n\"" : "");
+            report_html_escape(out, cell->raw ? cell->raw : "");
+            fputs("\">", out);
+            report_html_escape(out, disp(cell));
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
+    for (int i = 0; i < t->nnotes; i++) {
+        fputs("<p class=\"note\">", out);
+        report_html_escape(out, t->notes[i]);
+        fputs("</p>\n", out);
+    }
+}
+
+char *report_group_digits(long long v, char *buf, size_t size)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", v < 0 ? -v : v);
+    size_t o = 0;
+    if (v < 0 && o + 1 < size)
+        buf[o++] = '-';
+    for (int i = 0; i < n && o + 2 < size; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
