@@ -25,6 +25,7 @@ static const struct {
     {"history", cmd_history, "every version of one incident, with when and why it changed"},
     {"export", cmd_export, "write stored incidents as JSON Lines"},
     {"report", cmd_report, "yearly statistics as MIC publishes them, case sheets, quarterly batches"},
+    {"synth", cmd_synth, "synthetic incidents that reproduce a published year (FY2021)"},
     {"detect", cmd_detect, "score KPI series for anomalies (CSV, Influx, NAB layout)"},
     {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
 };
