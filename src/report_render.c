@@ -198,7 +198,7 @@ static void build_matrix(rtable *t, const report_counts *c, bool ja)
         cell_pct(t, report_pct(col_total[k], all, 1), 1);
     cell_pct(t, all ? 1000 : -1, 1);
     rtable_cell(t, "", NULL);
-    rtable_note(t, ja ? "「対象外」は四半期報告の対象外（継続時間2時間未満かつ影響利用者数3万未満）。"
+    rtable_note(t, ja ? "「対象外」＝四半期報告対象外（継続時間2時間未満かつ影響利用者数3万未満）。"
                       : "n/a: outside the quarterly reporting duty (under 2 hours and under 30,000 users).");
     if (c->unplaced)
         rtable_note(t, ja ? "対象外の区分に当たる報告 %ld件（情報漏えい等）は表に含まない。"
@@ -250,11 +250,12 @@ static void build_headline(rtable *t, const report_year *y, bool ja)
 
 static void build_services(rtable *t, const report_year *y, bool ja)
 {
-    char title[200];
+    char title[200], n[32];
+    report_group_digits(y->cur.services_total, n, sizeof n);
     snprintf(title, sizeof title,
-             ja ? "3(2) サービス別の内訳（停止又は品質低下したサービスの延べ件数 %ld件）"
-                : "3(2) Services stopped or degraded (%ld, once per service per accident)",
-             y->cur.services_total);
+             ja ? "3(2) サービス別の内訳（停止又は品質低下したサービスの延べ件数 %s件）"
+                : "3(2) Services stopped or degraded (%s, once per service per accident)",
+             n);
     rtable_init(t, "services", title);
     rtable_col(t, "group", ja ? "区分" : "Group", false);
     rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
@@ -321,13 +322,17 @@ static void build_causes(rtable *t, const report_year *y, bool ja)
                     y->cur.cause_unknown);
 }
 
+static long c_unknown(const report_year *y) { return y->cur.detailed - y->cur.equipment_known; }
+
 static void build_equipment(rtable *t, const report_year *y, bool ja)
 {
-    char title[200];
+    char title[200], n[32], u[32];
+    report_group_digits(y->cur.equipment_known, n, sizeof n);
+    report_group_digits(c_unknown(y), u, sizeof u);
     snprintf(title, sizeof title,
-             ja ? "3(4) 故障設備別の内訳（故障設備が明確な事故 %ld件）"
-                : "3(4) Failed equipment (over the %ld accidents whose equipment is known)",
-             y->cur.equipment_known);
+             ja ? "3(4) 故障設備別の内訳（故障設備が明確な事故 %s件）"
+                : "3(4) Failed equipment (over the %s accidents whose equipment is known)",
+             n);
     rtable_init(t, "equipment", title);
     rtable_col(t, "group", ja ? "故障設備" : "Equipment", false);
     rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
@@ -357,9 +362,9 @@ static void build_equipment(rtable *t, const report_year *y, bool ja)
             cell_delta(t, cg->sub_count[s], cg->count, pg->sub_count[s], pg->count);
         }
     }
-    rtable_note(t, ja ? "故障設備が不明な事故（他の電気通信事業者の事故による要因等）%ld件を除く。"
-                      : "Leaves out %ld accidents whose failed equipment is unknown (e.g. caused by another operator's accident).",
-                c->detailed - c->equipment_known);
+    rtable_note(t, ja ? "故障設備が不明な事故（他の電気通信事業者の事故による要因等）%s件を除く。"
+                      : "Leaves out %s accidents whose failed equipment is unknown (e.g. caused by another operator's accident).",
+                u);
 }
 
 static void format_duration(int64_t ms, bool ja, char *buf, size_t size)

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# CLI tests for `jiko synth` and `jiko report`: the synthetic FY2021 year,
+# imported and reported, is compared cell by cell with MIC's published figures
+# in ../shared/data/fy2021 (read at test time); every format, the case sheet,
+# the quarterly batch, errors, and the same report from PostgreSQL.
+# usage: test_report.sh PATH/TO/jiko SOURCE_DIR [PG_URL_FILE]
+set -u
+JIKO=$1
+SRC=$2
+PGFILE=${3:-}
+. "$(dirname "$0")/lib.sh"
+PUBLISHED="$SRC/../shared/data/fy2021"
+DB="$T/r.db"
+TABLES="overview matrix headline services causes equipment serious"
+
+# ---- synth: deterministic, and the figures do not depend on the seed
+expect_status 0 "synth FY2021 (+ FY2020)" -- "$JIKO" synth --fy 2021 --seed 7 --out "$T/a.jsonl"
+contains "$T/err" "FY2021: 13 serious-accident reports, 6709 detailed-form and 56866 simple-form reports from 176 and 44 operators" "synth summary for FY2021"
+contains "$T/err" "FY2020: 4 serious-accident reports, 6612 detailed-form and 55001 simple-form reports from 129 and 33 operators" "synth summary for FY2020"
+"$JIKO" synth --fy 2021 --seed 7 >"$T/b.jsonl" 2>/dev/null
+cmp -s "$T/a.jsonl" "$T/b.jsonl" && pass "same seed, same bytes" || fail "synth is not deterministic"
+"$JIKO" synth --fy 2021 --seed 8 >"$T/c.jsonl" 2>/dev/null
+cmp -s "$T/a.jsonl" "$T/c.jsonl" && fail "another seed gave the same records" || pass "another seed, other records"
+grep -c '"operator":"[^"]*(synthetic)"' "$T/a.jsonl" >"$T/n"
+[ "$(cat "$T/n")" -eq $((125188 - 13)) ] && pass "every made-up record names a synthetic operator" || fail "synthetic operators: $(cat "$T/n")"
+
+# ---- import and report
+expect_status 0 "import the synthetic years" -- "$JIKO" import --db "$DB" "$T/a.jsonl"
+contains "$T/err" "125188 stored, 0 amended, 0 unchanged, 0 rejected" "every synthetic record validates"
+mkdir -p "$T/rep" "$T/rep8"
+for t in $TABLES; do
+  "$JIKO" report --db "$DB" --fy 2021 --format csv --table "$t" >"$T/rep/$t.csv" || fail "report --table $t"
+done
+if [ -d "$PUBLISHED" ]; then
+  if python3 "$SRC/tests/cli/compare_published.py" "$PUBLISHED" "$T/rep" >"$T/cmp"; then
+    pass "report of the synthetic year equals the published FY2021 figures ($(tail -1 "$T/cmp"))"
+  else
+    fail "published figures differ"; sed 's/^/    /' "$T/cmp" | head -20
+  fi
+else
+  echo "skip comparison with the published figures: $PUBLISHED not found"
+fi
+# the comparison itself must be able to fail: change one published cell
+if [ -d "$PUBLISHED" ]; then
+  mkdir -p "$T/pub"; cp "$PUBLISHED"/*.csv "$T/pub/"
+  sed -i 's/^2h_5h,3025,/2h_5h,3026,/' "$T/pub/matrix.csv"
+  python3 "$SRC/tests/cli/compare_published.py" "$T/pub" "$T/rep" >"$T/cmp2" && fail "comparison missed a changed cell" ||
+    contains "$T/cmp2" "published 3026, jiko 3025" "the comparison catches a changed cell"
+fi
+rm -f "$T/s8.db"
+"$JIKO" import --db "$T/s8.db" "$T/c.jsonl" >/dev/null 2>&1
+for t in overview matrix headline services causes; do
+  "$JIKO" report --db "$T/s8.db" --fy 2021 --format csv --table "$t" >"$T/rep8/$t.csv"
+done
+# services and equipment subgroups without a published figure may vary; the rest may not
+for t in overview matrix headline causes; do
+  cmp -s "$T/rep/$t.csv" "$T/rep8/$t.csv" && pass "seed 8 gives the same $t" || fail "seed 8 changes $t"
+done
+grep -E '^(all|voice|data|other),,|^(voice|data),(fixed|mobile),' "$T/rep/services.csv" >"$T/s7"
+grep -E '^(all|voice|data|other),,|^(voice|data),(fixed|mobile),' "$T/rep8/services.csv" >"$T/s8"
+cmp -s "$T/s7" "$T/s8" && pass "seed 8 gives the same published service figures" || fail "seed 8 changes services"
+
+# figures stated only in the release's text
+python3 - "$JIKO" "$DB" <<'PY' && pass "JSON layout: headline changes, serious list, wholesale grouping" || fail "JSON report"
+import json, subprocess, sys
+j = json.loads(subprocess.run([sys.argv[1], "report", "--db", sys.argv[2], "--fy", "2021", "--format", "json"],
+                              capture_output=True, text=True, check=True).stdout)
+assert j["format"] == "jiko-yearly-report/1" and j["fiscal_year"] == 2021 and j["previous_year"] == 2020
+h = {r["figure"]: r for r in j["headline"]}
+assert (h["total"]["change"], h["users_lt_500"]["change"], h["users_ge_30k"]["change"], h["duration_ge_2h"]["change"]) == (97, 108, 15, 93)
+assert (h["users_lt_500"]["share_pct"], h["users_ge_30k"]["share_pct"], h["duration_ge_2h"]["share_pct"]) == (93, 1, 99)
+assert [h[k]["delta_pt"] for k in ("users_lt_500", "users_ge_30k", "duration_ge_2h")] == [0, 0, 0]
+m = j["matrix"]
+assert m["total"] == 6709 and m["row_share_pct"] == [0.3, 0.3, 0.1, 0.1, 49.4, 23.1, 15.7, 11.1]
+assert m["column_share_pct"] == [92.8, 4.9, 1.3, 0.5, 0.4, 0.1] and m["cells"][0][:3] == [None] * 3
+assert j["services"]["total"] == 12239 and j["equipment"]["known"] == 3975 and j["equipment"]["unknown"] == 2734
+s = j["serious"]
+assert len(s) == 7 and j["serious_reports"] == 13
+assert [len(a["operators"]) for a in s] == [1, 1, 5, 1, 2, 2, 1], [a["operators"] for a in s]
+assert s[5]["categories"] == "1,5" and s[0]["categories"] == "critical" and s[6]["duration_min"] == 34 * 60 + 9
+ov = {r["report_type"]: r for r in j["overview"]}
+assert (ov["serious"]["operators"], ov["serious"]["reports"]) == (10, 7)
+PY
+
+# ---- every format
+expect_status 0 "text report in Japanese" -- "$JIKO" report --db "$DB" --fy 2021 --lang ja
+contains "$T/out" "重大な事故" "Japanese text uses the release's terms"
+contains "$T/out" "四半期報告対象外" "the matrix note uses the release's term for cells outside the duty"
+expect_status 0 "Markdown report" -- "$JIKO" report --db "$DB" --fy 2021 --format md --lang en
+contains "$T/out" "## 3(1) Detailed-form reports by duration and affected users" "Markdown headings"
+contains "$T/out" "| 2 h - 5 h | 3,025 | 236 | 40 | 4 | 7 | 3 | 3,315 | 49.4% |" "Markdown matrix row"
+expect_status 0 "HTML report to a file" -- "$JIKO" report --db "$DB" --fy 2021 --format html --lang ja --out "$T/r.html"
+python3 - "$T/r.html" <<'PY' && pass "HTML is well formed, has 3 inline SVG charts, print CSS, no network" || fail "HTML report"
+import sys
+from html.parser import HTMLParser
+text = open(sys.argv[1], encoding="utf-8").read()
+class P(HTMLParser):
+    void = {"meta", "br", "rect", "hr", "img", "link"}
+    def __init__(self):
+        super().__init__(); self.stack = []; self.svgs = 0
+    def handle_starttag(self, tag, a):
+        if tag == "svg": self.svgs += 1
+        if tag not in self.void: self.stack.append(tag)
+    def handle_startendtag(self, tag, a): pass
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
+        self.stack.pop()
+p = P(); p.feed(text)
+assert not p.stack, p.stack
+assert p.svgs == 3, p.svgs
+assert "@media print" in text and "http" not in text.split("<body>")[1]
+assert 'data-raw="6709"' in text and '<td class="na" data-raw="na">' in text
+PY
+expect_status 0 "all tables as CSV" -- "$JIKO" report --db "$DB" --fy 2021 --format csv
+[ "$(grep -c '^# ' "$T/out")" -eq 7 ] && pass "CSV has the 7 tables" || fail "CSV tables: $(grep -c '^# ' "$T/out")"
+
+# ---- case sheet
+expect_status 0 "case sheet, Markdown, ja" -- "$JIKO" report incident fy2021-02-pepabo --db "$DB" --lang ja
+contains "$T/out" "| 事業者名 | GMOペパボ株式会社 |" "case sheet: operator"
+contains "$T/out" "| 継続時間 | 2時間25分 |" "case sheet: duration"
+contains "$T/out" "| 影響利用者数 | 456516人 |" "case sheet: users"
+contains "$T/out" "2021-08-03T15:20:00+09:00 初報 (web): ムームーメールをご利用のお客様へ" "case sheet: notices time line"
+contains "$T/out" "報告書: 2021-09-02 まで" "case sheet: written report due (30 days, first day not counted)"
+contains "$T/out" "1. リバースプロキシサーバの台数を増強" "case sheet: measures"
+expect_status 0 "case sheet, HTML, en, wholesale" -- "$JIKO" report incident fy2021-03-arteria --db "$DB" --lang en --format html
+for op in 株式会社U-NEXT つなぐネットコミュニケーションズ株式会社 株式会社ファミリーネット・ジャパン 楽天モバイル株式会社; do
+  contains "$T/out" "$op" "case sheet lists the wholesale receiver $op"
+done
+contains "$T/out" "<th>Serious-accident category</th><td>5 " "case sheet: category in English"
+expect_status 6 "case sheet of an unknown incident" -- "$JIKO" report incident no-such-id --db "$DB"
+contains "$T/err" "no incident 'no-such-id'" "not-found message"
+
+# ---- quarterly batch
+expect_status 0 "quarterly batch CSV" -- "$JIKO" report quarter --fy 2021 --q 2 --db "$DB" --format csv
+python3 - "$T/out" "$JIKO" "$DB" <<'PY' && pass "quarterly batch: every Q2 report once, split by form, due 2021-11-30" || fail "quarterly batch"
+import csv, json, subprocess, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+listed = [json.loads(l) for l in subprocess.run([sys.argv[2], "list", "--db", sys.argv[3], "--fy", "2021", "--quarter", "2", "--json"],
+                                                 capture_output=True, text=True, check=True).stdout.splitlines()]
+want = [r for r in listed if r["report"] in ("serious", "detailed", "simple")]
+assert len(rows) == len(want) > 10000, (len(rows), len(want))
+assert {r["due"] for r in rows} == {"2021-11-30"}
+forms = [r["form"] for r in rows]
+assert forms == sorted(forms), "detailed first, then simple"
+assert forms.count("simple") == sum(r["report"] == "simple" for r in want)
+assert any("serious" in r["clauses"] for r in rows)
+PY
+expect_status 0 "quarterly batch text for one operator" -- "$JIKO" report quarter --fy 2021 --q 3 --operator "株式会社NTTドコモ" --db "$DB" --lang ja
+contains "$T/out" "提出期限: 2022-02-28" "quarterly due date in Japanese text"
+contains "$T/out" "fy2021-06-docomo" "the operator's serious accident is in its detailed batch"
+
+# ---- errors
+expect_status 2 "report without --fy" -- "$JIKO" report --db "$DB"
+expect_status 2 "unknown table" -- "$JIKO" report --db "$DB" --fy 2021 --table nope
+expect_status 2 "unknown format" -- "$JIKO" report --db "$DB" --fy 2021 --format pdf
+expect_status 2 "bad quarter" -- "$JIKO" report quarter --fy 2021 --q 5 --db "$DB"
+expect_status 0 "report --help" -- "$JIKO" report --help
+contains "$T/out" "usage: jiko report" "report help"
+expect_status 0 "synth --help" -- "$JIKO" synth --help
+expect_status 2 "synth without --fy" -- "$JIKO" synth
+expect_status 3 "synth with no figures for the year" -- "$JIKO" synth --fy 1999 --no-prev
+contains "$T/err" "fy1999.conf" "missing figures name the file"
+expect_status 4 "report to an unwritable file" -- "$JIKO" report --db "$DB" --fy 2021 --out /nonexistent/x.txt
+
+# an ongoing incident is not counted, and the report says so
+printf '%s\n' '{"id":"live-1","operator":"X (synthetic)","started_at":"2021-06-01T00:00:00+09:00","ended_at":null,"services":[{"service":"ftth","effect":"stop","users":50}]}' >"$T/live.jsonl"
+"$JIKO" import --db "$DB" "$T/live.jsonl" >/dev/null 2>&1
+expect_status 0 "report with an ongoing incident" -- "$JIKO" report --db "$DB" --fy 2021 --table overview --lang en
+contains "$T/out" "1 ongoing incidents are not counted." "ongoing incidents are named, not counted"
+contains "$T/out" "Quarterly, detailed form        176    6,709" "totals unchanged by the ongoing incident"
+
+# ---- the same report from PostgreSQL (the serious accidents only: small and quick)
+if [ -n "$PGFILE" ] && [ -s "$PGFILE" ]; then
+  PGURL=$(cat "$PGFILE")
+  psql "$PGURL" -qc "DROP VIEW IF EXISTS incident_current; DROP TABLE IF EXISTS incident_version, incident, jiko_schema" >/dev/null 2>&1
+  "$JIKO" import --db "$PGURL" "$SRC/examples/fy2021-serious.jsonl" >/dev/null 2>&1
+  "$JIKO" import --db "$T/small.db" "$SRC/examples/fy2021-serious.jsonl" >/dev/null 2>&1
+  "$JIKO" report --db "$PGURL" --fy 2021 --format json >"$T/pg.json"
+  "$JIKO" report --db "$T/small.db" --fy 2021 --format json >"$T/sq.json"
+  cmp -s "$T/pg.json" "$T/sq.json" && [ -s "$T/pg.json" ] && pass "PostgreSQL and SQLite give the same report" ||
+    { fail "PostgreSQL report differs"; diff "$T/pg.json" "$T/sq.json" | head -10; }
+else
+  echo "skip PostgreSQL report: no cluster URL"
+fi
+finish
