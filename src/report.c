@@ -111,6 +111,45 @@ static void strset_free(strset *t)
     memset(t, 0, sizeof *t);
 }
 
+/* ---- catalog codes by hash: the catalog's binary search compares strings
+ * a dozen times per lookup, and a report looks up two codes per row ---- */
+
+enum { CODEMAP_CAP = 512 }; /* a power of two, over twice the catalog size */
+
+typedef struct codemap {
+    const char *key[CODEMAP_CAP];
+    size_t len[CODEMAP_CAP];
+    int index[CODEMAP_CAP];
+} codemap;
+
+static uint64_t hash_mem(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int codemap_put(codemap *m, const char *code, int index)
+{
+    size_t n = strlen(code), j = hash_mem(code, n) & (CODEMAP_CAP - 1);
+    for (size_t probes = 0; m->key[j]; probes++, j = (j + 1) & (CODEMAP_CAP - 1))
+        if (probes == CODEMAP_CAP / 2)
+            return -1;
+    m->key[j] = code;
+    m->len[j] = n;
+    m->index[j] = index;
+    return 0;
+}
+
+static int codemap_get(const codemap *m, const char *code, size_t n)
+{
+    for (size_t j = hash_mem(code, n) & (CODEMAP_CAP - 1); m->key[j]; j = (j + 1) & (CODEMAP_CAP - 1))
+        if (m->len[j] == n && memcmp(m->key[j], code, n) == 0)
+            return m->index[j];
+    return -1;
+}
+
 /* ---- groups ---- */
 
 static int group_index(report_group *g, int *n, const char *name)
@@ -157,12 +196,22 @@ typedef struct slot {
     short g, s;
 } slot;
 
+typedef struct serious_key {
+    int64_t started_ms;
+    char *op, *id;
+} serious_key;
+
 typedef struct scan {
     const catalog *cat;
     report_counts *year[2]; /* [0] = fy, [1] = fy - 1 */
     int fy;
-    slot *svc[2], *eq[2];
+    slot *svc[2], *eq[2]; /* owned by part 0, shared read-only */
+    const codemap *svc_codes, *eq_codes;
+    report_counts own[2]; /* parts other than 0 count here, then merge */
+    jiko_error own_err;
     strset ops[2][REPORT_TYPES];
+    struct serious_key *keys[2]; /* the serious reports, read in full later */
+    size_t n_keys[2], cap_keys[2];
     jiko_error *err;
     int failed;
 } scan;
@@ -236,6 +285,24 @@ static int on_fact(void *ctx, const store_fact *f)
         c->serious_records++;
         if (strset_add(&sc->ops[k][REPORT_SERIOUS], f->op))
             return sc->failed = 1;
+        if (sc->n_keys[k] == sc->cap_keys[k]) {
+            size_t cap = sc->cap_keys[k] ? 2 * sc->cap_keys[k] : 16;
+            serious_key *grown = realloc(sc->keys[k], cap * sizeof *grown);
+            if (!grown)
+                return sc->failed = 1;
+            sc->keys[k] = grown;
+            sc->cap_keys[k] = cap;
+        }
+        serious_key *key = &sc->keys[k][sc->n_keys[k]];
+        key->started_ms = f->started_ms;
+        key->op = strdup(f->op);
+        key->id = strdup(f->id);
+        if (!key->op || !key->id) {
+            free(key->op);
+            free(key->id);
+            return sc->failed = 1;
+        }
+        sc->n_keys[k]++;
     }
     /* the detailed-form set: serious reports are inside it (note 3) */
     c->detailed++;
@@ -249,7 +316,7 @@ static int on_fact(void *ctx, const store_fact *f)
     for (const char *p = f->services; p && *p;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        int i = catalog_service_index(sc->cat, p, n);
+        int i = codemap_get(sc->svc_codes, p, n);
         if (i < 0) {
             char code[64];
             snprintf(code, sizeof code, "%.*s", (int)(n < 60 ? n : 60), p);
@@ -267,7 +334,7 @@ static int on_fact(void *ctx, const store_fact *f)
     else
         c->cause[ci]++;
     if (f->equipment) {
-        int i = catalog_equipment_index(sc->cat, f->equipment, strlen(f->equipment));
+        int i = codemap_get(sc->eq_codes, f->equipment, strlen(f->equipment));
         if (i < 0)
             return fail_unknown(sc, f, "equipment", f->equipment);
         slot s = sc->eq[k][i];
@@ -386,12 +453,32 @@ oom:
     return 1;
 }
 
-static int load_serious(report_counts *c, store *s, jiko_error *err)
+static int key_order(const void *a, const void *b)
 {
-    store_filter f = {c->fy, 0, NULL, "serious", 0};
+    const serious_key *x = a, *y = b;
+    if (x->started_ms != y->started_ms)
+        return x->started_ms < y->started_ms ? -1 : 1;
+    int c = strcmp(x->op, y->op);
+    return c ? c : strcmp(x->id, y->id);
+}
+
+/* The serious reports are few: read each by its key, in start order, rather
+ * than scan the registry again. */
+static int load_serious(report_counts *c, store *s, serious_key *keys, size_t n, jiko_error *err)
+{
+    if (n)
+        qsort(keys, n, sizeof *keys, key_order);
     serious_ctx sx = {c, 0};
-    if (store_list(s, &f, on_serious, &sx, err))
-        return -1;
+    for (size_t i = 0; i < n && !sx.failed; i++) {
+        store_row row;
+        int found = store_get(s, keys[i].op, keys[i].id, &row, err);
+        if (found < 0)
+            return -1;
+        if (found) {
+            on_serious(&sx, &row);
+            store_row_free(&row);
+        }
+    }
     if (sx.failed) {
         error_set(err, NULL, 0, NULL, "out of memory while reading the serious accidents");
         return -1;
@@ -400,50 +487,166 @@ static int load_serious(report_counts *c, store *s, jiko_error *err)
     return 0;
 }
 
+/* Rows are counted by REPORT_PARTS scans at once (store_facts may run them
+ * on their own threads and connections), each into its own counters, which
+ * are added together afterwards: the sums are the same in any order. */
+enum { REPORT_PARTS = 2 };
+
+static void add_groups(report_group *to, const report_group *from, int n)
+{
+    for (int g = 0; g < n; g++) {
+        to[g].count += from[g].count;
+        for (int k = 0; k < from[g].n_sub; k++)
+            to[g].sub_count[k] += from[g].sub_count[k];
+    }
+}
+
+static int merge_part(scan *to, scan *from)
+{
+    for (int k = 0; k < 2; k++) {
+        report_counts *a = to->year[k];
+        const report_counts *b = from->year[k];
+        for (int t = 0; t < REPORT_TYPES; t++)
+            a->reports[t] += b->reports[t];
+        a->serious_records += b->serious_records;
+        for (int r = 0; r < REPORT_DURATIONS; r++)
+            for (int c = 0; c < REPORT_USERS; c++)
+                a->matrix[r][c] += b->matrix[r][c];
+        a->unplaced += b->unplaced;
+        a->detailed += b->detailed;
+        a->open_excluded += b->open_excluded;
+        a->services_total += b->services_total;
+        add_groups(a->service_groups, b->service_groups, a->n_service_groups);
+        for (int i = 0; i < 4; i++)
+            a->cause[i] += b->cause[i];
+        a->cause_unknown += b->cause_unknown;
+        a->equipment_known += b->equipment_known;
+        add_groups(a->equipment_groups, b->equipment_groups, a->n_equipment_groups);
+        for (int t = 0; t < REPORT_TYPES; t++)
+            for (size_t i = 0; i < from->ops[k][t].cap; i++)
+                if (from->ops[k][t].slot[i] && strset_add(&to->ops[k][t], from->ops[k][t].slot[i]))
+                    return -1;
+        for (size_t i = 0; i < from->n_keys[k]; i++) {
+            if (to->n_keys[k] == to->cap_keys[k]) {
+                size_t cap = to->cap_keys[k] ? 2 * to->cap_keys[k] : 16;
+                serious_key *grown = realloc(to->keys[k], cap * sizeof *grown);
+                if (!grown)
+                    return -1;
+                to->keys[k] = grown;
+                to->cap_keys[k] = cap;
+            }
+            to->keys[k][to->n_keys[k]++] = from->keys[k][i];
+        }
+        from->n_keys[k] = 0; /* moved */
+    }
+    return 0;
+}
+
+static void free_part(scan *sc, bool owner)
+{
+    for (int k = 0; k < 2; k++) {
+        if (owner) {
+            free(sc->svc[k]);
+            free(sc->eq[k]);
+        }
+        for (int t = 0; t < REPORT_TYPES; t++)
+            strset_free(&sc->ops[k][t]);
+        for (size_t i = 0; i < sc->n_keys[k]; i++) {
+            free(sc->keys[k][i].op);
+            free(sc->keys[k][i].id);
+        }
+        free(sc->keys[k]);
+    }
+}
+
 int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_error *err)
 {
     memset(y, 0, sizeof *y);
     y->cur.fy = fy;
     y->prev.fy = fy - 1;
-    scan sc = {.cat = cat, .year = {&y->cur, &y->prev}, .fy = fy, .err = err};
+    /* on the heap: the code maps make these too big for a small stack */
+    scan *sc = calloc(REPORT_PARTS, sizeof *sc);
+    codemap *maps = calloc(2, sizeof *maps);
     int rc = -1;
+    if (!sc || !maps) {
+        error_set(err, NULL, 0, NULL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < cat->n_services; i++)
+        if (codemap_put(&maps[0], cat->services[i].code, (int)i))
+            goto too_many;
+    for (size_t i = 0; i < cat->n_equipment; i++)
+        if (codemap_put(&maps[1], cat->equipment[i].code, (int)i))
+            goto too_many;
+    sc[0].cat = cat;
+    sc[0].year[0] = &y->cur;
+    sc[0].year[1] = &y->prev;
+    sc[0].fy = fy;
+    sc[0].err = &sc[0].own_err;
+    sc[0].svc_codes = &maps[0];
+    sc[0].eq_codes = &maps[1];
     for (int k = 0; k < 2; k++) {
-        seed_groups(sc.year[k]);
-        if (build_slots(&sc, k)) {
+        seed_groups(sc[0].year[k]);
+        if (build_slots(&sc[0], k)) {
             error_set(err, NULL, 0, NULL,
                       "the catalogs have more statistics groups than a report can show (%d)",
                       REPORT_GROUPS_MAX);
             goto out;
         }
     }
-    if (store_facts(s, fy - 1, fy, on_fact, &sc, err))
-        goto out;
-    if (sc.failed) {
-        if (!err->message[0])
-            error_set(err, NULL, 0, NULL, "out of memory while counting");
-        goto out;
+    void *ctx[REPORT_PARTS];
+    for (int p = 0; p < REPORT_PARTS; p++) {
+        if (p > 0) {
+            sc[p] = sc[0];
+            memset(sc[p].ops, 0, sizeof sc[p].ops);
+            memset(sc[p].keys, 0, sizeof sc[p].keys);
+            memset(sc[p].n_keys, 0, sizeof sc[p].n_keys);
+            memset(sc[p].cap_keys, 0, sizeof sc[p].cap_keys);
+            for (int k = 0; k < 2; k++) {
+                sc[p].own[k] = *sc[0].year[k]; /* same groups, all counts zero */
+                sc[p].year[k] = &sc[p].own[k];
+            }
+            sc[p].err = &sc[p].own_err;
+        }
+        ctx[p] = &sc[p];
     }
+    if (store_facts(s, fy - 1, fy, REPORT_PARTS, on_fact, ctx, err))
+        goto out;
+    for (int p = 0; p < REPORT_PARTS; p++)
+        if (sc[p].failed) {
+            if (sc[p].own_err.message[0])
+                *err = sc[p].own_err;
+            else
+                error_set(err, NULL, 0, NULL, "out of memory while counting");
+            goto out;
+        }
+    for (int p = 1; p < REPORT_PARTS; p++)
+        if (merge_part(&sc[0], &sc[p])) {
+            error_set(err, NULL, 0, NULL, "out of memory while counting");
+            goto out;
+        }
     for (int k = 0; k < 2; k++) {
-        report_counts *c = sc.year[k];
+        report_counts *c = sc[0].year[k];
         for (int t = 0; t < REPORT_TYPES; t++)
-            c->operators[t] = (long)sc.ops[k][t].n;
+            c->operators[t] = (long)sc[0].ops[k][t].n;
         c->reports[REPORT_DETAILED] = c->detailed;
-        if (load_serious(c, s, err))
+        if (load_serious(c, s, sc[0].keys[k], sc[0].n_keys[k], err))
             goto out;
     }
     rc = 0;
 out:
-    for (int k = 0; k < 2; k++) {
-        free(sc.svc[k]);
-        free(sc.eq[k]);
-        for (int t = 0; t < REPORT_TYPES; t++)
-            strset_free(&sc.ops[k][t]);
-    }
+    for (int p = 0; sc && p < REPORT_PARTS; p++)
+        free_part(&sc[p], p == 0);
+    free(sc);
+    free(maps);
     if (rc)
         report_free(y);
     return rc;
+too_many:
+    error_set(err, NULL, 0, NULL, "the catalogs have more codes than a report can index (%d)",
+              CODEMAP_CAP / 2);
+    goto out;
 }
-
 static void free_counts(report_counts *c)
 {
     for (int i = 0; i < c->n_accidents; i++) {

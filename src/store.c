@@ -49,9 +49,10 @@ int store_commit(store *s, jiko_error *err) { return s->ops->commit(s->impl, err
 int store_rollback(store *s, jiko_error *err) { return s->ops->rollback(s->impl, err); }
 int store_check(store *s, jiko_error *err) { return s->ops->check(s->impl, err); }
 
-int store_facts(store *s, int fy_from, int fy_to, store_fact_fn fn, void *ctx, jiko_error *err)
+int store_facts(store *s, int fy_from, int fy_to, int parts, store_fact_fn fn, void *const *ctx,
+                jiko_error *err)
 {
-    return s->ops->facts(s->impl, fy_from, fy_to, fn, ctx, err);
+    return s->ops->facts(s->impl, fy_from, fy_to, parts < 1 ? 1 : parts, fn, ctx, err);
 }
 
 static void join_ids(char *buf, size_t size, const rulebook *b, const classify_hit *h, int n)

@@ -72,15 +72,14 @@ typedef int (*store_row_fn)(void *ctx, const store_row *row);
 /* The columns the yearly statistics need, without the record: one current
  * incident.  Strings are valid only during the callback; NULL = not given. */
 typedef struct store_fact {
-    const char *op, *provider; /* provider: wholesale provider, if any */
+    const char *op, *id;
+    const char *provider;      /* wholesale provider, if any */
     const char *report;        /* serious | detailed | simple | none */
-    const char *facility;      /* telecom | non_telecom */
     const char *cause, *equipment;
     const char *services;      /* distinct service codes, comma-separated */
-    const char *serious_categories;
     int64_t started_ms, ended_ms, users;
     bool ongoing;
-    int fiscal_year, quarter;
+    int fiscal_year;
 } store_fact;
 
 typedef int (*store_fact_fn)(void *ctx, const store_fact *f);
@@ -120,8 +119,13 @@ int store_history(store *s, const char *op, const char *id, store_row_fn fn, voi
                   jiko_error *err);
 
 /* Every current incident whose fiscal year is in [fy_from, fy_to], in no
- * particular order: one pass for the yearly statistics (report.c). */
-int store_facts(store *s, int fy_from, int fy_to, store_fact_fn fn, void *ctx, jiko_error *err);
+ * particular order: one pass for the yearly statistics (report.c).  The
+ * backend may split the pass into up to `parts` ranges read concurrently on
+ * their own threads, all from one state of the registry: fn is then called
+ * from several threads at once, each with its own ctx[part] (ctx has `parts`
+ * entries; parts that get no rows are left untouched). */
+int store_facts(store *s, int fy_from, int fy_to, int parts, store_fact_fn fn, void *const *ctx,
+                jiko_error *err);
 
 /* Backend integrity check (PRAGMA integrity_check / catalog sanity). */
 int store_check(store *s, jiko_error *err);

@@ -37,8 +37,8 @@ typedef struct store_ops {
     int (*history)(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
                    jiko_error *err);
     int (*check)(void *impl, jiko_error *err);
-    int (*facts)(void *impl, int fy_from, int fy_to, store_fact_fn fn, void *ctx,
-                 jiko_error *err);
+    int (*facts)(void *impl, int fy_from, int fy_to, int parts, store_fact_fn fn,
+                 void *const *ctx, jiko_error *err);
     void (*close)(void *impl);
 } store_ops;
 

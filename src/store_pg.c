@@ -396,16 +396,19 @@ static const char *text_or_null(PGresult *res, int c)
     return PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
 }
 
-static int pg_facts(void *impl, int fy_from, int fy_to, store_fact_fn fn, void *ctx,
-                    jiko_error *err)
+/* One connection, one part: PostgreSQL scans in parallel by itself. */
+static int pg_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn fn,
+                    void *const *ctxs, jiko_error *err)
 {
+    (void)parts;
+    void *ctx = ctxs[0];
     pg *p = impl;
     char a[16], b[16];
     snprintf(a, sizeof a, "%d", fy_from);
     snprintf(b, sizeof b, "%d", fy_to);
     const char *v[2] = {a, b};
-    const char *sql = "SELECT operator, provider, report, facility, cause, equipment, services,"
-                      " serious_categories, started_ms, ended_ms, users, fiscal_year, quarter"
+    const char *sql = "SELECT operator, id, provider, report, cause, equipment, services,"
+                      " started_ms, ended_ms, users, fiscal_year"
                       " FROM incident WHERE fiscal_year BETWEEN $1::int AND $2::int";
     if (!PQsendQueryParams(p->conn, sql, 2, NULL, v, NULL, NULL, 0) ||
         !PQsetSingleRowMode(p->conn))
@@ -417,19 +420,17 @@ static int pg_facts(void *impl, int fy_from, int fy_to, store_fact_fn fn, void *
         if (st == PGRES_SINGLE_TUPLE && !stop) {
             store_fact f;
             f.op = text_or_null(res, 0);
-            f.provider = text_or_null(res, 1);
-            f.report = text_or_null(res, 2);
-            f.facility = text_or_null(res, 3);
+            f.id = text_or_null(res, 1);
+            f.provider = text_or_null(res, 2);
+            f.report = text_or_null(res, 3);
             f.cause = text_or_null(res, 4);
             f.equipment = text_or_null(res, 5);
             f.services = text_or_null(res, 6);
-            f.serious_categories = text_or_null(res, 7);
-            f.started_ms = atoll(PQgetvalue(res, 0, 8));
-            f.ongoing = PQgetisnull(res, 0, 9);
-            f.ended_ms = f.ongoing ? 0 : atoll(PQgetvalue(res, 0, 9));
-            f.users = atoll(PQgetvalue(res, 0, 10));
-            f.fiscal_year = atoi(PQgetvalue(res, 0, 11));
-            f.quarter = atoi(PQgetvalue(res, 0, 12));
+            f.started_ms = atoll(PQgetvalue(res, 0, 7));
+            f.ongoing = PQgetisnull(res, 0, 8);
+            f.ended_ms = f.ongoing ? 0 : atoll(PQgetvalue(res, 0, 8));
+            f.users = atoll(PQgetvalue(res, 0, 9));
+            f.fiscal_year = atoi(PQgetvalue(res, 0, 10));
             stop = fn(ctx, &f);
         } else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
             rc = fail_res(p, res, err, "cannot read the statistics columns");

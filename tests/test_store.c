@@ -229,10 +229,10 @@ static int collect_fact(void *ctx, const store_fact *f)
 {
     facts_seen *c = ctx;
     if (c->n < 4)
-        snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%s|%s|%s|%s|%lld|%d/%d", f->op,
-                 f->provider ? f->provider : "-", f->report, f->facility,
+        snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%s|%s|%s|%s|%lld|%d", f->op, f->id,
+                 f->provider ? f->provider : "-", f->report,
                  f->cause ? f->cause : "-", f->equipment ? f->equipment : "-", f->services,
-                 (long long)f->users, f->fiscal_year, f->quarter);
+                 (long long)f->users, f->fiscal_year);
     c->n++;
     return 0;
 }
@@ -255,9 +255,10 @@ static void test_facts(void **state)
         STORE_STORED);
     assert_int_equal(store_commit(f->db, &err), 0);
     facts_seen c = {0};
-    assert_int_equal(store_facts(f->db, 2021, 2021, collect_fact, &c, &err), 0);
+    void *ctx[1] = {&c};
+    assert_int_equal(store_facts(f->db, 2021, 2021, 1, collect_fact, ctx, &err), 0);
     assert_int_equal(c.n, 1);
-    assert_string_equal(c.line[0], "R|P|detailed|telecom|human|switch|mobile_voice,mobile_data|1000|2021/3");
+    assert_string_equal(c.line[0], "R|w1|P|detailed|human|switch|mobile_voice,mobile_data|1000|2021");
     /* an amendment changes the columns too */
     assert_int_equal(store_begin(f->db, &err), 0);
     put(f, "{\"operator\":\"R\",\"id\":\"w1\",\"started_at\":\"2021-10-14T17:37:00+09:00\","
@@ -266,12 +267,53 @@ static void test_facts(void **state)
         STORE_AMENDED);
     assert_int_equal(store_commit(f->db, &err), 0);
     memset(&c, 0, sizeof c);
-    assert_int_equal(store_facts(f->db, 2020, 2021, collect_fact, &c, &err), 0);
+    assert_int_equal(store_facts(f->db, 2020, 2021, 1, collect_fact, ctx, &err), 0);
     assert_int_equal(c.n, 2);
-    const char *want = "R|-|detailed|telecom|-|-|ftth|50000|2021/3";
+    const char *want = "R|w1|-|detailed|-|-|ftth|50000|2021";
     assert_true(strcmp(c.line[0], want) == 0 || strcmp(c.line[1], want) == 0);
-    const char *want2 = "Q|-|detailed|non_telecom|-|-|ftth|10|2020/1";
+    const char *want2 = "Q|n1|-|detailed|-|-|ftth|10|2020";
     assert_true(strcmp(c.line[0], want2) == 0 || strcmp(c.line[1], want2) == 0);
+}
+
+typedef struct fact_sum {
+    long n;
+    long long users;
+} fact_sum;
+
+static int sum_fact(void *ctx, const store_fact *f)
+{
+    fact_sum *c = ctx;
+    c->n++;
+    c->users += f->users;
+    return 0;
+}
+
+/* Split into parts (SQLite reads them on two threads), every row is seen
+ * exactly once. */
+static void test_facts_parts(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    enum { N = 20500 };
+    assert_int_equal(store_begin(f->db, &err), 0);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "p%05d", i);
+        put(f, rec(b, sizeof b, "A", id, "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", i + 1),
+            STORE_STORED);
+    }
+    assert_int_equal(store_commit(f->db, &err), 0);
+    fact_sum one = {0}, two[2] = {{0}, {0}};
+    void *c1[1] = {&one}, *c2[2] = {&two[0], &two[1]};
+    assert_int_equal(store_facts(f->db, 2021, 2021, 1, sum_fact, c1, &err), 0);
+    assert_int_equal(store_facts(f->db, 2021, 2021, 2, sum_fact, c2, &err), 0);
+    assert_int_equal(one.n, N);
+    assert_int_equal(one.users, (long long)N * (N + 1) / 2);
+    assert_int_equal(two[0].n + two[1].n, N);
+    assert_int_equal(two[0].users + two[1].users, one.users);
+    if (strcmp(store_backend(f->db), "sqlite") == 0)
+        assert_true(two[0].n > 0 && two[1].n > 0); /* really split */
 }
 
 /* A database written by schema version 1 is upgraded on open, data intact. */
@@ -363,6 +405,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_facts_parts, setup_sqlite, teardown),
         cmocka_unit_test(test_sqlite_upgrade),
         cmocka_unit_test(test_bad_path),
     };
@@ -371,6 +414,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_facts_parts, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     if (g_url[0])
