@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the rulebooks, the FY2021 serious accidents of seed 000
-# classified, and a live outage counting down to "serious".
+# classified, a live outage counting down to "serious", the registry, the
+# FY2021 statistics from a synthetic year that reproduces MIC's figures, and
+# a KPI anomaly.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +32,19 @@ grep '"fy2021-07-globalsign"' "$root/examples/fy2021-serious.jsonl" | sed 's/"us
   "$jiko" amend fy2021-07-globalsign --db "$db" --reason "user count corrected" -
 "$jiko" list --db "$db" --fy 2021 --quarter 3
 "$jiko" history --db "$db" fy2021-07-globalsign | cut -c1-160
+
+hr "The yearly statistics: a synthetic FY2021 (+ FY2020) that reproduces MIC's published figures — jiko synth, import, report"
+"$jiko" synth --fy 2021 --out "$db.syn.jsonl"
+"$jiko" import --db "$db.stats" "$db.syn.jsonl"
+"$jiko" report --db "$db.stats" --fy 2021 --lang ja --table overview
+"$jiko" report --db "$db.stats" --fy 2021 --lang ja --table matrix
+"$jiko" report --db "$db.stats" --fy 2021 --lang en --table services
+"$jiko" report --db "$db.stats" --fy 2021 --lang en --table serious --format csv | cut -d, -f1-5
+"$jiko" report --db "$db.stats" --fy 2021 --format html --out "$build/fy2021-report.html"
+echo "(the whole report as HTML with charts: $build/fy2021-report.html)"
+
+hr "The serious-accident case sheet — jiko report incident fy2021-02-pepabo --lang ja"
+"$jiko" report --db "$db.stats" incident fy2021-02-pepabo --lang ja
 
 hr "Watch: a DNS retry storm in 5-minute KPIs (Influx line protocol) — jiko detect --events"
 python3 - "$db.lp" <<'PY'

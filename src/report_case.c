@@ -122,17 +122,20 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         snprintf(buf, sizeof buf, ja ? "%ld時間%ld分" : "%ld h %ld min", min / 60, min % 60);
         row(&s, ja ? "継続時間" : "Duration", buf);
     }
-    snprintf(buf, sizeof buf, ja ? "%lld人" : "%lld", (long long)inc->users);
+    char num[32];
+    report_group_digits(inc->users, num, sizeof num);
+    snprintf(buf, sizeof buf, ja ? "%s人" : "%s", num);
     row(&s, ja ? "影響利用者数" : "Affected users", buf);
     row(&s, ja ? "影響地域" : "Area", jstr(j, "region"));
     row_begin(&s, ja ? "影響を受けたサービス" : "Services");
     for (size_t i = 0; i < inc->n_services; i++) {
         const catalog_service *cs = &cat->services[inc->services[i].svc];
-        snprintf(buf, sizeof buf, ja ? "%s（%s、%lld人）" : "%s (%s, %lld users)",
+        report_group_digits(inc->services[i].users, num, sizeof num);
+        snprintf(buf, sizeof buf, ja ? "%s（%s、%s人）" : "%s (%s, %s users)",
                  ja ? cs->name_ja : cs->name_en,
                  inc->services[i].effect == INCIDENT_STOP ? (ja ? "停止" : "stopped")
                                                          : (ja ? "品質低下" : "degraded"),
-                 (long long)inc->services[i].users);
+                 num);
         if (i)
             sep(&s);
         text_out(&s, buf);

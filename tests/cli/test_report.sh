@@ -118,7 +118,7 @@ expect_status 0 "all tables as CSV" -- "$JIKO" report --db "$DB" --fy 2021 --for
 expect_status 0 "case sheet, Markdown, ja" -- "$JIKO" report incident fy2021-02-pepabo --db "$DB" --lang ja
 contains "$T/out" "| 事業者名 | GMOペパボ株式会社 |" "case sheet: operator"
 contains "$T/out" "| 継続時間 | 2時間25分 |" "case sheet: duration"
-contains "$T/out" "| 影響利用者数 | 456516人 |" "case sheet: users"
+contains "$T/out" "| 影響利用者数 | 456,516人 |" "case sheet: users"
 contains "$T/out" "2021-08-03T15:20:00+09:00 初報 (web): ムームーメールをご利用のお客様へ" "case sheet: notices time line"
 contains "$T/out" "報告書: 2021-09-02 まで" "case sheet: written report due (30 days, first day not counted)"
 contains "$T/out" "1. リバースプロキシサーバの台数を増強" "case sheet: measures"
