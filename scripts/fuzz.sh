@@ -3,14 +3,14 @@
 # rulebook parsers, seeded from the project's own data (rulebooks, catalogs,
 # example incidents, malformed records), and the Influx line protocol and
 # Prometheus remote_write parsers, seeded with small valid and invalid
-# bodies.  Crashes are saved in fuzz/artifacts/.
+# bodies, and the reports over records stored in a registry.  Crashes are saved in fuzz/artifacts/.
 # usage: scripts/fuzz.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -20,6 +20,10 @@ done <"$root/examples/fy2021-serious.jsonl"
 grep -h '^{' "$root"/tests/cases/bad-records.txt | head -100 | while IFS= read -r line; do
   i=$((i + 1)); printf '%s' "$line" >"$work/incident/seed-bad-$i"
 done
+# report seeds: the serious accidents together, and in small groups
+cp "$root/examples/fy2021-serious.jsonl" "$work/report/seed-all"
+head -3 "$root/examples/fy2021-serious.jsonl" >"$work/report/seed-3"
+sed -n '3,7p' "$root/examples/fy2021-serious.jsonl" >"$work/report/seed-wholesale"
 for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.conf; do
   cp "$f" "$work/rules/seed-$(basename "$f")"
 done
@@ -48,7 +52,7 @@ printf "\x00\x0a\x2c$ts\x22\x02\x08\x05\x1a\x03\x08\x01\x12" >"$work/prom/seed-3
 printf '\x01\x00' >"$work/prom/seed-4"   # snappy of an empty message
 
 status=0
-for t in incident rules influx prom; do
+for t in incident rules influx prom report; do
   echo "fuzz_$t: ${secs}s"
   if ! "$build/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$root/fuzz/artifacts/$t-" -print_final_stats=1 \
