@@ -23,6 +23,9 @@
 #include "report.h"
 
 enum { MAX_SVC = 6 };
+/* Bounds every count read from a figures file: a typo must not ask for
+ * billions of records. */
+#define SYNTH_MAX_RECORDS 10000000
 
 typedef struct rec {
     int row, col;
@@ -91,9 +94,11 @@ static int fig_value(figures *f, const char *key, long *v, bool *is_pct)
     char *end;
     *v = strtol(e->value, &end, 10);
     *is_pct = *end == '%';
-    if (end == e->value || (*end && !(*is_pct && !end[1])) || *v < 0) {
-        error_set(f->err, f->path, e->line, key, "expected a count or a share such as 35%%, got '%s'",
-                  e->value);
+    if (end == e->value || (*end && !(*is_pct && !end[1])) || *v < 0 ||
+        *v > (*is_pct ? 100 : SYNTH_MAX_RECORDS)) {
+        error_set(f->err, f->path, e->line, key,
+                  "expected a count (at most %d) or a share such as 35%%, got '%s'",
+                  SYNTH_MAX_RECORDS, e->value);
         return -1;
     }
     return 0;
@@ -354,6 +359,11 @@ static int deal_services(gen *g, pool *p, long detailed)
             return -1;
         }
         gcount[missing] = total - sum;
+        if (gcount[missing] < 0) {
+            error_set(g->err, g->fig.path, 0, "services", "the service groups add up to %ld, more than %ld",
+                      sum, total);
+            return -1;
+        }
     }
     for (int i = 0; i < 3; i++) {
         long taken_g = 0, sub_target[3], taken_s[3] = {0};
@@ -430,6 +440,12 @@ static int deal_equipment(gen *g, pool *p, long detailed, long *unknown)
         sum += gcount[i];
     }
     gcount[3] = known - sum;
+    if (gcount[3] < 0 || known > detailed) {
+        error_set(g->err, g->fig.path, 0, "equipment",
+                  "the equipment groups add up to %ld of %ld known, and %ld accidents in all", sum,
+                  known, detailed);
+        return -1;
+    }
     long taken_known = 0;
     for (int i = 0; i < 4; i++) {
         long taken_g = 0, taken_s = 0, sub_target = 0;
@@ -489,6 +505,12 @@ static int deal_causes(gen *g, long detailed, long count[4])
         sum += count[i];
     }
     count[3] = detailed - sum;
+    if (count[3] < 0) {
+        error_set(g->err, g->fig.path, 0, "causes",
+                  "equipment, human and external causes add up to %ld, more than the %ld accidents",
+                  sum, detailed);
+        return -1;
+    }
     for (long k = 0; k < g->n_serious_recs; k++)
         count[g->recs[k].cause]--;
     for (int i = 0; i < 4; i++)
@@ -822,7 +844,14 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
                           na ? "a count (inside the quarterly duty)" : "na (outside the duty)");
                 goto out;
             }
-            matrix[r][c] = na ? 0 : strtol(t, NULL, 10);
+            char *e2 = t;
+            matrix[r][c] = na ? 0 : strtol(t, &e2, 10);
+            if (!na && (*e2 || e2 == t || matrix[r][c] < 0 || matrix[r][c] > SYNTH_MAX_RECORDS)) {
+                error_set(err, stats_path, e->line, key,
+                          "cell %d: expected a count from 0 to %d or na, got '%s'", c + 1,
+                          SYNTH_MAX_RECORDS, t);
+                goto out;
+            }
             total += matrix[r][c];
         }
         if (c != REPORT_USERS) {

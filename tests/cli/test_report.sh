@@ -160,6 +160,13 @@ expect_status 0 "synth --help" -- "$JIKO" synth --help
 expect_status 2 "synth without --fy" -- "$JIKO" synth
 expect_status 3 "synth with no figures for the year" -- "$JIKO" synth --fy 1999 --no-prev
 contains "$T/err" "fy1999.conf" "missing figures name the file"
+mkdir -p "$T/st"
+sed 's/^matrix.2h_5h = 3025/matrix.2h_5h = 30x25/' "$SRC/stats/fy2021.conf" >"$T/st/fy2021.conf"
+expect_status 3 "synth with a malformed figure" -- "$JIKO" synth --fy 2021 --no-prev --stats-dir "$T/st"
+contains "$T/err" "fy2021.conf:19: field 'matrix.2h_5h': cell 1: expected a count from 0 to 10000000 or na, got '30x25'" "malformed figure: file, line, field, expectation"
+sed 's/^causes.human = 2%/causes.human = 20%/' "$SRC/stats/fy2021.conf" >"$T/st/fy2021.conf"
+expect_status 3 "synth with shares over 100%" -- "$JIKO" synth --fy 2021 --no-prev --stats-dir "$T/st"
+contains "$T/err" "equipment, human and external causes add up to" "shares that do not add up are refused"
 expect_status 4 "report to an unwritable file" -- "$JIKO" report --db "$DB" --fy 2021 --out /nonexistent/x.txt
 
 # an ongoing incident is not counted, and the report says so
