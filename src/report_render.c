@@ -19,8 +19,8 @@ static const struct {
     const char *code, *ja, *en;
 } labels[] = {
     {"serious", "重大な事故", "Serious accidents"},
-    {"quarterly_detailed", "四半期報告（詳細な様式）", "Quarterly, detailed form"},
-    {"quarterly_simple", "四半期報告（簡易な様式）", "Quarterly, simple form"},
+    {"quarterly_detailed", "詳細な様式による報告", "Quarterly, detailed form"},
+    {"quarterly_simple", "簡易な様式による報告", "Quarterly, simple form"},
     {"lt_30m", "30分未満", "under 30 min"},
     {"30m_1h", "30分以上1時間未満", "30 min - 1 h"},
     {"1h_1h30m", "1時間以上1時間30分未満", "1 h - 1 h 30 min"},
@@ -57,8 +57,6 @@ static const struct {
     {"auth_call_control", "認証・呼制御サーバ", "Authentication / call control"},
     {"application", "アプリケーションサーバ", "Application servers"},
     {"power", "電源設備", "Power supply"},
-    {"users_ge_30k", "影響利用者数3万人以上", "30,000 users or more"},
-    {"duration_ge_2h", "継続時間2時間以上", "2 hours or longer"},
 };
 
 const char *report_label(const char *code, bool ja)
@@ -235,9 +233,14 @@ static void build_headline(rtable *t, const report_year *y, bool ja)
     matrix_sums(&y->cur, &a[1], &a[2], &a[3], &a[0]);
     matrix_sums(&y->prev, &b[1], &b[2], &b[3], &b[0]);
     static const char *const codes[4] = {"total", "users_lt_500", "users_ge_30k", "duration_ge_2h"};
+    /* the release's sentences name these figures so */
+    static const char *const ja_names[4] = {"総件数", "影響利用者数500人未満", "影響利用者数3万人以上",
+                                            "継続時間2時間以上"};
+    static const char *const en_names[4] = {"Total", "Under 500 users", "30,000 users or more",
+                                            "2 hours or longer"};
     for (int i = 0; i < 4; i++) {
         rtable_row(t);
-        cell_label(t, codes[i], ja);
+        rtable_cell(t, codes[i], ja ? ja_names[i] : en_names[i]);
         cell_count(t, a[i]);
         cell_count(t, b[i]);
         char d[32];
