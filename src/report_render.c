@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jst.h"
+#include "utf8.h"
 
 const char *const report_table_ids[REPORT_N_TABLES] = {
     "overview", "matrix", "headline", "services", "causes", "equipment", "serious",
@@ -440,7 +441,13 @@ typedef struct bar {
 
 static void svg_bars(FILE *out, const char *title, const bar *b, int n, int fy, bool ja)
 {
-    const int row_h = 34, label_w = 260, plot_w = 380, h = 30 + n * row_h + 24;
+    /* room for the longest label: about 7 px per column at 12 px type
+     * (a CJK character takes two columns) */
+    size_t widest = 0;
+    for (int i = 0; i < n; i++)
+        if (utf8_width(b[i].label) > widest)
+            widest = utf8_width(b[i].label);
+    const int row_h = 34, label_w = 16 + 7 * (int)widest, plot_w = 380, h = 30 + n * row_h + 24;
     fprintf(out, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
             label_w + plot_w + 60, h);
     report_html_escape(out, title);
@@ -462,11 +469,11 @@ static void svg_bars(FILE *out, const char *title, const bar *b, int n, int fy, 
         }
     }
     fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"10\" class=\"cur\"/>"
-                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d</text>"
+                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d%s</text>"
                  "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"6\" class=\"prev\"/>"
-                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d</text>\n",
-            label_w, 8, label_w + 16, 17, ja ? "" : "FY", fy, label_w + 90, 10, label_w + 106, 17,
-            ja ? "" : "FY", fy - 1);
+                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d%s</text>\n",
+            label_w, 8, label_w + 16, 17, ja ? "" : "FY", fy, ja ? "年度" : "", label_w + 100, 10,
+            label_w + 116, 17, ja ? "" : "FY", fy - 1, ja ? "年度" : "");
     fputs("</svg><figcaption>", out);
     report_html_escape(out, title);
     fputs("</figcaption></figure>\n", out);
