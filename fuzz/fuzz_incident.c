@@ -9,30 +9,12 @@
 #include <string.h>
 
 #include "classify.h"
+#include "fuzz_env.h"
 #include "incident.h"
-
-typedef struct fuzz_env {
-    catalog cat;
-    rules_set rules;
-} fuzz_env;
-
-static fuzz_env *env_get(void)
-{
-    /* libFuzzer gives no context pointer; the loaded rules are read-only. */
-    static fuzz_env *env;
-    if (!env) {
-        jiko_error err;
-        env = calloc(1, sizeof *env);
-        if (catalog_load(&env->cat, JIKO_DATADIR "/catalogs", &err) ||
-            rules_load_dir(&env->rules, JIKO_DATADIR "/rules", &env->cat, &err))
-            abort();
-    }
-    return env;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_env *env = env_get();
+    fuzz_data *env = fuzz_data_get(1);
     incident inc;
     jiko_error err;
     char buf[1200];

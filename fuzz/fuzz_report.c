@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "fuzz_env.h"
 #include "incident.h"
 #include "jst.h"
 #include "report.h"
@@ -19,32 +20,21 @@
 #include "report_render.h"
 #include "store.h"
 
-typedef struct fuzz_env {
-    catalog cat;
-    rules_set rules;
-    FILE *devnull;
-} fuzz_env;
-
-static fuzz_env *env_get(void)
+/* /dev/null, opened once: every format is written there. */
+static FILE *devnull_get(void)
 {
-    /* libFuzzer gives no context pointer; the loaded rules are read-only. */
-    static fuzz_env *env;
-    if (!env) {
-        jiko_error err;
-        env = calloc(1, sizeof *env);
-        if (catalog_load(&env->cat, JIKO_DATADIR "/catalogs", &err) ||
-            rules_load_dir(&env->rules, JIKO_DATADIR "/rules", &env->cat, &err) ||
-            !(env->devnull = fopen("/dev/null", "w")))
-            abort();
-    }
-    return env;
+    static FILE *f;
+    if (!f && !(f = fopen("/dev/null", "w")))
+        abort();
+    return f;
 }
 
 enum { MAX_RECORDS = 16 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_env *env = env_get();
+    fuzz_data *env = fuzz_data_get(1);
+    FILE *devnull = devnull_get();
     store *db;
     jiko_error err;
     if (store_open(&db, ":memory:", &err))
@@ -79,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (report_compute(&y, db, &env->cat, fy, &err) == 0) {
             for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)
                 for (int ja = 0; ja < 2; ja++)
-                    if (report_render(env->devnull, &y, (report_format)f, ja, NULL, &err))
+                    if (report_render(devnull, &y, (report_format)f, ja, NULL, &err))
                         abort();
             report_free(&y);
         }
@@ -87,13 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < n; i++) {
             items[i] = (report_batch_item){&inc[i], &res[i]};
             for (int ja = 0; ja < 2; ja++) {
-                report_case_write(env->devnull, &inc[i], &res[i], &env->cat, NULL, 0, REPORT_MD, ja);
-                report_case_write(env->devnull, &inc[i], &res[i], &env->cat, NULL, 0, REPORT_HTML, ja);
+                report_case_write(devnull, &inc[i], &res[i], &env->cat, NULL, 0, REPORT_MD, ja);
+                report_case_write(devnull, &inc[i], &res[i], &env->cat, NULL, 0, REPORT_HTML, ja);
             }
         }
         for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)
             if (f != REPORT_MD && f != REPORT_HTML)
-                report_batch_write(env->devnull, fy, 1, NULL, items, n, &env->cat, (report_format)f, f & 1);
+                report_batch_write(devnull, fy, 1, NULL, items, n, &env->cat, (report_format)f, f & 1);
     }
     for (int i = 0; i < n; i++)
         incident_free(&inc[i]);

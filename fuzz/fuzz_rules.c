@@ -24,6 +24,8 @@ static fuzz_env *env_get(void)
     if (!env) {
         jiko_error err;
         env = calloc(1, sizeof *env);
+        if (!env)
+            abort();
         static const char rec[] =
             "{\"id\":\"f\",\"operator\":\"Op\",\"started_at\":\"2021-08-03T15:00:00+09:00\","
             "\"ended_at\":null,\"critical_facility\":\"satellite\",\"all_traffic_stopped\":true,"

@@ -252,6 +252,47 @@ static void build_headline(rtable *t, const report_year *y, bool ja)
     }
 }
 
+/* Columns and rows of a table of groups and their subgroups: first the
+ * groups (share of the whole), then the subgroups (share within their
+ * group); the "other" group is not split, as in the release. */
+static void group_table(rtable *t, const char *group_col, bool with_all, const report_group *g,
+                        const report_group *pg, int n, long total, long total_prev, bool ja)
+{
+    rtable_col(t, "group", group_col, false);
+    rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
+    rtable_col(t, "count", ja ? "件数" : "Count", true);
+    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
+    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
+    if (with_all) { /* the whole first, as the release's 12,239 services */
+        rtable_row(t);
+        cell_label(t, "all", ja);
+        rtable_cell(t, "", NULL);
+        cell_count(t, total);
+        cell_pct(t, total ? 100 : -1, 0);
+        rtable_cell(t, "", NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        rtable_row(t);
+        cell_label(t, g[i].name, ja);
+        rtable_cell(t, "", NULL);
+        cell_count(t, g[i].count);
+        cell_pct(t, report_pct(g[i].count, total, 0), 0);
+        cell_delta(t, g[i].count, total, pg[i].count, total_prev);
+    }
+    for (int i = 0; i < n; i++) {
+        if (strcmp(g[i].name, "other") == 0)
+            continue;
+        for (int k = 0; k < g[i].n_sub; k++) {
+            rtable_row(t);
+            cell_label(t, g[i].name, ja);
+            cell_label(t, g[i].sub[k], ja);
+            cell_count(t, g[i].sub_count[k]);
+            cell_pct(t, report_pct(g[i].sub_count[k], g[i].count, 0), 0);
+            cell_delta(t, g[i].sub_count[k], g[i].count, pg[i].sub_count[k], pg[i].count);
+        }
+    }
+}
+
 static void build_services(rtable *t, const report_year *y, bool ja)
 {
     char title[200], n[32];
@@ -261,40 +302,8 @@ static void build_services(rtable *t, const report_year *y, bool ja)
                 : "3(2) Services stopped or degraded (%s, once per service per accident)",
              n);
     rtable_init(t, "services", title);
-    rtable_col(t, "group", ja ? "区分" : "Group", false);
-    rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
-    rtable_col(t, "count", ja ? "件数" : "Count", true);
-    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
-    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
-    const report_counts *c = &y->cur, *p = &y->prev;
-    rtable_row(t);
-    cell_label(t, "all", ja);
-    rtable_cell(t, "", NULL);
-    cell_count(t, c->services_total);
-    cell_pct(t, c->services_total ? 100 : -1, 0);
-    rtable_cell(t, "", NULL);
-    for (int g = 0; g < c->n_service_groups; g++) {
-        const report_group *cg = &c->service_groups[g], *pg = &p->service_groups[g];
-        rtable_row(t);
-        cell_label(t, cg->name, ja);
-        rtable_cell(t, "", NULL);
-        cell_count(t, cg->count);
-        cell_pct(t, report_pct(cg->count, c->services_total, 0), 0);
-        cell_delta(t, cg->count, c->services_total, pg->count, p->services_total);
-    }
-    for (int g = 0; g < c->n_service_groups; g++) {
-        const report_group *cg = &c->service_groups[g], *pg = &p->service_groups[g];
-        if (strcmp(cg->name, "other") == 0)
-            continue; /* the release splits voice and data only */
-        for (int s = 0; s < cg->n_sub; s++) {
-            rtable_row(t);
-            cell_label(t, cg->name, ja);
-            cell_label(t, cg->sub[s], ja);
-            cell_count(t, cg->sub_count[s]);
-            cell_pct(t, report_pct(cg->sub_count[s], cg->count, 0), 0);
-            cell_delta(t, cg->sub_count[s], cg->count, pg->sub_count[s], pg->count);
-        }
-    }
+    group_table(t, ja ? "区分" : "Group", true, y->cur.service_groups, y->prev.service_groups,
+                y->cur.n_service_groups, y->cur.services_total, y->prev.services_total, ja);
     rtable_note(t, ja ? "1件の事故で複数のサービスが停止又は品質低下した場合は、それぞれを数える。"
                       : "An accident that hit several services counts once for each of them.");
 }
@@ -326,46 +335,19 @@ static void build_causes(rtable *t, const report_year *y, bool ja)
                     y->cur.cause_unknown);
 }
 
-static long c_unknown(const report_year *y) { return y->cur.detailed - y->cur.equipment_known; }
-
 static void build_equipment(rtable *t, const report_year *y, bool ja)
 {
     char title[200], n[32], u[32];
     report_group_digits(y->cur.equipment_known, n, sizeof n);
-    report_group_digits(c_unknown(y), u, sizeof u);
+    report_group_digits(y->cur.detailed - y->cur.equipment_known, u, sizeof u);
     snprintf(title, sizeof title,
              ja ? "3(4) 故障設備別の内訳（故障設備が明確な事故 %s件）"
                 : "3(4) Failed equipment (over the %s accidents whose equipment is known)",
              n);
     rtable_init(t, "equipment", title);
-    rtable_col(t, "group", ja ? "故障設備" : "Equipment", false);
-    rtable_col(t, "subgroup", ja ? "内訳" : "Within", false);
-    rtable_col(t, "count", ja ? "件数" : "Count", true);
-    rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
-    rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
-    const report_counts *c = &y->cur, *p = &y->prev;
-    for (int g = 0; g < c->n_equipment_groups; g++) {
-        rtable_row(t);
-        cell_label(t, c->equipment_groups[g].name, ja);
-        rtable_cell(t, "", NULL);
-        cell_count(t, c->equipment_groups[g].count);
-        cell_pct(t, report_pct(c->equipment_groups[g].count, c->equipment_known, 0), 0);
-        cell_delta(t, c->equipment_groups[g].count, c->equipment_known,
-                   p->equipment_groups[g].count, p->equipment_known);
-    }
-    for (int g = 0; g < c->n_equipment_groups; g++) {
-        const report_group *cg = &c->equipment_groups[g], *pg = &p->equipment_groups[g];
-        if (strcmp(cg->name, "other") == 0)
-            continue;
-        for (int s = 0; s < cg->n_sub; s++) {
-            rtable_row(t);
-            cell_label(t, cg->name, ja);
-            cell_label(t, cg->sub[s], ja);
-            cell_count(t, cg->sub_count[s]);
-            cell_pct(t, report_pct(cg->sub_count[s], cg->count, 0), 0);
-            cell_delta(t, cg->sub_count[s], cg->count, pg->sub_count[s], pg->count);
-        }
-    }
+    group_table(t, ja ? "故障設備" : "Equipment", false, y->cur.equipment_groups,
+                y->prev.equipment_groups, y->cur.n_equipment_groups, y->cur.equipment_known,
+                y->prev.equipment_known, ja);
     rtable_note(t, ja ? "故障設備が不明な事故（他の電気通信事業者の事故による要因等）%s件を除く。"
                       : "Leaves out %s accidents whose failed equipment is unknown (e.g. caused by another operator's accident).",
                 u);

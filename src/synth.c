@@ -147,6 +147,26 @@ static int fig_target(figures *f, const char *key, long parent, long *out)
     return 0;
 }
 
+/* Shares "PREFIX.NAME" of `parent` for each name, as counts; returns their
+ * sum, or -1 (err filled) when one is missing or malformed. */
+static long fig_shares(figures *f, const char *prefix, const char *const *names, int n, long parent,
+                       long *out)
+{
+    long sum = 0;
+    for (int i = 0; i < n; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s.%s", prefix, names[i]);
+        int rc = fig_target(f, key, parent, &out[i]);
+        if (rc) {
+            if (rc == -2)
+                error_set(f->err, f->path, f->sec->line, key, "missing; expected a share such as 35%%");
+            return -1;
+        }
+        sum += out[i];
+    }
+    return sum;
+}
+
 /* ---- catalog helpers ---- */
 
 /* Codes of a group/subgroup (subgroup NULL = any subgroup not in `skip`). */
@@ -428,17 +448,9 @@ static int deal_equipment(gen *g, pool *p, long detailed, long *unknown)
     long known;
     if (fig_count(&g->fig, "equipment.known", &known))
         return -1;
-    long gcount[4], sum = 0;
-    for (int i = 0; i < 3; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "equipment.%s", groups[i]);
-        if (fig_target(&g->fig, key, known, &gcount[i])) {
-            if (!g->err->message[0])
-                error_set(g->err, g->fig.path, 0, key, "missing; expected a share");
-            return -1;
-        }
-        sum += gcount[i];
-    }
+    long gcount[4], sum = fig_shares(&g->fig, "equipment", groups, 3, known, gcount);
+    if (sum < 0)
+        return -1;
     gcount[3] = known - sum;
     if (gcount[3] < 0 || known > detailed) {
         error_set(g->err, g->fig.path, 0, "equipment",
@@ -493,17 +505,9 @@ oom:
 static int deal_causes(gen *g, long detailed, long count[4])
 {
     static const char *const names[] = {"equipment", "human", "external", "other"};
-    long sum = 0;
-    for (int i = 0; i < 3; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "causes.%s", names[i]);
-        if (fig_target(&g->fig, key, detailed, &count[i])) {
-            if (!g->err->message[0])
-                error_set(g->err, g->fig.path, 0, key, "missing; expected a share");
-            return -1;
-        }
-        sum += count[i];
-    }
+    long sum = fig_shares(&g->fig, "causes", names, 3, detailed, count);
+    if (sum < 0)
+        return -1;
     count[3] = detailed - sum;
     if (count[3] < 0) {
         error_set(g->err, g->fig.path, 0, "causes",

@@ -133,6 +133,17 @@ static int close_out(FILE *f, const char *path)
     return CLI_OK;
 }
 
+/* Load the rulebooks and catalogs and open the registry, or say why not. */
+static int open_env_db(const opts *o, cli_env *env, store **db)
+{
+    int rc = cli_env_load(env, o->rules_dir, o->catalog_dir);
+    if (rc)
+        return rc;
+    if ((rc = cli_store_open(db, o->db, "report")))
+        cli_env_free(env);
+    return rc;
+}
+
 static int yearly(const opts *o, bool ja)
 {
     report_format fmt = REPORT_TEXT;
@@ -155,14 +166,10 @@ static int yearly(const opts *o, bool ja)
         }
     }
     cli_env env;
-    int rc = cli_env_load(&env, o->rules_dir, o->catalog_dir);
+    store *db;
+    int rc = open_env_db(o, &env, &db);
     if (rc)
         return rc;
-    store *db;
-    if ((rc = cli_store_open(&db, o->db, "report"))) {
-        cli_env_free(&env);
-        return rc;
-    }
     report_year y;
     jiko_error err;
     char msg[1200];
@@ -248,14 +255,10 @@ static int case_sheet(const opts *o, const char *id, bool ja)
         return CLI_USAGE;
     }
     cli_env env;
-    int rc = cli_env_load(&env, o->rules_dir, o->catalog_dir);
+    store *db;
+    int rc = open_env_db(o, &env, &db);
     if (rc)
         return rc;
-    store *db;
-    if ((rc = cli_store_open(&db, o->db, "report"))) {
-        cli_env_free(&env);
-        return rc;
-    }
     store_row row;
     jiko_error err;
     char msg[1200];
@@ -353,14 +356,10 @@ static int quarter(const opts *o, bool ja)
         return CLI_USAGE;
     }
     cli_env env;
-    int rc = cli_env_load(&env, o->rules_dir, o->catalog_dir);
+    store *db;
+    int rc = open_env_db(o, &env, &db);
     if (rc)
         return rc;
-    store *db;
-    if ((rc = cli_store_open(&db, o->db, "report"))) {
-        cli_env_free(&env);
-        return rc;
-    }
     batch b = {&env, NULL, NULL, 0, 0, 0};
     store_filter f = {o->fy, o->q, o->op, NULL, 0};
     jiko_error err;
