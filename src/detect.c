@@ -103,7 +103,7 @@ static double chan_step(detect_state *s, int i, double x, double floor, int scor
     double dev = c->m - c->base;
     double out = 0.0;
     if (scoring) {
-        double sd = sqrt(c->var);
+        double sd = (double)c->sd;
         if (sd < floor) sd = floor;
         double z = sd > 0.0 ? (dev - c->mu) / sd : 0.0;
         if (cf->sides[i] == 1) z = z > 0.0 ? z : 0.0;
@@ -117,9 +117,10 @@ static double chan_step(detect_state *s, int i, double x, double floor, int scor
     c->base += (inv > ab ? inv : ab) * (x - c->base);
     double a = 1.0 / (double)cf->long_rows;
     if (a < inv) a = inv;
-    double d = dev - c->mu;
-    c->mu += a * d;
-    c->var = (1.0 - a) * (c->var + a * d * d);
+    double d = dev - (double)c->mu;
+    double sd = (double)c->sd;
+    c->mu = to_float((double)c->mu + a * d);
+    c->sd = to_float(sqrt((1.0 - a) * (sd * sd + a * d * d)));
     return out;
 }
 
@@ -145,6 +146,35 @@ static double novelty(detect_state *s, double x)
         }
     }
     return (double)novel / DETECT_CTX_ORDER;
+}
+
+/* Tail calibration of channel i's evidence e (-log10 p) at scored row k
+ * (0 = first scored row).  If the channel's p-values were calibrated, one
+ * row in ten would have e >= 1 decade.  A channel whose deviation the
+ * long-run mean and sd describe badly (a wander the baseline cannot follow,
+ * volatility regimes, a lagging season profile) sits beyond that level
+ * more often, and its p-values are then too small by about the ratio
+ * observed rate / 0.1; log10 of that ratio is subtracted.  Only deflates:
+ * a channel quieter than nominal (heavy tails inflate the sd, so spiky
+ * series usually are) keeps its evidence.  The rate is an EW mean over the
+ * long-run horizon, trusted once as many rows have been scored as the
+ * warm-up had, and updated after use from the uncorrected evidence.
+ * Measured on the NAB files: +0.13 standard at the best threshold, +0.56
+ * averaged over evidence offsets (docs/design-detect.md, v7). */
+static double tail_calibrate(detect_state *s, int i, double e, int64_t k)
+{
+    const detect_config *cf = &s->cfg;
+    const double nominal = 0.1; /* P(e >= 1) for a calibrated p-value */
+    double r = (double)s->rate[i];
+    double out = e;
+    if (k >= cf->warmup && r > nominal) {
+        out = e - log10(r / nominal);
+        if (out < 0.0) out = 0.0;
+    }
+    double a = 1.0 / (double)(k + 1), along = 1.0 / (double)cf->long_rows;
+    if (a < along) a = along;
+    s->rate[i] = k == 0 ? (float)nominal : to_float(r + a * ((e >= 1.0 ? 1.0 : 0.0) - r));
+    return out;
 }
 
 /* Residual of x from its time-of-day slot mean; updates the slot. */
@@ -232,14 +262,15 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
         double floor = (double)cf->std_floor *
                        (i == DETECT_CH_NOVEL || i == DETECT_CH_CUSUM ? 1.0 : range);
         double e = chan_step(s, i, sig[i], floor, scoring, tscale);
+        if (scoring) e = tail_calibrate(s, i, e, s->n - cf->warmup);
         /* its z, for the CUSUM — during warm-up too, so that the CUSUM
          * channel learns its own spread before it is scored (otherwise it
          * sits at 0 through warm-up and its first values look enormous) */
         if (i == DETECT_CH_LEVEL_FAST) {
             const detect_chan *c = &s->chan[i];
-            double sd = sqrt(c->var);
+            double sd = (double)c->sd;
             if (sd < floor) sd = floor;
-            double z = sd > 0.0 ? (c->m - c->base - c->mu) / sd : 0.0;
+            double z = sd > 0.0 ? (c->m - c->base - (double)c->mu) / sd : 0.0;
             s->z_fast = (float)(z > 50.0 ? 50.0 : z < -50.0 ? -50.0 : z);
         }
         s->ev[i] = to_float(e);

@@ -5,7 +5,7 @@
  * an anomaly score in [0, 1] that depends only on this point and earlier
  * ones (one pass, no look-ahead, deterministic).
  *
- * Method (details and measurements in NOTES.md):
+ * Method (details and measurements in docs/design-detect.md):
  *  - five cheap evidence channels, each a short EWMA of a raw signal
  *    (spans in rows at 5-minute sampling; for coarser sampling the spans
  *    shrink so that each keeps its time constant):
@@ -19,6 +19,10 @@
  *    z = (d - mean d) / sd d with d's own long-run (3000-row) mean and
  *    variance, so autocorrelation and noise level of *this* series set the
  *    scale; evidence e = -log10 of the Gaussian tail p of z;
+ *  - tail calibration: each channel tracks how often its e reaches 1 decade
+ *    (nominal: one row in ten); when that rate r is higher, e is lowered by
+ *    log10(r / 0.1), so a channel that alarms more than its p-values promise
+ *    is believed less;
  *  - the channels combine as max(w_i e_i) - log10(#channels) (Bonferroni);
  *  - score = e / (e + K), a monotone map of a tail probability, so one
  *    threshold means the same thing on every series;
@@ -67,10 +71,12 @@ typedef struct detect_config {
 } detect_config;
 
 typedef struct detect_chan {
-    double m;    /* short EWMA of the raw signal */
+    double m;    /* short EWMA of the raw signal (value units: double, because
+                    m - base cancels on series with a large offset) */
     double base; /* slow baseline of the raw signal */
-    double mu;   /* long-run mean of m - base */
-    double var;  /* long-run variance of m - base */
+    float mu;    /* long-run mean of m - base (a deviation: float is enough) */
+    float sd;    /* long-run standard deviation of m - base (sd, not the
+                    variance, so that float's range covers deviations to 3e38) */
 } detect_chan;
 
 typedef struct detect_state {
@@ -86,6 +92,8 @@ typedef struct detect_state {
     float log_dt;          /* EW mean of log(sampling interval in ms) */
     detect_chan chan[DETECT_NCH];
     float ev[DETECT_NCH];  /* last evidence (-log10 p) per channel */
+    float rate[DETECT_NCH]; /* EW rate of rows with raw evidence >= 1 decade
+                               (nominal 0.1), for the tail calibration */
     int32_t since_alert;   /* rows since the last alert (saturating) */
     float cus_up, cus_dn;  /* CUSUM sums of the fast level's z, up and down */
     float z_fast;          /* signed z of LEVEL_FAST at the previous row */
@@ -93,7 +101,7 @@ typedef struct detect_state {
     uint64_t ctx[DETECT_CTX_WORDS];
 } detect_state;
 
-/* Fill c with the tuned defaults (see NOTES.md). */
+/* Fill c with the tuned defaults (see docs/design-detect.md). */
 void detect_config_default(detect_config *c);
 
 /* Reset s to a fresh detector using a copy of c (c may be freed after). */
