@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "incident.h"
+#include "json_arena.h"
 #include "store.h"
 
 /*
@@ -32,8 +33,11 @@ enum { ITEM_RECORD, ITEM_END_OF_FILE, ITEM_END };
 
 typedef struct item {
     int kind;
-    bool live; /* inc holds a parsed record (freed by the reader on reuse) */
     incident inc;
+    /* The record's jansson values: parsed by the reader into this slot's
+     * arena and released at once when the reader reuses the slot, after the
+     * writer has stored it (no per-value malloc/free). */
+    json_arena arena;
     classify_result res;
     char *text;
     size_t len, cap;
@@ -324,10 +328,9 @@ static item *slot(importer *im, bool always)
             return NULL;
     }
     item *it = &im->ring[im->staged % RING_SLOTS];
-    if (it->live) {
-        incident_free(&it->inc);
-        it->live = false;
-    }
+    /* The writer is done with this slot: drop its record wholesale.  Its
+     * incident is the only reference to the values, so no decref walk. */
+    json_arena_reset(&it->arena);
     return it;
 }
 
@@ -367,7 +370,10 @@ static int one_record(importer *im, const char *text, size_t len, long lineno)
     if (!it)
         return -1;
     im->seen++;
-    if (prepare(im, it, text, len, im->file, lineno)) {
+    json_arena_use(&it->arena);
+    int bad = prepare(im, it, text, len, im->file, lineno);
+    json_arena_use(NULL);
+    if (bad) {
         im->rejected++;
         return 0;
     }
@@ -386,7 +392,6 @@ static int one_record(importer *im, const char *text, size_t len, long lineno)
     it->line = lineno;
     it->file = im->file;
     it->kind = ITEM_RECORD;
-    it->live = true;
     publish(im);
     progress(im, false);
     return 0;
@@ -465,6 +470,10 @@ static int run(importer *im, int argc, char **argv, bool amend)
 
     im->cmd = amend ? "amend" : "import";
     im->batch_size = 1000;
+    /* Before any jansson value exists: records are parsed into the ring's
+     * arenas (json_arena.h; the hook is process-global, and this process
+     * runs one command). */
+    json_arena_install();
     const char *db = NULL, *now = NULL, *lang = NULL, *rules_dir = NULL, *catalog_dir = NULL;
     int c;
     optind = 1;
@@ -573,8 +582,7 @@ static int run(importer *im, int argc, char **argv, bool amend)
     if (im->failed)
         im->status = CLI_STORE;
     for (int i = 0; i < RING_SLOTS; i++) {
-        if (im->ring[i].live)
-            incident_free(&im->ring[i].inc);
+        json_arena_free(&im->ring[i].arena); /* the records' values with it */
         free(im->ring[i].text);
     }
     free(im->batch_text);
@@ -600,7 +608,8 @@ static int run(importer *im, int argc, char **argv, bool amend)
 
 static int run_alloc(int argc, char **argv, bool amend)
 {
-    /* The ring of parsed records is large: keep it off the stack. */
+    /* The ring of parsed records is large: keep it off the stack.  Zeroed
+     * memory is a set of empty arenas (json_arena_init). */
     importer *im = calloc(1, sizeof *im);
     if (!im) {
         cli_error(amend ? "amend" : "import", "out of memory");
