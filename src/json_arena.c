@@ -24,7 +24,7 @@
 #define HDR 16
 #define TAG_HEAP ((uint64_t)0x4a534f4e48454150ULL)  /* "JSONHEAP" */
 #define TAG_ARENA ((uint64_t)0x4a534f4e4152454eULL) /* "JSONAREN" */
-#define CHUNK_DATA 8192 /* one incident's values take 2-3 KiB */
+#define CHUNK_DATA 4096 /* one incident's values take about 3.4 KiB */
 
 struct json_arena_chunk {
     json_arena_chunk *next;
