@@ -415,7 +415,7 @@ int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko
      * records of a few hundred bytes (fewer splits while appending). */
     if (exec(s,
              "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-             " PRAGMA cache_size=-65536;",
+             " PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;",
              err) ||
         migrate(s, err)) {
         sq_close(s);
