@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_fast.h"
 #include "jst.h"
 #include "rules.h"
 
@@ -416,9 +417,13 @@ int incident_parse(incident *inc, const char *text, size_t len, const catalog *c
         return -1;
     }
     json_error_t je;
+    /* The plain records of a bulk import take the fast path; anything it is
+     * unsure of goes to jansson, which decides and words every error. */
+    json_t *obj = json_fast_loadb(text, len);
     /* JSON_DECODE_ANY: a stray string or number gets our "expected a JSON
      * object" message rather than the parser's. */
-    json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!obj)
+        obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!obj) {
         if (strstr(je.text, "JSON_ALLOW_NUL"))
             error_set(err, file, line, NULL,

@@ -17,29 +17,44 @@
 
 #include "cli.h"
 #include "incident.h"
+#include "json_arena.h"
 #include "store.h"
 
 /*
- * Two threads share the work: this one reads, validates and classifies
- * (most of the CPU), a writer thread stores, so parsing the next records
- * overlaps with SQLite or PostgreSQL writing the previous ones.  They meet
- * in a bounded ring of parsed records, so memory stays flat whatever the
- * input size.
+ * Three threads share the work.  This one reads lines into a bounded ring
+ * and publishes them in chunks of CHUNK records; it and a parser thread take
+ * published chunks in turn and parse, validate and classify them (jansson
+ * parsing is most of the CPU, more than one core's worth next to the
+ * writer); a writer thread stores the chunks strictly in input order, so
+ * commits, batches and the order of error messages are those of the input.
+ * Rejected records travel through the ring too and are reported by the
+ * writer, in line order.  Memory stays flat whatever the input size.
  */
 #define RING_SLOTS 512
+#define CHUNK 64
 
-enum { ITEM_RECORD, ITEM_END_OF_FILE, ITEM_END };
+enum { ITEM_RECORD, ITEM_REJECTED, ITEM_END_OF_FILE, ITEM_END };
 
 typedef struct item {
     int kind;
-    bool live; /* inc holds a parsed record (freed by the reader on reuse) */
     incident inc;
+    /* The record's jansson values: parsed into this slot's arena and
+     * released at once when the reader reuses the slot, after the writer
+     * has stored it (no per-value malloc/free). */
+    json_arena arena;
     classify_result res;
     char *text;
     size_t len, cap;
     long line;
     const char *file;
+    char *msg; /* ITEM_REJECTED: the error to report */
 } item;
+
+/* A published run of ring slots [start, end), parsed or not yet. */
+typedef struct chunk {
+    size_t start, end;
+    bool parsed;
+} chunk;
 
 typedef struct importer {
     const char *cmd;
@@ -50,15 +65,21 @@ typedef struct importer {
     long batch_size;
     bool log_commits, progress;
     const char *amend_id, *amend_op, *amend_reason;
-    /* ring between the reader (producer) and the writer thread */
+    /* The ring: slots are filled by the reader, parsed chunk by chunk, then
+     * stored by the writer.  Counters only grow; index modulo the sizes.
+     * Each chunk holds at least one slot, so RING_SLOTS chunks suffice. */
     item ring[RING_SLOTS];
-    size_t head, tail; /* published records end at head; tail: next to store */
+    chunk chunks[RING_SLOTS];
+    size_t n_published, n_claimed, n_stored; /* chunks, under mu */
+    size_t tail;                             /* slots stored, under mu */
     pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    bool reader_waiting, writer_waiting;
+    pthread_cond_t parsed_cv, space_cv, work_cv;
+    bool stop;   /* no more chunks will be published: the parser may end */
+    bool has_parser; /* the parser thread runs (else this thread parses all) */
     bool failed; /* the writer hit an error it cannot retry: stop reading */
-    size_t staged, seen_tail; /* reader-side: filled up to staged; tail last seen */
-    bool seen_failed;         /* reader-side copy of failed */
+    /* reader-side (no lock): slots filled, start of the open chunk, copies */
+    size_t filled, chunk_start, seen_tail;
+    bool seen_failed;
     /* writer state: the open batch, kept as text for a replay */
     char *batch_text;
     size_t batch_used, batch_cap;
@@ -88,14 +109,14 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Parse, check and classify one record; 0 ok, -1 rejected (reported). */
-static int prepare(importer *im, item *it, const char *text, size_t len, const char *file,
-                   long lineno)
+/* Parse, check and classify one record; 0 ok, -1 rejected with the error
+ * in msg.  Called from several threads: reads only the shared settings. */
+static int prepare(const importer *im, item *it, const char *text, size_t len,
+                   const char *file, long lineno, char *msg, size_t msgsize)
 {
     jiko_error err;
-    char msg[1200];
     if (incident_parse(&it->inc, text, len, &im->env.cat, file, lineno, &err)) {
-        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
+        error_format(&err, msg, msgsize);
         return -1;
     }
     const rulebook *book = rules_select(&im->env.rules, it->inc.started_ms);
@@ -103,13 +124,13 @@ static int prepare(importer *im, item *it, const char *text, size_t len, const c
         error_set(&err, file, lineno, "started_at",
                   "no rulebook is in force on that date; the earliest (%s) takes effect from FY%d",
                   im->env.rules.books[0].id, jst_fiscal_year(im->env.rules.books[0].effective));
-        fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
+        error_format(&err, msg, msgsize);
         incident_free(&it->inc);
         return -1;
     }
     if (im->amend_id && strcmp(it->inc.id, im->amend_id) != 0) {
-        fprintf(stderr, "%s:%ld: field 'id': is \"%s\" but the incident to amend is \"%s\"\n", file,
-                lineno, it->inc.id, im->amend_id);
+        snprintf(msg, msgsize, "%s:%ld: field 'id': is \"%s\" but the incident to amend is \"%s\"",
+                 file, lineno, it->inc.id, im->amend_id);
         incident_free(&it->inc);
         return -1;
     }
@@ -117,12 +138,39 @@ static int prepare(importer *im, item *it, const char *text, size_t len, const c
     return 0;
 }
 
+/* "imported from FILE:LINE" without printf, which cost the writer 5% of
+ * its time at one reason per record; false when it might not fit (then
+ * snprintf truncates as it always did). */
+static bool fast_reason(char *buf, size_t size, const char *file, long line)
+{
+    static const char pre[] = "imported from ";
+    size_t fl = strlen(file);
+    if (line < 0 || sizeof pre + fl + 1 + 20 > size)
+        return false;
+    char digits[20];
+    size_t nd = 0;
+    unsigned long v = (unsigned long)line;
+    do
+        digits[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    char *p = buf;
+    memcpy(p, pre, sizeof pre - 1);
+    p += sizeof pre - 1;
+    memcpy(p, file, fl);
+    p += fl;
+    *p++ = ':';
+    while (nd)
+        *p++ = digits[--nd];
+    *p = '\0';
+    return true;
+}
+
 static void reason_for(importer *im, char *buf, size_t size, const char *file, long line)
 {
     if (im->amend_id)
         snprintf(buf, size, "amended%s%s (from %s:%ld)", im->amend_reason ? ": " : "",
                  im->amend_reason ? im->amend_reason : "", file, line);
-    else
+    else if (!fast_reason(buf, size, file, line))
         snprintf(buf, size, "imported from %s:%ld", file, line);
 }
 
@@ -162,7 +210,8 @@ static int replay(importer *im, long *counts, jiko_error *err)
         size_t len = (size_t)(end - im->batch_off[i]);
         item it;
         memset(&it, 0, sizeof it);
-        if (prepare(im, &it, t, len, im->batch_file, im->batch_line[i]))
+        char msg[1200];
+        if (prepare(im, &it, t, len, im->batch_file, im->batch_line[i], msg, sizeof msg))
             continue; /* cannot happen: it was valid a moment ago */
         char reason[600];
         reason_for(im, reason, sizeof reason, im->batch_file, im->batch_line[i]);
@@ -250,19 +299,26 @@ static void *writer(void *arg)
     int rc = 0;
     bool done = false;
     while (!done) {
-        /* Take every published record at once: one lock per chunk, not per
-         * record. */
+        /* Take every parsed chunk at the front at once: one lock per chunk
+         * at most, not per record. */
         pthread_mutex_lock(&im->mu);
-        while (im->head == im->tail) {
-            im->writer_waiting = true;
-            pthread_cond_wait(&im->not_empty, &im->mu);
-        }
-        im->writer_waiting = false;
-        size_t end = im->head, i = im->tail;
+        while (im->n_stored == im->n_published || !im->chunks[im->n_stored % RING_SLOTS].parsed)
+            pthread_cond_wait(&im->parsed_cv, &im->mu);
+        size_t c = im->n_stored, c_end = c;
+        while (c_end < im->n_published && im->chunks[c_end % RING_SLOTS].parsed)
+            c_end++;
         pthread_mutex_unlock(&im->mu);
-        for (; i < end && !done; i++) {
+        size_t end = im->chunks[(c_end - 1) % RING_SLOTS].end;
+        for (size_t i = im->chunks[c % RING_SLOTS].start; i < end && !done; i++) {
             item *it = &im->ring[i % RING_SLOTS];
             done = it->kind == ITEM_END;
+            if (it->kind == ITEM_REJECTED) {
+                /* reported here, by the one thread that sees records in
+                 * input order */
+                fprintf(stderr, "%s\n", it->msg ? it->msg : "out of memory");
+                im->rejected++;
+                continue;
+            }
             if (rc == 0) {
                 if (it->kind == ITEM_RECORD)
                     rc = store_item(im, it, counts, &err);
@@ -274,69 +330,124 @@ static void *writer(void *arg)
                     store_rollback(im->db, &ignore);
                 }
             }
-            /* The record is freed by the reader when it reuses the slot:
-             * jansson memory freed by the thread that allocated it avoids
-             * contention on the allocator's arena locks. */
+            /* The slot's record is released by the reader when it reuses
+             * the slot (json_arena_reset). */
         }
         pthread_mutex_lock(&im->mu);
-        im->tail = i;
+        im->tail = end;
+        im->n_stored = c_end;
         if (rc)
             im->failed = true;
-        if (im->reader_waiting || rc)
-            pthread_cond_signal(&im->not_full);
+        pthread_cond_signal(&im->space_cv);
         pthread_mutex_unlock(&im->mu);
     }
     return NULL;
 }
 
+/* ---- parsing (this thread and the parser thread) ------------------------ */
+
+static void parse_chunk(const importer *im, const chunk *ch)
+{
+    char msg[1200];
+    for (size_t i = ch->start; i < ch->end; i++) {
+        item *it = &((importer *)im)->ring[i % RING_SLOTS];
+        if (it->kind != ITEM_RECORD)
+            continue;
+        json_arena_use(&it->arena);
+        int bad = prepare(im, it, it->text, it->len, it->file, it->line, msg, sizeof msg);
+        json_arena_use(NULL);
+        if (bad) {
+            it->kind = ITEM_REJECTED;
+            it->msg = strdup(msg); /* NULL: the writer reports "out of memory" */
+        }
+    }
+}
+
+/* Parse the oldest published chunk nobody has taken, when more than `leave`
+ * wait; false when there is none.  Called with mu held; returns with it
+ * held. */
+static bool parse_one(importer *im, size_t leave)
+{
+    if (im->n_published - im->n_claimed <= leave)
+        return false;
+    chunk *ch = &im->chunks[im->n_claimed++ % RING_SLOTS];
+    pthread_mutex_unlock(&im->mu);
+    parse_chunk(im, ch);
+    pthread_mutex_lock(&im->mu);
+    ch->parsed = true;
+    pthread_cond_signal(&im->parsed_cv);
+    return true;
+}
+
+static void *parser(void *arg)
+{
+    importer *im = arg;
+    pthread_mutex_lock(&im->mu);
+    for (;;) {
+        if (parse_one(im, 0))
+            continue;
+        if (im->stop)
+            break;
+        pthread_cond_wait(&im->work_cv, &im->mu);
+    }
+    pthread_mutex_unlock(&im->mu);
+    return NULL;
+}
+
 /* ---- reader (this thread) ---------------------------------------------- */
 
-/* Make the staged records visible to the writer. */
-static void flush_staged(importer *im)
+/* Publish the filled slots of the open chunk, then parse a chunk here too
+ * (the parser thread takes the others), so both parse while the writer
+ * stores. */
+static void publish(importer *im)
 {
+    if (im->filled == im->chunk_start)
+        return;
     pthread_mutex_lock(&im->mu);
-    im->head = im->staged;
-    if (im->writer_waiting)
-        pthread_cond_signal(&im->not_empty);
+    im->chunks[im->n_published++ % RING_SLOTS] = (chunk){im->chunk_start, im->filled, false};
+    pthread_cond_signal(&im->work_cv);
+    /* Leave the newest chunk to the parser thread, which is woken for it:
+     * parsing it here, under this very lock, would starve that thread. */
+    parse_one(im, im->has_parser ? 1 : 0);
     im->seen_tail = im->tail;
     im->seen_failed = im->failed;
     pthread_mutex_unlock(&im->mu);
+    im->chunk_start = im->filled;
 }
 
 /* The next free slot; NULL when the writer failed (unless `always`, for the
  * end markers that let the writer finish). */
 static item *slot(importer *im, bool always)
 {
-    if (im->staged - im->seen_tail == RING_SLOTS || (im->seen_failed && !always)) {
+    if (im->filled - im->seen_tail == RING_SLOTS || (im->seen_failed && !always)) {
+        publish(im);
         pthread_mutex_lock(&im->mu);
-        im->head = im->staged;
-        if (im->writer_waiting)
-            pthread_cond_signal(&im->not_empty);
-        while (im->staged - im->tail == RING_SLOTS && (always || !im->failed)) {
-            im->reader_waiting = true;
-            pthread_cond_wait(&im->not_full, &im->mu);
-        }
-        im->reader_waiting = false;
+        /* While the ring is full, parse rather than wait when there is
+         * something to parse. */
+        while (im->filled - im->tail == RING_SLOTS && (always || !im->failed))
+            if (!parse_one(im, 0))
+                pthread_cond_wait(&im->space_cv, &im->mu);
         im->seen_tail = im->tail;
         im->seen_failed = im->failed;
         pthread_mutex_unlock(&im->mu);
         if (im->seen_failed && !always)
             return NULL;
     }
-    item *it = &im->ring[im->staged % RING_SLOTS];
-    if (it->live) {
-        incident_free(&it->inc);
-        it->live = false;
-    }
+    item *it = &im->ring[im->filled % RING_SLOTS];
+    /* The writer is done with this slot: drop its record wholesale.  Its
+     * incident is the only reference to the values, so no decref walk. */
+    json_arena_reset(&it->arena);
+    free(it->msg);
+    it->msg = NULL;
     return it;
 }
 
-/* Stage a filled slot; publish in chunks of 64 to keep locking rare. */
-static void publish(importer *im)
+/* A slot is filled: publish in chunks of CHUNK to keep locking rare. */
+static void staged(importer *im)
 {
-    im->staged++;
-    if (im->staged - im->head >= 64)
-        flush_staged(im);
+    im->filled++;
+    if (im->filled - im->chunk_start >= CHUNK)
+        publish(im);
 }
 
 /* End of a file or of the input: always delivered, then published. */
@@ -344,8 +455,8 @@ static void publish_marker(importer *im, int kind)
 {
     item *it = slot(im, true);
     it->kind = kind;
-    im->staged++;
-    flush_staged(im);
+    im->filled++;
+    publish(im);
 }
 
 static void progress(importer *im, bool final)
@@ -367,14 +478,9 @@ static int one_record(importer *im, const char *text, size_t len, long lineno)
     if (!it)
         return -1;
     im->seen++;
-    if (prepare(im, it, text, len, im->file, lineno)) {
-        im->rejected++;
-        return 0;
-    }
     if (len > it->cap) {
         char *p = realloc(it->text, len);
         if (!p) {
-            incident_free(&it->inc);
             fprintf(stderr, "jiko %s: out of memory\n", im->cmd);
             return -1;
         }
@@ -386,8 +492,7 @@ static int one_record(importer *im, const char *text, size_t len, long lineno)
     it->line = lineno;
     it->file = im->file;
     it->kind = ITEM_RECORD;
-    it->live = true;
-    publish(im);
+    staged(im);
     progress(im, false);
     return 0;
 }
@@ -465,6 +570,10 @@ static int run(importer *im, int argc, char **argv, bool amend)
 
     im->cmd = amend ? "amend" : "import";
     im->batch_size = 1000;
+    /* Before any jansson value exists: records are parsed into the ring's
+     * arenas (json_arena.h; the hook is process-global, and this process
+     * runs one command). */
+    json_arena_install();
     const char *db = NULL, *now = NULL, *lang = NULL, *rules_dir = NULL, *catalog_dir = NULL;
     int c;
     optind = 1;
@@ -546,15 +655,22 @@ static int run(importer *im, int argc, char **argv, bool amend)
     im->t_start = mono();
     im->status = CLI_OK;
     pthread_mutex_init(&im->mu, NULL);
-    pthread_cond_init(&im->not_empty, NULL);
-    pthread_cond_init(&im->not_full, NULL);
-    pthread_t wt;
+    pthread_cond_init(&im->parsed_cv, NULL);
+    pthread_cond_init(&im->space_cv, NULL);
+    pthread_cond_init(&im->work_cv, NULL);
+    /* jansson seeds its hash function on first use; do it before there are
+     * several parsing threads. */
+    json_object_seed(0);
+    pthread_t wt, pt;
     if (!im->batch_off || !im->batch_line || pthread_create(&wt, NULL, writer, im)) {
         cli_error(im->cmd, "cannot start the writer");
         store_close(im->db);
         cli_env_free(&im->env);
         return CLI_STORE;
     }
+    /* Without the parser thread this one parses everything: slower, same
+     * result. */
+    im->has_parser = pthread_create(&pt, NULL, parser, im) == 0;
     for (int i = optind; i < argc && im->status != CLI_STORE; i++) {
         bool is_stdin = strcmp(argv[i], "-") == 0;
         FILE *fp = is_stdin ? stdin : fopen(argv[i], "r");
@@ -569,20 +685,29 @@ static int run(importer *im, int argc, char **argv, bool amend)
             fclose(fp);
     }
     publish_marker(im, ITEM_END);
+    pthread_mutex_lock(&im->mu);
+    im->stop = true;
+    pthread_cond_signal(&im->work_cv);
+    while (parse_one(im, 0))
+        ;
+    pthread_mutex_unlock(&im->mu);
+    if (im->has_parser)
+        pthread_join(pt, NULL);
     pthread_join(wt, NULL);
     if (im->failed)
         im->status = CLI_STORE;
     for (int i = 0; i < RING_SLOTS; i++) {
-        if (im->ring[i].live)
-            incident_free(&im->ring[i].inc);
+        json_arena_free(&im->ring[i].arena); /* the records' values with it */
         free(im->ring[i].text);
+        free(im->ring[i].msg);
     }
     free(im->batch_text);
     free(im->batch_off);
     free(im->batch_line);
     pthread_mutex_destroy(&im->mu);
-    pthread_cond_destroy(&im->not_empty);
-    pthread_cond_destroy(&im->not_full);
+    pthread_cond_destroy(&im->parsed_cv);
+    pthread_cond_destroy(&im->space_cv);
+    pthread_cond_destroy(&im->work_cv);
     if (im->lang == CLASSIFY_JA)
         fprintf(stderr, "jiko %s: 新規 %ld、修正 %ld、変更なし %ld、却下 %ld\n", im->cmd,
                 im->counts[STORE_STORED], im->counts[STORE_AMENDED], im->counts[STORE_UNCHANGED],
@@ -600,7 +725,8 @@ static int run(importer *im, int argc, char **argv, bool amend)
 
 static int run_alloc(int argc, char **argv, bool amend)
 {
-    /* The ring of parsed records is large: keep it off the stack. */
+    /* The ring of parsed records is large: keep it off the stack.  Zeroed
+     * memory is a set of empty arenas (json_arena_init). */
     importer *im = calloc(1, sizeof *im);
     if (!im) {
         cli_error(amend ? "amend" : "import", "out of memory");
