@@ -61,7 +61,13 @@ static const char *const migrations[] = {
     " FROM incident_version v WHERE v.key = incident.key AND v.version = incident.version;",
 };
 
-enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_COUNT };
+enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_GET, Q_COUNT };
+
+/* Columns, in order, of every row query below. */
+#define ROW_COLUMNS                                                                           \
+    "i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms, i.fiscal_year,"         \
+    " i.quarter, i.report, i.rulebook, i.serious_categories, i.quarterly_clauses, i.users,"    \
+    " v.changed_ms, v.reason"
 
 static const char *const queries[Q_COUNT] = {
     [Q_INSERT] = "INSERT INTO incident (operator, id, version, started_ms, ended_ms, fiscal_year,"
@@ -78,6 +84,9 @@ static const char *const queries[Q_COUNT] = {
                  " serious_categories = ?9, quarterly_clauses = ?10, users = ?11,"
                  " provider = ?12, facility = ?13, cause = ?14, equipment = ?15, services = ?16"
                  " WHERE operator = ?1 AND id = ?2 RETURNING version",
+    [Q_GET] = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+              " ON v.key = i.key AND v.version = i.version"
+              " WHERE i.id = ?1 AND (?2 IS NULL OR i.operator = ?2) LIMIT 2",
 };
 
 typedef struct sq {
@@ -272,11 +281,6 @@ static char *col_text(sqlite3_stmt *st, int i)
     return t ? strdup((const char *)t) : NULL;
 }
 
-/* Columns, in order, of every row query below. */
-#define ROW_COLUMNS                                                                           \
-    "i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms, i.fiscal_year,"         \
-    " i.quarter, i.report, i.rulebook, i.serious_categories, i.quarterly_clauses, i.users,"    \
-    " v.changed_ms, v.reason"
 
 static void read_row(sqlite3_stmt *st, store_row *r)
 {
@@ -298,8 +302,13 @@ static void read_row(sqlite3_stmt *st, store_row *r)
     r->reason = col_text(st, 14);
 }
 
+/* Step a statement to its end, one callback per row; a statement of
+ * s->st[] (prepared once) is reset, any other finalized. */
 static int run_rows(sq *s, sqlite3_stmt *st, store_row_fn fn, void *ctx, jiko_error *err)
 {
+    bool cached = false;
+    for (int i = 0; i < Q_COUNT; i++)
+        cached |= s->st[i] == st;
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_row r;
@@ -312,10 +321,14 @@ static int run_rows(sq *s, sqlite3_stmt *st, store_row_fn fn, void *ctx, jiko_er
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         fail_db(s, err, "query failed");
-        sqlite3_finalize(st);
-        return -1;
+        n = -1;
     }
-    sqlite3_finalize(st);
+    if (cached) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
     return n;
 }
 
@@ -343,12 +356,8 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
 static int sq_get(void *impl, const char *op, const char *id, store_row *row, jiko_error *err)
 {
     sq *s = impl;
-    sqlite3_stmt *st;
-    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-                      " ON v.key = i.key AND v.version = i.version"
-                      " WHERE i.id = ?1 AND (?2 IS NULL OR i.operator = ?2) LIMIT 2";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return fail_db(s, err, "cannot read");
+    /* prepared once: a report reads every serious accident by key */
+    sqlite3_stmt *st = s->st[Q_GET];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
     store_first c = {row, 0, ""};
