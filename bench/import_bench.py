@@ -101,13 +101,16 @@ if args.pg:
     url = subprocess.check_output(["bash", os.path.join(root, "scripts/pg-cluster.sh"), "start", pgdir]).decode().strip()
     try:
         part = os.path.join(tmp, "pg.jsonl")
+        rows = 0
         with open(jl) as fi, open(part, "w") as fo:
-            for k, line in enumerate(fi):
-                if k >= args.pg_n:
+            for line in fi:
+                if rows >= args.pg_n:
                     break
                 fo.write(line)
+                rows += 1
         tp, mp, out = run([args.jiko, "import", "--db", url, "--batch", str(args.batch), part])
-        print(f"{'jiko import (PostgreSQL, %d rows)' % args.pg_n:34} {args.pg_n / tp:10,.0f} {tp:8.1f} {mp:8.1f}")
+        # the rows actually imported: fewer than --pg-n when --n is smaller
+        print(f"{'jiko import (PostgreSQL, %d rows)' % rows:34} {rows / tp:10,.0f} {tp:8.1f} {mp:8.1f}")
     finally:
         subprocess.run(["bash", os.path.join(root, "scripts/pg-cluster.sh"), "stop", pgdir])
 shutil.rmtree(tmp)
