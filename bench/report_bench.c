@@ -107,7 +107,7 @@ static double baseline(const char *path, long *rows)
     sqlite3_stmt *st;
     sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     sqlite3_exec(db, "PRAGMA mmap_size=2147483648", NULL, NULL, NULL);
-    sqlite3_prepare_v2(db, "SELECT operator, id, provider, report, cause, equipment, services,"
+    sqlite3_prepare_v2(db, "SELECT operator, id, report, cause, equipment, services,"
                            " started_ms, ended_ms, users, fiscal_year"
                            " FROM incident WHERE fiscal_year BETWEEN 2020 AND 2021", -1, &st, NULL);
     double t0 = bench_now_s();

@@ -70,10 +70,11 @@ typedef struct store_filter {
 typedef int (*store_row_fn)(void *ctx, const store_row *row);
 
 /* The columns the yearly statistics need, without the record: one current
- * incident.  Strings are valid only during the callback; NULL = not given. */
+ * incident.  Strings are valid only during the callback; NULL = not given.
+ * (Wholesale grouping needs the provider only for serious accidents, which
+ * report.c reads in full; the column stays out of this hot scan.) */
 typedef struct store_fact {
     const char *op, *id;
-    const char *provider;      /* wholesale provider, if any */
     const char *report;        /* serious | detailed | simple | none */
     const char *cause, *equipment;
     const char *services;      /* distinct service codes, comma-separated */

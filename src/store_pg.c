@@ -407,7 +407,7 @@ static int pg_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
     snprintf(a, sizeof a, "%d", fy_from);
     snprintf(b, sizeof b, "%d", fy_to);
     const char *v[2] = {a, b};
-    const char *sql = "SELECT operator, id, provider, report, cause, equipment, services,"
+    const char *sql = "SELECT operator, id, report, cause, equipment, services,"
                       " started_ms, ended_ms, users, fiscal_year"
                       " FROM incident WHERE fiscal_year BETWEEN $1::int AND $2::int";
     if (!PQsendQueryParams(p->conn, sql, 2, NULL, v, NULL, NULL, 0) ||
@@ -421,16 +421,15 @@ static int pg_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
             store_fact f;
             f.op = text_or_null(res, 0);
             f.id = text_or_null(res, 1);
-            f.provider = text_or_null(res, 2);
-            f.report = text_or_null(res, 3);
-            f.cause = text_or_null(res, 4);
-            f.equipment = text_or_null(res, 5);
-            f.services = text_or_null(res, 6);
-            f.started_ms = atoll(PQgetvalue(res, 0, 7));
-            f.ongoing = PQgetisnull(res, 0, 8);
-            f.ended_ms = f.ongoing ? 0 : atoll(PQgetvalue(res, 0, 8));
-            f.users = atoll(PQgetvalue(res, 0, 9));
-            f.fiscal_year = atoi(PQgetvalue(res, 0, 10));
+            f.report = text_or_null(res, 2);
+            f.cause = text_or_null(res, 3);
+            f.equipment = text_or_null(res, 4);
+            f.services = text_or_null(res, 5);
+            f.started_ms = atoll(PQgetvalue(res, 0, 6));
+            f.ongoing = PQgetisnull(res, 0, 7);
+            f.ended_ms = f.ongoing ? 0 : atoll(PQgetvalue(res, 0, 7));
+            f.users = atoll(PQgetvalue(res, 0, 8));
+            f.fiscal_year = atoi(PQgetvalue(res, 0, 9));
             stop = fn(ctx, &f);
         } else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
             rc = fail_res(p, res, err, "cannot read the statistics columns");

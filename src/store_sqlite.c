@@ -424,7 +424,7 @@ static int sq_check(void *impl, jiko_error *err)
 
 /* The statistics columns, without the record. */
 #define FACTS_SQL                                                                             \
-    "SELECT operator, id, provider, report, cause, equipment, services, started_ms, ended_ms," \
+    "SELECT operator, id, report, cause, equipment, services, started_ms, ended_ms,"           \
     " users, fiscal_year FROM incident WHERE fiscal_year BETWEEN ?1 AND ?2"                    \
     " AND key BETWEEN ?3 AND ?4"
 
@@ -458,16 +458,15 @@ static int facts_scan(sqlite3 *db, facts_part *p)
         store_fact f;
         f.op = (const char *)sqlite3_column_text(st, 0);
         f.id = (const char *)sqlite3_column_text(st, 1);
-        f.provider = (const char *)sqlite3_column_text(st, 2);
-        f.report = (const char *)sqlite3_column_text(st, 3);
-        f.cause = (const char *)sqlite3_column_text(st, 4);
-        f.equipment = (const char *)sqlite3_column_text(st, 5);
-        f.services = (const char *)sqlite3_column_text(st, 6);
-        f.started_ms = sqlite3_column_int64(st, 7);
-        f.ongoing = sqlite3_column_type(st, 8) == SQLITE_NULL;
-        f.ended_ms = f.ongoing ? 0 : sqlite3_column_int64(st, 8);
-        f.users = sqlite3_column_int64(st, 9);
-        f.fiscal_year = sqlite3_column_int(st, 10);
+        f.report = (const char *)sqlite3_column_text(st, 2);
+        f.cause = (const char *)sqlite3_column_text(st, 3);
+        f.equipment = (const char *)sqlite3_column_text(st, 4);
+        f.services = (const char *)sqlite3_column_text(st, 5);
+        f.started_ms = sqlite3_column_int64(st, 6);
+        f.ongoing = sqlite3_column_type(st, 7) == SQLITE_NULL;
+        f.ended_ms = f.ongoing ? 0 : sqlite3_column_int64(st, 7);
+        f.users = sqlite3_column_int64(st, 8);
+        f.fiscal_year = sqlite3_column_int(st, 9);
         if (p->fn(p->ctx, &f))
             break;
     }
@@ -510,8 +509,11 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
         parts = 1;
     int64_t lo = 0, hi = INT64_MAX;
     if (parts > 1) {
+        /* two queries: SQLite answers min() or max() alone from the end of
+         * the b-tree, but scans the table for both in one query */
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, "SELECT min(key), max(key) FROM incident", -1, &st, NULL) ==
+        if (sqlite3_prepare_v2(s->db, "SELECT (SELECT min(key) FROM incident),"
+                                      " (SELECT max(key) FROM incident)", -1, &st, NULL) ==
                 SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW) {
             lo = sqlite3_column_int64(st, 0);

@@ -229,8 +229,8 @@ static int collect_fact(void *ctx, const store_fact *f)
 {
     facts_seen *c = ctx;
     if (c->n < 4)
-        snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%s|%s|%s|%s|%lld|%d", f->op, f->id,
-                 f->provider ? f->provider : "-", f->report,
+        snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%s|%s|%s|%lld|%d", f->op, f->id,
+                 f->report,
                  f->cause ? f->cause : "-", f->equipment ? f->equipment : "-", f->services,
                  (long long)f->users, f->fiscal_year);
     c->n++;
@@ -258,7 +258,7 @@ static void test_facts(void **state)
     void *ctx[1] = {&c};
     assert_int_equal(store_facts(f->db, 2021, 2021, 1, collect_fact, ctx, &err), 0);
     assert_int_equal(c.n, 1);
-    assert_string_equal(c.line[0], "R|w1|P|detailed|human|switch|mobile_voice,mobile_data|1000|2021");
+    assert_string_equal(c.line[0], "R|w1|detailed|human|switch|mobile_voice,mobile_data|1000|2021");
     /* an amendment changes the columns too */
     assert_int_equal(store_begin(f->db, &err), 0);
     put(f, "{\"operator\":\"R\",\"id\":\"w1\",\"started_at\":\"2021-10-14T17:37:00+09:00\","
@@ -269,9 +269,9 @@ static void test_facts(void **state)
     memset(&c, 0, sizeof c);
     assert_int_equal(store_facts(f->db, 2020, 2021, 1, collect_fact, ctx, &err), 0);
     assert_int_equal(c.n, 2);
-    const char *want = "R|w1|-|detailed|-|-|ftth|50000|2021";
+    const char *want = "R|w1|detailed|-|-|ftth|50000|2021";
     assert_true(strcmp(c.line[0], want) == 0 || strcmp(c.line[1], want) == 0);
-    const char *want2 = "Q|n1|-|detailed|-|-|ftth|10|2020";
+    const char *want2 = "Q|n1|detailed|-|-|ftth|10|2020";
     assert_true(strcmp(c.line[0], want2) == 0 || strcmp(c.line[1], want2) == 0);
 }
 
