@@ -45,7 +45,9 @@ static void row(sheet *s, const char *label, const char *value)
     row_end(s);
 }
 
-static void sep(sheet *s) { fputs(s->fmt == REPORT_HTML ? "<br>" : "<br>", s->out); }
+/* A line break inside one cell: HTML, which GitHub-style Markdown tables
+ * accept too. */
+static void sep(sheet *s) { fputs("<br>", s->out); }
 
 static const char *jstr(const json_t *o, const char *k)
 {
