@@ -120,6 +120,31 @@ static void pad(FILE *out, const char *s, size_t width, bool right)
             fputc(' ', out);
 }
 
+/* Text cells wider than this wrap onto further lines of their row. */
+enum { TEXT_CELL_MAX = 48 };
+
+/* Bytes of the longest prefix of s that fits in `width` columns (at least
+ * one character, so that a wide character always makes progress), and its
+ * width in *w. */
+static size_t fit(const char *s, size_t width, size_t *w)
+{
+    size_t n = 0;
+    *w = 0;
+    while (s[n]) {
+        unsigned char c = (unsigned char)s[n];
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        char one[5] = {0};
+        for (size_t i = 0; i < len && s[n + i]; i++)
+            one[i] = s[n + i];
+        size_t cw = utf8_width(one);
+        if (n && *w + cw > width)
+            break;
+        *w += cw;
+        n += strlen(one);
+    }
+    return n;
+}
+
 void rtable_write_text(FILE *out, const rtable *t)
 {
     size_t width[RTABLE_COLS_MAX] = {0};
@@ -130,6 +155,8 @@ void rtable_write_text(FILE *out, const rtable *t)
             if (w > width[c])
                 width[c] = w;
         }
+        if (!t->numeric[c] && width[c] > TEXT_CELL_MAX)
+            width[c] = TEXT_CELL_MAX;
     }
     fprintf(out, "%s\n", t->title);
     size_t total = 0;
@@ -141,18 +168,43 @@ void rtable_write_text(FILE *out, const rtable *t)
     for (size_t i = 0; i < total; i++)
         fputc('-', out);
     fputc('\n', out);
-    for (int r = 0; r < t->nrows; r++)
-        for (int c = 0; c < t->ncols; c++) {
-            const rcell *cell = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
-            /* the last column is not padded: no trailing blanks */
-            if (c + 1 < t->ncols) {
-                pad(out, disp(cell), width[c], t->numeric[c]);
-                fputs("  ", out);
-            } else {
-                pad(out, disp(cell), t->numeric[c] ? width[c] : 0, t->numeric[c]);
-                fputc('\n', out);
+    for (int r = 0; r < t->nrows; r++) {
+        /* what is left of each cell; a row goes on until all are written */
+        const char *rest[RTABLE_COLS_MAX];
+        for (int c = 0; c < t->ncols; c++)
+            rest[c] = disp(&t->cells[(size_t)r * (size_t)t->ncols + (size_t)c]);
+        for (bool more = true; more;) {
+            more = false;
+            for (int c = 0; c < t->ncols; c++) {
+                size_t w, n = t->numeric[c] ? strlen(rest[c]) : fit(rest[c], width[c], &w);
+                /* break Latin text between words; Japanese breaks anywhere */
+                if (rest[c][n] && rest[c][n] != ' ') {
+                    size_t k = n;
+                    while (k && rest[c][k - 1] != ' ')
+                        k--;
+                    if (k > 1)
+                        n = k - 1;
+                }
+                char piece[4 * TEXT_CELL_MAX + 64];
+                if (n >= sizeof piece)
+                    n = sizeof piece - 1;
+                memcpy(piece, rest[c], n);
+                piece[n] = '\0';
+                rest[c] += n;
+                while (*rest[c] == ' ')
+                    rest[c]++;
+                more |= *rest[c] != '\0';
+                /* the last column is not padded: no trailing blanks */
+                if (c + 1 < t->ncols) {
+                    pad(out, piece, width[c], t->numeric[c]);
+                    fputs("  ", out);
+                } else {
+                    pad(out, piece, t->numeric[c] ? width[c] : 0, t->numeric[c]);
+                    fputc('\n', out);
+                }
             }
         }
+    }
     for (int i = 0; i < t->nnotes; i++)
         fprintf(out, "  %s\n", t->notes[i]);
     fputc('\n', out);

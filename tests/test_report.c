@@ -7,6 +7,7 @@
 #include "report.h"
 #include "report_render.h"
 #include "testutil.h"
+#include "utf8.h"
 
 static void test_rounding(void **state)
 {
@@ -46,6 +47,48 @@ static void test_cells(void **state)
     assert_true(report_cell_outside_duty(3, 2));
     assert_false(report_cell_outside_duty(4, 0));
     assert_false(report_cell_outside_duty(0, 3));
+}
+
+/* Long text cells wrap inside their column (between words for Latin text,
+ * anywhere for Japanese) and nothing is lost. */
+static void test_text_wrap(void **state)
+{
+    (void)state;
+    rtable t;
+    rtable_init(&t, "x", "T");
+    rtable_col(&t, "n", "N", true);
+    rtable_col(&t, "s", "S", false);
+    rtable_row(&t);
+    rtable_cell(&t, "1", NULL);
+    const char *en = "one two three four five six seven eight nine ten eleven twelve thirteen "
+                     "fourteen fifteen sixteen";
+    rtable_cell(&t, en, NULL);
+    rtable_row(&t);
+    rtable_cell(&t, "2", NULL);
+    rtable_cell(&t, "重大な事故に該当する電気通信役務の区分は一から四までに掲げる電気通信役務以外の電気通信役務", NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    rtable_write_text(m, &t);
+    fclose(m);
+    rtable_free(&t);
+    size_t lines = 0;
+    char *words = calloc(1, len + 1);
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        assert_true(utf8_width(line) <= 3 + 48);
+        if (line[0] == ' ' || (line[0] >= '0' && line[0] <= '9')) {
+            strcat(words, line + 3);
+            lines++;
+        }
+    }
+    /* every word of the English cell is there, each whole */
+    char *copy = strdup(en);
+    for (char *w = strtok(copy, " "); w; w = strtok(NULL, " "))
+        assert_non_null(strstr(words, w));
+    assert_true(lines >= 4);
+    free(copy);
+    free(words);
+    free(buf);
 }
 
 static void put_line(store *db, tu_env *env, const char *json)
@@ -135,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rounding),
         cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_text_wrap),
         cmocka_unit_test_setup_teardown(test_small_year, tu_env_setup, tu_env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
