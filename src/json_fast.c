@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define MAX_DEPTH 32
 #define MAX_DIGITS 18 /* below 2^63 whatever the digits: no overflow check */
 
@@ -19,38 +21,6 @@ static void ws(fp *f)
 {
     while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\n' || *f->p == '\r'))
         f->p++;
-}
-
-/* Length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF, as jansson checks), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
 }
 
 /* A string after its opening quote.  Without escapes *out points into the
@@ -74,7 +44,7 @@ static bool string(fp *f, bool escapes, const char **out, size_t *len)
             p++;
             continue;
         }
-        size_t n = utf8_seq(p, f->end);
+        size_t n = utf8_seq((const char *)p, (size_t)(f->end - p));
         if (!n)
             return false;
         p += n;
@@ -114,7 +84,7 @@ static bool string(fp *f, bool escapes, const char **out, size_t *len)
             f->tmp[o++] = (char)c;
             p++;
         } else {
-            size_t n = utf8_seq(p, f->end);
+            size_t n = utf8_seq((const char *)p, (size_t)(f->end - p));
             if (!n)
                 return false;
             memcpy(f->tmp + o, p, n);

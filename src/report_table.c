@@ -128,19 +128,14 @@ enum { TEXT_CELL_MAX = 48 };
  * width in *w. */
 static size_t fit(const char *s, size_t width, size_t *w)
 {
-    size_t n = 0;
+    size_t n = 0, len;
     *w = 0;
     while (s[n]) {
-        unsigned char c = (unsigned char)s[n];
-        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        char one[5] = {0};
-        for (size_t i = 0; i < len && s[n + i]; i++)
-            one[i] = s[n + i];
-        size_t cw = utf8_width(one);
+        size_t cw = utf8_char_width(s + n, &len);
         if (n && *w + cw > width)
             break;
         *w += cw;
-        n += strlen(one);
+        n += len;
     }
     return n;
 }

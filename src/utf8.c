@@ -3,39 +3,46 @@
 
 #include <stdint.h>
 
-bool utf8_valid(const char *str, size_t n)
+size_t utf8_seq(const char *str, size_t avail)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+    if (!avail)
+        return 0;
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > avail)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq(s + i, n - i);
+        if (!len)
             return false;
         i += len;
     }
@@ -54,31 +61,35 @@ static bool wide(uint32_t cp)
            (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
 }
 
-size_t utf8_width(const char *str)
+size_t utf8_char_width(const char *str, size_t *bytes)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t w = 0;
-    while (*s) {
-        uint32_t cp;
-        size_t len;
-        if (*s < 0x80) {
-            cp = *s;
-            len = 1;
-        } else if ((*s & 0xE0) == 0xC0) {
-            cp = *s & 0x1F;
-            len = 2;
-        } else if ((*s & 0xF0) == 0xE0) {
-            cp = *s & 0x0F;
-            len = 3;
-        } else {
-            cp = *s & 0x07;
-            len = 4;
-        }
-        size_t k = 1;
-        for (; k < len && (s[k] & 0xC0) == 0x80; k++)
-            cp = (cp << 6) | (s[k] & 0x3F);
-        s += k;
-        w += wide(cp) ? 2 : 1;
+    uint32_t cp;
+    size_t len;
+    if (*s < 0x80) {
+        cp = *s;
+        len = 1;
+    } else if ((*s & 0xE0) == 0xC0) {
+        cp = *s & 0x1F;
+        len = 2;
+    } else if ((*s & 0xF0) == 0xE0) {
+        cp = *s & 0x0F;
+        len = 3;
+    } else {
+        cp = *s & 0x07;
+        len = 4;
     }
+    size_t k = 1;
+    for (; k < len && (s[k] & 0xC0) == 0x80; k++)
+        cp = (cp << 6) | (s[k] & 0x3F);
+    *bytes = k;
+    return wide(cp) ? 2 : 1;
+}
+
+size_t utf8_width(const char *s)
+{
+    size_t w = 0, n;
+    for (; *s; s += n)
+        w += utf8_char_width(s, &n);
     return w;
 }
