@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "incident.h"
+#include "strmap.h"
 
 const int64_t report_duration_lo_ms[REPORT_DURATIONS] = {
     0, 30 * 60000LL, 60 * 60000LL, 90 * 60000LL, 120 * 60000LL, 300 * 60000LL, 720 * 60000LL,
@@ -58,96 +59,30 @@ long report_delta_pt(long n, long d, long n_prev, long d_prev, bool *known)
     return *known ? a - b : 0;
 }
 
-/* ---- a set of strings, to count distinct operators ---- */
+/* ---- names: distinct operators, catalog codes by hash ---- */
 
-typedef struct strset {
-    char **slot;
-    size_t cap, n;
-} strset;
-
-static uint64_t hash_str(const char *s)
+/* Count an operator in a set of names; -1 when out of memory. */
+static int add_name(strmap *set, const char *name)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return strmap_put(set, name, strlen(name), NULL) ? 0 : -1;
 }
 
-static int strset_add(strset *t, const char *s)
+/* The catalog index of a code (n bytes), -1 when the catalog lacks it:
+ * the catalog's binary search compares strings a dozen times per lookup,
+ * and a report looks up two codes per row. */
+static int code_index(const strmap *codes, const char *code, size_t n)
 {
-    if (2 * (t->n + 1) > t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        char **slot = calloc(cap, sizeof *slot);
-        if (!slot)
-            return -1;
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slot[i]) {
-                size_t j = hash_str(t->slot[i]) & (cap - 1);
-                while (slot[j])
-                    j = (j + 1) & (cap - 1);
-                slot[j] = t->slot[i];
-            }
-        free(t->slot);
-        t->slot = slot;
-        t->cap = cap;
-    }
-    size_t j = hash_str(s) & (t->cap - 1);
-    while (t->slot[j]) {
-        if (strcmp(t->slot[j], s) == 0)
-            return 0;
-        j = (j + 1) & (t->cap - 1);
-    }
-    if (!(t->slot[j] = strdup(s)))
+    void **v = strmap_get(codes, code, n);
+    return v ? (int)(intptr_t)*v : -1;
+}
+
+static int index_codes(strmap *codes, const char *code, int index)
+{
+    void **v = strmap_put(codes, code, strlen(code), NULL);
+    if (!v)
         return -1;
-    t->n++;
+    *v = (void *)(intptr_t)index;
     return 0;
-}
-
-static void strset_free(strset *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        free(t->slot[i]);
-    free(t->slot);
-    memset(t, 0, sizeof *t);
-}
-
-/* ---- catalog codes by hash: the catalog's binary search compares strings
- * a dozen times per lookup, and a report looks up two codes per row ---- */
-
-enum { CODEMAP_CAP = 512 }; /* a power of two, over twice the catalog size */
-
-typedef struct codemap {
-    const char *key[CODEMAP_CAP];
-    size_t len[CODEMAP_CAP];
-    int index[CODEMAP_CAP];
-} codemap;
-
-static uint64_t hash_mem(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-static int codemap_put(codemap *m, const char *code, int index)
-{
-    size_t n = strlen(code), j = hash_mem(code, n) & (CODEMAP_CAP - 1);
-    for (size_t probes = 0; m->key[j]; probes++, j = (j + 1) & (CODEMAP_CAP - 1))
-        if (probes == CODEMAP_CAP / 2)
-            return -1;
-    m->key[j] = code;
-    m->len[j] = n;
-    m->index[j] = index;
-    return 0;
-}
-
-static int codemap_get(const codemap *m, const char *code, size_t n)
-{
-    for (size_t j = hash_mem(code, n) & (CODEMAP_CAP - 1); m->key[j]; j = (j + 1) & (CODEMAP_CAP - 1))
-        if (m->len[j] == n && memcmp(m->key[j], code, n) == 0)
-            return m->index[j];
-    return -1;
 }
 
 /* ---- groups ---- */
@@ -206,10 +141,10 @@ typedef struct scan {
     report_counts *year[2]; /* [0] = fy, [1] = fy - 1 */
     int fy;
     slot *svc[2], *eq[2]; /* owned by part 0, shared read-only */
-    const codemap *svc_codes, *eq_codes;
+    const strmap *svc_codes, *eq_codes;
     report_counts own[2]; /* parts other than 0 count here, then merge */
     jiko_error own_err;
-    strset ops[2][REPORT_TYPES];
+    strmap ops[2][REPORT_TYPES]; /* distinct operators per year and report type */
     struct serious_key *keys[2]; /* the serious reports, read in full later */
     size_t n_keys[2], cap_keys[2];
     jiko_error *err;
@@ -279,11 +214,11 @@ static int on_fact(void *ctx, const store_fact *f)
         return 0; /* owes no report */
     if (type == REPORT_SIMPLE) {
         c->reports[REPORT_SIMPLE]++;
-        return strset_add(&sc->ops[k][REPORT_SIMPLE], f->op) ? (sc->failed = 1) : 0;
+        return add_name(&sc->ops[k][REPORT_SIMPLE], f->op) ? (sc->failed = 1) : 0;
     }
     if (type == REPORT_SERIOUS) {
         c->serious_records++;
-        if (strset_add(&sc->ops[k][REPORT_SERIOUS], f->op))
+        if (add_name(&sc->ops[k][REPORT_SERIOUS], f->op))
             return sc->failed = 1;
         if (sc->n_keys[k] == sc->cap_keys[k]) {
             size_t cap = sc->cap_keys[k] ? 2 * sc->cap_keys[k] : 16;
@@ -306,7 +241,7 @@ static int on_fact(void *ctx, const store_fact *f)
     }
     /* the detailed-form set: serious reports are inside it (note 3) */
     c->detailed++;
-    if (strset_add(&sc->ops[k][REPORT_DETAILED], f->op))
+    if (add_name(&sc->ops[k][REPORT_DETAILED], f->op))
         return sc->failed = 1;
     int row = report_duration_row(f->ended_ms - f->started_ms), col = report_users_col(f->users);
     if (report_cell_outside_duty(row, col))
@@ -316,7 +251,7 @@ static int on_fact(void *ctx, const store_fact *f)
     for (const char *p = f->services; p && *p;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        int i = codemap_get(sc->svc_codes, p, n);
+        int i = code_index(sc->svc_codes, p, n);
         if (i < 0) {
             char code[64];
             snprintf(code, sizeof code, "%.*s", (int)(n < 60 ? n : 60), p);
@@ -334,7 +269,7 @@ static int on_fact(void *ctx, const store_fact *f)
     else
         c->cause[ci]++;
     if (f->equipment) {
-        int i = codemap_get(sc->eq_codes, f->equipment, strlen(f->equipment));
+        int i = code_index(sc->eq_codes, f->equipment, strlen(f->equipment));
         if (i < 0)
             return fail_unknown(sc, f, "equipment", f->equipment);
         slot s = sc->eq[k][i];
@@ -524,7 +459,7 @@ static int merge_part(scan *to, scan *from)
         add_groups(a->equipment_groups, b->equipment_groups, a->n_equipment_groups);
         for (int t = 0; t < REPORT_TYPES; t++)
             for (size_t i = 0; i < from->ops[k][t].cap; i++)
-                if (from->ops[k][t].slot[i] && strset_add(&to->ops[k][t], from->ops[k][t].slot[i]))
+                if (from->ops[k][t].keys[i] && add_name(&to->ops[k][t], from->ops[k][t].keys[i]))
                     return -1;
         for (size_t i = 0; i < from->n_keys[k]; i++) {
             if (to->n_keys[k] == to->cap_keys[k]) {
@@ -550,7 +485,7 @@ static void free_part(scan *sc, bool owner)
             free(sc->eq[k]);
         }
         for (int t = 0; t < REPORT_TYPES; t++)
-            strset_free(&sc->ops[k][t]);
+            strmap_free(&sc->ops[k][t]);
         for (size_t i = 0; i < sc->n_keys[k]; i++) {
             free(sc->keys[k][i].op);
             free(sc->keys[k][i].id);
@@ -564,20 +499,17 @@ int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_er
     memset(y, 0, sizeof *y);
     y->cur.fy = fy;
     y->prev.fy = fy - 1;
-    /* on the heap: the code maps make these too big for a small stack */
     scan *sc = calloc(REPORT_PARTS, sizeof *sc);
-    codemap *maps = calloc(2, sizeof *maps);
+    strmap maps[2] = {{0}}; /* service codes, equipment codes */
     int rc = -1;
-    if (!sc || !maps) {
-        error_set(err, NULL, 0, NULL, "out of memory");
-        goto out;
-    }
+    if (!sc)
+        goto oom;
     for (size_t i = 0; i < cat->n_services; i++)
-        if (codemap_put(&maps[0], cat->services[i].code, (int)i))
-            goto too_many;
+        if (index_codes(&maps[0], cat->services[i].code, (int)i))
+            goto oom;
     for (size_t i = 0; i < cat->n_equipment; i++)
-        if (codemap_put(&maps[1], cat->equipment[i].code, (int)i))
-            goto too_many;
+        if (index_codes(&maps[1], cat->equipment[i].code, (int)i))
+            goto oom;
     sc[0].cat = cat;
     sc[0].year[0] = &y->cur;
     sc[0].year[1] = &y->prev;
@@ -638,13 +570,13 @@ out:
     for (int p = 0; sc && p < REPORT_PARTS; p++)
         free_part(&sc[p], p == 0);
     free(sc);
-    free(maps);
+    strmap_free(&maps[0]);
+    strmap_free(&maps[1]);
     if (rc)
         report_free(y);
     return rc;
-too_many:
-    error_set(err, NULL, 0, NULL, "the catalogs have more codes than a report can index (%d)",
-              CODEMAP_CAP / 2);
+oom:
+    error_set(err, NULL, 0, NULL, "out of memory");
     goto out;
 }
 static void free_counts(report_counts *c)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "detect.h"
 #include "ingest_influx.h"
+#include "strmap.h"
 
 static void help(FILE *out)
 {
@@ -56,71 +57,39 @@ static void help(FILE *out)
 /* ---- series table -------------------------------------------------------- */
 
 typedef struct series {
-    char *name;
+    const char *name; /* the map's copy of the key */
     detect_state st;
     detect_events ev;
 } series;
 
+/* Every series by name; values are series. */
 typedef struct series_map {
-    series **slots; /* open addressing; power of two */
-    size_t cap, n;
+    strmap names;
     double threshold;
 } series_map;
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static series *map_get(series_map *m, const char *name, size_t len, const detect_config *cfg)
 {
-    if (m->n * 2 >= m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 64;
-        series **ns = calloc(nc, sizeof *ns);
-        if (!ns)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i]) {
-                size_t j = fnv1a(m->slots[i]->name, strlen(m->slots[i]->name)) & (nc - 1);
-                while (ns[j])
-                    j = (j + 1) & (nc - 1);
-                ns[j] = m->slots[i];
-            }
-        free(m->slots);
-        m->slots = ns;
-        m->cap = nc;
-    }
-    size_t j = fnv1a(name, len) & (m->cap - 1);
-    while (m->slots[j]) {
-        if (strlen(m->slots[j]->name) == len && memcmp(m->slots[j]->name, name, len) == 0)
-            return m->slots[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    series *s = malloc(sizeof *s);
-    if (!s || !(s->name = strndup(name, len))) {
-        free(s);
+    void **v = strmap_put(&m->names, name, len, NULL);
+    if (!v)
         return NULL;
+    if (!*v) { /* new (or its allocation failed before: try again) */
+        series *s = malloc(sizeof *s);
+        if (!s)
+            return NULL;
+        s->name = m->names.keys[v - m->names.vals];
+        detect_init(&s->st, cfg);
+        detect_events_init(&s->ev, m->threshold, 12);
+        *v = s;
     }
-    detect_init(&s->st, cfg);
-    detect_events_init(&s->ev, m->threshold, 12);
-    m->slots[j] = s;
-    m->n++;
-    return s;
+    return *v;
 }
 
 static void map_free(series_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i]) {
-            free(m->slots[i]->name);
-            free(m->slots[i]);
-        }
-    free(m->slots);
+    for (size_t i = 0; i < m->names.cap; i++)
+        free(m->names.vals[i]);
+    strmap_free(&m->names);
 }
 
 static void print_event(const char *name, const detect_event *e)
@@ -141,10 +110,11 @@ static void print_event(const char *name, const detect_event *e)
 
 static void flush_events(series_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++) {
+    for (size_t i = 0; i < m->names.cap; i++) {
+        series *s = m->names.vals[i];
         detect_event e;
-        if (m->slots[i] && detect_events_flush(&m->slots[i]->ev, &e))
-            print_event(m->slots[i]->name, &e);
+        if (s && detect_events_flush(&s->ev, &e))
+            print_event(s->name, &e);
     }
 }
 
