@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "incident.h"
 #include "jst.h"
 #include "utf8.h"
 
@@ -156,6 +157,52 @@ static void build_overview(rtable *t, const report_year *y, bool ja)
                     y->cur.open_excluded);
 }
 
+/* Row and column totals of the duration x users matrix, and the whole. */
+typedef struct matrix_totals {
+    long row[REPORT_DURATIONS], col[REPORT_USERS], all;
+} matrix_totals;
+
+static matrix_totals totals_of(const report_counts *c)
+{
+    matrix_totals m = {{0}, {0}, 0};
+    for (int r = 0; r < REPORT_DURATIONS; r++)
+        for (int k = 0; k < REPORT_USERS; k++) {
+            m.row[r] += c->matrix[r][k];
+            m.col[k] += c->matrix[r][k];
+            m.all += c->matrix[r][k];
+        }
+    return m;
+}
+
+/* The headline figures of §3(1), in the release's order. */
+static const char *const headline_codes[4] = {"total", "users_lt_500", "users_ge_30k",
+                                              "duration_ge_2h"};
+
+static void headline_of(const report_counts *c, long v[4])
+{
+    matrix_totals m = totals_of(c);
+    v[0] = m.all;
+    v[1] = m.col[0];
+    v[2] = v[3] = 0;
+    for (int k = 0; k < REPORT_USERS; k++)
+        if (report_users_lo[k] >= 30000)
+            v[2] += m.col[k];
+    for (int r = 0; r < REPORT_DURATIONS; r++)
+        if (report_duration_lo_ms[r] >= 2 * 3600000LL)
+            v[3] += m.row[r];
+}
+
+/* Causes in the release's order: 設備要因, 外的要因, 人為要因, その他. */
+static const incident_cause cause_order[4] = {INCIDENT_CAUSE_EQUIPMENT, INCIDENT_CAUSE_EXTERNAL,
+                                              INCIDENT_CAUSE_HUMAN, INCIDENT_CAUSE_OTHER};
+
+/* Accidents whose primary cause is k; those without a cause are "other",
+ * which the release defines to include 原因不明. */
+static long cause_count(const report_counts *c, incident_cause k)
+{
+    return c->cause[k] + (k == INCIDENT_CAUSE_OTHER ? c->cause_unknown : 0);
+}
+
 static void build_matrix(rtable *t, const report_counts *c, bool ja)
 {
     rtable_init(t, "matrix", ja ? "3(1) 影響利用者数及び継続時間（詳細な様式による報告、件）"
@@ -165,37 +212,30 @@ static void build_matrix(rtable *t, const report_counts *c, bool ja)
         rtable_col(t, users_codes[k], report_label(users_codes[k], ja), true);
     rtable_col(t, "total", report_label("total", ja), true);
     rtable_col(t, "total_pct", report_label("total_pct", ja), true);
-    long col_total[REPORT_USERS] = {0}, all = 0;
-    for (int r = 0; r < REPORT_DURATIONS; r++)
-        for (int k = 0; k < REPORT_USERS; k++) {
-            col_total[k] += c->matrix[r][k];
-            all += c->matrix[r][k];
-        }
+    matrix_totals m = totals_of(c);
     for (int r = 0; r < REPORT_DURATIONS; r++) {
         rtable_row(t);
         cell_label(t, duration_codes[r], ja);
-        long row = 0;
         for (int k = 0; k < REPORT_USERS; k++) {
             if (report_cell_outside_duty(r, k))
                 rtable_cell(t, "na", report_label("na", ja));
             else
                 cell_count(t, c->matrix[r][k]);
-            row += c->matrix[r][k];
         }
-        cell_count(t, row);
-        cell_pct(t, report_pct(row, all, 1), 1);
+        cell_count(t, m.row[r]);
+        cell_pct(t, report_pct(m.row[r], m.all, 1), 1);
     }
     rtable_row(t);
     cell_label(t, "total", ja);
     for (int k = 0; k < REPORT_USERS; k++)
-        cell_count(t, col_total[k]);
-    cell_count(t, all);
-    cell_pct(t, all ? 1000 : -1, 1);
+        cell_count(t, m.col[k]);
+    cell_count(t, m.all);
+    cell_pct(t, m.all ? 1000 : -1, 1);
     rtable_row(t);
     cell_label(t, "share_pct", ja);
     for (int k = 0; k < REPORT_USERS; k++)
-        cell_pct(t, report_pct(col_total[k], all, 1), 1);
-    cell_pct(t, all ? 1000 : -1, 1);
+        cell_pct(t, report_pct(m.col[k], m.all, 1), 1);
+    cell_pct(t, m.all ? 1000 : -1, 1);
     rtable_cell(t, "", NULL);
     rtable_note(t, ja ? "「対象外」＝四半期報告対象外（継続時間2時間未満かつ影響利用者数3万未満）。"
                       : "n/a: outside the quarterly reporting duty (under 2 hours and under 30,000 users).");
@@ -203,22 +243,6 @@ static void build_matrix(rtable *t, const report_counts *c, bool ja)
         rtable_note(t, ja ? "対象外の区分に当たる報告 %ld件（情報漏えい等）は表に含まない。"
                           : "%ld reports fall in an n/a cell (e.g. information leaks) and are not in the table.",
                     c->unplaced);
-}
-
-static void matrix_sums(const report_counts *c, long *lt500, long *ge30k, long *ge2h, long *all)
-{
-    *lt500 = *ge30k = *ge2h = *all = 0;
-    for (int r = 0; r < REPORT_DURATIONS; r++)
-        for (int k = 0; k < REPORT_USERS; k++) {
-            long v = c->matrix[r][k];
-            *all += v;
-            if (k == 0)
-                *lt500 += v;
-            if (k >= 3)
-                *ge30k += v;
-            if (r >= 4)
-                *ge2h += v;
-        }
 }
 
 static void build_headline(rtable *t, const report_year *y, bool ja)
@@ -231,9 +255,8 @@ static void build_headline(rtable *t, const report_year *y, bool ja)
     rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
     rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
     long a[4], b[4];
-    matrix_sums(&y->cur, &a[1], &a[2], &a[3], &a[0]);
-    matrix_sums(&y->prev, &b[1], &b[2], &b[3], &b[0]);
-    static const char *const codes[4] = {"total", "users_lt_500", "users_ge_30k", "duration_ge_2h"};
+    headline_of(&y->cur, a);
+    headline_of(&y->prev, b);
     /* the release's sentences name these figures so */
     static const char *const ja_names[4] = {"総件数", "影響利用者数500人未満", "影響利用者数3万人以上",
                                             "継続時間2時間以上"};
@@ -241,7 +264,7 @@ static void build_headline(rtable *t, const report_year *y, bool ja)
                                             "2 hours or longer"};
     for (int i = 0; i < 4; i++) {
         rtable_row(t);
-        rtable_cell(t, codes[i], ja ? ja_names[i] : en_names[i]);
+        rtable_cell(t, headline_codes[i], ja ? ja_names[i] : en_names[i]);
         cell_count(t, a[i]);
         cell_count(t, b[i]);
         char d[32];
@@ -316,15 +339,10 @@ static void build_causes(rtable *t, const report_year *y, bool ja)
     rtable_col(t, "count", ja ? "件数" : "Count", true);
     rtable_col(t, "share_pct", ja ? "割合" : "Share", true);
     rtable_col(t, "delta_pt", ja ? "前年度比（ポイント）" : "Change (points)", true);
-    /* release order; a missing cause is "unknown", which the release puts in other */
-    static const int order[4] = {0, 2, 1, 3};
-    static const char *const codes[4] = {"equipment", "human", "external", "other"};
     for (int i = 0; i < 4; i++) {
-        int k = order[i];
-        long n = y->cur.cause[k] + (k == 3 ? y->cur.cause_unknown : 0);
-        long np = y->prev.cause[k] + (k == 3 ? y->prev.cause_unknown : 0);
+        long n = cause_count(&y->cur, cause_order[i]), np = cause_count(&y->prev, cause_order[i]);
         rtable_row(t);
-        cell_label(t, codes[k], ja);
+        cell_label(t, incident_cause_name(cause_order[i]), ja);
         cell_count(t, n);
         cell_pct(t, report_pct(n, y->cur.detailed, 0), 0);
         cell_delta(t, n, y->cur.detailed, np, y->prev.detailed);
@@ -473,15 +491,10 @@ static void chart_for(FILE *out, const char *id, const report_year *y, bool ja)
                            report_pct(p->service_groups[g].count, p->services_total, 0)};
         svg_bars(out, ja ? "サービス別の事故件数の割合" : "Share of services hit", b, n, c->fy, ja);
     } else if (strcmp(id, "causes") == 0) {
-        static const int order[4] = {0, 2, 1, 3};
-        static const char *const codes[4] = {"equipment", "human", "external", "other"};
-        for (int i = 0; i < 4; i++) {
-            int k = order[i];
-            long a = c->cause[k] + (k == 3 ? c->cause_unknown : 0);
-            long pa = p->cause[k] + (k == 3 ? p->cause_unknown : 0);
-            b[n++] = (bar){report_label(codes[k], ja), report_pct(a, c->detailed, 0),
-                           report_pct(pa, p->detailed, 0)};
-        }
+        for (int i = 0; i < 4; i++)
+            b[n++] = (bar){report_label(incident_cause_name(cause_order[i]), ja),
+                           report_pct(cause_count(c, cause_order[i]), c->detailed, 0),
+                           report_pct(cause_count(p, cause_order[i]), p->detailed, 0)};
         svg_bars(out, ja ? "事故発生要因別の割合" : "Share by primary cause", b, n, c->fy, ja);
     } else if (strcmp(id, "equipment") == 0) {
         for (int g = 0; g < c->n_equipment_groups; g++)
@@ -660,30 +673,26 @@ json_t *report_to_json(const report_year *y)
     json_object_set_new(j, "serious_reports", json_integer(c->serious_records));
 
     json_t *m = json_object(), *rows = json_array(), *cols = json_array(), *cells = json_array();
-    long col_total[REPORT_USERS] = {0}, all = 0, row_total[REPORT_DURATIONS] = {0};
+    matrix_totals mt = totals_of(c);
     for (int r = 0; r < REPORT_DURATIONS; r++) {
         json_array_append_new(rows, json_string(duration_codes[r]));
         json_t *row = json_array();
-        for (int k = 0; k < REPORT_USERS; k++) {
+        for (int k = 0; k < REPORT_USERS; k++)
             json_array_append_new(row, report_cell_outside_duty(r, k)
                                            ? json_null()
                                            : json_integer(c->matrix[r][k]));
-            col_total[k] += c->matrix[r][k];
-            row_total[r] += c->matrix[r][k];
-            all += c->matrix[r][k];
-        }
         json_array_append_new(cells, row);
     }
     for (int k = 0; k < REPORT_USERS; k++)
         json_array_append_new(cols, json_string(users_codes[k]));
     json_t *rt = json_array(), *rp = json_array(), *ct = json_array(), *cp = json_array();
     for (int r = 0; r < REPORT_DURATIONS; r++) {
-        json_array_append_new(rt, json_integer(row_total[r]));
-        json_array_append_new(rp, jpct(report_pct(row_total[r], all, 1), 1));
+        json_array_append_new(rt, json_integer(mt.row[r]));
+        json_array_append_new(rp, jpct(report_pct(mt.row[r], mt.all, 1), 1));
     }
     for (int k = 0; k < REPORT_USERS; k++) {
-        json_array_append_new(ct, json_integer(col_total[k]));
-        json_array_append_new(cp, jpct(report_pct(col_total[k], all, 1), 1));
+        json_array_append_new(ct, json_integer(mt.col[k]));
+        json_array_append_new(cp, jpct(report_pct(mt.col[k], mt.all, 1), 1));
     }
     json_object_set_new(m, "durations", rows);
     json_object_set_new(m, "users", cols);
@@ -692,17 +701,16 @@ json_t *report_to_json(const report_year *y)
     json_object_set_new(m, "row_share_pct", rp);
     json_object_set_new(m, "column_totals", ct);
     json_object_set_new(m, "column_share_pct", cp);
-    json_object_set_new(m, "total", json_integer(all));
+    json_object_set_new(m, "total", json_integer(mt.all));
     json_object_set_new(m, "unplaced", json_integer(c->unplaced));
     json_object_set_new(j, "matrix", m);
 
     long a[4], b[4];
-    matrix_sums(c, &a[1], &a[2], &a[3], &a[0]);
-    matrix_sums(p, &b[1], &b[2], &b[3], &b[0]);
-    static const char *const figs[4] = {"total", "users_lt_500", "users_ge_30k", "duration_ge_2h"};
+    headline_of(c, a);
+    headline_of(p, b);
     json_t *hl = json_array();
     for (int i = 0; i < 4; i++) {
-        json_t *o = json_pack("{s:s,s:I,s:I,s:I}", "figure", figs[i], "value", (json_int_t)a[i],
+        json_t *o = json_pack("{s:s,s:I,s:I,s:I}", "figure", headline_codes[i], "value", (json_int_t)a[i],
                               "prev", (json_int_t)b[i], "change", (json_int_t)(a[i] - b[i]));
         json_object_set_new(o, "share_pct", jpct(report_pct(a[i], a[0], 0), 0));
         json_object_set_new(o, "share_prev_pct", jpct(report_pct(b[i], b[0], 0), 0));
@@ -720,15 +728,10 @@ json_t *report_to_json(const report_year *y)
     json_object_set_new(j, "services", sv);
 
     json_t *ca = json_array();
-    static const int order[4] = {0, 2, 1, 3};
-    static const char *const codes[4] = {"equipment", "human", "external", "other"};
-    for (int i = 0; i < 4; i++) {
-        int k = order[i];
-        long n = c->cause[k] + (k == 3 ? c->cause_unknown : 0);
-        long np = p->cause[k] + (k == 3 ? p->cause_unknown : 0);
-        json_array_append_new(ca, share_row("cause", codes[k], NULL, NULL, n, c->detailed, np,
-                                            p->detailed));
-    }
+    for (int i = 0; i < 4; i++)
+        json_array_append_new(ca, share_row("cause", incident_cause_name(cause_order[i]), NULL,
+                                            NULL, cause_count(c, cause_order[i]), c->detailed,
+                                            cause_count(p, cause_order[i]), p->detailed));
     json_object_set_new(j, "causes", ca);
     json_object_set_new(j, "cause_not_given", json_integer(c->cause_unknown));
 
