@@ -17,6 +17,14 @@ const char *const report_table_ids[REPORT_N_TABLES] = {
     "overview", "matrix", "headline", "services", "causes", "equipment", "serious",
 };
 
+bool report_table_known(const char *id)
+{
+    for (int i = 0; i < REPORT_N_TABLES; i++)
+        if (strcmp(id, report_table_ids[i]) == 0)
+            return true;
+    return false;
+}
+
 static const struct {
     const char *code, *ja, *en;
 } labels[] = {

@@ -19,6 +19,9 @@
 #define REPORT_N_TABLES 7
 extern const char *const report_table_ids[REPORT_N_TABLES];
 
+/* Whether id names one of the tables. */
+bool report_table_known(const char *id);
+
 /* Write the report; `only` selects one table by id (NULL = all).
  * Returns 0, or -1 with err filled (unknown table, out of memory). */
 int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, const char *only,

@@ -61,6 +61,7 @@ static int parse_format(const char *s, report_format *f)
 typedef struct opts {
     const char *db, *lang, *out, *table, *op, *rules_dir, *catalog_dir;
     const char *format;
+    const char *id; /* report incident ID */
     int fy, q;
 } opts;
 
@@ -133,54 +134,17 @@ static int close_out(FILE *f, const char *path)
     return CLI_OK;
 }
 
-/* Load the rulebooks and catalogs and open the registry, or say why not. */
-static int open_env_db(const opts *o, cli_env *env, store **db)
+static int yearly(const opts *o, const cli_env *env, store *db, report_format fmt, bool ja)
 {
-    int rc = cli_env_load(env, o->rules_dir, o->catalog_dir);
-    if (rc)
-        return rc;
-    if ((rc = cli_store_open(db, o->db, "report")))
-        cli_env_free(env);
-    return rc;
-}
-
-static int yearly(const opts *o, bool ja)
-{
-    report_format fmt = REPORT_TEXT;
-    if (o->format && parse_format(o->format, &fmt)) {
-        cli_error("report", "--format must be text, md, html, csv or json, got '%s'", o->format);
-        return CLI_USAGE;
-    }
-    if (!o->fy) {
-        cli_error("report", "give the fiscal year: --fy YEAR (see --help)");
-        return CLI_USAGE;
-    }
-    if (o->table) {
-        bool known = false;
-        for (int i = 0; i < REPORT_N_TABLES; i++)
-            known |= strcmp(o->table, report_table_ids[i]) == 0;
-        if (!known) {
-            cli_error("report", "unknown --table '%s'; expected overview, matrix, headline, "
-                                "services, causes, equipment or serious", o->table);
-            return CLI_USAGE;
-        }
-    }
-    cli_env env;
-    store *db;
-    int rc = open_env_db(o, &env, &db);
-    if (rc)
-        return rc;
     report_year y;
     jiko_error err;
     char msg[1200];
-    if (report_compute(&y, db, &env.cat, o->fy, &err)) {
+    if (report_compute(&y, db, &env->cat, o->fy, &err)) {
         cli_error("report", "%s", error_format(&err, msg, sizeof msg));
-        store_close(db);
-        cli_env_free(&env);
         return CLI_STORE;
     }
     FILE *out = open_out(o->out);
-    rc = CLI_IO;
+    int rc = CLI_IO;
     if (out) {
         if (report_render(out, &y, fmt, ja, o->table, &err)) {
             cli_error("report", "%s", error_format(&err, msg, sizeof msg));
@@ -196,8 +160,6 @@ static int yearly(const opts *o, bool ja)
                            : "jiko report: the registry holds no reported accidents of FY%d\n",
                 o->fy);
     report_free(&y);
-    store_close(db);
-    cli_env_free(&env);
     return rc;
 }
 
@@ -247,18 +209,9 @@ static int on_same(void *ctx, const store_row *r)
     return 0;
 }
 
-static int case_sheet(const opts *o, const char *id, bool ja)
+static int case_sheet(const opts *o, const cli_env *env, store *db, report_format fmt, bool ja)
 {
-    report_format fmt = REPORT_MD;
-    if (o->format && (parse_format(o->format, &fmt) || (fmt != REPORT_MD && fmt != REPORT_HTML))) {
-        cli_error("report", "the case sheet is written as md or html, got '%s'", o->format);
-        return CLI_USAGE;
-    }
-    cli_env env;
-    store *db;
-    int rc = open_env_db(o, &env, &db);
-    if (rc)
-        return rc;
+    const char *id = o->id;
     store_row row;
     jiko_error err;
     char msg[1200];
@@ -269,21 +222,19 @@ static int case_sheet(const opts *o, const char *id, bool ja)
         else
             cli_error("report", "no incident '%s'%s%s in the registry", id,
                       o->op ? " of " : "", o->op ? o->op : "");
-        store_close(db);
-        cli_env_free(&env);
         return found < 0 ? CLI_STORE : CLI_NOT_FOUND;
     }
     incident inc;
     classify_result r;
-    rc = CLI_STORE;
-    if (reclassify(&env, &row, &inc, &r) == 0) {
+    int rc = CLI_STORE;
+    if (reclassify(env, &row, &inc, &r) == 0) {
         /* the other reports of a wholesale accident: same owner, same start */
         same_acc s = {&row, inc.wholesale_provider ? inc.wholesale_provider : inc.op, NULL, 0};
         store_filter f = {row.fiscal_year, row.quarter, NULL, NULL, -1};
         if (store_list(db, &f, on_same, &s, &err) == 0) {
             FILE *out = open_out(o->out);
             if (out) {
-                report_case_write(out, &inc, &r, &env.cat, (const char *const *)s.ops, s.n, fmt, ja);
+                report_case_write(out, &inc, &r, &env->cat, (const char *const *)s.ops, s.n, fmt, ja);
                 rc = close_out(out, o->out);
             } else {
                 rc = CLI_IO;
@@ -297,8 +248,6 @@ static int case_sheet(const opts *o, const char *id, bool ja)
         incident_free(&inc);
     }
     store_row_free(&row);
-    store_close(db);
-    cli_env_free(&env);
     return rc;
 }
 
@@ -342,29 +291,13 @@ static int on_batch_row(void *ctx, const store_row *row)
     return 0;
 }
 
-static int quarter(const opts *o, bool ja)
+static int quarter(const opts *o, const cli_env *env, store *db, report_format fmt, bool ja)
 {
-    report_format fmt = REPORT_TEXT;
-    if (o->format && (parse_format(o->format, &fmt) ||
-                      (fmt != REPORT_TEXT && fmt != REPORT_CSV && fmt != REPORT_JSON))) {
-        cli_error("report", "the quarterly batch is written as text, csv or json, got '%s'",
-                  o->format);
-        return CLI_USAGE;
-    }
-    if (!o->fy || !o->q) {
-        cli_error("report", "give the fiscal year and quarter: --fy YEAR --q 1-4");
-        return CLI_USAGE;
-    }
-    cli_env env;
-    store *db;
-    int rc = open_env_db(o, &env, &db);
-    if (rc)
-        return rc;
-    batch b = {&env, NULL, NULL, 0, 0, 0};
+    batch b = {env, NULL, NULL, 0, 0, 0};
     store_filter f = {o->fy, o->q, o->op, NULL, 0};
     jiko_error err;
     char msg[1200];
-    rc = CLI_STORE;
+    int rc = CLI_STORE;
     if (store_list(db, &f, on_batch_row, &b, &err))
         cli_error("report", "%s", error_format(&err, msg, sizeof msg));
     else if (!b.failed) {
@@ -373,7 +306,7 @@ static int quarter(const opts *o, bool ja)
         if (out) {
             for (int i = 0; i < b.n; i++)
                 items[i] = (report_batch_item){&b.inc[i], &b.r[i]};
-            report_batch_write(out, o->fy, o->q, o->op, items, b.n, &env.cat, fmt, ja);
+            report_batch_write(out, o->fy, o->q, o->op, items, b.n, &env->cat, fmt, ja);
             rc = close_out(out, o->out);
         } else {
             rc = CLI_IO;
@@ -384,10 +317,27 @@ static int quarter(const opts *o, bool ja)
         incident_free(&b.inc[i]);
     free(b.inc);
     free(b.r);
-    store_close(db);
-    cli_env_free(&env);
     return rc;
 }
+
+/* What each report is written as, and how it is made. */
+typedef struct report_kind {
+    report_format dflt;
+    unsigned formats;         /* 1 << report_format */
+    const char *formats_say; /* the --format error: SAY, got 'VALUE' */
+    int (*run)(const opts *o, const cli_env *env, store *db, report_format fmt, bool ja);
+} report_kind;
+
+#define F(x) (1u << (x))
+static const report_kind kinds[] = {
+    {REPORT_TEXT, F(REPORT_TEXT) | F(REPORT_MD) | F(REPORT_HTML) | F(REPORT_CSV) | F(REPORT_JSON),
+     "--format must be text, md, html, csv or json", yearly},
+    {REPORT_MD, F(REPORT_MD) | F(REPORT_HTML), "the case sheet is written as md or html",
+     case_sheet},
+    {REPORT_TEXT, F(REPORT_TEXT) | F(REPORT_CSV) | F(REPORT_JSON),
+     "the quarterly batch is written as text, csv or json", quarter},
+};
+#undef F
 
 int cmd_report(int argc, char **argv)
 {
@@ -401,25 +351,52 @@ int cmd_report(int argc, char **argv)
         cli_error("report", "--lang must be ja or en");
         return CLI_USAGE;
     }
-    bool ja = lang == CLASSIFY_JA;
+    /* which report, and what it needs: usage errors before anything loads */
+    const report_kind *k = &kinds[0];
     if (optind < argc && strcmp(argv[optind], "incident") == 0) {
         if (optind + 2 != argc) {
             cli_error("report", "usage: jiko report incident ID [options] (options before ID are fine too)");
             return CLI_USAGE;
         }
-        return case_sheet(&o, argv[optind + 1], ja);
-    }
-    if (optind < argc && strcmp(argv[optind], "quarter") == 0) {
+        k = &kinds[1];
+        o.id = argv[optind + 1];
+    } else if (optind < argc && strcmp(argv[optind], "quarter") == 0) {
         if (optind + 1 != argc) {
             cli_error("report", "unexpected argument '%s'", argv[optind + 1]);
             return CLI_USAGE;
         }
-        return quarter(&o, ja);
-    }
-    if (optind < argc) {
+        k = &kinds[2];
+    } else if (optind < argc) {
         cli_error("report", "unknown report '%s'; expected incident ID, quarter, or --fy YEAR",
                   argv[optind]);
         return CLI_USAGE;
     }
-    return yearly(&o, ja);
+    report_format fmt = k->dflt;
+    if (o.format && (parse_format(o.format, &fmt) || !(k->formats & (1u << fmt)))) {
+        cli_error("report", "%s, got '%s'", k->formats_say, o.format);
+        return CLI_USAGE;
+    }
+    if (k->run == quarter && (!o.fy || !o.q)) {
+        cli_error("report", "give the fiscal year and quarter: --fy YEAR --q 1-4");
+        return CLI_USAGE;
+    }
+    if (k->run == yearly && !o.fy) {
+        cli_error("report", "give the fiscal year: --fy YEAR (see --help)");
+        return CLI_USAGE;
+    }
+    if (k->run == yearly && o.table && !report_table_known(o.table)) {
+        cli_error("report", "unknown --table '%s'; expected overview, matrix, headline, "
+                            "services, causes, equipment or serious", o.table);
+        return CLI_USAGE;
+    }
+    cli_env env;
+    if ((rc = cli_env_load(&env, o.rules_dir, o.catalog_dir)))
+        return rc;
+    store *db;
+    if ((rc = cli_store_open(&db, o.db, "report")) == CLI_OK) {
+        rc = k->run(&o, &env, db, fmt, lang == CLASSIFY_JA);
+        store_close(db);
+    }
+    cli_env_free(&env);
+    return rc;
 }
