@@ -552,23 +552,20 @@ static void write_html(FILE *out, const report_year *y, bool ja, rtable *tables,
 int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, const char *only,
                   jiko_error *err)
 {
+    if (only && !report_table_known(only)) {
+        error_set(err, NULL, 0, "--table",
+                  "unknown table '%s'; expected overview, matrix, headline, services, causes, "
+                  "equipment or serious", only);
+        return -1;
+    }
     if (fmt == REPORT_JSON) {
         json_t *j = report_to_json(y);
         if (!j) {
             error_set(err, NULL, 0, NULL, "out of memory");
             return -1;
         }
-        if (only) {
-            json_t *part = json_object_get(j, only);
-            if (!part) {
-                json_decref(j);
-                error_set(err, NULL, 0, "--table", "unknown table '%s'", only);
-                return -1;
-            }
-            json_dumpf(part, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        } else {
-            json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        }
+        /* each table id is also a member of the whole report */
+        json_dumpf(only ? json_object_get(j, only) : j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', out);
         json_decref(j);
         return 0;
@@ -578,12 +575,6 @@ int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, c
     for (int i = 0; i < REPORT_N_TABLES; i++)
         if (!only || strcmp(only, report_table_ids[i]) == 0)
             build(&tables[n++], report_table_ids[i], y, ja);
-    if (!n) {
-        error_set(err, NULL, 0, "--table",
-                  "unknown table '%s'; expected overview, matrix, headline, services, causes, "
-                  "equipment or serious", only);
-        return -1;
-    }
     for (int i = 0; i < n; i++)
         if (tables[i].failed) {
             error_set(err, NULL, 0, NULL, "out of memory while building the report");

@@ -162,7 +162,13 @@ static void test_small_year(void **state)
     FILE *devnull = fopen("/dev/null", "w");
     for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)
         assert_int_equal(report_render(devnull, &y, (report_format)f, f % 2, NULL, &err), 0);
+    /* every table alone, in every format (JSON prints the member of that name) */
+    for (int i = 0; i < REPORT_N_TABLES; i++)
+        for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)
+            assert_int_equal(report_render(devnull, &y, (report_format)f, false,
+                                           report_table_ids[i], &err), 0);
     assert_int_not_equal(report_render(devnull, &y, REPORT_CSV, false, "nope", &err), 0);
+    assert_int_not_equal(report_render(devnull, &y, REPORT_JSON, false, "nope", &err), 0);
     fclose(devnull);
     report_free(&y);
     /* an empty year is all zeros, not an error */
