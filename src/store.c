@@ -153,6 +153,18 @@ int store_keep_first(void *ctx, const store_row *r)
     return 0;
 }
 
+int store_first_done(store_first *c, const char *where, const char *id, jiko_error *err)
+{
+    if (c->n > 1) {
+        error_set(err, where, 0, NULL,
+                  "id '%s' exists for several operators (%s, %s, ...); give --operator", id,
+                  c->row->op, c->other_op);
+        store_row_free(c->row);
+        return -1;
+    }
+    return c->n;
+}
+
 char *store_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;

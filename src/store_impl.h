@@ -54,6 +54,10 @@ typedef struct store_first {
 } store_first;
 int store_keep_first(void *ctx, const store_row *r);
 
+/* What a get found: the row count (0 or 1), or -1 with err filled (`where`
+ * names the registry) when the id exists for several operators. */
+int store_first_done(store_first *c, const char *where, const char *id, jiko_error *err);
+
 /* Duplicate a string (NULL stays NULL); for filling store_row. */
 char *store_strdup(const char *s);
 

@@ -354,14 +354,7 @@ static int pg_get(void *impl, const char *op, const char *id, store_row *row, ji
     store_first c = {row, 0, ""};
     if (run_rows(p, sql, 2, v, store_keep_first, &c, err) < 0)
         return -1;
-    if (c.n > 1) {
-        error_set(err, p->url, 0, NULL,
-                  "id '%s' exists for several operators (%s, %s, ...); give --operator", id,
-                  row->op, c.other_op);
-        store_row_free(row);
-        return -1;
-    }
-    return c.n;
+    return store_first_done(&c, p->url, id, err);
 }
 
 static int pg_history(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,

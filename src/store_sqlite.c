@@ -363,14 +363,7 @@ static int sq_get(void *impl, const char *op, const char *id, store_row *row, ji
     store_first c = {row, 0, ""};
     if (run_rows(s, st, store_keep_first, &c, err) < 0)
         return -1;
-    if (c.n > 1) {
-        error_set(err, s->path, 0, NULL,
-                  "id '%s' exists for several operators (%s, %s, ...); give --operator", id,
-                  row->op, c.other_op);
-        store_row_free(row);
-        return -1;
-    }
-    return c.n;
+    return store_first_done(&c, s->path, id, err);
 }
 
 static int sq_history(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
