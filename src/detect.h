@@ -14,6 +14,8 @@
  *                               z, drift DETECT_CUSUM_K, reset at 0 (span 1):
  *                               accumulated evidence of a sustained shift
  *      SEASON                   x minus a time-of-day profile (96 slots)
+ *                               plus an hour-of-week offset (84 slots of
+ *                               2 h, used after 14 days of data)
  *      NOVEL                    share of never-seen quantised contexts
  *  - each channel: deviation d = short EWMA - slow baseline (span 1000);
  *    z = (d - mean d) / sd d with d's own long-run (3000-row) mean and
@@ -46,6 +48,9 @@ enum {
 };
 
 #define DETECT_NSLOT 96     /* time-of-day slots of the seasonal profile */
+#define DETECT_NWEEK 84     /* hour-of-week slots (2 h) of the weekly offsets */
+#define DETECT_WEEK_MIN_DAYS 14 /* weekly offsets are learned from the start
+                                   but used once 14 days of rows were seen */
 #define DETECT_CTX_WORDS 32 /* context set: 32 * 64 = 2048 hashed bits */
 #define DETECT_CTX_ORDER 3  /* contexts of 1..3 consecutive quantised values */
 #define DETECT_CUSUM_K 1.0  /* CUSUM drift (reference value) in units of z */
@@ -68,6 +73,8 @@ typedef struct detect_config {
     float std_floor;        /* sd floor relative to the value range seen */
     float margin;           /* score rise over the episode max to re-alert */
     float season_alpha;     /* EWMA rate of a time-of-day slot */
+    float week_alpha;       /* EWMA rate of a weekly offset per visit of
+                               its 2-hour slot; 0 disables the weekly part */
 } detect_config;
 
 typedef struct detect_chan {
@@ -97,7 +104,15 @@ typedef struct detect_state {
     int32_t since_alert;   /* rows since the last alert (saturating) */
     float cus_up, cus_dn;  /* CUSUM sums of the fast level's z, up and down */
     float z_fast;          /* signed z of LEVEL_FAST at the previous row */
-    float slot[DETECT_NSLOT]; /* time-of-day profile; NaN: slot not seen yet */
+    /* Seasonal profiles, stored as int16 multiples of 2^prof_exp relative
+     * to prof_anchor (the first value): half the memory of floats, which
+     * pays for the weekly offsets.  The exponent grows (and every entry is
+     * halved) when a value no longer fits, so the resolution is about
+     * 1/16384 of the largest deviation seen, far below any noise. */
+    double prof_anchor;
+    int32_t prof_exp;
+    int16_t slot[DETECT_NSLOT]; /* time-of-day profile; INT16_MIN: not seen */
+    int16_t week[DETECT_NWEEK]; /* hour-of-week offset from the daily profile */
     uint64_t ctx[DETECT_CTX_WORDS];
 } detect_state;
 
