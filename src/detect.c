@@ -216,8 +216,9 @@ static void prof_put(detect_state *s, int16_t *p, double v)
  * per-row rate is scaled by the rows per visit).  The offset is learned
  * from the start but only used after DETECT_WEEK_MIN_DAYS of rows: with one
  * visit per slot it would otherwise subtract one week's noise, which cost
- * 2.8 points on the two-week AWS series (docs/design-detect.md, v8). */
-static double season_resid(detect_state *s, int64_t t_ms, double x)
+ * 2.8 points on the two-week AWS series (docs/design-detect.md, v8).
+ * dt_ms: the sampling interval estimate (0 while unknown). */
+static double season_resid(detect_state *s, int64_t t_ms, double x, double dt_ms)
 {
     const detect_config *cf = &s->cfg;
     if (s->n == 0) s->prof_anchor = x;
@@ -231,7 +232,7 @@ static double season_resid(detect_state *s, int64_t t_ms, double x)
     int kw = (int)(pw * DETECT_NWEEK / week_ms);
     double wl = prof_get(s, s->week[kw]), wv = 0.0, aw = 0.0;
     if (cf->week_alpha > 0.0f) {
-        double dt = s->log_dt > 0.0f ? exp((double)s->log_dt) : 300000.0;
+        double dt = dt_ms > 0.0 ? dt_ms : 300000.0; /* until known: 5 minutes */
         double per_visit = dt * DETECT_NWEEK / (double)week_ms; /* visits per row */
         aw = (double)cf->week_alpha * (per_visit < 1.0 ? per_visit : 1.0);
         if ((double)s->n * dt >= DETECT_WEEK_MIN_DAYS * 86400000.0) wv = wl;
@@ -266,21 +267,6 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
     if (s->n <= cf->warmup) s->qwidth = range / cf->nbins;
     int scoring = s->n >= cf->warmup;
 
-    double sig[DETECT_NCH];
-    sig[DETECT_CH_LEVEL_FAST] = x;
-    sig[DETECT_CH_LEVEL_SLOW] = x;
-    /* Page's CUSUM of the fast level's z at the previous row, both ways,
-     * reset at 0: evidence of a small shift accumulates row by row */
-    {
-        double zf = (double)s->z_fast, kk = DETECT_CUSUM_K;
-        double up = (double)s->cus_up + zf - kk, dn = (double)s->cus_dn - zf - kk;
-        s->cus_up = to_float(up > 0.0 ? up : 0.0);
-        s->cus_dn = to_float(dn > 0.0 ? dn : 0.0);
-        sig[DETECT_CH_CUSUM] = (double)(s->cus_up > s->cus_dn ? s->cus_up : s->cus_dn);
-    }
-    sig[DETECT_CH_SEASON] = season_resid(s, t_ms, x);
-    sig[DETECT_CH_NOVEL] = cf->weight[DETECT_CH_NOVEL] > 0.0f ? novelty(s, x) : 0.0;
-
     /* Sampling interval: EW mean of log(dt), each step's log(dt) limited to
      * +-log 4 around the estimate so gaps and bursts barely move it.  The
      * channel spans are row counts for span_ref_s sampling; coarser series
@@ -298,11 +284,29 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
         }
     }
     s->prev_ms = t_ms;
+    /* one exp per row serves the spans and the weekly offsets' rate;
+     * 0 until two rows have given an interval */
+    double dt_ms = s->log_dt > 0.0f ? exp((double)s->log_dt) : 0.0;
     double tscale = 1.0;
-    if (cf->span_ref_s > 0.0f && s->log_dt > 0.0f) {
-        tscale = (double)cf->span_ref_s * 1000.0 / exp((double)s->log_dt);
+    if (cf->span_ref_s > 0.0f && dt_ms > 0.0) {
+        tscale = (double)cf->span_ref_s * 1000.0 / dt_ms;
         if (tscale > 1.0) tscale = 1.0;
     }
+
+    double sig[DETECT_NCH];
+    sig[DETECT_CH_LEVEL_FAST] = x;
+    sig[DETECT_CH_LEVEL_SLOW] = x;
+    /* Page's CUSUM of the fast level's z at the previous row, both ways,
+     * reset at 0: evidence of a small shift accumulates row by row */
+    {
+        double zf = (double)s->z_fast, kk = DETECT_CUSUM_K;
+        double up = (double)s->cus_up + zf - kk, dn = (double)s->cus_dn - zf - kk;
+        s->cus_up = to_float(up > 0.0 ? up : 0.0);
+        s->cus_dn = to_float(dn > 0.0 ? dn : 0.0);
+        sig[DETECT_CH_CUSUM] = (double)(s->cus_up > s->cus_dn ? s->cus_up : s->cus_dn);
+    }
+    sig[DETECT_CH_SEASON] = season_resid(s, t_ms, x, dt_ms);
+    sig[DETECT_CH_NOVEL] = cf->weight[DETECT_CH_NOVEL] > 0.0f ? novelty(s, x) : 0.0;
 
     double best = 0.0;
     int active = 0;
