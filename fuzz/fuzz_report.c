@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)
             if (f != REPORT_MD && f != REPORT_HTML)
-                report_batch_write(devnull, fy, 1, NULL, items, n, &env->cat, (report_format)f, f & 1);
+                report_batch_write(devnull, fy, 1, NULL, report_quarter_rulebook(&env->rules, fy, 1), items, n, &env->cat, (report_format)f, f & 1);
     }
     for (int i = 0; i < n; i++)
         incident_free(&inc[i]);

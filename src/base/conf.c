@@ -81,15 +81,15 @@ int conf_parse(const char *text, size_t len, const char *path, conf_file *out, j
         if (n && s[n - 1] == '\r')
             n--;
         if (n > CONF_MAX_LINE) {
-            error_set(err, path, lineno, NULL, "line longer than %d bytes", CONF_MAX_LINE);
+            error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "line longer than %d bytes", CONF_MAX_LINE);
             goto fail;
         }
         if (memchr(s, '\0', n)) {
-            error_set(err, path, lineno, NULL, "NUL byte in a text file");
+            error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "NUL byte in a text file");
             goto fail;
         }
         if (!utf8_valid(s, n)) {
-            error_set(err, path, lineno, NULL, "invalid UTF-8; save the file as UTF-8");
+            error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "invalid UTF-8; save the file as UTF-8");
             goto fail;
         }
         /* Strip comments: a '#' at the start or after a blank. */
@@ -104,14 +104,14 @@ int conf_parse(const char *text, size_t len, const char *path, conf_file *out, j
             continue;
         if (s[0] == '[') {
             if (s[n - 1] != ']') {
-                error_set(err, path, lineno, NULL, "section header must end with ']'");
+                error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "section header must end with ']'");
                 goto fail;
             }
             const char *h = s + 1;
             size_t hn = n - 2;
             trim(&h, &hn);
             if (!hn) {
-                error_set(err, path, lineno, NULL, "empty section header; expected [type name]");
+                error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "empty section header; expected [type name]");
                 goto fail;
             }
             size_t tn = 0;
@@ -121,7 +121,7 @@ int conf_parse(const char *text, size_t len, const char *path, conf_file *out, j
             size_t nn = hn - tn;
             trim(&nm, &nn);
             if (!valid_key(h, tn)) {
-                error_set(err, path, lineno, NULL,
+                error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL,
                           "section type must be letters, digits, '_', '.' or '-'");
                 goto fail;
             }
@@ -139,7 +139,7 @@ int conf_parse(const char *text, size_t len, const char *path, conf_file *out, j
         }
         const char *eq = memchr(s, '=', n);
         if (!eq) {
-            error_set(err, path, lineno, NULL, "expected 'key = value' or '[section]'");
+            error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "expected 'key = value' or '[section]'");
             goto fail;
         }
         const char *k = s, *v = eq + 1;
@@ -147,12 +147,12 @@ int conf_parse(const char *text, size_t len, const char *path, conf_file *out, j
         trim(&k, &kn);
         trim(&v, &vn);
         if (!valid_key(k, kn)) {
-            error_set(err, path, lineno, NULL,
+            error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL,
                       "key must be letters, digits, '_', '.' or '-' before '='");
             goto fail;
         }
         if (!f.n_sections) {
-            error_set(err, path, lineno, NULL, "'%.*s' appears before any [section]", (int)kn, k);
+            error_set(err, JIKO_ERR_CONFIG, path, lineno, NULL, "'%.*s' appears before any [section]", (int)kn, k);
             goto fail;
         }
         conf_section *sec = &f.sections[f.n_sections - 1];
@@ -169,7 +169,7 @@ int conf_parse(const char *text, size_t len, const char *path, conf_file *out, j
     *out = f;
     return 0;
 oom:
-    error_set(err, path, lineno, NULL, "out of memory");
+    error_set(err, JIKO_ERR_NOMEM, path, lineno, NULL, "out of memory");
 fail:
     conf_free(&f);
     return -1;
@@ -180,13 +180,13 @@ int conf_load(const char *path, conf_file *out, jiko_error *err)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        error_set(err, path, 0, NULL, "cannot open: %s", strerror(errno));
+        error_set(err, JIKO_ERR_CONFIG, path, 0, NULL, "cannot open: %s", strerror(errno));
         return -1;
     }
     char *buf = malloc(CONF_MAX_BYTES + 1);
     if (!buf) {
         fclose(fp);
-        error_set(err, path, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, path, 0, NULL, "out of memory");
         return -1;
     }
     size_t n = fread(buf, 1, CONF_MAX_BYTES + 1, fp);
@@ -194,10 +194,10 @@ int conf_load(const char *path, conf_file *out, jiko_error *err)
     fclose(fp);
     int rc;
     if (rd_err) {
-        error_set(err, path, 0, NULL, "read error");
+        error_set(err, JIKO_ERR_CONFIG, path, 0, NULL, "read error");
         rc = -1;
     } else if (n > CONF_MAX_BYTES) {
-        error_set(err, path, 0, NULL, "file larger than %u bytes", CONF_MAX_BYTES);
+        error_set(err, JIKO_ERR_CONFIG, path, 0, NULL, "file larger than %u bytes", CONF_MAX_BYTES);
         rc = -1;
     } else {
         rc = conf_parse(buf, n, path, out, err);

@@ -11,11 +11,12 @@ void error_clear(jiko_error *e)
         memset(e, 0, sizeof *e);
 }
 
-void error_set(jiko_error *e, const char *file, long line, const char *field,
-               const char *fmt, ...)
+void error_set(jiko_error *e, jiko_error_kind kind, const char *file, long line,
+               const char *field, const char *fmt, ...)
 {
     if (!e)
         return;
+    e->kind = kind;
     snprintf(e->file, sizeof e->file, "%s", file ? file : "");
     e->line = line;
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");
@@ -40,4 +41,20 @@ const char *error_format(const jiko_error *e, char *buf, size_t size)
     if (n < size)
         snprintf(buf + n, size - n, "%s", e->message);
     return buf;
+}
+
+void error_nomem(jiko_error *e, const char *doing)
+{
+    if (doing && *doing)
+        error_set(e, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory while %s", doing);
+    else
+        error_set(e, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
+}
+
+const char *error_kind_name(jiko_error_kind kind)
+{
+    static const char *const names[JIKO_ERR_KINDS] = {
+        "none", "invalid", "not_found", "conflict", "retry", "io", "out_of_memory", "config",
+        "store"};
+    return (unsigned)kind < JIKO_ERR_KINDS ? names[kind] : "unknown";
 }

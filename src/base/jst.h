@@ -14,7 +14,13 @@
 #include <stdint.h>
 
 #define JST_OFFSET_MS (9LL * 3600 * 1000)
+#define JST_MS_PER_HOUR (3600LL * 1000)
 #define JST_MS_PER_DAY (86400LL * 1000)
+#define JST_MS_PER_WEEK (7 * JST_MS_PER_DAY)
+/* Room for jst_format's text ("2021-08-03T15:00:00.123+09:00" and wider
+ * years) and for jst_format_date's. */
+#define JST_TEXT_MAX 40
+#define JST_DATE_TEXT_MAX 16
 
 /* A calendar date (proleptic Gregorian). */
 typedef struct jst_date {

@@ -6,10 +6,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
-#include "incident.h"
+#include "intake.h"
 
 static void help(FILE *out)
 {
@@ -43,8 +42,7 @@ static void help(FILE *out)
 
 typedef struct run {
     cli_env *env;
-    const rulebook *forced;
-    int64_t now_ms;
+    intake_opts intake;
     bool json, explain;
     classify_lang lang;
     long ok, rejected;
@@ -124,29 +122,15 @@ static void table_row(run *r, const classify_result *res, const incident *inc)
 static void one_record(run *r, const char *name, long lineno, const char *text, size_t len)
 {
     incident inc;
-    jiko_error err;
-    char buf[1024];
-    error_clear(&err);
-    if (incident_parse(&inc, text, len, &r->env->cat, name, lineno, &err)) {
-        fprintf(stderr, "%s\n", error_format(&err, buf, sizeof buf));
-        r->rejected++;
-        return;
-    }
-    const rulebook *book = r->forced ? r->forced : rules_select(&r->env->rules, inc.started_ms);
-    if (!book) {
-        char d[16];
-        jst_format_date(r->env->rules.books[0].effective, d, sizeof d);
-        error_set(&err, name, lineno, "started_at",
-                  "no rulebook is in force on that date; the earliest (%s) takes effect %s",
-                  r->env->rules.books[0].id, d);
-        fprintf(stderr, "%s\n", error_format(&err, buf, sizeof buf));
-        r->rejected++;
-        incident_free(&inc);
-        return;
-    }
     classify_result res;
-    classify_incident(book, &r->env->cat, &inc, r->now_ms, &res);
-    res.forced = r->forced != NULL;
+    jiko_error err;
+    char buf[ERROR_TEXT_MAX];
+    error_clear(&err);
+    if (intake_record(&r->intake, text, len, name, lineno, &inc, &res, &err)) {
+        fprintf(stderr, "%s\n", error_format(&err, buf, sizeof buf));
+        r->rejected++;
+        return;
+    }
     if (r->json) {
         json_t *o = classify_to_json(&res, &inc, &r->env->cat, r->lang);
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -177,7 +161,7 @@ static int one_stream(run *r, FILE *fp, const char *name)
         lineno++;
         size_t len = (size_t)n;
         char *s = line;
-        if (cli_record_line(&s, &len, lineno))
+        if (intake_line(&s, &len, lineno))
             one_record(r, name, lineno, s, len);
     }
     int rc = ferror(fp) ? -1 : 0;
@@ -215,25 +199,18 @@ int cmd_classify(int argc, char **argv)
         cli_error("classify", "--lang must be ja or en, not '%s'", lang);
         return CLI_USAGE;
     }
-    if (now) {
-        const char *why = NULL;
-        if (!jst_parse_rfc3339(now, strlen(now), &r.now_ms, &why)) {
-            cli_error("classify", "--now '%s': %s", now, why);
-            return CLI_USAGE;
-        }
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        r.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
+    if (cli_now(now, &r.intake.now_ms, "classify"))
+        return CLI_USAGE;
     cli_env env;
     int rc = cli_env_load(&env, rules_dir, catalog_dir);
     if (rc)
         return rc;
     r.env = &env;
+    r.intake.cat = &env.cat;
+    r.intake.rules = &env.rules;
     if (rulebook_id) {
-        r.forced = rules_find(&env.rules, rulebook_id);
-        if (!r.forced) {
+        r.intake.forced = rules_find(&env.rules, rulebook_id);
+        if (!r.intake.forced) {
             cli_error("classify", "no rulebook '%s' in %s (see 'jiko rules list')", rulebook_id,
                       env.rules_dir);
             cli_env_free(&env);

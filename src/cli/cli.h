@@ -21,8 +21,24 @@ enum {
     CLI_CONFIG = 3,   /* rulebooks or catalogs could not be loaded */
     CLI_IO = 4,       /* an input or output file could not be read or written */
     CLI_STORE = 5,    /* the registry could not be opened, read or written */
-    CLI_NOT_FOUND = 6 /* the incident asked for is not in the registry */
+    CLI_NOT_FOUND = 6, /* the incident asked for is not in the registry */
+    CLI_NOMEM = 7,     /* out of memory */
+    CLI_WARNING = 10   /* jiko forecast: the final forecast warns */
 };
+
+/* The exit status for a library error, by its kind: the one place where
+ * kinds become exit codes (invalid input 1, config 3, I/O 4, registry,
+ * conflict and retry 5, not found 6, out of memory 7). */
+int cli_status(const jiko_error *e);
+
+/* Print "jiko CMD: FILE:LINE: field 'F': message" and return cli_status.
+ * A conflict (an id stored for several operators) adds the option that
+ * resolves it. */
+int cli_fail(const char *cmd, const jiko_error *e);
+
+/* --now TIME, or the clock when NULL.  Prints the error and returns -1 for a
+ * time that is not RFC 3339. */
+int cli_now(const char *arg, int64_t *ms, const char *cmd);
 
 typedef struct cli_env {
     catalog cat;
@@ -45,10 +61,6 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* Drop the line end of a line read by getline (len bytes) and terminate it
  * there; returns the new length. */
 size_t cli_chomp(char *line, size_t len);
-
-/* One JSON Lines record read by getline: drops a UTF-8 byte order mark on
- * line 1 and the line end; false when the line is blank (skip it). */
-bool cli_record_line(char **s, size_t *len, long lineno);
 
 /* Open an input file, or standard input for "-"; *name is what errors call
  * it.  Prints the error and returns NULL when it cannot be opened. */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "utf8.h"
@@ -21,7 +22,7 @@ int cli_env_load(cli_env *env, const char *rules_dir, const char *catalog_dir)
     if (!env->catalog_dir || !*env->catalog_dir)
         env->catalog_dir = JIKO_DATADIR "/catalogs";
     jiko_error err;
-    char buf[1024];
+    char buf[ERROR_TEXT_MAX];
     error_clear(&err);
     if (catalog_load(&env->cat, env->catalog_dir, &err)) {
         fprintf(stderr, "jiko: catalog error: %s\n", error_format(&err, buf, sizeof buf));
@@ -83,12 +84,9 @@ int cli_store_open(store **db, const char *url, const char *cmd)
     if (!url || !*url)
         url = "jiko.db";
     jiko_error err;
-    char msg[1200];
     error_clear(&err);
-    if (store_open(db, url, &err)) {
-        cli_error(cmd, "%s", error_format(&err, msg, sizeof msg));
-        return CLI_STORE;
-    }
+    if (store_open(db, url, &err))
+        return cli_fail(cmd, &err);
     return CLI_OK;
 }
 
@@ -125,17 +123,47 @@ size_t cli_chomp(char *line, size_t len)
     return len;
 }
 
-bool cli_record_line(char **s, size_t *len, long lineno)
+int cli_status(const jiko_error *e)
 {
-    if (lineno == 1 && *len >= 3 && memcmp(*s, "\xEF\xBB\xBF", 3) == 0) {
-        *s += 3;
-        *len -= 3;
+    switch (e->kind) {
+    case JIKO_ERR_NONE: return CLI_OK;
+    case JIKO_ERR_INVALID: return CLI_REJECTED;
+    case JIKO_ERR_NOT_FOUND: return CLI_NOT_FOUND;
+    case JIKO_ERR_CONFLICT:
+    case JIKO_ERR_RETRY:
+    case JIKO_ERR_STORE: return CLI_STORE;
+    case JIKO_ERR_IO: return CLI_IO;
+    case JIKO_ERR_NOMEM: return CLI_NOMEM;
+    case JIKO_ERR_CONFIG: return CLI_CONFIG;
     }
-    *len = cli_chomp(*s, *len);
-    for (size_t k = 0; k < *len; k++)
-        if ((*s)[k] != ' ' && (*s)[k] != '\t')
-            return true;
-    return false; /* blank lines separate nothing and are skipped */
+    return CLI_STORE;
+}
+
+int cli_fail(const char *cmd, const jiko_error *e)
+{
+    char msg[ERROR_TEXT_MAX];
+    error_format(e, msg, sizeof msg);
+    if (e->kind == JIKO_ERR_CONFLICT && strcmp(e->field, "operator") == 0)
+        cli_error(cmd, "%s (give --operator NAME)", msg);
+    else
+        cli_error(cmd, "%s", msg);
+    return cli_status(e);
+}
+
+int cli_now(const char *arg, int64_t *ms, const char *cmd)
+{
+    if (!arg) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        *ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return 0;
+    }
+    const char *why = NULL;
+    if (!jst_parse_rfc3339(arg, strlen(arg), ms, &why)) {
+        cli_error(cmd, "--now '%s': %s", arg, why);
+        return -1;
+    }
+    return 0;
 }
 
 FILE *cli_open_input(const char *path, const char *cmd, const char **name)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "store_row.h"
 
 typedef struct reader {
     const char *cmd;
@@ -53,40 +54,6 @@ static void help(FILE *out, const char *cmd)
             "Exit status: 0 ok, 2 usage, 5 registry error, 6 incident not found.\n");
 }
 
-static json_t *row_json(const store_row *r, bool with_record)
-{
-    char t[40];
-    json_t *o = json_object();
-    json_object_set_new(o, "operator", json_string(r->op));
-    json_object_set_new(o, "id", json_string(r->id));
-    json_object_set_new(o, "version", json_integer(r->version));
-    json_object_set_new(o, "started_at", json_string(jst_format(r->started_ms, t, sizeof t)));
-    json_object_set_new(o, "ended_at",
-                        r->ongoing ? json_null() : json_string(jst_format(r->ended_ms, t, sizeof t)));
-    json_object_set_new(o, "fiscal_year", json_integer(r->fiscal_year));
-    json_object_set_new(o, "quarter", json_integer(r->quarter));
-    json_object_set_new(o, "report", json_string(r->report));
-    json_object_set_new(o, "rulebook", json_string(r->rulebook));
-    json_t *cats = json_array(), *qs = json_array();
-    char *save, buf[200];
-    snprintf(buf, sizeof buf, "%s", r->serious_categories);
-    for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
-        json_array_append_new(cats, json_string(p));
-    snprintf(buf, sizeof buf, "%s", r->quarterly_clauses);
-    for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
-        json_array_append_new(qs, json_string(p));
-    json_object_set_new(o, "serious_categories", cats);
-    json_object_set_new(o, "quarterly_clauses", qs);
-    json_object_set_new(o, "users", json_integer(r->users));
-    json_object_set_new(o, "changed_at", json_string(jst_format(r->changed_ms, t, sizeof t)));
-    json_object_set_new(o, "reason", json_string(r->reason));
-    if (with_record) {
-        json_t *rec = json_loads(r->record, 0, NULL);
-        json_object_set_new(o, "record", rec ? rec : json_string(r->record));
-    }
-    return o;
-}
-
 static void print_json(json_t *o)
 {
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -101,7 +68,7 @@ static int list_row(void *ctx, const store_row *r)
 {
     reader *rd = ctx;
     if (rd->json) {
-        print_json(row_json(r, false));
+        print_json(store_row_json(r, false));
         rd->n++;
         return 0;
     }
@@ -144,14 +111,7 @@ static int history_row(void *ctx, const store_row *r)
     reader *rd = ctx;
     rd->n++;
     if (rd->json) {
-        json_t *o = json_object();
-        char t[40];
-        json_object_set_new(o, "version", json_integer(r->version));
-        json_object_set_new(o, "changed_at", json_string(jst_format(r->changed_ms, t, sizeof t)));
-        json_object_set_new(o, "reason", json_string(r->reason));
-        json_t *rec = json_loads(r->record, 0, NULL);
-        json_object_set_new(o, "record", rec ? rec : json_string(r->record));
-        print_json(o);
+        print_json(store_version_json(r));
         return 0;
     }
     char t[40];
@@ -210,7 +170,6 @@ static int run(int argc, char **argv, const char *cmd)
     if (rc)
         return rc;
     jiko_error err;
-    char msg[1200];
     int r = 0;
     if (!by_id) {
         r = store_list(s, &f, strcmp(cmd, "export") == 0 ? export_row : list_row, &rd, &err);
@@ -226,9 +185,9 @@ static int run(int argc, char **argv, const char *cmd)
             rc = CLI_NOT_FOUND;
         } else if (strcmp(cmd, "show") == 0) {
             if (rd.json)
-                print_json(row_json(&row, true));
+                print_json(store_row_json(&row, true));
             else {
-                json_t *o = row_json(&row, true);
+                json_t *o = store_row_json(&row, true);
                 char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 puts(txt);
                 free(txt);
@@ -240,10 +199,8 @@ static int run(int argc, char **argv, const char *cmd)
             store_row_free(&row);
         }
     }
-    if (r < 0) {
-        cli_error(cmd, "%s", error_format(&err, msg, sizeof msg));
-        rc = CLI_STORE;
-    }
+    if (r < 0)
+        rc = cli_fail(cmd, &err);
     if (fflush(stdout) != 0 && rc == CLI_OK)
         rc = CLI_IO;
     store_close(s);

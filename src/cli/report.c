@@ -14,6 +14,7 @@
 #include "report.h"
 #include "report_case.h"
 #include "report_render.h"
+#include "store_row.h"
 
 static void help(FILE *out)
 {
@@ -138,16 +139,13 @@ static int yearly(const opts *o, const cli_env *env, store *db, report_format fm
 {
     report_year y;
     jiko_error err;
-    char msg[1200];
-    if (report_compute(&y, db, &env->cat, o->fy, &err)) {
-        cli_error("report", "%s", error_format(&err, msg, sizeof msg));
-        return CLI_STORE;
-    }
+    if (report_compute(&y, db, &env->cat, o->fy, &err))
+        return cli_fail("report", &err);
     FILE *out = open_out(o->out);
     int rc = CLI_IO;
     if (out) {
         if (report_render(out, &y, fmt, ja, o->table, &err)) {
-            cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+            cli_fail("report", &err);
             rc = CLI_IO;
             if (out != stdout)
                 fclose(out);
@@ -163,160 +161,67 @@ static int yearly(const opts *o, const cli_env *env, store *db, report_format fm
     return rc;
 }
 
-/* Parse and classify a stored record again, under the rulebook of its date. */
-static int reclassify(const cli_env *env, const store_row *row, incident *inc,
-                      classify_result *r)
-{
-    jiko_error err;
-    if (incident_parse(inc, row->record, strlen(row->record), &env->cat, "registry", 0, &err)) {
-        char msg[1200];
-        cli_error("report", "stored incident %s/%s no longer validates: %s", row->op, row->id,
-                  error_format(&err, msg, sizeof msg));
-        return -1;
-    }
-    const rulebook *b = rules_find(&env->rules, row->rulebook);
-    if (!b)
-        b = rules_select(&env->rules, inc->started_ms);
-    classify_incident(b, &env->cat, inc, row->ended_ms ? row->ended_ms : row->changed_ms, r);
-    return 0;
-}
-
-typedef struct same_acc {
-    const store_row *me;
-    const char *owner;
-    char **ops;
-    int n;
-} same_acc;
-
-static int on_same(void *ctx, const store_row *r)
-{
-    same_acc *s = ctx;
-    if (r->started_ms != s->me->started_ms || strcmp(r->op, s->me->op) == 0)
-        return 0;
-    json_t *rec = json_loads(r->record, 0, NULL);
-    const char *prov = json_string_value(json_object_get(rec, "wholesale_provider"));
-    const char *owner = prov ? prov : r->op;
-    if (strcmp(owner, s->owner) == 0 && s->n < 64) {
-        char **grown = realloc(s->ops, (size_t)(s->n + 1) * sizeof *grown);
-        if (grown) {
-            s->ops = grown;
-            s->ops[s->n] = strdup(r->op);
-            if (s->ops[s->n])
-                s->n++;
-        }
-    }
-    json_decref(rec);
-    return 0;
-}
-
 static int case_sheet(const opts *o, const cli_env *env, store *db, report_format fmt, bool ja)
 {
-    const char *id = o->id;
     store_row row;
     jiko_error err;
-    char msg[1200];
-    int found = store_get(db, o->op, id, &row, &err);
-    if (found <= 0) {
-        if (found < 0)
-            cli_error("report", "%s", error_format(&err, msg, sizeof msg));
-        else
-            cli_error("report", "no incident '%s'%s%s in the registry", id,
-                      o->op ? " of " : "", o->op ? o->op : "");
-        return found < 0 ? CLI_STORE : CLI_NOT_FOUND;
+    int found = store_get(db, o->op, o->id, &row, &err);
+    if (found < 0)
+        return cli_fail("report", &err);
+    if (found == 0) {
+        cli_error("report", "no incident '%s'%s%s in the registry", o->id, o->op ? " of " : "",
+                  o->op ? o->op : "");
+        return CLI_NOT_FOUND;
     }
+    intake_opts io = {&env->cat, &env->rules, NULL, 0};
     incident inc;
     classify_result r;
-    int rc = CLI_STORE;
-    if (reclassify(env, &row, &inc, &r) == 0) {
-        /* the other reports of a wholesale accident: same owner, same start */
-        same_acc s = {&row, inc.wholesale_provider ? inc.wholesale_provider : inc.op, NULL, 0};
-        store_filter f = {row.fiscal_year, row.quarter, NULL, NULL, -1};
-        if (store_list(db, &f, on_same, &s, &err) == 0) {
-            FILE *out = open_out(o->out);
-            if (out) {
-                report_case_write(out, &inc, &r, &env->cat, (const char *const *)s.ops, s.n, fmt, ja);
-                rc = close_out(out, o->out);
-            } else {
-                rc = CLI_IO;
-            }
+    int rc;
+    if (store_row_classify(&io, &row, &inc, &r, &err)) {
+        rc = cli_fail("report", &err);
+    } else {
+        char **others;
+        int n;
+        if (report_wholesale_partners(db, &row, &inc, &others, &n, &err)) {
+            rc = cli_fail("report", &err);
         } else {
-            cli_error("report", "%s", error_format(&err, msg, sizeof msg));
+            FILE *out = open_out(o->out);
+            rc = CLI_IO;
+            if (out) {
+                report_case_write(out, &inc, &r, &env->cat, (const char *const *)others, n, fmt,
+                                  ja);
+                rc = close_out(out, o->out);
+            }
         }
-        for (int i = 0; i < s.n; i++)
-            free(s.ops[i]);
-        free(s.ops);
+        report_partners_free(others, n);
         incident_free(&inc);
     }
     store_row_free(&row);
     return rc;
 }
 
-typedef struct batch {
-    const cli_env *env;
-    incident *inc;
-    classify_result *r;
-    int n, cap, failed;
-} batch;
-
-static int on_batch_row(void *ctx, const store_row *row)
-{
-    batch *b = ctx;
-    if (row->ongoing || (strcmp(row->report, "serious") && strcmp(row->report, "detailed") &&
-                         strcmp(row->report, "simple")))
-        return 0;
-    if (b->n == b->cap) {
-        int cap = b->cap ? 2 * b->cap : 64;
-        incident *inc = realloc(b->inc, (size_t)cap * sizeof *inc);
-        if (inc)
-            b->inc = inc;
-        classify_result *r = realloc(b->r, (size_t)cap * sizeof *r);
-        if (r)
-            b->r = r;
-        if (!inc || !r) {
-            b->failed = 1;
-            return 1;
-        }
-        b->cap = cap;
-    }
-    if (reclassify(b->env, row, &b->inc[b->n], &b->r[b->n])) {
-        b->failed = 1;
-        return 1;
-    }
-    /* serious accidents join the batch only where the rulebook says so */
-    if (!b->r[b->n].has_quarterly) {
-        incident_free(&b->inc[b->n]);
-        return 0;
-    }
-    b->n++;
-    return 0;
-}
-
 static int quarter(const opts *o, const cli_env *env, store *db, report_format fmt, bool ja)
 {
-    batch b = {env, NULL, NULL, 0, 0, 0};
-    store_filter f = {o->fy, o->q, o->op, NULL, 0};
+    intake_opts io = {&env->cat, &env->rules, NULL, 0};
+    report_batch b;
     jiko_error err;
-    char msg[1200];
-    int rc = CLI_STORE;
-    if (store_list(db, &f, on_batch_row, &b, &err))
-        cli_error("report", "%s", error_format(&err, msg, sizeof msg));
-    else if (!b.failed) {
+    int rc = CLI_IO;
+    if (report_batch_collect(&b, db, &io, o->fy, o->q, o->op, &err)) {
+        rc = cli_fail("report", &err);
+    } else {
         report_batch_item *items = calloc((size_t)b.n + 1, sizeof *items);
         FILE *out = items ? open_out(o->out) : NULL;
         if (out) {
             for (int i = 0; i < b.n; i++)
                 items[i] = (report_batch_item){&b.inc[i], &b.r[i]};
-            report_batch_write(out, o->fy, o->q, o->op, items, b.n, &env->cat, fmt, ja);
+            report_batch_write(out, o->fy, o->q, o->op,
+                               report_quarter_rulebook(&env->rules, o->fy, o->q), items, b.n,
+                               &env->cat, fmt, ja);
             rc = close_out(out, o->out);
-        } else {
-            rc = CLI_IO;
         }
         free(items);
     }
-    for (int i = 0; i < b.n; i++)
-        incident_free(&b.inc[i]);
-    free(b.inc);
-    free(b.r);
+    report_batch_free(&b);
     return rc;
 }
 

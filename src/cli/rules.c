@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rules_json.h"
 
 static void help(FILE *out)
 {
@@ -42,14 +43,7 @@ static int list(cli_env *env, bool json)
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < env->rules.n; i++) {
-            const rulebook *b = &env->rules.books[i];
-            json_t *o = json_object();
-            json_object_set_new(o, "id", json_string(b->id));
-            json_object_set_new(o, "effective", json_string(jst_format_date(b->effective, from, sizeof from)));
-            json_object_set_new(o, "until", b->has_end ? json_string(end_text(b, to, sizeof to)) : json_null());
-            json_object_set_new(o, "title_ja", json_string(b->title_ja));
-            json_object_set_new(o, "title_en", json_string(b->title_en));
-            json_object_set_new(o, "file", json_string(b->path));
+            json_t *o = rules_summary_json(&env->rules.books[i]);
             json_array_append_new(arr, o);
         }
         json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -65,41 +59,6 @@ static int list(cli_env *env, bool json)
         printf("%-32s %s\n", "", b->title_ja);
     }
     return CLI_OK;
-}
-
-static json_t *clause_json(const rulebook *b, const rules_clause *cl, const catalog *cat)
-{
-    static const char *kinds[] = {"serious", "critical", "quarterly"};
-    static const char *fac[] = {"any", "telecom", "non_telecom"};
-    json_t *o = json_object();
-    json_object_set_new(o, "kind", json_string(kinds[cl->kind]));
-    json_object_set_new(o, "id", json_string(cl->id));
-    json_object_set_new(o, "name_ja", json_string(cl->name_ja));
-    json_object_set_new(o, "name_en", json_string(cl->name_en));
-    json_object_set_new(o, "facility", json_string(fac[cl->facility]));
-    json_t *th = json_array();
-    for (size_t t = 0; t < cl->n_thresholds; t++) {
-        json_t *x = json_object();
-        json_object_set_new(x, "text", json_string(cl->thresholds[t].text));
-        json_object_set_new(x, "min_seconds", json_integer(cl->thresholds[t].min_ms / 1000));
-        json_object_set_new(x, "min_users", json_integer(cl->thresholds[t].min_users));
-        json_array_append_new(th, x);
-    }
-    json_object_set_new(o, "thresholds", th);
-    if (cl->when_info_leak)
-        json_object_set_new(o, "when", json_string("info_leak"));
-    if (cl->kind == RULES_SERIOUS) {
-        json_t *svcs = json_array();
-        for (size_t s = 0; s < cat->n_services; s++)
-            if (cl->all_services || b->svc_serious[s] == (int)(cl - b->clauses))
-                json_array_append_new(svcs, json_string(cat->services[s].code));
-        json_object_set_new(o, "services", svcs);
-    }
-    json_object_set_new(o, "source", json_string(cl->source));
-    json_object_set_new(o, "status", json_string(cl->unconfirmed ? "unconfirmed" : "confirmed"));
-    if (cl->note)
-        json_object_set_new(o, "note", json_string(cl->note));
-    return o;
 }
 
 static void print_clause(const rulebook *b, const rules_clause *cl, const catalog *cat,
@@ -136,28 +95,7 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
     char from[16], to[16];
     jst_format_date(b->effective, from, sizeof from);
     if (json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(b->id));
-        json_object_set_new(o, "title_ja", json_string(b->title_ja));
-        json_object_set_new(o, "title_en", json_string(b->title_en));
-        json_object_set_new(o, "effective", json_string(from));
-        json_object_set_new(o, "until", b->has_end ? json_string(end_text(b, to, sizeof to)) : json_null());
-        json_object_set_new(o, "file", json_string(b->path));
-        json_object_set_new(o, "source", json_string(b->source));
-        json_object_set_new(o, "effects", json_string(b->count_degrade ? "stop degrade" : "stop"));
-        json_object_set_new(o, "serious_in_quarterly", json_boolean(b->serious_in_quarterly));
-        json_t *cls = json_array();
-        for (size_t k = 0; k < b->n_clauses; k++)
-            json_array_append_new(cls, clause_json(b, &b->clauses[k], &env->cat));
-        json_object_set_new(o, "clauses", cls);
-        json_t *d = json_object();
-        if (b->has_prompt)
-            json_object_set_new(d, "prompt", json_pack("{s:s,s:s}", "within", "without_delay", "source", b->prompt_source));
-        if (b->written_days)
-            json_object_set_new(d, "written", json_pack("{s:i,s:s,s:s}", "days", b->written_days, "from", "occurrence_day", "source", b->written_source));
-        if (b->quarterly_months)
-            json_object_set_new(d, "quarterly", json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months, "from", "quarter_end", "source", b->quarterly_source));
-        json_object_set_new(o, "deadlines", d);
+        json_t *o = rules_book_json(b, &env->cat);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
         json_decref(o);

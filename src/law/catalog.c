@@ -23,7 +23,7 @@ static int parse_bool(const conf_entry *e, const char *path, bool *out, jiko_err
         *out = false;
         return 0;
     }
-    error_set(err, path, e->line, e->key, "expected 'yes' or 'no', got '%s'", e->value);
+    error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key, "expected 'yes' or 'no', got '%s'", e->value);
     return -1;
 }
 
@@ -56,11 +56,11 @@ static const char *const equipment_groups[] = {"switching", "transmission_line",
 static int check_header(const conf_section *s, const char *type, const char *path, jiko_error *err)
 {
     if (strcmp(s->type, type) != 0) {
-        error_set(err, path, s->line, NULL, "expected a [%s CODE] section, got [%s]", type, s->type);
+        error_set(err, JIKO_ERR_CONFIG, path, s->line, NULL, "expected a [%s CODE] section, got [%s]", type, s->type);
         return -1;
     }
     if (!valid_code(s->name)) {
-        error_set(err, path, s->line, NULL,
+        error_set(err, JIKO_ERR_CONFIG, path, s->line, NULL,
                   "code '%s' must be lower-case letters, digits and '_'", s->name);
         return -1;
     }
@@ -70,7 +70,7 @@ static int check_header(const conf_section *s, const char *type, const char *pat
 #define REQUIRE(field, key)                                                                  \
     do {                                                                                     \
         if (!(field)) {                                                                      \
-            error_set(err, path, s->line, key, "missing in [%s %s]", s->type, s->name);      \
+            error_set(err, JIKO_ERR_CONFIG, path, s->line, key, "missing in [%s %s]", s->type, s->name);      \
             return -1;                                                                       \
         }                                                                                    \
     } while (0)
@@ -78,11 +78,11 @@ static int check_header(const conf_section *s, const char *type, const char *pat
 static int take_string(char **dst, const conf_entry *e, const char *path, jiko_error *err)
 {
     if (*dst) {
-        error_set(err, path, e->line, e->key, "given twice in one section");
+        error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key, "given twice in one section");
         return -1;
     }
     if (!e->value[0]) {
-        error_set(err, path, e->line, e->key, "empty value");
+        error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key, "empty value");
         return -1;
     }
     *dst = strdup(e->value);
@@ -115,7 +115,7 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
                 return -1;
         } else if (strncmp(e->key, "category.", 9) == 0) {
             if (!e->key[9] || !e->value[0]) {
-                error_set(err, path, e->line, e->key,
+                error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key,
                           "expected 'category.RULEBOOK = CATEGORY', e.g. 'category.jp-2015 = 5'");
                 return -1;
             }
@@ -128,7 +128,7 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
             sv->n_overrides++;
         } else if (strcmp(e->key, "group") == 0) {
             if (!one_of(e->value, service_groups)) {
-                error_set(err, path, e->line, e->key, "expected voice, data or other, got '%s'",
+                error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key, "expected voice, data or other, got '%s'",
                           e->value);
                 return -1;
             }
@@ -136,14 +136,14 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
                 return -1;
         } else if (strcmp(e->key, "subgroup") == 0) {
             if (!one_of(e->value, service_subgroups)) {
-                error_set(err, path, e->line, e->key, "expected fixed, mobile or other, got '%s'",
+                error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key, "expected fixed, mobile or other, got '%s'",
                           e->value);
                 return -1;
             }
             if (take_string(&sv->subgroup, e, path, err))
                 return -1;
         } else if (strcmp(e->key, "note") != 0 && strcmp(e->key, "source") != 0) {
-            error_set(err, path, e->line, e->key,
+            error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key,
                       "unknown key; expected name.ja, name.en, emergency_calls, category, "
                       "category.RULEBOOK, group, subgroup, note or source");
             return -1;
@@ -178,7 +178,7 @@ static int equipment_from(catalog_equipment *eq, const conf_section *s, const ch
                 return -1;
         } else if (strcmp(e->key, "group") == 0) {
             if (!one_of(e->value, equipment_groups)) {
-                error_set(err, path, e->line, e->key,
+                error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key,
                           "expected switching, transmission_line, server or other, got '%s'",
                           e->value);
                 return -1;
@@ -187,7 +187,7 @@ static int equipment_from(catalog_equipment *eq, const conf_section *s, const ch
                 return -1;
         } else if (strcmp(e->key, "subgroup") == 0) {
             if (!valid_code(e->value)) {
-                error_set(err, path, e->line, e->key,
+                error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key,
                           "expected a lower-case code like subscriber_unit, got '%s'", e->value);
                 return -1;
             }
@@ -198,7 +198,7 @@ static int equipment_from(catalog_equipment *eq, const conf_section *s, const ch
                 return -1;
             have_simple = true;
         } else if (strcmp(e->key, "note") != 0 && strcmp(e->key, "source") != 0) {
-            error_set(err, path, e->line, e->key,
+            error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key,
                       "unknown key; expected name.ja, name.en, group, subgroup, simple_form, "
                       "note or source");
             return -1;
@@ -236,26 +236,26 @@ int catalog_from_conf(catalog *c, const conf_file *sf, const conf_file *ef, jiko
             goto fail;
     }
     if (!c->n_services) {
-        error_set(err, sf->path, 0, NULL, "the service catalog defines no [service CODE]");
+        error_set(err, JIKO_ERR_CONFIG, sf->path, 0, NULL, "the service catalog defines no [service CODE]");
         goto fail;
     }
     qsort(c->services, c->n_services, sizeof *c->services, cmp_service);
     qsort(c->equipment, c->n_equipment, sizeof *c->equipment, cmp_equipment);
     for (size_t i = 1; i < c->n_services; i++)
         if (strcmp(c->services[i].code, c->services[i - 1].code) == 0) {
-            error_set(err, sf->path, c->services[i].line, NULL, "service '%s' defined twice",
+            error_set(err, JIKO_ERR_CONFIG, sf->path, c->services[i].line, NULL, "service '%s' defined twice",
                       c->services[i].code);
             goto fail;
         }
     for (size_t i = 1; i < c->n_equipment; i++)
         if (strcmp(c->equipment[i].code, c->equipment[i - 1].code) == 0) {
-            error_set(err, ef->path, c->equipment[i].line, NULL, "equipment '%s' defined twice",
+            error_set(err, JIKO_ERR_CONFIG, ef->path, c->equipment[i].line, NULL, "equipment '%s' defined twice",
                       c->equipment[i].code);
             goto fail;
         }
     return 0;
 oom:
-    error_set(err, sf->path, 0, NULL, "out of memory");
+    error_set(err, JIKO_ERR_NOMEM, sf->path, 0, NULL, "out of memory");
 fail:
     catalog_free(c);
     return -1;

@@ -27,7 +27,7 @@ static int vfail(vctx *v, const char *field, const char *fmt, va_list ap)
 {
     char msg[400];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    error_set(v->err, v->file, v->line, field, "%s", msg);
+    error_set(v->err, JIKO_ERR_INVALID, v->file, v->line, field, "%s", msg);
     return -1;
 }
 
@@ -413,7 +413,7 @@ int incident_parse(incident *inc, const char *text, size_t len, const catalog *c
 {
     memset(inc, 0, sizeof *inc);
     if (len > INCIDENT_MAX_LINE) {
-        error_set(err, file, line, NULL, "line longer than 1 MiB; one incident per line");
+        error_set(err, JIKO_ERR_INVALID, file, line, NULL, "line longer than 1 MiB; one incident per line");
         return -1;
     }
     json_error_t je;
@@ -426,12 +426,12 @@ int incident_parse(incident *inc, const char *text, size_t len, const catalog *c
         obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!obj) {
         if (strstr(je.text, "JSON_ALLOW_NUL"))
-            error_set(err, file, line, NULL,
+            error_set(err, JIKO_ERR_INVALID, file, line, NULL,
                       "invalid JSON at column %d: NUL characters (\\u0000) are not allowed in "
                       "strings",
                       je.column);
         else
-            error_set(err, file, line, NULL, "invalid JSON at column %d: %s", je.column, je.text);
+            error_set(err, JIKO_ERR_INVALID, file, line, NULL, "invalid JSON at column %d: %s", je.column, je.text);
         return -1;
     }
     int rc = incident_from_json(inc, obj, cat, file, line, err);

@@ -92,6 +92,14 @@ static void arena_free(void *ptr)
 
 void json_arena_install(void) { json_set_alloc_funcs(arena_alloc, arena_free); }
 
+bool json_arena_installed(void)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    return m == arena_alloc && f == arena_free;
+}
+
 void json_arena_init(json_arena *a)
 {
     a->chunks = NULL;

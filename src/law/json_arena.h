@@ -22,6 +22,7 @@
 #ifndef JIKO_JSON_ARENA_H
 #define JIKO_JSON_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct json_arena_chunk json_arena_chunk;
@@ -34,6 +35,10 @@ typedef struct json_arena {
 /* Route jansson's allocations through the arena hook (idempotent).  Call it
  * before any jansson value is created in the process. */
 void json_arena_install(void);
+
+/* Whether the hook is installed (a user of arenas checks before relying on
+ * json_arena_reset to release its values). */
+bool json_arena_installed(void);
 
 /* An empty arena (no memory until the first allocation). */
 void json_arena_init(json_arena *a);

@@ -24,7 +24,7 @@ bool rules_parse_duration(const char *s, int64_t *ms)
         return true;
     }
     static const char units[] = "dhms";
-    static const int64_t unit_ms[] = {86400000, 3600000, 60000, 1000};
+    static const int64_t unit_ms[] = {JST_MS_PER_DAY, JST_MS_PER_HOUR, 60000, 1000};
     int64_t total = 0;
     int last = -1;
     const char *p = s;
@@ -150,9 +150,9 @@ typedef struct parse_ctx {
 static int bad(parse_ctx *c, const conf_entry *e, const char *msg, const char *value)
 {
     if (value)
-        error_set(c->err, c->path, e->line, e->key, "%s, got '%s'", msg, value);
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, e->line, e->key, "%s, got '%s'", msg, value);
     else
-        error_set(c->err, c->path, e->line, e->key, "%s", msg);
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, e->line, e->key, "%s", msg);
     return -1;
 }
 
@@ -251,11 +251,11 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
     cl->facility = RULES_FACILITY_TELECOM;
     const char *id = kind == RULES_CRITICAL ? "critical" : s->name;
     if (kind == RULES_CRITICAL && s->name[0]) {
-        error_set(c->err, c->path, s->line, NULL, "[critical] takes no name");
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL, "[critical] takes no name");
         return -1;
     }
     if (!valid_id(id)) {
-        error_set(c->err, c->path, s->line, NULL,
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
                   "[%s] needs an id of lower-case letters, digits, '_' or '-' (at most 31), "
                   "e.g. [%s 1]",
                   s->type, s->type);
@@ -307,23 +307,23 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
         }
     }
     if (!cl->name_ja || !cl->name_en || !cl->source) {
-        error_set(c->err, c->path, s->line, !cl->name_ja ? "name.ja" : !cl->name_en ? "name.en" : "source",
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, !cl->name_ja ? "name.ja" : !cl->name_en ? "name.en" : "source",
                   "missing in [%s%s%s]: every clause needs both names and its legal source",
                   s->type, s->name[0] ? " " : "", s->name);
         return -1;
     }
     if (!cl->when_info_leak && cl->n_thresholds == 0) {
-        error_set(c->err, c->path, s->line, "threshold",
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "threshold",
                   "missing: a clause needs at least one threshold line");
         return -1;
     }
     if (cl->when_info_leak && cl->n_thresholds) {
-        error_set(c->err, c->path, s->line, "threshold",
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "threshold",
                   "an info_leak clause is met by the leak alone and takes no threshold");
         return -1;
     }
     if (kind == RULES_CRITICAL && !cl->critical_mask) {
-        error_set(c->err, c->path, s->line, "facilities",
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "facilities",
                   "missing: which critical facilities (satellite submarine_cable other)");
         return -1;
     }
@@ -394,7 +394,7 @@ static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
     const char *missing = !b->id ? "id" : !b->title_ja ? "title.ja" : !b->title_en ? "title.en"
                         : !have_effective ? "effective" : !b->source ? "source" : NULL;
     if (missing) {
-        error_set(c->err, c->path, s->line, missing, "missing in [rulebook]");
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, missing, "missing in [rulebook]");
         return -1;
     }
     return 0;
@@ -419,7 +419,7 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
             goto twice;
         source = &b->quarterly_source;
     } else if (is_deadline) {
-        error_set(c->err, c->path, s->line, NULL,
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
                   "unknown deadline '%s'; expected prompt, written or quarterly", s->name);
         return -1;
     } else if (strcmp(s->type, "simple_form") == 0) {
@@ -429,7 +429,7 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
         source = &b->simple_form_source;
     } else {
         if (strcmp(s->name, "user_premises") != 0) {
-            error_set(c->err, c->path, s->line, NULL,
+            error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
                       "unknown [minor] clause '%s'; expected [minor user_premises]", s->name);
             return -1;
         }
@@ -488,20 +488,20 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
         }
     }
     if (!*source) {
-        error_set(c->err, c->path, s->line, "source", "missing in [%s %s]", s->type, s->name);
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "source", "missing in [%s %s]", s->type, s->name);
         return -1;
     }
     if (is_deadline && strcmp(s->name, "written") == 0 && !b->written_days) {
-        error_set(c->err, c->path, s->line, "within", "missing: e.g. 'within = 30 days'");
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 30 days'");
         return -1;
     }
     if (is_deadline && strcmp(s->name, "quarterly") == 0 && !b->quarterly_months) {
-        error_set(c->err, c->path, s->line, "within", "missing: e.g. 'within = 2 months'");
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 2 months'");
         return -1;
     }
     return 0;
 twice:
-    error_set(c->err, c->path, s->line, NULL, "[%s%s%s] appears twice", s->type,
+    error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL, "[%s%s%s] appears twice", s->type,
               s->name[0] ? " " : "", s->name);
     return -1;
 }
@@ -513,12 +513,12 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
     parse_ctx c = {f->path, err};
     b->path = strdup(f->path);
     if (!f->n_sections || strcmp(f->sections[0].type, "rulebook") != 0) {
-        error_set(err, f->path, f->n_sections ? f->sections[0].line : 1, NULL,
+        error_set(err, JIKO_ERR_CONFIG, f->path, f->n_sections ? f->sections[0].line : 1, NULL,
                   "a rulebook must start with a [rulebook] section");
         goto fail;
     }
     if (f->sections[0].name[0]) {
-        error_set(err, f->path, f->sections[0].line, NULL, "[rulebook] takes no name");
+        error_set(err, JIKO_ERR_CONFIG, f->path, f->sections[0].line, NULL, "[rulebook] takes no name");
         goto fail;
     }
     if (header_from(&c, b, &f->sections[0]))
@@ -538,7 +538,7 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
                 goto fail;
             continue;
         } else {
-            error_set(err, f->path, s->line, NULL,
+            error_set(err, JIKO_ERR_CONFIG, f->path, s->line, NULL,
                       "unknown section [%s]; expected rulebook, serious, critical, quarterly, "
                       "deadline, simple_form or minor",
                       s->type);
@@ -551,14 +551,14 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
         }
         for (size_t k = 0; k < b->n_clauses; k++)
             if (b->clauses[k].kind == kind && strcmp(b->clauses[k].id, cl.id) == 0) {
-                error_set(err, f->path, s->line, NULL, "[%s %s] appears twice (first on line %ld)",
+                error_set(err, JIKO_ERR_CONFIG, f->path, s->line, NULL, "[%s %s] appears twice (first on line %ld)",
                           s->type, cl.id, b->clauses[k].line);
                 free_clause(&cl);
                 goto fail;
             }
         if (add_clause(b, &cl)) {
             free_clause(&cl);
-            error_set(err, f->path, s->line, NULL, "out of memory");
+            error_set(err, JIKO_ERR_NOMEM, f->path, s->line, NULL, "out of memory");
             goto fail;
         }
     }
@@ -569,12 +569,12 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
         any_quarterly |= b->clauses[k].kind == RULES_QUARTERLY;
     }
     if (any_serious && (!b->has_prompt || !b->written_days)) {
-        error_set(err, f->path, f->sections[0].line, NULL,
+        error_set(err, JIKO_ERR_CONFIG, f->path, f->sections[0].line, NULL,
                   "serious clauses need [deadline prompt] and [deadline written]");
         goto fail;
     }
     if (any_quarterly && !b->quarterly_months) {
-        error_set(err, f->path, f->sections[0].line, NULL,
+        error_set(err, JIKO_ERR_CONFIG, f->path, f->sections[0].line, NULL,
                   "quarterly clauses need [deadline quarterly]");
         goto fail;
     }
@@ -654,7 +654,7 @@ static int resolve(rules_set *set, const catalog *cat, jiko_error *err)
     for (size_t i = 0; i < set->n; i++) {
         rulebook *b = &set->books[i];
         if (b->categories_from && !rules_find(set, b->categories_from)) {
-            error_set(err, b->path, 0, "categories_from", "no rulebook '%s' is loaded",
+            error_set(err, JIKO_ERR_CONFIG, b->path, 0, "categories_from", "no rulebook '%s' is loaded",
                       b->categories_from);
             return -1;
         }
@@ -662,7 +662,7 @@ static int resolve(rules_set *set, const catalog *cat, jiko_error *err)
         b->n_svc = cat->n_services;
         b->svc_serious = malloc((cat->n_services ? cat->n_services : 1) * sizeof *b->svc_serious);
         if (!b->svc_serious) {
-            error_set(err, b->path, 0, NULL, "out of memory");
+            error_set(err, JIKO_ERR_NOMEM, b->path, 0, NULL, "out of memory");
             return -1;
         }
         b->all_serious = -1;
@@ -685,7 +685,7 @@ static int resolve(rules_set *set, const catalog *cat, jiko_error *err)
                     strcmp(b->clauses[k].id, c) == 0)
                     b->svc_serious[s] = (int)k;
             if (b->svc_serious[s] < 0) {
-                error_set(err, b->path, 0, NULL,
+                error_set(err, JIKO_ERR_CONFIG, b->path, 0, NULL,
                           "catalog service '%s' is in category '%s' under %s, but the rulebook "
                           "has no [serious %s]",
                           cat->services[s].code, c, b->id, c);
@@ -705,13 +705,13 @@ static int insert_book(rules_set *set, rulebook *b, jiko_error *err)
 {
     for (size_t i = 0; i < set->n; i++) {
         if (strcmp(set->books[i].id, b->id) == 0) {
-            error_set(err, b->path, 0, "id", "rulebook '%s' is also defined in %s", b->id,
+            error_set(err, JIKO_ERR_CONFIG, b->path, 0, "id", "rulebook '%s' is also defined in %s", b->id,
                       set->books[i].path);
             rules_free_book(b);
             return -1;
         }
         if (jst_compare_dates(set->books[i].effective, b->effective) == 0) {
-            error_set(err, b->path, 0, "effective", "%s takes effect on the same day as %s",
+            error_set(err, JIKO_ERR_CONFIG, b->path, 0, "effective", "%s takes effect on the same day as %s",
                       b->id, set->books[i].id);
             rules_free_book(b);
             return -1;
@@ -720,7 +720,7 @@ static int insert_book(rules_set *set, rulebook *b, jiko_error *err)
     rulebook *p = realloc(set->books, (set->n + 1) * sizeof *p);
     if (!p) {
         rules_free_book(b);
-        error_set(err, NULL, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         return -1;
     }
     set->books = p;
@@ -752,7 +752,7 @@ int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_err
     memset(set, 0, sizeof *set);
     DIR *d = opendir(dir);
     if (!d) {
-        error_set(err, dir, 0, NULL, "cannot open the rulebook directory");
+        error_set(err, JIKO_ERR_CONFIG, dir, 0, NULL, "cannot open the rulebook directory");
         return -1;
     }
     char **names = NULL;
@@ -774,7 +774,7 @@ int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_err
     }
     closedir(d);
     if (rc == 0 && n == 0) {
-        error_set(err, dir, 0, NULL, "no *.rules files found");
+        error_set(err, JIKO_ERR_CONFIG, dir, 0, NULL, "no *.rules files found");
         rc = -1;
     }
     if (rc == 0)
@@ -796,7 +796,7 @@ int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_err
          * rules/jp-2019.rules and nothing else. */
         size_t nl = strlen(names[i]) - 6;
         if (strlen(b.id) != nl || strncmp(b.id, names[i], nl) != 0) {
-            error_set(err, path, 0, "id", "id '%s' does not match the file name", b.id);
+            error_set(err, JIKO_ERR_CONFIG, path, 0, "id", "id '%s' does not match the file name", b.id);
             rules_free_book(&b);
             rc = -1;
             break;

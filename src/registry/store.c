@@ -18,7 +18,7 @@ int store_open(store **out, const char *url, jiko_error *err)
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) {
-        error_set(err, url, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, url, 0, NULL, "out of memory");
         return -1;
     }
     int rc;
@@ -91,7 +91,7 @@ int store_put(store *s, const incident *inc, const classify_result *r, const cha
     for (size_t i = 0; i < inc->n_services; i++) {
         size_t n = strlen(inc->services[i].code);
         if (o + n + 2 > sizeof d.services) {
-            error_set(err, NULL, 0, "services", "the service codes are too long to store (%zu bytes at most)",
+            error_set(err, JIKO_ERR_STORE, NULL, 0, "services", "the service codes are too long to store (%zu bytes at most)",
                       sizeof d.services);
             return -1;
         }
@@ -156,8 +156,8 @@ int store_keep_first(void *ctx, const store_row *r)
 int store_first_done(store_first *c, const char *where, const char *id, jiko_error *err)
 {
     if (c->n > 1) {
-        error_set(err, where, 0, NULL,
-                  "id '%s' exists for several operators (%s, %s, ...); give --operator", id,
+        error_set(err, JIKO_ERR_CONFLICT, where, 0, "operator",
+                  "id '%s' exists for several operators (%s, %s, ...); name the operator", id,
                   c->row->op, c->other_op);
         store_row_free(c->row);
         return -1;

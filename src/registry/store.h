@@ -93,7 +93,8 @@ void store_close(store *s);
 /* Which backend: "sqlite" or "postgresql". */
 const char *store_backend(const store *s);
 
-/* Whether store_put / store_commit may fail with -2 ("retry the batch"):
+/* Whether store_put / store_commit may fail with kind JIKO_ERR_RETRY ("retry
+ * the batch"):
  * PostgreSQL deadlocks and serialization failures.  SQLite never does (its
  * writers queue on the database lock), so callers need not keep a batch. */
 bool store_may_retry(const store *s);

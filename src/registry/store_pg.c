@@ -5,7 +5,7 @@
  * inserted with ON CONFLICT DO NOTHING; when it already exists, the current
  * row is locked (SELECT ... FOR UPDATE) before it is compared and amended, so
  * concurrent writers can neither lose nor duplicate a version.  Deadlocks and
- * serialization failures are reported as retryable (-2): the caller rolls the
+ * serialization failures are reported as retryable (kind JIKO_ERR_RETRY): the caller rolls the
  * batch back and replays it.  Migrations run under an advisory lock.
  */
 #include <libpq-fe.h>
@@ -88,7 +88,8 @@ typedef struct pg {
     char *url; /* for errors, without the password */
 } pg;
 
-/* -2 when PostgreSQL says the transaction may succeed if retried. */
+/* Kind JIKO_ERR_RETRY when PostgreSQL says the transaction may succeed if
+ * retried (deadlock, serialization failure). */
 static int fail_res(pg *p, PGresult *res, jiko_error *err, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -98,10 +99,10 @@ static int fail_res(pg *p, PGresult *res, jiko_error *err, const char *what)
     size_t n = strlen(clean);
     while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
         clean[--n] = '\0';
-    error_set(err, p->url, 0, NULL, "%s: %s", what, clean);
-    int retry = state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+    bool retry = state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+    error_set(err, retry ? JIKO_ERR_RETRY : JIKO_ERR_STORE, p->url, 0, NULL, "%s: %s", what, clean);
     PQclear(res);
-    return retry ? -2 : -1;
+    return -1;
 }
 
 static int exec(pg *p, const char *sql, jiko_error *err)
@@ -137,7 +138,7 @@ static int migrate(pg *p, jiko_error *err)
         PQclear(res);
     }
     if (v > STORE_SCHEMA_VERSION) {
-        error_set(err, p->url, 0, NULL,
+        error_set(err, JIKO_ERR_STORE, p->url, 0, NULL,
                   "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
                   STORE_SCHEMA_VERSION);
         goto fail;
@@ -194,7 +195,7 @@ static int add_version(pg *p, const char *key, int version, const char *text, si
     /* the record is not NUL-terminated: pass a terminated copy */
     char *rec = strndup(text, len);
     if (!rec) {
-        error_set(err, p->url, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, p->url, 0, NULL, "out of memory");
         return -1;
     }
     const char *v[5] = {key, vb, rec, tb, reason};
@@ -215,7 +216,7 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     /* the record is not NUL-terminated: pass a terminated copy */
     char *rec = strndup(text, len);
     if (!rec) {
-        error_set(err, p->url, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, p->url, 0, NULL, "out of memory");
         return -1;
     }
     snprintf(pp.buf[5], 24, "%lld", (long long)now_ms);
@@ -241,9 +242,9 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
         return fail_res(p, res, err, "cannot lock the incident");
     if (PQntuples(res) != 1) {
         PQclear(res);
-        error_set(err, p->url, 0, NULL, "incident %s/%s vanished while being amended", d->op,
-                  d->id);
-        return -2;
+        error_set(err, JIKO_ERR_RETRY, p->url, 0, NULL,
+                  "incident %s/%s vanished while being amended", d->op, d->id);
+        return -1;
     }
     char ver[16];
     snprintf(key, sizeof key, "%s", PQgetvalue(res, 0, 0));
@@ -255,7 +256,7 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
         return fail_res(p, res, err, "cannot read the current version");
     if (PQntuples(res) != 1) {
         PQclear(res);
-        error_set(err, p->url, 0, NULL, "incident %s/%s has no record for version %s", d->op,
+        error_set(err, JIKO_ERR_STORE, p->url, 0, NULL, "incident %s/%s has no record for version %s", d->op,
                   d->id, ver);
         return -1;
     }
@@ -378,7 +379,7 @@ static int pg_check(void *impl, jiko_error *err)
     int bad = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
     if (bad) {
-        error_set(err, p->url, 0, NULL, "%d incidents have no current version record", bad);
+        error_set(err, JIKO_ERR_STORE, p->url, 0, NULL, "%d incidents have no current version record", bad);
         return -1;
     }
     return 0;
@@ -442,7 +443,7 @@ int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_erro
 {
     pg *p = calloc(1, sizeof *p);
     if (!p) {
-        error_set(err, NULL, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         return -1;
     }
     /* Errors name the URL without a password. */
@@ -459,7 +460,7 @@ int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_erro
         char msg[400];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(p->conn));
         msg[strcspn(msg, "\n")] = '\0';
-        error_set(err, p->url, 0, NULL, "cannot connect to PostgreSQL: %s", msg);
+        error_set(err, JIKO_ERR_STORE, p->url, 0, NULL, "cannot connect to PostgreSQL: %s", msg);
         pg_close(p);
         return -1;
     }

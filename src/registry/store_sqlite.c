@@ -97,7 +97,7 @@ typedef struct sq {
 
 static int fail_db(sq *s, jiko_error *err, const char *what)
 {
-    error_set(err, s->path, 0, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
+    error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
     return -1;
 }
 
@@ -105,7 +105,7 @@ static int exec(sq *s, const char *sql, jiko_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        error_set(err, s->path, 0, NULL, "%s", msg ? msg : sqlite3_errmsg(s->db));
+        error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "%s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return -1;
     }
@@ -143,7 +143,7 @@ static int migrate(sq *s, jiko_error *err)
     if (schema_version(s, &v, err))
         goto fail;
     if (v > STORE_SCHEMA_VERSION) {
-        error_set(err, s->path, 0, NULL,
+        error_set(err, JIKO_ERR_STORE, s->path, 0, NULL,
                   "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
                   STORE_SCHEMA_VERSION);
         goto fail;
@@ -395,7 +395,7 @@ static int sq_check(void *impl, jiko_error *err)
         if (r && strcmp(r, "ok") == 0)
             rc = 0;
         else
-            error_set(err, s->path, 0, NULL, "integrity check failed: %s", r ? r : "?");
+            error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "integrity check failed: %s", r ? r : "?");
     }
     sqlite3_finalize(st);
     if (rc)
@@ -407,7 +407,7 @@ static int sq_check(void *impl, jiko_error *err)
                            -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "consistency check");
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0) {
-        error_set(err, s->path, 0, NULL, "%d incidents have no current version record",
+        error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "%d incidents have no current version record",
                   sqlite3_column_int(st, 0));
         rc = -1;
     }
@@ -540,7 +540,7 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     for (int i = 0; i < parts; i++)
         if (part[i].rc) {
-            error_set(err, s->path, 0, NULL, "cannot read the statistics columns: %s", part[i].msg);
+            error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "cannot read the statistics columns: %s", part[i].msg);
             return -1;
         }
     return 0;
@@ -556,13 +556,13 @@ int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko
     sq *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
-        error_set(err, path, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, path, 0, NULL, "out of memory");
         return -1;
     }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) !=
         SQLITE_OK) {
-        error_set(err, path, 0, NULL, "cannot open the registry: %s",
+        error_set(err, s->db ? JIKO_ERR_STORE : JIKO_ERR_NOMEM, path, 0, NULL, "cannot open the registry: %s",
                   s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sq_close(s);
         return -1;

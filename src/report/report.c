@@ -187,7 +187,7 @@ static int cause_index(const char *name)
 
 static int fail_unknown(scan *sc, const store_fact *f, const char *what, const char *code)
 {
-    error_set(sc->err, NULL, 0, what,
+    error_set(sc->err, JIKO_ERR_STORE, NULL, 0, what,
               "incident of %s has %s code '%s', which the catalog does not know; load the "
               "catalog it was imported with", f->op, what, code);
     sc->failed = 1;
@@ -415,7 +415,7 @@ static int load_serious(report_counts *c, store *s, serious_key *keys, size_t n,
         }
     }
     if (sx.failed) {
-        error_set(err, NULL, 0, NULL, "out of memory while reading the serious accidents");
+        error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory while reading the serious accidents");
         return -1;
     }
     c->reports[REPORT_SERIOUS] = c->n_accidents;
@@ -520,7 +520,7 @@ int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_er
     for (int k = 0; k < 2; k++) {
         seed_groups(sc[0].year[k]);
         if (build_slots(&sc[0], k)) {
-            error_set(err, NULL, 0, NULL,
+            error_set(err, JIKO_ERR_STORE, NULL, 0, NULL,
                       "the catalogs have more statistics groups than a report can show (%d)",
                       REPORT_GROUPS_MAX);
             goto out;
@@ -549,12 +549,12 @@ int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_er
             if (sc[p].own_err.message[0])
                 *err = sc[p].own_err;
             else
-                error_set(err, NULL, 0, NULL, "out of memory while counting");
+                error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory while counting");
             goto out;
         }
     for (int p = 1; p < REPORT_PARTS; p++)
         if (merge_part(&sc[0], &sc[p])) {
-            error_set(err, NULL, 0, NULL, "out of memory while counting");
+            error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory while counting");
             goto out;
         }
     for (int k = 0; k < 2; k++) {
@@ -576,7 +576,7 @@ out:
         report_free(y);
     return rc;
 oom:
-    error_set(err, NULL, 0, NULL, "out of memory");
+    error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
     goto out;
 }
 static void free_counts(report_counts *c)

@@ -2,10 +2,12 @@
 #include "report_case.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jst.h"
 #include "rules.h"
+#include "store_row.h"
 
 /* ---- small writers shared by Markdown and HTML ---- */
 
@@ -215,8 +217,20 @@ static const char *form_of(const classify_result *r)
     return r->report == CLASSIFY_SIMPLE ? "simple" : "detailed";
 }
 
-void report_batch_write(FILE *out, int fy, int q, const char *op, const report_batch_item *items,
-                        int n, const catalog *cat, report_format fmt, bool ja)
+/* "two" for 2: the English deadline is written in words up to twelve. */
+static const char *count_word(int n, char *buf, size_t size)
+{
+    static const char *const words[] = {"zero", "one", "two",   "three", "four",   "five", "six",
+                                        "seven", "eight", "nine", "ten", "eleven", "twelve"};
+    if (n >= 0 && n <= 12)
+        return words[n];
+    snprintf(buf, size, "%d", n);
+    return buf;
+}
+
+void report_batch_write(FILE *out, int fy, int q, const char *op, const rulebook *book,
+                        const report_batch_item *items, int n, const catalog *cat,
+                        report_format fmt, bool ja)
 {
     char due[16] = "";
     for (int i = 0; i < n; i++)
@@ -230,8 +244,15 @@ void report_batch_write(FILE *out, int fy, int q, const char *op, const report_b
     } else if (fmt == REPORT_TEXT) {
         fprintf(out, ja ? "%d年度 第%d四半期 四半期報告%s%s\n" : "Quarterly report, FY%d Q%d%s%s\n",
                 fy, q, op ? " — " : "", op ? op : "");
-        fprintf(out, ja ? "提出期限: %s（四半期終了後2か月以内）\n" : "Due: %s (within two months after the quarter)\n",
-                n ? due : "—");
+        int months = book ? book->quarterly_months : 0;
+        char word[16];
+        if (!months)
+            fprintf(out, ja ? "提出期限: %s\n" : "Due: %s\n", n ? due : "—");
+        else if (ja)
+            fprintf(out, "提出期限: %s（四半期終了後%dか月以内）\n", n ? due : "—", months);
+        else
+            fprintf(out, "Due: %s (within %s month%s after the quarter)\n", n ? due : "—",
+                    count_word(months, word, sizeof word), months == 1 ? "" : "s");
     }
     json_t *arr = fmt == REPORT_JSON ? json_array() : NULL;
     for (int pass = 0; pass < 2; pass++) {
@@ -299,4 +320,123 @@ void report_batch_write(FILE *out, int fy, int q, const char *op, const report_b
         fputc('\n', out);
         json_decref(doc);
     }
+}
+
+/* ---- what the batch and the case sheet read from the registry ---- */
+
+typedef struct batch_ctx {
+    report_batch *b;
+    const intake_opts *o;
+    jiko_error *err;
+} batch_ctx;
+
+static int on_batch_row(void *ctx, const store_row *row)
+{
+    batch_ctx *c = ctx;
+    report_batch *b = c->b;
+    if (row->ongoing || (strcmp(row->report, "serious") && strcmp(row->report, "detailed") &&
+                         strcmp(row->report, "simple")))
+        return 0;
+    if (b->n == b->cap) {
+        int cap = b->cap ? 2 * b->cap : 64;
+        incident *inc = realloc(b->inc, (size_t)cap * sizeof *inc);
+        if (inc)
+            b->inc = inc;
+        classify_result *r = realloc(b->r, (size_t)cap * sizeof *r);
+        if (r)
+            b->r = r;
+        if (!inc || !r) {
+            error_nomem(c->err, "collecting the quarterly batch");
+            return 1;
+        }
+        b->cap = cap;
+    }
+    if (store_row_classify(c->o, row, &b->inc[b->n], &b->r[b->n], c->err))
+        return 1;
+    /* serious accidents join the batch only where the rulebook says so */
+    if (!b->r[b->n].has_quarterly) {
+        incident_free(&b->inc[b->n]);
+        return 0;
+    }
+    b->n++;
+    return 0;
+}
+
+int report_batch_collect(report_batch *b, store *db, const intake_opts *o, int fy, int q,
+                         const char *op, jiko_error *err)
+{
+    memset(b, 0, sizeof *b);
+    error_clear(err);
+    batch_ctx c = {b, o, err};
+    store_filter f = {fy, q, op, NULL, 0};
+    int rc = store_list(db, &f, on_batch_row, &c, err);
+    /* a callback's error stops the listing; it is in err already */
+    return rc || err->kind != JIKO_ERR_NONE ? -1 : 0;
+}
+
+void report_batch_free(report_batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        incident_free(&b->inc[i]);
+    free(b->inc);
+    free(b->r);
+    memset(b, 0, sizeof *b);
+}
+
+const rulebook *report_quarter_rulebook(const rules_set *rules, int fy, int q)
+{
+    /* the day after the previous quarter's last day */
+    jst_date end = q > 1 ? jst_quarter_end(fy, q - 1) : jst_quarter_end(fy - 1, 4);
+    return rules_select(rules, jst_midnight(jst_add_days(end, 1)));
+}
+
+typedef struct same_acc {
+    const store_row *me;
+    const char *owner;
+    char **ops;
+    int n;
+    jiko_error *err;
+} same_acc;
+
+static int on_same(void *ctx, const store_row *r)
+{
+    same_acc *s = ctx;
+    if (r->started_ms != s->me->started_ms || strcmp(r->op, s->me->op) == 0)
+        return 0;
+    json_t *rec = json_loads(r->record, 0, NULL);
+    const char *prov = json_string_value(json_object_get(rec, "wholesale_provider"));
+    const char *owner = prov ? prov : r->op;
+    int rc = 0;
+    if (strcmp(owner, s->owner) == 0 && s->n < REPORT_PARTNERS_MAX) {
+        char **grown = realloc(s->ops, (size_t)(s->n + 1) * sizeof *grown);
+        if (grown)
+            s->ops = grown;
+        if (!grown || !(s->ops[s->n] = strdup(r->op))) {
+            error_nomem(s->err, "collecting the wholesale partners");
+            rc = 1;
+        } else {
+            s->n++;
+        }
+    }
+    json_decref(rec);
+    return rc;
+}
+
+int report_wholesale_partners(store *db, const store_row *row, const incident *inc,
+                              char ***ops, int *n, jiko_error *err)
+{
+    error_clear(err);
+    same_acc s = {row, inc->wholesale_provider ? inc->wholesale_provider : inc->op, NULL, 0, err};
+    store_filter f = {row->fiscal_year, row->quarter, NULL, NULL, -1};
+    int rc = store_list(db, &f, on_same, &s, err);
+    *ops = s.ops;
+    *n = s.n;
+    return rc || err->kind != JIKO_ERR_NONE ? -1 : 0;
+}
+
+void report_partners_free(char **ops, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(ops[i]);
+    free(ops);
 }

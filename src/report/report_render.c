@@ -196,7 +196,7 @@ static void headline_of(const report_counts *c, long v[4])
         if (report_users_lo[k] >= 30000)
             v[2] += m.col[k];
     for (int r = 0; r < REPORT_DURATIONS; r++)
-        if (report_duration_lo_ms[r] >= 2 * 3600000LL)
+        if (report_duration_lo_ms[r] >= 2 * JST_MS_PER_HOUR)
             v[3] += m.row[r];
 }
 
@@ -553,7 +553,7 @@ int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, c
                   jiko_error *err)
 {
     if (only && !report_table_known(only)) {
-        error_set(err, NULL, 0, "--table",
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "--table",
                   "unknown table '%s'; expected overview, matrix, headline, services, causes, "
                   "equipment or serious", only);
         return -1;
@@ -561,7 +561,7 @@ int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, c
     if (fmt == REPORT_JSON) {
         json_t *j = report_to_json(y);
         if (!j) {
-            error_set(err, NULL, 0, NULL, "out of memory");
+            error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
             return -1;
         }
         /* each table id is also a member of the whole report */
@@ -577,7 +577,7 @@ int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, c
             build(&tables[n++], report_table_ids[i], y, ja);
     for (int i = 0; i < n; i++)
         if (tables[i].failed) {
-            error_set(err, NULL, 0, NULL, "out of memory while building the report");
+            error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory while building the report");
             rc = -1;
         }
     if (!rc) {

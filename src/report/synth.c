@@ -85,18 +85,23 @@ typedef struct figures {
     jiko_error *err;
 } figures;
 
-/* "N" -> N (*is_pct false); "N%" -> N (*is_pct true); -2 when absent. */
+/* What a figure lookup found: a value, nothing (the figure is not
+ * published), or a malformed value (err filled). */
+enum { FIG_FOUND = 0, FIG_ERROR = -1, FIG_ABSENT = 1 };
+
+/* "N" -> N (*is_pct false); "N%" -> N (*is_pct true); FIG_ABSENT when the
+ * key is not there. */
 static int fig_value(figures *f, const char *key, long *v, bool *is_pct)
 {
     const conf_entry *e = conf_get(f->sec, key);
     if (!e)
-        return -2;
+        return FIG_ABSENT;
     char *end;
     *v = strtol(e->value, &end, 10);
     *is_pct = *end == '%';
     if (end == e->value || (*end && !(*is_pct && !end[1])) || *v < 0 ||
         *v > (*is_pct ? 100 : SYNTH_MAX_RECORDS)) {
-        error_set(f->err, f->path, e->line, key,
+        error_set(f->err, JIKO_ERR_CONFIG, f->path, e->line, key,
                   "expected a count (at most %d) or a share such as 35%%, got '%s'",
                   SYNTH_MAX_RECORDS, e->value);
         return -1;
@@ -108,10 +113,10 @@ static int fig_count(figures *f, const char *key, long *v)
 {
     bool pct;
     int rc = fig_value(f, key, v, &pct);
-    if (rc == -2)
-        error_set(f->err, f->path, f->sec->line, key, "missing; expected a count");
+    if (rc == FIG_ABSENT)
+        error_set(f->err, JIKO_ERR_CONFIG, f->path, f->sec->line, key, "missing; expected a count");
     else if (rc == 0 && pct) {
-        error_set(f->err, f->path, conf_get(f->sec, key)->line, key, "expected a count, not a share");
+        error_set(f->err, JIKO_ERR_CONFIG, f->path, conf_get(f->sec, key)->line, key, "expected a count, not a share");
         rc = -1;
     }
     return rc ? -1 : 0;
@@ -129,11 +134,11 @@ static int count_for_share(figures *f, const char *key, long pct, long parent, l
                 return 0;
             }
         }
-    error_set(f->err, f->path, 0, key, "no count out of %ld rounds to %ld%%", parent, pct);
+    error_set(f->err, JIKO_ERR_CONFIG, f->path, 0, key, "no count out of %ld rounds to %ld%%", parent, pct);
     return -1;
 }
 
-/* A target given as a count or as a share of parent; -2 when absent. */
+/* A target given as a count or as a share of parent; FIG_ABSENT when absent. */
 static int fig_target(figures *f, const char *key, long parent, long *out)
 {
     long v;
@@ -158,8 +163,8 @@ static long fig_shares(figures *f, const char *prefix, const char *const *names,
         snprintf(key, sizeof key, "%s.%s", prefix, names[i]);
         int rc = fig_target(f, key, parent, &out[i]);
         if (rc) {
-            if (rc == -2)
-                error_set(f->err, f->path, f->sec->line, key, "missing; expected a share such as 35%%");
+            if (rc == FIG_ABSENT)
+                error_set(f->err, JIKO_ERR_CONFIG, f->path, f->sec->line, key, "missing; expected a share such as 35%%");
             return -1;
         }
         sum += out[i];
@@ -219,7 +224,7 @@ static void place_in_cell(gen *g, rec *x, int row, int col)
     x->row = row;
     x->col = col;
     int64_t lo = report_duration_lo_ms[row];
-    int64_t hi = row + 1 < REPORT_DURATIONS ? report_duration_lo_ms[row + 1] : lo + 72 * 3600000LL;
+    int64_t hi = row + 1 < REPORT_DURATIONS ? report_duration_lo_ms[row + 1] : lo + 72 * JST_MS_PER_HOUR;
     x->dur = rnd_range(&g->r, lo / 60000 + (lo ? 0 : 1), hi / 60000) * 60000;
     int64_t ulo = report_users_lo[col];
     int64_t uhi = col + 1 < REPORT_USERS ? report_users_lo[col + 1] : 3000000;
@@ -228,7 +233,7 @@ static void place_in_cell(gen *g, rec *x, int row, int col)
     x->start = rnd_range(&g->r, fy0 / 60000, fy1 / 60000) * 60000;
     /* only the published serious accidents may meet a serious threshold:
      * the lowest line of any category is 1 h and 30,000 users */
-    x->non_telecom = x->dur >= 3600000 && x->users >= 30000;
+    x->non_telecom = x->dur >= JST_MS_PER_HOUR && x->users >= 30000;
 }
 
 static int load_serious(gen *g, const char *data_dir)
@@ -241,7 +246,7 @@ static int load_serious(gen *g, const char *data_dir)
                  e->value[0] == '/' ? "" : "/", e->value);
         FILE *fp = fopen(path, "r");
         if (!fp) {
-            error_set(g->err, g->fig.path, e->line, "serious", "cannot read %s", path);
+            error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, e->line, "serious", "cannot read %s", path);
             return -1;
         }
         char *line = NULL;
@@ -292,7 +297,7 @@ static int load_serious(gen *g, const char *data_dir)
                 if (strcmp(colon + 1, user_codes[i]) == 0)
                     col = i;
             if (row < 0 || col < 0) {
-                error_set(g->err, g->fig.path, syn->line, "serious.synthetic",
+                error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, syn->line, "serious.synthetic",
                           "expected DURATION:USERS cells such as 2h_5h:users_100k_1m, got '%s'", tok);
                 return -1;
             }
@@ -341,7 +346,7 @@ static int pool_add(pool *p, rng *r, const int *codes, int n_codes, long count)
 
 static int over(gen *g, const char *what, long target, long taken)
 {
-    error_set(g->err, g->fig.path, 0, what,
+    error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, what,
               "the serious accidents already account for %ld, more than the %ld published", taken,
               target);
     return -1;
@@ -356,7 +361,7 @@ static int deal_services(gen *g, pool *p, long detailed)
     long total = 0, gcount[3] = {0};
     int rc = fig_target(&g->fig, "services.total", 0, &total);
     bool have_total = rc == 0;
-    if (rc == -1)
+    if (rc == FIG_ERROR)
         return -1;
     (void)detailed;
     int missing = -1;
@@ -365,22 +370,22 @@ static int deal_services(gen *g, pool *p, long detailed)
         char key[64];
         snprintf(key, sizeof key, "services.%s", groups[i]);
         rc = fig_target(&g->fig, key, total, &gcount[i]);
-        if (rc == -1)
+        if (rc == FIG_ERROR)
             return -1;
-        if (rc == -2)
+        if (rc == FIG_ABSENT)
             missing = i;
         else
             sum += gcount[i];
     }
     if (missing >= 0) {
         if (!have_total) {
-            error_set(g->err, g->fig.path, 0, "services.total",
+            error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "services.total",
                       "needed when a service group is not given");
             return -1;
         }
         gcount[missing] = total - sum;
         if (gcount[missing] < 0) {
-            error_set(g->err, g->fig.path, 0, "services", "the service groups add up to %ld, more than %ld",
+            error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "services", "the service groups add up to %ld, more than %ld",
                       sum, total);
             return -1;
         }
@@ -402,9 +407,9 @@ static int deal_services(gen *g, pool *p, long detailed)
             char key[64];
             snprintf(key, sizeof key, "services.%s.%s", groups[i], subs[j]);
             rc = fig_target(&g->fig, key, gcount[i], &sub_target[j]);
-            if (rc == -1)
+            if (rc == FIG_ERROR)
                 return -1;
-            if (rc == -2)
+            if (rc == FIG_ABSENT)
                 sub_target[j] = -1;
             else
                 sub_sum += sub_target[j];
@@ -435,7 +440,7 @@ static int deal_services(gen *g, pool *p, long detailed)
     }
     return 0;
 oom:
-    error_set(g->err, g->fig.path, 0, "services", "cannot deal the services (no catalog codes or out of memory)");
+    error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "services", "cannot deal the services (no catalog codes or out of memory)");
     return -1;
 }
 
@@ -453,7 +458,7 @@ static int deal_equipment(gen *g, pool *p, long detailed, long *unknown)
         return -1;
     gcount[3] = known - sum;
     if (gcount[3] < 0 || known > detailed) {
-        error_set(g->err, g->fig.path, 0, "equipment",
+        error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "equipment",
                   "the equipment groups add up to %ld of %ld known, and %ld accidents in all", sum,
                   known, detailed);
         return -1;
@@ -474,7 +479,7 @@ static int deal_equipment(gen *g, pool *p, long detailed, long *unknown)
         if (pub_sub[i]) {
             char key[96];
             snprintf(key, sizeof key, "equipment.%s.%s", groups[i], pub_sub[i]);
-            if (fig_target(&g->fig, key, gcount[i], &sub_target) == -1)
+            if (fig_target(&g->fig, key, gcount[i], &sub_target) == FIG_ERROR)
                 return -1;
             if (sub_target < taken_s)
                 return over(g, pub_sub[i], sub_target, taken_s);
@@ -498,7 +503,7 @@ static int deal_equipment(gen *g, pool *p, long detailed, long *unknown)
     (void)taken_known;
     return 0;
 oom:
-    error_set(g->err, g->fig.path, 0, "equipment", "cannot deal the equipment (no catalog codes or out of memory)");
+    error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "equipment", "cannot deal the equipment (no catalog codes or out of memory)");
     return -1;
 }
 
@@ -510,7 +515,7 @@ static int deal_causes(gen *g, long detailed, long count[4])
         return -1;
     count[3] = detailed - sum;
     if (count[3] < 0) {
-        error_set(g->err, g->fig.path, 0, "causes",
+        error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "causes",
                   "equipment, human and external causes add up to %ld, more than the %ld accidents",
                   sum, detailed);
         return -1;
@@ -538,7 +543,7 @@ static int pair_causes(gen *g, rec *d, long n, const pool *eq, long unknown, con
     const catalog *cat = g->cat;
     long total = eq->n + unknown;
     if (total != n || cause[0] + cause[1] + cause[2] + cause[3] != n) {
-        error_set(g->err, g->fig.path, 0, "equipment",
+        error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "equipment",
                   "%ld equipment entries and %ld causes for %ld accidents: the figures do not add up",
                   total, cause[0] + cause[1] + cause[2] + cause[3], n);
         return -1;
@@ -549,7 +554,7 @@ static int pair_causes(gen *g, rec *d, long n, const pool *eq, long unknown, con
         free(equip);
         free(caus);
         free(order);
-        error_set(g->err, NULL, 0, NULL, "out of memory");
+        error_set(g->err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         return -1;
     }
     /* equipment sorted: unknown, then cables and power, then the rest */
@@ -595,7 +600,7 @@ static int pair_causes(gen *g, rec *d, long n, const pool *eq, long unknown, con
     free(caus);
     free(order);
     if (bad) {
-        error_set(g->err, g->fig.path, 0, "equipment",
+        error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "equipment",
                   "too few accidents with unknown equipment and external cause for the %ld "
                   "non-telecom failures", nt);
         return -1;
@@ -606,7 +611,7 @@ static int pair_causes(gen *g, rec *d, long n, const pool *eq, long unknown, con
 static int deal_out_services(gen *g, rec *d, long n, pool *p)
 {
     if (p->n < n) {
-        error_set(g->err, g->fig.path, 0, "services",
+        error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "services",
                   "%ld services for %ld accidents: every accident needs at least one", p->n, n);
         return -1;
     }
@@ -626,7 +631,7 @@ static int deal_out_services(gen *g, rec *d, long n, pool *p)
             }
         }
         if (tries == n) {
-            error_set(g->err, g->fig.path, 0, "services", "cannot place service %s in any accident",
+            error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, 0, "services", "cannot place service %s in any accident",
                       g->cat->services[p->code[i]].code);
             return -1;
         }
@@ -738,7 +743,7 @@ static int check_and_write(gen *g, FILE *out, json_t *o, const char *want)
     classify_incident(b, g->cat, &inc, inc.started_ms, &r);
     const char *got = classify_report_name(r.report);
     if (strcmp(got, want) != 0) {
-        error_set(g->err, NULL, 0, json_string_value(json_object_get(o, "id")),
+        error_set(g->err, JIKO_ERR_CONFIG, NULL, 0, json_string_value(json_object_get(o, "id")),
                   "synthetic record classifies as %s, not %s (a bug in synth)", got, want);
         incident_free(&inc);
         return -1;
@@ -746,7 +751,7 @@ static int check_and_write(gen *g, FILE *out, json_t *o, const char *want)
     incident_free(&inc);
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text) {
-        error_set(g->err, NULL, 0, NULL, "out of memory");
+        error_set(g->err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         return -1;
     }
     fputs(text, out);
@@ -764,7 +769,7 @@ static int write_simple(gen *g, FILE *out, long n, int n_ops, int first_shared, 
         {"mobile_voice", "mobile_data"}, {"analog_phone", "ftth"}, {"dsl", "dsl"}};
     rec *d = calloc((size_t)n + 1, sizeof *d);
     if (!d) {
-        error_set(g->err, NULL, 0, NULL, "out of memory");
+        error_set(g->err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         return -1;
     }
     /* simple-form operators: half of them also file detailed reports
@@ -783,7 +788,7 @@ static int write_simple(gen *g, FILE *out, long n, int n_ops, int first_shared, 
         int sv = catalog_service_index(cat, sc, strlen(sc));
         if (x->equip < 0 || sv < 0) {
             free(d);
-            error_set(g->err, NULL, 0, "catalog", "simple-form equipment or service codes are missing");
+            error_set(g->err, JIKO_ERR_CONFIG, NULL, 0, "catalog", "simple-form equipment or service codes are missing");
             return -1;
         }
         x->svc[x->n_svc++] = (short)sv;
@@ -824,7 +829,7 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
     int rc = -1;
     pool svc = {0}, eq = {0};
     if (!g.fig.sec) {
-        error_set(err, stats_path, 0, NULL, "no [year %d] section", fy);
+        error_set(err, JIKO_ERR_CONFIG, stats_path, 0, NULL, "no [year %d] section", fy);
         goto out;
     }
     long matrix[REPORT_DURATIONS][REPORT_USERS], total = 0;
@@ -833,7 +838,7 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
         snprintf(key, sizeof key, "matrix.%s", dur_codes[r]);
         const conf_entry *e = conf_get(g.fig.sec, key);
         if (!e) {
-            error_set(err, stats_path, g.fig.sec->line, key, "missing; expected 6 cells");
+            error_set(err, JIKO_ERR_CONFIG, stats_path, g.fig.sec->line, key, "missing; expected 6 cells");
             goto out;
         }
         char buf[256];
@@ -844,14 +849,14 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
                 break;
             bool na = strcmp(t, "na") == 0;
             if (na != report_cell_outside_duty(r, c)) {
-                error_set(err, stats_path, e->line, key, "cell %d must be %s", c + 1,
+                error_set(err, JIKO_ERR_CONFIG, stats_path, e->line, key, "cell %d must be %s", c + 1,
                           na ? "a count (inside the quarterly duty)" : "na (outside the duty)");
                 goto out;
             }
             char *e2 = t;
             matrix[r][c] = na ? 0 : strtol(t, &e2, 10);
             if (!na && (*e2 || e2 == t || matrix[r][c] < 0 || matrix[r][c] > SYNTH_MAX_RECORDS)) {
-                error_set(err, stats_path, e->line, key,
+                error_set(err, JIKO_ERR_CONFIG, stats_path, e->line, key,
                           "cell %d: expected a count from 0 to %d or na, got '%s'", c + 1,
                           SYNTH_MAX_RECORDS, t);
                 goto out;
@@ -859,14 +864,14 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
             total += matrix[r][c];
         }
         if (c != REPORT_USERS) {
-            error_set(err, stats_path, e->line, key, "expected 6 cells, got %d", c);
+            error_set(err, JIKO_ERR_CONFIG, stats_path, e->line, key, "expected 6 cells, got %d", c);
             goto out;
         }
     }
     g.recs = calloc((size_t)total + 1, sizeof *g.recs);
     g.serious_json = calloc((size_t)total + 1, sizeof *g.serious_json);
     if (!g.recs || !g.serious_json) {
-        error_set(err, NULL, 0, NULL, "out of memory");
+        error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         goto out;
     }
     if (load_serious(&g, data_dir))
@@ -874,7 +879,7 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
     for (long k = 0; k < g.n_serious_recs; k++) {
         rec *x = &g.recs[k];
         if (report_cell_outside_duty(x->row, x->col) || matrix[x->row][x->col]-- <= 0) {
-            error_set(err, stats_path, 0, "matrix", "serious accident %ld does not fit the matrix",
+            error_set(err, JIKO_ERR_CONFIG, stats_path, 0, "matrix", "serious accident %ld does not fit the matrix",
                       k + 1);
             goto out;
         }
@@ -915,7 +920,7 @@ int synth_year(FILE *out, const char *stats_path, const char *data_dir, const ca
         syn_serious += !g.serious_json[k];
     int n_syn_ops = (int)ops_detailed - real_ops - syn_serious;
     if (n_syn_ops < 1 || n < n_syn_ops) {
-        error_set(err, stats_path, 0, "operators.detailed", "cannot spread %ld accidents over %d operators",
+        error_set(err, JIKO_ERR_CONFIG, stats_path, 0, "operators.detailed", "cannot spread %ld accidents over %d operators",
                   n, n_syn_ops);
         goto out;
     }

@@ -1,5 +1,6 @@
 /* detect.c — the streaming anomaly detector and event extraction (see detect.h). */
 #include "detect.h"
+#include "jst.h"
 
 #include <math.h>
 #include <string.h>
@@ -19,8 +20,8 @@ void detect_config_default(detect_config *c)
     c->nbins = 16;
     c->holdoff_rows = 300;
     c->span_ref_s = 300.0f;
-    c->holdoff_ms = 2 * 86400000LL;
-    c->period_ms = 86400000LL;
+    c->holdoff_ms = 2 * JST_MS_PER_DAY;
+    c->period_ms = JST_MS_PER_DAY;
     c->long_rows = 3000.0f;
     c->base_rows = 1000.0f;
     c->score_k = 5.0f;
@@ -42,7 +43,7 @@ void detect_init(detect_state *s, const detect_config *c)
     }
     if (k->warmup < 1) k->warmup = 1;
     if (k->nbins < 2) k->nbins = 2;
-    if (k->period_ms <= 0) k->period_ms = 86400000LL;
+    if (k->period_ms <= 0) k->period_ms = JST_MS_PER_DAY;
     if (!(k->long_rows >= 1.0f)) k->long_rows = 1.0f;
     if (!(k->base_rows >= 1.0f)) k->base_rows = 1.0f;
     if (!(k->score_k > 0.0f)) k->score_k = 1.0f;
@@ -226,7 +227,7 @@ static double season_resid(detect_state *s, int64_t t_ms, double x, double dt_ms
     int64_t ph = t_ms % cf->period_ms;
     if (ph < 0) ph += cf->period_ms;
     int k = (int)(ph * DETECT_NSLOT / cf->period_ms);
-    const int64_t week_ms = 7 * 86400000LL;
+    const int64_t week_ms = JST_MS_PER_WEEK;
     int64_t pw = t_ms % week_ms;
     if (pw < 0) pw += week_ms;
     int kw = (int)(pw * DETECT_NWEEK / week_ms);
@@ -235,7 +236,7 @@ static double season_resid(detect_state *s, int64_t t_ms, double x, double dt_ms
         double dt = dt_ms > 0.0 ? dt_ms : 300000.0; /* until known: 5 minutes */
         double per_visit = dt * DETECT_NWEEK / (double)week_ms; /* visits per row */
         aw = (double)cf->week_alpha * (per_visit < 1.0 ? per_visit : 1.0);
-        if ((double)s->n * dt >= DETECT_WEEK_MIN_DAYS * 86400000.0) wv = wl;
+        if ((double)s->n * dt >= DETECT_WEEK_MIN_DAYS * (double)JST_MS_PER_DAY) wv = wl;
     }
     if (s->slot[k] == INT16_MIN) {
         prof_put(s, &s->slot[k], xr - wv);

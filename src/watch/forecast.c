@@ -14,8 +14,7 @@
 
 #include "jst.h"
 
-#define MS_PER_HOUR 3600000.0
-#define MS_PER_DAY 86400000LL
+#define MS_PER_HOUR ((double)JST_MS_PER_HOUR)
 
 /* Fit windows in buckets, newest first: short to catch a fresh trend, long
  * for precision.  The last must equal FORECAST_NBUCKET. */
@@ -42,7 +41,7 @@ void forecast_config_default(forecast_config *cfg)
     cfg->bucket_ms[0] = 8 * 1000;
     cfg->bucket_ms[1] = 2 * 60 * 1000;
     cfg->bucket_ms[2] = 30 * 60 * 1000;
-    cfg->bucket_ms[3] = MS_PER_DAY;
+    cfg->bucket_ms[3] = JST_MS_PER_DAY;
     /* The daily scale tracks daily peaks: exhaustion happens at the peak,
      * and the daily maximum does not move with the time of day. */
     cfg->bucket_max[3] = true;
@@ -51,7 +50,7 @@ void forecast_config_default(forecast_config *cfg)
     cfg->season_scale[1] = 2;
     cfg->season_min_days[1] = 7;
     cfg->weekly_scale = 3;
-    cfg->horizon_ms = 7 * MS_PER_DAY;
+    cfg->horizon_ms = 7 * JST_MS_PER_DAY;
     cfg->tz_offset_ms = 9LL * 3600 * 1000;
     cfg->min_buckets = 6;
     cfg->confirm[0] = cfg->confirm[1] = 2;
@@ -96,7 +95,7 @@ int forecast_init(forecast_state *s, const forecast_config *cfg, double limit,
     if (field)
         ;
     else if (cfg->weekly_scale < -1 || cfg->weekly_scale >= FORECAST_NSCALE ||
-             (cfg->weekly_scale >= 0 && cfg->bucket_ms[cfg->weekly_scale] != MS_PER_DAY))
+             (cfg->weekly_scale >= 0 && cfg->bucket_ms[cfg->weekly_scale] != JST_MS_PER_DAY))
         field = "weekly_scale", want = "-1 or the index of a scale with one-day buckets";
     else if (cfg->confirm[0] < 0 || cfg->confirm[1] < 0 || cfg->confirm[2] < 0 ||
              cfg->confirm[3] < 0)
@@ -118,7 +117,7 @@ int forecast_init(forecast_state *s, const forecast_config *cfg, double limit,
     else if (cfg->horizon_ms < 0)
         field = "horizon_ms", want = "a duration >= 0";
     if (field) {
-        error_set(err, NULL, 0, field, "invalid forecast setting: expected %s", want);
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, field, "invalid forecast setting: expected %s", want);
         return -1;
     }
     memset(s, 0, sizeof *s);
@@ -193,7 +192,7 @@ static int season_of(const forecast_config *c, int k)
 
 static int hour_slot(int64_t t_ms, int64_t tz)
 {
-    return (int)(floor_div(t_ms + tz, 3600000) % 24 + 24) % 24;
+    return (int)(floor_div(t_ms + tz, JST_MS_PER_HOUR) % 24 + 24) % 24;
 }
 
 /* Refit every window of scale k after a bucket closed. */
@@ -327,7 +326,7 @@ int forecast_step(forecast_state *s, int64_t t_ms, double value)
         return -1;
     float u = (float)(value / s->limit);
     const forecast_config *c = &s->cfg;
-    int32_t day = (int32_t)floor_div(t_ms + c->tz_offset_ms, MS_PER_DAY);
+    int32_t day = (int32_t)floor_div(t_ms + c->tz_offset_ms, JST_MS_PER_DAY);
     if (s->n == 0) {
         for (int k = 0; k < FORECAST_NSCALE; k++)
             s->sc[k].base = floor_div(t_ms + c->tz_offset_ms, c->bucket_ms[k]);

@@ -84,7 +84,7 @@ static int vbad(parser *p, size_t at, who w, const char *fmt, va_list ap)
     char msg[sizeof ie.e.message], field[96];
     vsnprintf(msg, sizeof msg, fmt, ap);
     const char *f = w.name ? name_field(field, sizeof field, w.what, w.name, w.len) : w.what;
-    error_set(&ie.e, p->o->source, p->lineno, f, "%s", msg);
+    error_set(&ie.e, JIKO_ERR_INVALID, p->o->source, p->lineno, f, "%s", msg);
     ie.column = at == NO_COLUMN ? 0 : (long)at + 1;
     ie.text = p->line;
     ie.text_len = p->len;
@@ -631,7 +631,7 @@ int ingest_influx_precision_parse(const char *s, ingest_influx_precision *out, j
     else if (strcmp(s, "s") == 0)
         *out = INGEST_INFLUX_S;
     else {
-        error_set(err, NULL, 0, "precision", "unknown precision '%.20s'; expected ns, us, ms or s",
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "precision", "unknown precision '%.20s'; expected ns, us, ms or s",
                   s);
         return -1;
     }
@@ -649,12 +649,12 @@ int ingest_influx_parse(const ingest_influx_opts *o, const char *buf, size_t len
                                                                        : INGEST_MAX_LABELS;
     p.sep = o->metric_sep ? o->metric_sep : '.';
     if ((unsigned)o->precision > INGEST_INFLUX_S) {
-        error_set(err, o->source, 0, "precision", "invalid precision %d", (int)o->precision);
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, "precision", "invalid precision %d", (int)o->precision);
         return INGEST_FAILED;
     }
     if ((unsigned char)p.sep < 0x21 || (unsigned char)p.sep > 0x7e) {
         /* The metric must stay valid UTF-8 and free of separators. */
-        error_set(err, o->source, 0, "metric_sep", "must be a printable ASCII character");
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, "metric_sep", "must be a printable ASCII character");
         return INGEST_FAILED;
     }
     if (len == 0)
@@ -668,7 +668,7 @@ int ingest_influx_parse(const ingest_influx_opts *o, const char *buf, size_t len
     size_t bytes = nfields * sizeof(field_val) + 3 * (line_cap + 2);
     char *mem = malloc(bytes);
     if (!mem) {
-        error_set(err, o->source, 0, NULL, "out of memory (%zu bytes of scratch)", bytes);
+        error_set(err, JIKO_ERR_NOMEM, o->source, 0, NULL, "out of memory (%zu bytes of scratch)", bytes);
         return INGEST_FAILED;
     }
     p.fields = (field_val *)mem;
@@ -710,6 +710,6 @@ int ingest_influx_parse(const ingest_influx_opts *o, const char *buf, size_t len
     }
     free(mem);
     if (rc == INGEST_STOPPED)
-        error_set(err, o->source, p.lineno, NULL, "stopped at line %ld by the receiver", p.lineno);
+        error_set(err, JIKO_ERR_INVALID, o->source, p.lineno, NULL, "stopped at line %ld by the receiver", p.lineno);
     return rc;
 }

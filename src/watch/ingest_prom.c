@@ -125,7 +125,7 @@ static int series_bad(pctx *p, size_t ts, long label, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    error_set(&ie.e, p->o->source, 0, field, "%s", msg);
+    error_set(&ie.e, JIKO_ERR_INVALID, p->o->source, 0, field, "%s", msg);
     ie.column = 0;
     ie.text = NULL;
     ie.text_len = 0;
@@ -233,26 +233,26 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
                                                                            : INGEST_MAX_LABELS;
     const char *in = body;
     if (len == 0) {
-        error_set(err, o->source, 0, NULL,
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                   "empty body; expected a snappy-compressed prometheus.WriteRequest");
         return INGEST_FAILED;
     }
     /* The framed format starts with a stream identifier chunk; a sender
      * using it has the wrong library call, say so plainly. */
     if (len >= 10 && memcmp(in, "\xff\x06\x00\x00sNaPpY", 10) == 0) {
-        error_set(err, o->source, 0, NULL,
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                   "body uses snappy's framed format; remote_write uses the block format");
         return INGEST_FAILED;
     }
     size_t raw_len;
     if (snappy_uncompressed_length(in, len, &raw_len) != SNAPPY_OK) {
-        error_set(err, o->source, 0, NULL,
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                   "body is not snappy-compressed (block format); expected a remote_write body "
                   "sent with Content-Encoding: snappy");
         return INGEST_FAILED;
     }
     if (raw_len > max_body) {
-        error_set(err, o->source, 0, NULL,
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                   "decompressed body would be %zu bytes, more than the limit of %zu", raw_len,
                   max_body);
         return INGEST_FAILED;
@@ -260,13 +260,13 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
     /* +1 so that an empty message still gets a real buffer. */
     char *raw = malloc(raw_len + 1);
     if (!raw) {
-        error_set(err, o->source, 0, NULL, "out of memory (%zu bytes for the body)", raw_len);
+        error_set(err, JIKO_ERR_NOMEM, o->source, 0, NULL, "out of memory (%zu bytes for the body)", raw_len);
         return INGEST_FAILED;
     }
     size_t got = raw_len;
     if (snappy_uncompress(in, len, raw, &got) != SNAPPY_OK || got != raw_len) {
         free(raw);
-        error_set(err, o->source, 0, NULL,
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                   "corrupt snappy data; expected a snappy-compressed prometheus.WriteRequest");
         return INGEST_FAILED;
     }
@@ -286,13 +286,13 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
      * arena. */
     if (!wr) {
         if (a.oom)
-            error_set(err, o->source, 0, NULL, "out of memory decoding the body");
+            error_set(err, JIKO_ERR_NOMEM, o->source, 0, NULL, "out of memory decoding the body");
         else if (a.exhausted)
-            error_set(err, o->source, 0, NULL,
+            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                       "decoding the body needs more than %zu bytes of memory (the limit)",
                       max_memory);
         else
-            error_set(err, o->source, 0, NULL,
+            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                       "not a valid prometheus.WriteRequest protobuf message (%zu bytes after "
                       "snappy)",
                       raw_len);
@@ -305,7 +305,7 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
     for (size_t i = 0; i < wr->n_timeseries; i++) {
         st->records++;
         if (do_series(&p, i, wr->timeseries[i], &smp, max_labels, sink, ctx) == INGEST_STOPPED) {
-            error_set(err, o->source, 0, NULL, "stopped at timeseries[%zu] by the receiver", i);
+            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL, "stopped at timeseries[%zu] by the receiver", i);
             rc = INGEST_STOPPED;
             break;
         }

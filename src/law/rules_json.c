@@ -1,0 +1,95 @@
+/* rules_json.c — rulebooks as JSON (see rules_json.h). */
+#include "rules_json.h"
+
+#include "jst.h"
+
+static json_t *until_json(const rulebook *b)
+{
+    char to[JST_DATE_TEXT_MAX];
+    return b->has_end ? json_string(jst_format_date(b->end, to, sizeof to)) : json_null();
+}
+
+json_t *rules_summary_json(const rulebook *b)
+{
+    char from[JST_DATE_TEXT_MAX];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_string(b->id));
+    json_object_set_new(o, "effective", json_string(jst_format_date(b->effective, from, sizeof from)));
+    json_object_set_new(o, "until", until_json(b));
+    json_object_set_new(o, "title_ja", json_string(b->title_ja));
+    json_object_set_new(o, "title_en", json_string(b->title_en));
+    json_object_set_new(o, "file", json_string(b->path));
+    return o;
+}
+
+json_t *rules_book_json(const rulebook *b, const catalog *cat)
+{
+    char from[JST_DATE_TEXT_MAX];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_string(b->id));
+    json_object_set_new(o, "title_ja", json_string(b->title_ja));
+    json_object_set_new(o, "title_en", json_string(b->title_en));
+    json_object_set_new(o, "effective", json_string(jst_format_date(b->effective, from, sizeof from)));
+    json_object_set_new(o, "until", until_json(b));
+    json_object_set_new(o, "file", json_string(b->path));
+    json_object_set_new(o, "source", json_string(b->source));
+    json_object_set_new(o, "effects", json_string(b->count_degrade ? "stop degrade" : "stop"));
+    json_object_set_new(o, "serious_in_quarterly", json_boolean(b->serious_in_quarterly));
+    json_t *cls = json_array();
+    for (size_t k = 0; k < b->n_clauses; k++)
+        json_array_append_new(cls, rules_clause_json(b, &b->clauses[k], cat));
+    json_object_set_new(o, "clauses", cls);
+    json_t *d = json_object();
+    if (b->has_prompt)
+        json_object_set_new(d, "prompt", json_pack("{s:s,s:s}", "within", "without_delay", "source",
+                                                   b->prompt_source));
+    if (b->written_days)
+        json_object_set_new(d, "written", json_pack("{s:i,s:s,s:s}", "days", b->written_days, "from",
+                                                    "occurrence_day", "source", b->written_source));
+    if (b->quarterly_months)
+        json_object_set_new(d, "quarterly",
+                            json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months, "from",
+                                      "quarter_end", "source", b->quarterly_source));
+    json_object_set_new(o, "deadlines", d);
+    return o;
+}
+
+json_t *rules_clause_json(const rulebook *b, const rules_clause *cl, const catalog *cat)
+{
+    static const char *kinds[] = {"serious", "critical", "quarterly"};
+    static const char *fac[] = {"any", "telecom", "non_telecom"};
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(kinds[cl->kind]));
+    json_object_set_new(o, "id", json_string(cl->id));
+    json_object_set_new(o, "name_ja", json_string(cl->name_ja));
+    json_object_set_new(o, "name_en", json_string(cl->name_en));
+    json_object_set_new(o, "facility", json_string(fac[cl->facility]));
+    json_t *th = json_array();
+    for (size_t t = 0; t < cl->n_thresholds; t++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "text", json_string(cl->thresholds[t].text));
+        json_object_set_new(x, "min_seconds", json_integer(cl->thresholds[t].min_ms / 1000));
+        json_object_set_new(x, "min_users", json_integer(cl->thresholds[t].min_users));
+        json_array_append_new(th, x);
+    }
+    json_object_set_new(o, "thresholds", th);
+    if (cl->when_info_leak)
+        json_object_set_new(o, "when", json_string("info_leak"));
+    if (cl->kind == RULES_SERIOUS) {
+        json_t *svcs = json_array();
+        for (size_t s = 0; s < cat->n_services; s++)
+            if (cl->all_services || b->svc_serious[s] == (int)(cl - b->clauses))
+                json_array_append_new(svcs, json_string(cat->services[s].code));
+        json_object_set_new(o, "services", svcs);
+    }
+    json_object_set_new(o, "source", json_string(cl->source));
+    json_object_set_new(o, "status", json_string(cl->unconfirmed ? "unconfirmed" : "confirmed"));
+    if (cl->note)
+        json_object_set_new(o, "note", json_string(cl->note));
+    return o;
+}
+

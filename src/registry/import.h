@@ -1,0 +1,72 @@
+/*
+ * import.h — storing a stream of incident records in the registry: every
+ * record through the intake pipeline (intake.h), the valid ones stored in
+ * batches of one transaction each, the rejected ones reported in input order.
+ *
+ * A batch is committed when it is full or its file ends, so a crash loses
+ * at most the batch in flight, which was never reported as committed.  A
+ * batch that the backend aborts as retryable (a PostgreSQL deadlock or
+ * serialization failure) is rolled back and stored again after a short
+ * random pause.  Each stored version records its provenance: "imported from
+ * FILE:LINE", or for an amendment "amended: REASON (from FILE:LINE)".
+ *
+ * Records are parsed and classified on two threads while a third stores
+ * them (import.c says why); the callbacks come from the storing thread,
+ * except on_progress, which comes from the caller's.
+ */
+#ifndef JIKO_IMPORT_H
+#define JIKO_IMPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "intake.h"
+#include "store.h"
+
+#define IMPORT_BATCH_DEFAULT 1000  /* records per transaction */
+#define IMPORT_BATCH_MAX 1000000
+#define IMPORT_RETRY_ATTEMPTS 8    /* a retryable batch is stored again this often */
+#define IMPORT_RETRY_PAUSE_MAX_MS 50 /* random pause of 1..this before each retry */
+#define IMPORT_REASON_MAX 600      /* provenance text of one version */
+#define IMPORT_PROGRESS_SECONDS 0.5 /* on_progress at most this often */
+
+typedef struct import_opts {
+    store *db;
+    intake_opts intake; /* catalog, rulebooks, the current time */
+    long batch_size;    /* 1..IMPORT_BATCH_MAX */
+    /* Amending one incident: every record must have this id, and the
+     * incident must be stored already (else JIKO_ERR_NOT_FOUND from
+     * import_open).  NULL for an import. */
+    const char *amend_id, *amend_op, *amend_reason;
+    /* What happens, as it happens (any may be NULL). */
+    void (*on_reject)(void *ctx, const jiko_error *why);
+    void (*on_commit)(void *ctx, long batch_no, const char *file, long first_line,
+                      long last_line);
+    void (*on_progress)(void *ctx, const char *file, long records, double seconds, bool final);
+    void *ctx;
+} import_opts;
+
+typedef struct import_counts {
+    long stored, amended, unchanged, rejected;
+} import_counts;
+
+typedef struct import_run import_run;
+
+/* Start an import (threads included).  Fails with JIKO_ERR_INVALID for a
+ * bad batch size, JIKO_ERR_NOT_FOUND when the incident to amend is not
+ * stored, or the registry's or the system's error. */
+int import_open(import_run **out, const import_opts *o, jiko_error *err);
+
+/* Import one JSON Lines stream; `name` names it in errors and provenance.
+ * Returns 0 when it was read to its end (rejected records included: they
+ * went to on_reject); -1 with err filled when it could not be read
+ * (JIKO_ERR_IO: the import goes on with the next stream) or the registry
+ * failed (JIKO_ERR_STORE and others: nothing more will be stored). */
+int import_stream(import_run *im, FILE *fp, const char *name, jiko_error *err);
+
+/* Finish: commit what is pending, stop the threads, free everything, and
+ * give the counts.  Returns -1 with err filled when a write failed. */
+int import_close(import_run *im, import_counts *counts, jiko_error *err);
+
+#endif
