@@ -39,7 +39,7 @@ static double cpu_now_s(void)
 
 static void die(const char *what, const jiko_error *err)
 {
-    char msg[1200];
+    char msg[ERROR_TEXT_MAX];
     fprintf(stderr, "bench_report: %s: %s\n", what, err ? error_format(err, msg, sizeof msg) : "");
     exit(1);
 }

@@ -42,7 +42,7 @@ static int fuzz_check_sample(void *ctx, const ingest_sample *s)
 static int fuzz_check_error(void *ctx, const ingest_error *e)
 {
     (void)ctx;
-    char buf[1200];
+    char buf[ERROR_TEXT_MAX];
     ingest_error_format(e, buf, sizeof buf);
     if (!e->e.message[0] || !utf8_valid(buf, strlen(buf)))
         abort(); /* every error says something, in text a log or JSON accepts */

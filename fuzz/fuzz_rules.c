@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_env *env = env_get();
     conf_file f;
     jiko_error err;
-    char buf[1200];
+    char buf[ERROR_TEXT_MAX];
     if (conf_parse((const char *)data, size, "fuzz.rules", &f, &err)) {
         error_format(&err, buf, sizeof buf);
         return 0;

@@ -59,7 +59,7 @@ static void test_bad_records(void **state)
             size_t len = unescape(input, buf);
             incident inc;
             jiko_error err;
-            char got[1200], want[1200];
+            char got[ERROR_TEXT_MAX], want[ERROR_TEXT_MAX];
             error_clear(&err);
             if (incident_parse(&inc, buf, len, &env->cat, "bad-records.txt", input_line, &err) == 0) {
                 print_error("case '%s' (line %ld) was accepted\n", name, input_line);

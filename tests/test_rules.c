@@ -154,7 +154,7 @@ static void test_error_cases(void **state)
         } else if (strncmp(ln, "--- ", 4) == 0) {
             conf_file f;
             jiko_error err;
-            char got[1200] = "", want[1200];
+            char got[ERROR_TEXT_MAX] = "", want[ERROR_TEXT_MAX];
             error_clear(&err);
             int rc = conf_parse(body, body_len, "case.rules", &f, &err);
             if (rc == 0) {

@@ -27,7 +27,7 @@ static void put(fixture *f, const char *json, store_outcome want)
 {
     incident inc;
     jiko_error err;
-    char msg[1200];
+    char msg[ERROR_TEXT_MAX];
     if (incident_parse(&inc, json, strlen(json), &f->env->cat, "t", 1, &err))
         fail_msg("%s", error_format(&err, msg, sizeof msg));
     classify_result r;
@@ -85,7 +85,7 @@ static int setup(void **state, const char *url)
     else
         unlink_db(url);
     jiko_error err;
-    char msg[1200];
+    char msg[ERROR_TEXT_MAX];
     if (store_open(&f->db, url, &err)) {
         fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
         free(f);

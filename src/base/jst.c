@@ -8,6 +8,11 @@
  */
 #include "jst.h"
 
+/* Callers size their buffers by these: jst_format needs 32 bytes (jst.h),
+ * jst_format_date 11. */
+_Static_assert(JST_TEXT_MAX >= 32, "jst_format needs 32 bytes");
+_Static_assert(JST_DATE_TEXT_MAX >= 11, "jst_format_date needs 11 bytes");
+
 #include <stdio.h>
 #include <string.h>
 

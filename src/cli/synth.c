@@ -109,9 +109,7 @@ int cmd_synth(int argc, char **argv)
         jiko_error err;
         error_clear(&err);
         if (synth_year(out, path, JIKO_DATADIR, &env.cat, &env.rules, fy - k, seed, &st, &err)) {
-            char msg[1200];
-            cli_error("synth", "%s", error_format(&err, msg, sizeof msg));
-            rc = CLI_CONFIG;
+            rc = cli_fail("synth", &err);
             break;
         }
         fprintf(stderr,

@@ -236,8 +236,8 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
     int fy = jst_fiscal_year(day), q = jst_fiscal_quarter(day);
     jst_format_date(day, t1, sizeof t1);
     if (r->forced)
-        addf(arr, ja ? "適用基準 %s「%s」: --rulebook による指定。発生日 %s（日本時間、%d年度第%d四半期）"
-                     : "Rulebook %s, \"%s\": forced with --rulebook; the incident started %s "
+        addf(arr, ja ? "適用基準 %s「%s」: 発生日によらず指定された基準。発生日 %s（日本時間、%d年度第%d四半期）"
+                     : "Rulebook %s, \"%s\": chosen explicitly, not by date; the incident started %s "
                        "(JST, FY%d Q%d).",
              b->id, ja ? b->title_ja : b->title_en, t1, fy, q);
     else

@@ -17,6 +17,7 @@
  */
 #include "import.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@
 
 #define RING_SLOTS 512
 #define CHUNK 64
+/* The reader publishes at most CHUNK slots at once and waits for room when
+ * the ring is full, so a chunk always fits in the ring. */
+_Static_assert(CHUNK <= RING_SLOTS, "a chunk fits in the ring");
 
 enum { ITEM_RECORD, ITEM_REJECTED, ITEM_END_OF_FILE, ITEM_END };
 
@@ -147,6 +151,8 @@ static void reason_for(const import_run *im, char *buf, size_t size, const char 
 
 static int remember(import_run *im, const item *it)
 {
+    /* a full batch is committed before the next record joins it */
+    assert(im->n_batch < im->o.batch_size);
     im->batch_line[im->n_batch] = it->line;
     im->batch_file = it->file;
     if (!im->keep_text) {
@@ -280,6 +286,8 @@ static void *writer(void *arg)
             c_end++;
         pthread_mutex_unlock(&im->mu);
         size_t end = im->chunks[(c_end - 1) % RING_SLOTS].end;
+        /* chunks are stored in the order they were published, back to back */
+        assert(im->chunks[c % RING_SLOTS].start == im->tail);
         for (size_t i = im->chunks[c % RING_SLOTS].start; i < end && !done; i++) {
             item *it = &im->ring[i % RING_SLOTS];
             done = it->kind == ITEM_END;

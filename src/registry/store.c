@@ -147,6 +147,12 @@ int store_keep_first(void *ctx, const store_row *r)
         d->serious_categories = store_strdup(r->serious_categories);
         d->quarterly_clauses = store_strdup(r->quarterly_clauses);
         d->reason = store_strdup(r->reason);
+        /* every column but the optional ones is a string the backend read */
+        if (!d->op || !d->id || !d->record || !d->report || !d->rulebook ||
+            !d->serious_categories || !d->quarterly_clauses || !d->reason) {
+            c->nomem = true;
+            return 1;
+        }
     } else {
         snprintf(c->other_op, sizeof c->other_op, "%s", r->op);
     }
@@ -155,6 +161,11 @@ int store_keep_first(void *ctx, const store_row *r)
 
 int store_first_done(store_first *c, const char *where, const char *id, jiko_error *err)
 {
+    if (c->nomem) {
+        store_row_free(c->row);
+        error_nomem(err, "reading an incident");
+        return -1;
+    }
     if (c->n > 1) {
         error_set(err, JIKO_ERR_CONFLICT, where, 0, "operator",
                   "id '%s' exists for several operators (%s, %s, ...); name the operator", id,

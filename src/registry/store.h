@@ -134,8 +134,4 @@ int store_check(store *s, jiko_error *err);
 
 void store_row_free(store_row *row);
 
-/* Shared helpers for backends (store.c). */
-void store_fill_derived(store_row *row, const incident *inc, const classify_result *r);
-bool store_same_record(const char *a, size_t alen, const char *b, size_t blen);
-
 #endif

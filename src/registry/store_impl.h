@@ -26,7 +26,7 @@ typedef struct store_derived {
 
 typedef struct store_ops {
     const char *name;
-    bool may_retry; /* put/commit can return -2: replay the batch */
+    bool may_retry; /* put/commit can fail with JIKO_ERR_RETRY: replay the batch */
     int (*begin)(void *impl, jiko_error *err);
     int (*commit)(void *impl, jiko_error *err);
     int (*rollback)(void *impl, jiko_error *err);
@@ -50,15 +50,21 @@ int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_erro
 typedef struct store_first {
     store_row *row;
     int n;
+    bool nomem; /* the copy of the first row could not be made */
     char other_op[256];
 } store_first;
 int store_keep_first(void *ctx, const store_row *r);
 
 /* What a get found: the row count (0 or 1), or -1 with err filled (`where`
- * names the registry) when the id exists for several operators. */
+ * names the registry) when the id exists for several operators or the row
+ * could not be copied. */
 int store_first_done(store_first *c, const char *where, const char *id, jiko_error *err);
 
 /* Duplicate a string (NULL stays NULL); for filling store_row. */
 char *store_strdup(const char *s);
+
+/* Whether two JSON texts of a record are the same value (an unchanged
+ * record is not a new version). */
+bool store_same_record(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif

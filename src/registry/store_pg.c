@@ -352,7 +352,7 @@ static int pg_get(void *impl, const char *op, const char *id, store_row *row, ji
     const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
                       " ON v.key = i.key AND v.version = i.version"
                       " WHERE i.id = $1 AND ($2::text IS NULL OR i.operator = $2::text) LIMIT 2";
-    store_first c = {row, 0, ""};
+    store_first c = {row, 0, false, ""};
     if (run_rows(p, sql, 2, v, store_keep_first, &c, err) < 0)
         return -1;
     return store_first_done(&c, p->url, id, err);

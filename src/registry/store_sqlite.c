@@ -360,7 +360,7 @@ static int sq_get(void *impl, const char *op, const char *id, store_row *row, ji
     sqlite3_stmt *st = s->st[Q_GET];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
-    store_first c = {row, 0, ""};
+    store_first c = {row, 0, false, ""};
     if (run_rows(s, st, store_keep_first, &c, err) < 0)
         return -1;
     return store_first_done(&c, s->path, id, err);

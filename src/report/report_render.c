@@ -553,7 +553,7 @@ int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, c
                   jiko_error *err)
 {
     if (only && !report_table_known(only)) {
-        error_set(err, JIKO_ERR_INVALID, NULL, 0, "--table",
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "table",
                   "unknown table '%s'; expected overview, matrix, headline, services, causes, "
                   "equipment or serious", only);
         return -1;

@@ -234,7 +234,7 @@ def selection():
     out.append(case("--rulebook forces jp-2015 on a FY2021 LPWA outage",
                     inc("forced", [("lpwa_cellular", 30000)], 2 * H),
                     {"rulebook": "jp-2015", "report": "serious", "serious_categories": ["5"]},
-                    rulebook="jp-2015", reasons_contain=["forced with --rulebook"]))
+                    rulebook="jp-2015", reasons_contain=["chosen explicitly, not by date"]))
     return out
 
 
