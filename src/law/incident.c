@@ -15,6 +15,11 @@
 #include "jst.h"
 #include "rules.h"
 
+/* Where to find the codes an unknown one should have been. */
+#define SERVICE_CODES_HINT "see catalogs/services.conf (e.g. ftth, mobile_voice, email_paid)"
+#define EQUIPMENT_CODES_HINT                                                                      \
+    "see catalogs/equipment.conf (e.g. switch, radio_base_station), or null if unknown"
+
 typedef struct vctx {
     const char *file;
     long line;
@@ -196,14 +201,9 @@ static int check_services(vctx *v, incident *inc, json_t *obj, const catalog *ca
             return failf(v, "services", i, ".service", "expected a service code string, got %s", type_name(code));
         s->svc = catalog_service_index(cat, json_string_value(code), json_string_length(code));
         s->code = json_string_value(code);
-        if (s->svc < 0) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "unknown service code \"%.60s\"; see catalogs/services.conf (e.g. ftth, "
-                     "mobile_voice, email_paid)",
-                     json_string_value(code));
-            return failf(v, "services", i, ".service", "%s", msg);
-        }
+        if (s->svc < 0)
+            return failf(v, "services", i, ".service", "unknown service code \"%.60s\"; %s",
+                         json_string_value(code), SERVICE_CODES_HINT);
         for (size_t k = 0; k < i; k++)
             if (inc->services[k].svc == s->svc)
                 return failf(v, "services", i, ".service", "service listed twice in one incident; give it once");
@@ -376,14 +376,9 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
                         type_name(j));
         inc->equipment = catalog_equipment_index(cat, json_string_value(j), json_string_length(j));
         inc->equipment_code = json_string_value(j);
-        if (inc->equipment < 0) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "unknown equipment code \"%.60s\"; see catalogs/equipment.conf (e.g. switch, "
-                     "radio_base_station), or null if unknown",
-                     json_string_value(j));
-            return fail(v, "equipment", "%s", msg);
-        }
+        if (inc->equipment < 0)
+            return fail(v, "equipment", "unknown equipment code \"%.60s\"; %s",
+                        json_string_value(j), EQUIPMENT_CODES_HINT);
     }
     if (get_string(v, obj, "region", false, false, &s) ||
         get_string(v, obj, "summary", false, false, &s) || check_string_array(v, obj, "measures") ||

@@ -371,11 +371,8 @@ static int sq_history(void *impl, const char *op, const char *id, store_row_fn f
 {
     sq *s = impl;
     sqlite3_stmt *st;
-    const char *sql = "SELECT i.operator, i.id, v.version, v.record, i.started_ms, i.ended_ms,"
-                      " i.fiscal_year, i.quarter, i.report, i.rulebook, i.serious_categories,"
-                      " i.quarterly_clauses, i.users, v.changed_ms, v.reason"
-                      " FROM incident i JOIN incident_version v ON v.key = i.key"
-                      " WHERE i.operator = ?1 AND i.id = ?2 ORDER BY v.version";
+    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
+                      " ON v.key = i.key WHERE i.operator = ?1 AND i.id = ?2 ORDER BY v.version";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot read the history");
     sqlite3_bind_text(st, 1, op, -1, SQLITE_STATIC);
