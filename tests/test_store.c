@@ -101,7 +101,8 @@ static int setup_pg(void **state) { return setup(state, g_url); }
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->db);
+    if (f->db)
+        store_close(f->db);
     free(f);
     return 0;
 }
@@ -382,6 +383,48 @@ static void test_bad_path(void **state)
     unlink("/tmp/jiko-not-a-db");
 }
 
+/* Set the stored schema version behind the registry's back. */
+static void set_schema_version(const char *url, int v)
+{
+    char sql[80];
+    snprintf(sql, sizeof sql, "UPDATE jiko_schema SET version = %d", v);
+    if (strncmp(url, "postgresql://", 13) == 0) {
+        PGconn *c = PQconnectdb(url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+        PQfinish(c);
+    } else {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(url, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+    }
+}
+
+/* A version the migrations list cannot index is refused, not read past
+ * (negative: damaged; above this build's: newer), and the registry is left
+ * as it was. */
+static void test_schema_version_guard(void **state)
+{
+    fixture *f = *state;
+    store_close(f->db);
+    f->db = NULL;
+    static const int bad[] = {-1, -100, -2147483647, STORE_SCHEMA_VERSION + 1, 1000000};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        set_schema_version(f->url, bad[i]);
+        store *s;
+        jiko_error err;
+        assert_int_equal(store_open(&s, f->url, &err), -1);
+        assert_int_equal(err.kind, JIKO_ERR_STORE);
+        assert_non_null(strstr(err.message, bad[i] < 0 ? "damaged" : "newer than this jiko"));
+    }
+    set_schema_version(f->url, STORE_SCHEMA_VERSION);
+    jiko_error err;
+    assert_int_equal(store_open(&f->db, f->url, &err), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -406,6 +449,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_guard, setup_sqlite, teardown),
         cmocka_unit_test(test_sqlite_upgrade),
         cmocka_unit_test(test_bad_path),
     };
@@ -415,6 +459,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_guard, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     if (g_url[0])

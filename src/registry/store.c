@@ -176,6 +176,22 @@ int store_first_done(store_first *c, const char *where, const char *id, jiko_err
     return c->n;
 }
 
+int store_schema_usable(int v, const char *where, jiko_error *err)
+{
+    if (v < 0) {
+        error_set(err, JIKO_ERR_STORE, where, 0, NULL,
+                  "the registry has schema version %d, which no jiko writes; it is damaged", v);
+        return -1;
+    }
+    if (v > STORE_SCHEMA_VERSION) {
+        error_set(err, JIKO_ERR_STORE, where, 0, NULL,
+                  "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
+                  STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
 char *store_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;

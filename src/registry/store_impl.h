@@ -60,6 +60,12 @@ int store_keep_first(void *ctx, const store_row *r);
  * could not be copied. */
 int store_first_done(store_first *c, const char *where, const char *id, jiko_error *err);
 
+/* Whether a registry at schema version v can be opened (and migrated up to
+ * STORE_SCHEMA_VERSION): not when it is newer than this build, nor when it
+ * is a version no build ever wrote (a damaged registry: the version indexes
+ * the migrations).  -1 with err filled otherwise. */
+int store_schema_usable(int v, const char *where, jiko_error *err);
+
 /* Duplicate a string (NULL stays NULL); for filling store_row. */
 char *store_strdup(const char *s);
 

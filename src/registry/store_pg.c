@@ -137,12 +137,8 @@ static int migrate(pg *p, jiko_error *err)
         v = atoi(PQgetvalue(res, 0, 0));
         PQclear(res);
     }
-    if (v > STORE_SCHEMA_VERSION) {
-        error_set(err, JIKO_ERR_STORE, p->url, 0, NULL,
-                  "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
-                  STORE_SCHEMA_VERSION);
+    if (store_schema_usable(v, p->url, err))
         goto fail;
-    }
     for (; v < STORE_SCHEMA_VERSION; v++) {
         char sql[64];
         snprintf(sql, sizeof sql, "UPDATE jiko_schema SET version = %d", v + 1);

@@ -142,12 +142,8 @@ static int migrate(sq *s, jiko_error *err)
     int v;
     if (schema_version(s, &v, err))
         goto fail;
-    if (v > STORE_SCHEMA_VERSION) {
-        error_set(err, JIKO_ERR_STORE, s->path, 0, NULL,
-                  "the registry has schema version %d, newer than this jiko (%d); upgrade jiko", v,
-                  STORE_SCHEMA_VERSION);
+    if (store_schema_usable(v, s->path, err))
         goto fail;
-    }
     for (; v < STORE_SCHEMA_VERSION; v++) {
         if (exec(s, migrations[v], err))
             goto fail;
