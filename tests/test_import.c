@@ -211,6 +211,18 @@ static void test_amend(void **state)
     assert_string_equal(r.book->id, "jp-2019");
     incident_free(&inc);
     store_row_free(&row);
+    /* an amendment naming another operator would start a new incident:
+     * rejected (hardening #6); naming it as the one to amend finds none */
+    memset(&s, 0, sizeof s);
+    n = run(&o, REC("a", "Other Co", "2021-08-03T15:00:00+09:00", "null", "email_paid", 1));
+    assert_int_equal(n.rejected, 1);
+    assert_int_equal(n.stored + n.amended, 0);
+    assert_string_equal(s.reject_field[0], "operator");
+    assert_int_equal(store_get(f->db, "Other Co", "a", &row, &err), 0);
+    o.amend_op = "Other Co";
+    assert_int_equal(import_open(&im, &o, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_NOT_FOUND);
+    o.amend_op = NULL;
     /* a batch size out of range is the caller's mistake */
     o.amend_id = NULL;
     o.batch_size = 0;

@@ -36,6 +36,18 @@ int cli_status(const jiko_error *e);
  * resolves it. */
 int cli_fail(const char *cmd, const jiko_error *e);
 
+/* A number option's value, strictly (num.h): the whole text, in range.
+ * Prints "jiko CMD: OPT expects WHAT, got 'ARG'" and returns -1 otherwise. */
+int cli_opt_long(const char *cmd, const char *opt, const char *what, const char *arg, long min,
+                 long max, long *out);
+int cli_opt_double(const char *cmd, const char *opt, const char *what, const char *arg,
+                   double *out);
+
+/* The fiscal-year option (--fy): a year from CLI_FY_MIN to CLI_FY_MAX. */
+#define CLI_FY_MIN 1900
+#define CLI_FY_MAX 9999
+int cli_opt_fy(const char *cmd, const char *arg, int *fy);
+
 /* --now TIME, or the clock when NULL.  Prints the error and returns -1 for a
  * time that is not RFC 3339. */
 int cli_now(const char *arg, int64_t *ms, const char *cmd);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "num.h"
 #include "utf8.h"
 
 #ifndef JIKO_DATADIR
@@ -177,4 +178,31 @@ FILE *cli_open_input(const char *path, const char *cmd, const char **name)
     if (!fp)
         cli_error(cmd, "%s: %s", path, strerror(errno));
     return fp;
+}
+
+int cli_opt_long(const char *cmd, const char *opt, const char *what, const char *arg, long min,
+                 long max, long *out)
+{
+    if (num_parse_long(arg, min, max, out))
+        return 0;
+    cli_error(cmd, "%s expects %s, got '%s'", opt, what, arg);
+    return -1;
+}
+
+int cli_opt_double(const char *cmd, const char *opt, const char *what, const char *arg,
+                   double *out)
+{
+    if (num_parse_double(arg, out))
+        return 0;
+    cli_error(cmd, "%s expects %s, got '%s'", opt, what, arg);
+    return -1;
+}
+
+int cli_opt_fy(const char *cmd, const char *arg, int *fy)
+{
+    long v;
+    if (cli_opt_long(cmd, "--fy", "a fiscal year such as 2021", arg, CLI_FY_MIN, CLI_FY_MAX, &v))
+        return -1;
+    *fy = (int)v;
+    return 0;
 }

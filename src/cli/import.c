@@ -98,7 +98,11 @@ static int run(int argc, char **argv, bool amend)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
-        case 'b': io.batch_size = atol(optarg); break;
+        case 'b':
+            if (cli_opt_long(sh.cmd, "--batch", "a record count from 1 to 1000000", optarg, 1,
+                             IMPORT_BATCH_MAX, &io.batch_size))
+                return CLI_USAGE;
+            break;
         case 'L': sh.log_commits = true; break;
         case 'n': now = optarg; break;
         case 'l': lang = optarg; break;
@@ -109,10 +113,6 @@ static int run(int argc, char **argv, bool amend)
         case 'h': help(stdout, amend); return CLI_OK;
         default: help(stderr, amend); return CLI_USAGE;
         }
-    }
-    if (io.batch_size < 1 || io.batch_size > IMPORT_BATCH_MAX) {
-        cli_error(sh.cmd, "--batch must be 1 to %d", IMPORT_BATCH_MAX);
-        return CLI_USAGE;
     }
     classify_lang ui;
     if (cli_lang(lang, &ui)) {

@@ -139,8 +139,17 @@ static int run(int argc, char **argv, const char *cmd)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
-        case 'y': f.fiscal_year = atoi(optarg); break;
-        case 'q': f.quarter = atoi(optarg); break;
+        case 'y':
+            if (cli_opt_fy(cmd, optarg, &f.fiscal_year))
+                return CLI_USAGE;
+            break;
+        case 'q': {
+            long q;
+            if (cli_opt_long(cmd, "--quarter", "a fiscal quarter 1-4", optarg, 1, 4, &q))
+                return CLI_USAGE;
+            f.quarter = (int)q;
+            break;
+        }
         case 'o': f.op = optarg; break;
         case 'r': f.report = optarg; break;
         case 'O': f.open = 1; break;
@@ -155,10 +164,9 @@ static int run(int argc, char **argv, const char *cmd)
         cli_error(cmd, "--lang must be ja or en");
         return CLI_USAGE;
     }
-    if (f.quarter < 0 || f.quarter > 4 || f.fiscal_year < 0 ||
-        (f.report && strcmp(f.report, "serious") && strcmp(f.report, "detailed") &&
-         strcmp(f.report, "simple") && strcmp(f.report, "none"))) {
-        cli_error(cmd, "--quarter is 1-4, --fy a year, --report serious|detailed|simple|none");
+    if (f.report && strcmp(f.report, "serious") && strcmp(f.report, "detailed") &&
+        strcmp(f.report, "simple") && strcmp(f.report, "none")) {
+        cli_error(cmd, "--report expects serious, detailed, simple or none, got '%s'", f.report);
         return CLI_USAGE;
     }
     if (by_id ? optind + 1 != argc : optind != argc) {

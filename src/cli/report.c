@@ -80,16 +80,10 @@ static int parse(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'd': o->db = optarg; break;
-        case 'y': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1900 || v > 9999) {
-                cli_error("report", "--fy expects a fiscal year such as 2021, got '%s'", optarg);
+        case 'y':
+            if (cli_opt_fy("report", optarg, &o->fy))
                 return CLI_USAGE;
-            }
-            o->fy = (int)v;
             break;
-        }
         case 'q':
             if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '4') {
                 cli_error("report", "--q expects a fiscal quarter 1-4, got '%s'", optarg);

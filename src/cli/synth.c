@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "num.h"
 #include "synth.h"
 
 #ifndef JIKO_DATADIR
@@ -52,18 +53,13 @@ int cmd_synth(int argc, char **argv)
     const char *out_path = NULL, *stats_dir = NULL, *rules_dir = NULL, *catalog_dir = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'y':
-            fy = (int)strtol(optarg, &end, 10);
-            if (*end || fy < 1900 || fy > 9999) {
-                cli_error("synth", "--fy expects a fiscal year such as 2021, got '%s'", optarg);
+            if (cli_opt_fy("synth", optarg, &fy))
                 return CLI_USAGE;
-            }
             break;
         case 's':
-            seed = strtoull(optarg, &end, 10);
-            if (*end || !*optarg) {
+            if (!num_parse_u64(optarg, &seed)) {
                 cli_error("synth", "--seed expects a whole number, got '%s'", optarg);
                 return CLI_USAGE;
             }

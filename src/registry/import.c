@@ -56,6 +56,7 @@ typedef struct chunk {
 
 struct import_run {
     import_opts o;
+    char *amend_stored_op; /* amending: the operator the stored incident belongs to */
     /* The ring: slots are filled by the reader, parsed chunk by chunk, then
      * stored by the writer.  Counters only grow; index modulo the sizes.
      * Each chunk holds at least one slot, so RING_SLOTS chunks suffice. */
@@ -105,6 +106,15 @@ static int prepare(const import_run *im, item *it, const char *text, size_t len,
     if (im->o.amend_id && strcmp(it->inc.id, im->o.amend_id) != 0) {
         error_set(err, JIKO_ERR_INVALID, file, lineno, "id",
                   "is \"%s\" but the incident to amend is \"%s\"", it->inc.id, im->o.amend_id);
+        incident_free(&it->inc);
+        return -1;
+    }
+    /* an amendment changes the stored incident; it never starts another
+     * one under a different operator */
+    if (im->amend_stored_op && strcmp(it->inc.op, im->amend_stored_op) != 0) {
+        error_set(err, JIKO_ERR_INVALID, file, lineno, "operator",
+                  "is \"%s\" but the incident to amend belongs to \"%s\"", it->inc.op,
+                  im->amend_stored_op);
         incident_free(&it->inc);
         return -1;
     }
@@ -520,18 +530,20 @@ int import_stream(import_run *im, FILE *fp, const char *name, jiko_error *err)
     return rc;
 }
 
-/* The incident to amend must be there already. */
-static int check_amend(const import_opts *o, jiko_error *err)
+/* The incident to amend must be there already; *op gets its operator. */
+static int check_amend(const import_opts *o, char **op, jiko_error *err)
 {
     store_row row;
     int found = store_get(o->db, o->amend_op, o->amend_id, &row, err);
     if (found < 0)
         return -1;
     if (found == 0) {
-        error_set(err, JIKO_ERR_NOT_FOUND, NULL, 0, "id", "no incident '%s' in the registry",
-                  o->amend_id);
+        error_set(err, JIKO_ERR_NOT_FOUND, NULL, 0, "id", "no incident '%s'%s%s in the registry",
+                  o->amend_id, o->amend_op ? " of " : "", o->amend_op ? o->amend_op : "");
         return -1;
     }
+    *op = row.op; /* kept; the rest of the row goes */
+    row.op = NULL;
     store_row_free(&row);
     return 0;
 }
@@ -550,15 +562,18 @@ int import_open(import_run **out, const import_opts *o, jiko_error *err)
                   "json_arena_install() must run before any JSON value is made");
         return -1;
     }
-    if (o->amend_id && check_amend(o, err))
+    char *stored_op = NULL;
+    if (o->amend_id && check_amend(o, &stored_op, err))
         return -1;
     /* The ring of parsed records is large: keep it off the stack.  Zeroed
      * memory is a set of empty arenas (json_arena_init). */
     import_run *im = calloc(1, sizeof *im);
     if (!im) {
+        free(stored_op);
         error_nomem(err, "starting the import");
         return -1;
     }
+    im->amend_stored_op = stored_op;
     im->o = *o;
     im->keep_text = store_may_retry(o->db);
     im->rng = (uint64_t)o->intake.now_ms | 1;
@@ -568,6 +583,7 @@ int import_open(import_run **out, const import_opts *o, jiko_error *err)
     if (!im->batch_off || !im->batch_line) {
         free(im->batch_off);
         free(im->batch_line);
+        free(im->amend_stored_op);
         free(im);
         error_nomem(err, "starting the import");
         return -1;
@@ -587,6 +603,7 @@ int import_open(import_run **out, const import_opts *o, jiko_error *err)
         pthread_cond_destroy(&im->work_cv);
         free(im->batch_off);
         free(im->batch_line);
+        free(im->amend_stored_op);
         free(im);
         return -1;
     }
@@ -626,6 +643,7 @@ int import_close(import_run *im, import_counts *counts, jiko_error *err)
     free(im->batch_text);
     free(im->batch_off);
     free(im->batch_line);
+    free(im->amend_stored_op);
     pthread_mutex_destroy(&im->mu);
     pthread_cond_destroy(&im->parsed_cv);
     pthread_cond_destroy(&im->space_cv);
