@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "intake.h"
+#include "lines.h"
 
 static void help(FILE *out)
 {
@@ -151,22 +152,20 @@ static void one_record(run *r, const char *name, long lineno, const char *text, 
     incident_free(&inc);
 }
 
-static int one_stream(run *r, FILE *fp, const char *name)
+/* Every record of one input; -1 (err filled) when it could not be read to
+ * its end: the records before the failure were classified. */
+static int one_stream(run *r, FILE *fp, const char *name, jiko_error *err)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        char *s = line;
-        if (intake_line(&s, &len, lineno))
-            one_record(r, name, lineno, s, len);
-    }
-    int rc = ferror(fp) ? -1 : 0;
-    free(line);
-    return rc;
+    lines in;
+    lines_init(&in, fp, name);
+    char *s;
+    size_t len;
+    int got;
+    while ((got = lines_next(&in, &s, &len, err)) > 0)
+        if (intake_line(&s, &len, in.lineno))
+            one_record(r, name, in.lineno, s, len);
+    lines_free(&in);
+    return got < 0 ? -1 : 0;
 }
 
 int cmd_classify(int argc, char **argv)
@@ -218,28 +217,22 @@ int cmd_classify(int argc, char **argv)
         }
     }
     int status = CLI_OK;
-    if (optind >= argc) {
-        if (one_stream(&r, stdin, "<stdin>"))
-            status = CLI_IO;
-    }
-    for (int i = optind; i < argc; i++) {
-        bool is_stdin = strcmp(argv[i], "-") == 0;
-        FILE *fp = is_stdin ? stdin : fopen(argv[i], "r");
+    /* standard input when no file is named */
+    char *dash[] = {"-"};
+    char **files = optind < argc ? argv + optind : dash;
+    int n_files = optind < argc ? argc - optind : 1;
+    for (int i = 0; i < n_files; i++) {
+        const char *name;
+        FILE *fp = cli_open_input(files[i], "classify", &name);
         if (!fp) {
-            cli_error("classify", "%s: %s", argv[i], strerror(errno));
             status = CLI_IO;
             continue;
         }
-        if (one_stream(&r, fp, is_stdin ? "<stdin>" : argv[i])) {
-            cli_error("classify", "%s: read error", argv[i]);
-            status = CLI_IO;
-        }
-        if (!is_stdin)
+        jiko_error err;
+        if (one_stream(&r, fp, name, &err))
+            status = cli_fail("classify", &err);
+        if (fp != stdin)
             fclose(fp);
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("classify", "cannot write the output: %s", strerror(errno));
-        status = CLI_IO;
     }
     if (r.rejected) {
         fprintf(stderr, r.lang == CLASSIFY_JA ? "jiko classify: %ld 件を分類、%ld 件を却下\n"

@@ -85,6 +85,11 @@ bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms);
 /* Left-justify s in `width` terminal columns (wide characters count 2). */
 void cli_pad(FILE *out, const char *s, size_t width);
 
+/* The registry's URL: --db value, else $JIKO_DB, else ./jiko.db; and
+ * whether it names PostgreSQL rather than a SQLite file. */
+const char *cli_db_url(const char *arg);
+bool cli_db_is_pg(const char *url);
+
 /* Open the registry: --db value, else $JIKO_DB, else ./jiko.db.  Prints the
  * error and returns CLI_STORE on failure. */
 int cli_store_open(store **db, const char *url, const char *cmd);

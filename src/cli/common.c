@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -78,12 +79,21 @@ void cli_pad(FILE *out, const char *s, size_t width)
     fputc(' ', out);
 }
 
+const char *cli_db_url(const char *arg)
+{
+    if (!arg || !*arg)
+        arg = getenv("JIKO_DB");
+    return arg && *arg ? arg : "jiko.db";
+}
+
+bool cli_db_is_pg(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
 int cli_store_open(store **db, const char *url, const char *cmd)
 {
-    if (!url || !*url)
-        url = getenv("JIKO_DB");
-    if (!url || !*url)
-        url = "jiko.db";
+    url = cli_db_url(url);
     jiko_error err;
     error_clear(&err);
     if (store_open(db, url, &err))
@@ -175,8 +185,17 @@ FILE *cli_open_input(const char *path, const char *cmd, const char **name)
     }
     *name = path;
     FILE *fp = fopen(path, "r");
-    if (!fp)
+    if (!fp) {
         cli_error(cmd, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* a directory opens, then every read fails: say so instead */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error(cmd, "%s: %s", path, strerror(EISDIR));
+        fclose(fp);
+        return NULL;
+    }
     return fp;
 }
 

@@ -170,11 +170,11 @@ static int run(int argc, char **argv, bool amend)
             continue;
         }
         if (import_stream(im, fp, name, &err)) {
-            if (err.kind == JIKO_ERR_IO) {
-                cli_fail(sh.cmd, &err);
-                status = CLI_IO;
-            } else {
+            if (import_failed(im)) {
                 store_failed = true; /* import_close reports it */
+            } else {
+                cli_fail(sh.cmd, &err);
+                status = cli_status(&err);
             }
         }
         if (fp != stdin)

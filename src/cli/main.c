@@ -2,6 +2,7 @@
  * main.c — the jiko command: dispatches to one subcommand per file
  * (classify.c, rules.c, ...), each with its own --help.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,8 +47,28 @@ static void usage(FILE *out)
             "  jiko --version        version\n"
             "\n"
             "Exit status: 0 ok, 1 some records rejected, 2 usage error, 3 rulebook or\n"
-            "catalog error, 4 file error, 5 registry error, 6 incident not found.\n"
+            "catalog error, 4 file error, 5 registry error, 6 incident not found,\n"
+            "7 out of memory.\n"
             "Manual: docs/jiko.1.md\n");
+}
+
+/* Every command's output is checked here, once: a write that failed at
+ * any point (a full disk, /dev/full, a closed pipe's reader gone) makes
+ * the command fail with a message, whatever it printed before. */
+static int finish(const char *cmd, int status)
+{
+    errno = 0;
+    int flushed = fflush(stdout);
+    if (flushed != 0 || ferror(stdout)) {
+        int e = errno;
+        if (e)
+            cli_error(cmd, "cannot write the output: %s", strerror(e));
+        else
+            cli_error(cmd, "cannot write the output");
+        if (status == CLI_OK || status == CLI_REJECTED || status == CLI_WARNING)
+            status = CLI_IO;
+    }
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -74,7 +95,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+            return finish(commands[i].name, commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "jiko: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

@@ -209,8 +209,6 @@ static int run(int argc, char **argv, const char *cmd)
     }
     if (r < 0)
         rc = cli_fail(cmd, &err);
-    if (fflush(stdout) != 0 && rc == CLI_OK)
-        rc = CLI_IO;
     store_close(s);
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "jst.h"
+#include "outfile.h"
 #include "report.h"
 #include "report_case.h"
 #include "report_render.h"
@@ -64,6 +65,8 @@ typedef struct opts {
     const char *format;
     const char *id; /* report incident ID */
     int fy, q;
+    const char *guard[4]; /* files --out must not replace: the registry's */
+    char wal[4096], shm[4096];
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -105,27 +108,24 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-static FILE *open_out(const char *path)
+/* The output: --out FILE written all or nothing (outfile.h), never over the
+ * registry this command reads; standard output otherwise. */
+static FILE *open_out(const opts *o, outfile *of, int *status)
 {
-    if (!path || strcmp(path, "-") == 0)
-        return stdout;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        cli_error("report", "%s: cannot write: %s", path, strerror(errno));
-    return f;
+    jiko_error err;
+    if (outfile_open(of, o->out, o->guard, "--out", &err)) {
+        int rc = cli_fail("report", &err);
+        *status = rc == CLI_REJECTED ? CLI_USAGE : rc; /* a refused path is a usage error */
+        return NULL;
+    }
+    return of->fp;
 }
 
-static int close_out(FILE *f, const char *path)
+static int close_out(outfile *of)
 {
-    int bad = ferror(f);
-    if (f != stdout)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
-    if (bad) {
-        cli_error("report", "%s: write failed", path ? path : "standard output");
-        return CLI_IO;
-    }
+    jiko_error err;
+    if (outfile_commit(of, &err))
+        return cli_fail("report", &err);
     return CLI_OK;
 }
 
@@ -135,16 +135,16 @@ static int yearly(const opts *o, const cli_env *env, store *db, report_format fm
     jiko_error err;
     if (report_compute(&y, db, &env->cat, o->fy, &err))
         return cli_fail("report", &err);
-    FILE *out = open_out(o->out);
+    outfile of;
     int rc = CLI_IO;
+    FILE *out = open_out(o, &of, &rc);
     if (out) {
         if (report_render(out, &y, fmt, ja, o->table, &err)) {
             cli_fail("report", &err);
             rc = CLI_IO;
-            if (out != stdout)
-                fclose(out);
+            outfile_abort(&of);
         } else {
-            rc = close_out(out, o->out);
+            rc = close_out(&of);
         }
     }
     if (!o->out && !y.cur.detailed && !y.cur.reports[REPORT_SIMPLE] && rc == CLI_OK)
@@ -179,12 +179,13 @@ static int case_sheet(const opts *o, const cli_env *env, store *db, report_forma
         if (report_wholesale_partners(db, &row, &inc, &others, &n, &err)) {
             rc = cli_fail("report", &err);
         } else {
-            FILE *out = open_out(o->out);
+            outfile of;
             rc = CLI_IO;
+            FILE *out = open_out(o, &of, &rc);
             if (out) {
                 report_case_write(out, &inc, &r, &env->cat, (const char *const *)others, n, fmt,
                                   ja);
-                rc = close_out(out, o->out);
+                rc = close_out(&of);
             }
         }
         report_partners_free(others, n);
@@ -204,14 +205,15 @@ static int quarter(const opts *o, const cli_env *env, store *db, report_format f
         rc = cli_fail("report", &err);
     } else {
         report_batch_item *items = calloc((size_t)b.n + 1, sizeof *items);
-        FILE *out = items ? open_out(o->out) : NULL;
+        outfile of;
+        FILE *out = items ? open_out(o, &of, &rc) : NULL;
         if (out) {
             for (int i = 0; i < b.n; i++)
                 items[i] = (report_batch_item){&b.inc[i], &b.r[i]};
             report_batch_write(out, o->fy, o->q, o->op,
                                report_quarter_rulebook(&env->rules, o->fy, o->q), items, b.n,
                                &env->cat, fmt, ja);
-            rc = close_out(out, o->out);
+            rc = close_out(&of);
         }
         free(items);
     }
@@ -287,6 +289,14 @@ int cmd_report(int argc, char **argv)
         cli_error("report", "unknown --table '%s'; expected overview, matrix, headline, "
                             "services, causes, equipment or serious", o.table);
         return CLI_USAGE;
+    }
+    const char *url = cli_db_url(o.db);
+    if (!cli_db_is_pg(url)) {
+        snprintf(o.wal, sizeof o.wal, "%s-wal", url);
+        snprintf(o.shm, sizeof o.shm, "%s-shm", url);
+        o.guard[0] = url;
+        o.guard[1] = o.wal;
+        o.guard[2] = o.shm;
     }
     cli_env env;
     if ((rc = cli_env_load(&env, o.rules_dir, o.catalog_dir)))

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "num.h"
+#include "outfile.h"
 #include "synth.h"
 
 #ifndef JIKO_DATADIR
@@ -86,12 +87,19 @@ int cmd_synth(int argc, char **argv)
     int rc = cli_env_load(&env, rules_dir, catalog_dir);
     if (rc)
         return rc;
-    FILE *out = stdout;
-    if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
-        cli_error("synth", "%s: cannot write: %s", out_path, strerror(errno));
+    /* never over the figures this command reads */
+    char cur[4096], before[4096];
+    snprintf(cur, sizeof cur, "%s/fy%d.conf", stats_dir, fy);
+    snprintf(before, sizeof before, "%s/fy%d.conf", stats_dir, fy - 1);
+    const char *guard[] = {cur, before, NULL};
+    outfile of;
+    jiko_error oerr;
+    if (outfile_open(&of, out_path, guard, "--out", &oerr)) {
+        rc = cli_fail("synth", &oerr);
         cli_env_free(&env);
-        return CLI_IO;
+        return rc == CLI_REJECTED ? CLI_USAGE : rc;
     }
+    FILE *out = of.fp;
     rc = CLI_OK;
     for (int k = 0; k < (prev ? 2 : 1) && rc == CLI_OK; k++) {
         char path[1024];
@@ -114,9 +122,10 @@ int cmd_synth(int argc, char **argv)
                 fy - k, st.serious_records, st.detailed + st.serious_records, st.simple,
                 st.operators_detailed, st.operators_simple);
     }
-    if (out != stdout ? fclose(out) != 0 : fflush(out) != 0) {
-        cli_error("synth", "%s: write failed", out_path ? out_path : "standard output");
-        rc = CLI_IO;
+    if (rc != CLI_OK) {
+        outfile_abort(&of);
+    } else if (outfile_commit(&of, &oerr)) {
+        rc = cli_fail("synth", &oerr);
     }
     cli_env_free(&env);
     return rc;

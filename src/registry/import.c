@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "json_arena.h"
+#include "lines.h"
 
 #define RING_SLOTS 512
 #define CHUNK 64
@@ -505,27 +506,23 @@ static int one_record(import_run *im, const char *text, size_t len, long lineno,
 
 int import_stream(import_run *im, FILE *fp, const char *name, jiko_error *err)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int rc = 0;
+    lines in;
+    lines_init(&in, fp, name);
+    char *s;
+    size_t len;
+    int got, rc = 0;
     im->file = name;
-    while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        char *s = line;
-        if (!intake_line(&s, &len, lineno))
+    while (rc == 0 && (got = lines_next(&in, &s, &len, err)) > 0) {
+        if (!intake_line(&s, &len, in.lineno))
             continue;
-        rc = one_record(im, s, len, lineno, err);
+        rc = one_record(im, s, len, in.lineno, err);
     }
-    /* a batch never spans two files, so each commit names one file */
+    /* a batch never spans two files, so each commit names one file: what
+     * was read before a read failure is still stored */
     publish_marker(im, ITEM_END_OF_FILE);
-    if (rc == 0 && ferror(fp)) {
-        error_set(err, JIKO_ERR_IO, name, 0, NULL, "read error");
+    if (rc == 0 && got < 0)
         rc = -1;
-    }
-    free(line);
+    lines_free(&in);
     progress(im, true);
     return rc;
 }
@@ -612,6 +609,14 @@ int import_open(import_run **out, const import_opts *o, jiko_error *err)
     im->has_parser = pthread_create(&im->parser_thread, NULL, parser, im) == 0;
     *out = im;
     return 0;
+}
+
+bool import_failed(import_run *im)
+{
+    pthread_mutex_lock(&im->mu);
+    bool failed = im->failed;
+    pthread_mutex_unlock(&im->mu);
+    return failed;
 }
 
 int import_close(import_run *im, import_counts *counts, jiko_error *err)

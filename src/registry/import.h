@@ -60,10 +60,15 @@ int import_open(import_run **out, const import_opts *o, jiko_error *err);
 
 /* Import one JSON Lines stream; `name` names it in errors and provenance.
  * Returns 0 when it was read to its end (rejected records included: they
- * went to on_reject); -1 with err filled when it could not be read
- * (JIKO_ERR_IO: the import goes on with the next stream) or the registry
- * failed (JIKO_ERR_STORE and others: nothing more will be stored). */
+ * went to on_reject); -1 with err filled when it could not be read to its
+ * end (JIKO_ERR_IO, or JIKO_ERR_NOMEM for a line too long to hold: the
+ * records before it are stored, the import may go on with the next stream)
+ * or when the registry failed (JIKO_ERR_STORE and others: nothing more will
+ * be stored).  import_failed() tells the two apart. */
 int import_stream(import_run *im, FILE *fp, const char *name, jiko_error *err);
+
+/* Whether the registry failed: nothing more can be stored. */
+bool import_failed(import_run *im);
 
 /* Finish: commit what is pending, stop the threads, free everything, and
  * give the counts.  Returns -1 with err filled when a write failed. */

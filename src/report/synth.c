@@ -19,7 +19,9 @@
 #include "classify.h"
 #include "conf.h"
 #include "incident.h"
+#include "intake.h"
 #include "jst.h"
+#include "lines.h"
 #include "report.h"
 
 enum { MAX_SVC = 6 };
@@ -249,19 +251,17 @@ static int load_serious(gen *g, const char *data_dir)
             error_set(g->err, JIKO_ERR_CONFIG, g->fig.path, e->line, "serious", "cannot read %s", path);
             return -1;
         }
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        long lineno = 0;
-        while ((len = getline(&line, &cap, fp)) > 0) {
-            lineno++;
-            while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                line[--len] = '\0';
-            if (!len)
+        lines in;
+        lines_init(&in, fp, path);
+        char *line;
+        size_t len;
+        int got;
+        while ((got = lines_next(&in, &line, &len, g->err)) > 0) {
+            if (!intake_line(&line, &len, in.lineno))
                 continue;
             incident inc;
-            if (incident_parse(&inc, line, (size_t)len, g->cat, path, lineno, g->err)) {
-                free(line);
+            if (incident_parse(&inc, line, len, g->cat, path, in.lineno, g->err)) {
+                lines_free(&in);
                 fclose(fp);
                 return -1;
             }
@@ -281,8 +281,10 @@ static int load_serious(gen *g, const char *data_dir)
             g->serious_json[g->n_serious_recs++] = json_incref(inc.json);
             incident_free(&inc);
         }
-        free(line);
+        lines_free(&in);
         fclose(fp);
+        if (got < 0)
+            return -1;
     } else if (syn) {
         char buf[512];
         snprintf(buf, sizeof buf, "%s", syn->value);

@@ -1,0 +1,185 @@
+/*
+ * test_base.c — base pieces the hardening rests on: strict numbers (num.h),
+ * line reading that tells failure from the end (lines.h), all-or-nothing
+ * output files (outfile.h).
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lines.h"
+#include "num.h"
+#include "outfile.h"
+#include "testutil.h"
+
+static void test_numbers_strict(void **state)
+{
+    (void)state;
+    long v;
+    assert_true(num_parse_long("2021", 1900, 9999, &v));
+    assert_int_equal(v, 2021);
+    static const char *const bad_long[] = {"FY2021", "2021x", "x", "", " 2021", "2021 ",
+                                           "20 21", "99999", "1899", "0x7e5", "2e3",
+                                           "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad_long / sizeof *bad_long; i++)
+        assert_false(num_parse_long(bad_long[i], 1900, 9999, &v));
+    assert_false(num_parse_long(NULL, 0, 1, &v));
+    double d;
+    assert_true(num_parse_double("0.5", &d));
+    assert_true(d == 0.5);
+    assert_true(num_parse_double("500e9", &d));
+    assert_true(d == 500e9);
+    assert_true(num_parse_double("-2", &d));
+    static const char *const bad_d[] = {"nan", "NaN", "inf", "-inf", "infinity", "0.5x", "",
+                                        " 1", "1e999", "--1"};
+    for (size_t i = 0; i < sizeof bad_d / sizeof *bad_d; i++)
+        assert_false(num_parse_double(bad_d[i], &d));
+    uint64_t u;
+    assert_true(num_parse_u64("18446744073709551615", &u));
+    assert_true(u == UINT64_MAX);
+    assert_false(num_parse_u64("18446744073709551616", &u));
+    assert_false(num_parse_u64("-1", &u));
+    assert_false(num_parse_u64("+1", &u));
+}
+
+static void test_lines_end_and_failure(void **state)
+{
+    (void)state;
+    char text[] = "a\nbb\r\n\nlast";
+    FILE *fp = fmemopen(text, strlen(text), "r");
+    lines in;
+    lines_init(&in, fp, "mem");
+    char *s;
+    size_t n;
+    jiko_error err;
+    const char *want[] = {"a\n", "bb\r\n", "\n", "last"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(lines_next(&in, &s, &n, &err), 1);
+        assert_string_equal(s, want[i]);
+        assert_int_equal(in.lineno, i + 1);
+    }
+    assert_int_equal(lines_next(&in, &s, &n, &err), 0);
+    lines_free(&in);
+    fclose(fp);
+    /* reading a stream opened for writing fails: an error, not the end */
+    fp = fopen("/dev/null", "w");
+    lines_init(&in, fp, "w-only");
+    assert_int_equal(lines_next(&in, &s, &n, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_IO);
+    assert_string_equal(err.file, "w-only");
+    assert_int_equal(err.line, 1);
+    assert_non_null(strstr(err.message, "nothing after it was read"));
+    lines_free(&in);
+    fclose(fp);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static char *slurp(const char *path)
+{
+    size_t n;
+    return tu_read(path, &n);
+}
+
+/* Files in dir other than the expected ones (a leftover temporary file). */
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_outfile_all_or_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jiko-outfile-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], db[128];
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    snprintf(db, sizeof db, "%s/jiko.db", dir);
+    write_file(path, "old");
+    write_file(db, "registry");
+    jiko_error err;
+    outfile o;
+    /* the output may not replace what the command reads */
+    const char *guard[] = {db, NULL};
+    assert_int_equal(outfile_open(&o, db, guard, "--out", &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
+    char other[160];
+    snprintf(other, sizeof other, "%s/../%s/jiko.db", dir, strrchr(dir, '/') + 1);
+    assert_int_equal(outfile_open(&o, other, guard, "--out", &err), -1); /* another name, same file */
+    char *t = slurp(db);
+    assert_string_equal(t, "registry");
+    free(t);
+    /* a write that fails part way leaves the old file and no temporary one */
+    assert_int_equal(outfile_open(&o, path, guard, "--out", &err), 0);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 4096;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int i = 0; i < 1000; i++)
+        fputs("<p>a line of the report that will not fit</p>\n", o.fp);
+    int rc = outfile_commit(&o, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, -1);
+    assert_int_equal(err.kind, JIKO_ERR_IO);
+    assert_non_null(strstr(err.message, "unchanged"));
+    t = slurp(path);
+    assert_string_equal(t, "old");
+    free(t);
+    assert_int_equal(count_files(dir), 2);
+    /* and a complete write replaces it, with the usual mode */
+    assert_int_equal(outfile_open(&o, path, guard, "--out", &err), 0);
+    fputs("new", o.fp);
+    assert_int_equal(outfile_commit(&o, &err), 0);
+    t = slurp(path);
+    assert_string_equal(t, "new");
+    free(t);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    mode_t mask = umask(022);
+    umask(mask);
+    assert_int_equal(st.st_mode & 0777, 0666 & ~mask); /* not mkstemp's 0600 */
+    assert_int_equal(count_files(dir), 2);
+    /* given up: nothing changes */
+    assert_int_equal(outfile_open(&o, path, NULL, "--out", &err), 0);
+    fputs("half", o.fp);
+    outfile_abort(&o);
+    t = slurp(path);
+    assert_string_equal(t, "new");
+    free(t);
+    assert_int_equal(count_files(dir), 2);
+    /* a directory is not an output file */
+    assert_int_equal(outfile_open(&o, dir, NULL, "--out", &err), -1);
+    unlink(path);
+    unlink(db);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_numbers_strict),
+        cmocka_unit_test(test_lines_end_and_failure),
+        cmocka_unit_test(test_outfile_all_or_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
