@@ -32,10 +32,11 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)
 
 # Every test: unit and data-driven tests under ASan+UBSan, the same under
-# valgrind on the plain build, CLI tests, and a short run of each fuzzer.
+# valgrind on the plain build (with the tests that need a plain build:
+# label "plain"), CLI tests, and a short run of each fuzzer.
 check: build asan fuzz-build
 	ctest --test-dir $(ASAN) --output-on-failure -j $(JOBS)
-	ctest --test-dir $(BUILD) --output-on-failure -L valgrind -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -L 'valgrind|plain' -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 test: check

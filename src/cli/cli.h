@@ -90,9 +90,11 @@ void cli_pad(FILE *out, const char *s, size_t width);
 const char *cli_db_url(const char *arg);
 bool cli_db_is_pg(const char *url);
 
-/* Open the registry: --db value, else $JIKO_DB, else ./jiko.db.  Prints the
- * error and returns CLI_STORE on failure. */
-int cli_store_open(store **db, const char *url, const char *cmd);
+/* Open the registry: --db value, else $JIKO_DB, else ./jiko.db; `create`
+ * for the commands that write it (import), else it must exist and is
+ * opened read-only when it cannot be written.  Prints the error and
+ * returns its exit status on failure. */
+int cli_store_open(store **db, const char *url, bool create, const char *cmd);
 
 int cmd_classify(int argc, char **argv);
 int cmd_import(int argc, char **argv);

@@ -91,12 +91,12 @@ bool cli_db_is_pg(const char *url)
     return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
 }
 
-int cli_store_open(store **db, const char *url, const char *cmd)
+int cli_store_open(store **db, const char *url, bool create, const char *cmd)
 {
     url = cli_db_url(url);
     jiko_error err;
     error_clear(&err);
-    if (store_open(db, url, &err))
+    if (create ? store_open(db, url, &err) : store_open_existing(db, url, &err))
         return cli_fail(cmd, &err);
     return CLI_OK;
 }

@@ -136,7 +136,7 @@ static int run(int argc, char **argv, bool amend)
     if (rc)
         return rc;
     store *db_handle;
-    if ((rc = cli_store_open(&db_handle, db, sh.cmd))) {
+    if ((rc = cli_store_open(&db_handle, db, !amend, sh.cmd))) {
         cli_env_free(&env);
         return rc;
     }

@@ -174,7 +174,7 @@ static int run(int argc, char **argv, const char *cmd)
         return CLI_USAGE;
     }
     store *s;
-    int rc = cli_store_open(&s, db, cmd);
+    int rc = cli_store_open(&s, db, false, cmd);
     if (rc)
         return rc;
     jiko_error err;

@@ -302,7 +302,7 @@ int cmd_report(int argc, char **argv)
     if ((rc = cli_env_load(&env, o.rules_dir, o.catalog_dir)))
         return rc;
     store *db;
-    if ((rc = cli_store_open(&db, o.db, "report")) == CLI_OK) {
+    if ((rc = cli_store_open(&db, o.db, false, "report")) == CLI_OK) {
         rc = k->run(&o, &env, db, fmt, lang == CLASSIFY_JA);
         store_close(db);
     }

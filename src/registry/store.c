@@ -13,7 +13,7 @@ struct store {
     void *impl;
 };
 
-int store_open(store **out, const char *url, jiko_error *err)
+static int open_mode(store **out, const char *url, bool create, jiko_error *err)
 {
     *out = NULL;
     store *s = calloc(1, sizeof *s);
@@ -23,15 +23,25 @@ int store_open(store **out, const char *url, jiko_error *err)
     }
     int rc;
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        rc = store_pg_open(&s->impl, &s->ops, url, err);
+        rc = store_pg_open(&s->impl, &s->ops, url, create, err);
     else
-        rc = store_sqlite_open(&s->impl, &s->ops, url, err);
+        rc = store_sqlite_open(&s->impl, &s->ops, url, create, err);
     if (rc) {
         free(s);
         return -1;
     }
     *out = s;
     return 0;
+}
+
+int store_open(store **out, const char *url, jiko_error *err)
+{
+    return open_mode(out, url, true, err);
+}
+
+int store_open_existing(store **out, const char *url, jiko_error *err)
+{
+    return open_mode(out, url, false, err);
 }
 
 void store_close(store *s)

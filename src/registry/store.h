@@ -88,6 +88,13 @@ typedef int (*store_fact_fn)(void *ctx, const store_fact *f);
 /* Open (creating if needed) a registry: "postgresql://..." or "postgres://..."
  * for PostgreSQL, anything else is a SQLite file path. */
 int store_open(store **out, const char *url, jiko_error *err);
+
+/* Open a registry that must exist already, for reading: a mistyped path is
+ * an error (JIKO_ERR_STORE), never a new empty registry.  A SQLite file
+ * that this process may not write (or in a directory it may not write) is
+ * opened read-only; it must then be at the current schema version, since
+ * upgrading it needs write access.  Writes through it fail. */
+int store_open_existing(store **out, const char *url, jiko_error *err);
 void store_close(store *s);
 
 /* Which backend: "sqlite" or "postgresql". */

@@ -42,8 +42,12 @@ typedef struct store_ops {
     void (*close)(void *impl);
 } store_ops;
 
-int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko_error *err);
-int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_error *err);
+/* `create`: make the registry when it is not there (store_open); else it
+ * must exist (store_open_existing). */
+int store_sqlite_open(void **impl, const store_ops **ops, const char *path, bool create,
+                      jiko_error *err);
+int store_pg_open(void **impl, const store_ops **ops, const char *url, bool create,
+                  jiko_error *err);
 
 /* A row callback keeping a copy of the first row and the operator of a
  * second one (to report an ambiguous id). */

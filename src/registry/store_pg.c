@@ -115,7 +115,7 @@ static int exec(pg *p, const char *sql, jiko_error *err)
     return 0;
 }
 
-static int migrate(pg *p, jiko_error *err)
+static int migrate(pg *p, bool create, jiko_error *err)
 {
     if (exec(p, "BEGIN", err) ||
         exec(p, "SELECT pg_advisory_xact_lock(7226960515)", err)) /* "jiko" */
@@ -127,6 +127,11 @@ static int migrate(pg *p, jiko_error *err)
     }
     int exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
+    if (!exists && !create) {
+        error_set(err, JIKO_ERR_STORE, p->url, 0, NULL,
+                  "no jiko registry in this database (the first import makes one)");
+        goto fail;
+    }
     int v = 0;
     if (exists) {
         res = PQexec(p->conn, "SELECT version FROM jiko_schema");
@@ -435,7 +440,8 @@ static const store_ops pg_ops = {
     pg_check,     pg_facts, pg_close,
 };
 
-int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_error *err)
+int store_pg_open(void **impl, const store_ops **ops, const char *url, bool create,
+                  jiko_error *err)
 {
     pg *p = calloc(1, sizeof *p);
     if (!p) {
@@ -461,7 +467,7 @@ int store_pg_open(void **impl, const store_ops **ops, const char *url, jiko_erro
         return -1;
     }
     PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
-    if (migrate(p, err)) {
+    if (migrate(p, create, err)) {
         pg_close(p);
         return -1;
     }

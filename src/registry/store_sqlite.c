@@ -7,12 +7,15 @@
  * Schema: docs/registry.md; migrations below run in order inside one
  * transaction when an older database is opened.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_impl.h"
 
@@ -544,7 +547,39 @@ static const store_ops sqlite_ops = {
     sq_check, sq_facts, sq_close,
 };
 
-int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko_error *err)
+/* Whether the directory holding `path` may be written (WAL side files). */
+static bool dir_writable(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return access(".", W_OK) == 0;
+    if (slash == path)
+        return access("/", W_OK) == 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return access(dir, W_OK) == 0;
+}
+
+/* "file:PATH?mode=ro" with PATH percent-encoded where a URI needs it;
+ * "&immutable=1" when nobody can be writing the file. */
+static char *readonly_uri(const char *path, bool immutable)
+{
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + 40);
+    if (!u)
+        return NULL;
+    char *p = u + sprintf(u, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+        if (*c == '%' || *c == '?' || *c == '#' || *c < 0x21 || *c >= 0x7f)
+            p += sprintf(p, "%%%02X", *c);
+        else
+            *p++ = (char)*c;
+    sprintf(p, "?mode=ro%s", immutable ? "&immutable=1" : "");
+    return u;
+}
+
+int store_sqlite_open(void **impl, const store_ops **ops, const char *path, bool create,
+                      jiko_error *err)
 {
     sq *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
@@ -552,19 +587,60 @@ int store_sqlite_open(void **impl, const store_ops **ops, const char *path, jiko
         error_set(err, JIKO_ERR_NOMEM, path, 0, NULL, "out of memory");
         return -1;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) !=
-        SQLITE_OK) {
+    bool read_only = false;
+    char *uri = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (create) {
+        flags |= SQLITE_OPEN_CREATE;
+    } else {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            /* a mistyped path must not become an empty registry */
+            error_set(err, JIKO_ERR_STORE, path, 0, NULL,
+                      "no registry here (%s); the first import makes one", strerror(errno));
+            sq_close(s);
+            return -1;
+        }
+        if (access(path, W_OK) != 0 || !dir_writable(path)) {
+            read_only = true;
+            flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+            /* Where nobody can create the WAL's side files, nobody can write
+             * the database either: read it as immutable (no locks, no -shm). */
+            if (!(uri = readonly_uri(path, !dir_writable(path)))) {
+                error_set(err, JIKO_ERR_NOMEM, path, 0, NULL, "out of memory");
+                sq_close(s);
+                return -1;
+            }
+        }
+    }
+    int orc = sqlite3_open_v2(uri ? uri : path, &s->db, flags, NULL);
+    free(uri);
+    if (orc != SQLITE_OK) {
         error_set(err, s->db ? JIKO_ERR_STORE : JIKO_ERR_NOMEM, path, 0, NULL, "cannot open the registry: %s",
                   s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sq_close(s);
         return -1;
     }
     sqlite3_busy_timeout(s->db, 30000);
-    /* WAL + synchronous=FULL: a committed batch survives power loss. */
-    /* page_size only takes effect on a new database: 8 KiB pages suit
-     * records of a few hundred bytes (fewer splits while appending). */
-    if (exec(s,
+    if (read_only) {
+        int v;
+        if (schema_version(s, &v, err) || store_schema_usable(v, s->path, err)) {
+            sq_close(s);
+            return -1;
+        }
+        if (v != STORE_SCHEMA_VERSION) {
+            error_set(err, JIKO_ERR_STORE, s->path, 0, NULL,
+                      v == 0 ? "not a jiko registry (no schema)"
+                             : "the registry has schema version %d and needs an upgrade to %d, "
+                               "which needs write access",
+                      v, STORE_SCHEMA_VERSION);
+            sq_close(s);
+            return -1;
+        }
+    } else if (exec(s,
+             /* WAL + synchronous=FULL: a committed batch survives power loss.
+              * page_size only takes effect on a new database: 8 KiB pages suit
+              * records of a few hundred bytes (fewer splits while appending). */
              "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
              " PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;",
              err) ||

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Regression tests for the defects found by driving jiko as a careless or
+# hostile user would (issue 13).  Each check is named after what it guards.
+# Runs on the plain build: some checks limit the process's memory, which a
+# sanitizer build cannot run under.
+# usage: test_hardening.sh PATH/TO/jiko SOURCE_DIR
+set -u
+JIKO=$(realpath "$1")
+SRC=$2
+. "$(dirname "$0")/lib.sh"
+EX=$SRC/examples/fy2021-serious.jsonl
+NOW=--now=2021-08-03T16:15:00+09:00
+DB=$T/r.db
+"$JIKO" import --db "$DB" "$EX" 2>/dev/null
+
+# --- a line too long to hold in memory is an error, not the end of the input (row 2)
+head -n 1 "$EX" >"$T/long.jsonl"
+head -c 200000000 /dev/zero | tr '\0' ' ' >>"$T/long.jsonl"
+printf 'x\n' >>"$T/long.jsonl"
+sed -n 2p "$EX" >>"$T/long.jsonl"
+expect_status 7 "import: out of memory on a long line is reported" -- sh -c "ulimit -v 150000; '$JIKO' import --db '$T/long.db' '$T/long.jsonl'"
+contains "$T/err" "long.jsonl:2: line too long to hold in memory" "import names the line it could not hold"
+contains "$T/err" "1 stored" "import stored the record before the long line"
+expect_status 7 "classify: out of memory on a long line is reported" -- sh -c "ulimit -v 150000; '$JIKO' classify $NOW --json '$T/long.jsonl'"
+contains "$T/err" "line too long to hold in memory" "classify says why it stopped"
+rm -f "$T/long.jsonl"
+
+# --- report --out never replaces the registry it reads (row 4)
+cp "$DB" "$T/before.db"
+expect_status 2 "report --out the registry is refused" -- "$JIKO" report --db "$DB" --fy 2021 --out "$DB"
+contains "$T/err" "which this command reads" "refusal says why"
+cmp -s "$DB" "$T/before.db" && pass "registry untouched by the refused --out" || fail "registry changed"
+expect_status 2 "report --out the registry under another name is refused" -- "$JIKO" report --db "$DB" --fy 2021 --out "$T/./r.db"
+
+# --- report --out on a failing disk leaves the old file whole (row 5)
+# (a synthetic year: a quarterly batch of some MB, while SQLite's own files
+# stay under the limit)
+"$JIKO" synth --fy 2021 --no-prev --out "$T/syn.jsonl" 2>/dev/null
+"$JIKO" import --db "$T/syn.db" "$T/syn.jsonl" 2>/dev/null
+echo old >"$T/out.csv"
+expect_status 4 "report --out past the file-size limit fails" -- bash -c "trap '' XFSZ; ulimit -f 100; '$JIKO' report --db '$T/syn.db' quarter --fy 2021 --q 2 --format csv --out '$T/out.csv'"
+contains "$T/err" "the file is unchanged" "the failure says the old file is kept"
+[ "$(cat "$T/out.csv")" = old ] && pass "old output intact after a failed write" || fail "old output damaged"
+[ "$(ls "$T" | grep -c 'out.csv.tmp')" -eq 0 ] && pass "no half-written file left" || fail "temporary file left"
+expect_status 0 "report --out writes when it can" -- "$JIKO" report --db "$DB" --fy 2021 --format csv --table overview --out "$T/out.csv"
+contains "$T/out.csv" "serious" "the new output replaced the old"
+
+# --- an amendment naming another operator is rejected (row 6)
+grep '"fy2021-07-globalsign"' "$EX" | sed 's/GMOグローバルサイン・ホールディングス株式会社/Other Co/' >"$T/other-op.jsonl"
+expect_status 1 "amend with a record of another operator is rejected" -- "$JIKO" amend fy2021-07-globalsign --db "$DB" "$T/other-op.jsonl"
+contains "$T/err" "field 'operator'" "the rejection names the operator field"
+expect_status 0 "no incident was created for the other operator" -- "$JIKO" list --db "$DB" --operator "Other Co" --json
+[ ! -s "$T/out" ] && pass "nothing stored under Other Co" || fail "an incident was stored under Other Co"
+expect_status 6 "amend --operator of an operator without it: not found" -- "$JIKO" amend fy2021-07-globalsign --operator "Other Co" --db "$DB" "$T/other-op.jsonl"
+
+# --- numbers are read strictly (row 7)
+for bad in "list --fy FY2021" "list --quarter x" "list --quarter 0" "export --fy 2021x" "report --fy 2021.5" "import --batch 2000abc $EX" "synth --fy 2021 --seed 1e3"; do
+  expect_status 2 "strict number: jiko $bad" -- "$JIKO" $bad --db "$DB"
+done
+
+# --- write errors are noticed (row 13)
+for cmd in "export" "list" "history fy2021-07-globalsign" "show fy2021-07-globalsign"; do
+  expect_status 4 "$cmd into a full device" -- sh -c "'$JIKO' $cmd --db '$DB' >/dev/full"
+  contains "$T/err" "cannot write the output" "$cmd says the output could not be written"
+done
+expect_status 4 "rules show into a full device" -- sh -c "'$JIKO' rules show jp-2019 >/dev/full"
+expect_status 4 "classify into a full device" -- sh -c "'$JIKO' classify $NOW '$EX' >/dev/full"
+expect_status 4 "report into a full device" -- sh -c "'$JIKO' report --db '$DB' --fy 2021 >/dev/full"
+expect_status 4 "classify of a directory is an error" -- "$JIKO" classify "$T"
+contains "$T/err" "Is a directory" "the directory is named"
+expect_status 4 "import of a directory is an error" -- "$JIKO" import --db "$DB" "$T"
+
+# --- reading commands never create a registry (row 14)
+for cmd in "list" "export" "show x" "history x" "report --fy 2021"; do
+  expect_status 5 "$cmd on a mistyped --db" -- "$JIKO" $cmd --db "$T/typo.db"
+  [ ! -e "$T/typo.db" ] && pass "$cmd created no registry" || { fail "$cmd created $T/typo.db"; rm -f "$T/typo.db"; }
+done
+contains "$T/err" "no registry here" "the error says there is no registry"
+mkdir "$T/ro" && cp "$DB" "$T/ro/r.db"
+chmod 444 "$T/ro/r.db"; chmod 555 "$T/ro"
+if [ "$(id -u)" -eq 0 ]; then
+  # root writes anyway: read as an unprivileged user
+  chmod 755 "$T"; cp "$JIKO" "$T/jiko-ro"; chmod 755 "$T/jiko-ro"
+  AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  RO_JIKO=$T/jiko-ro
+else
+  AS=(); RO_JIKO=$JIKO
+fi
+expect_status 0 "list on a read-only registry in a read-only directory" -- "${AS[@]}" "$RO_JIKO" list --db "$T/ro/r.db" --json
+[ "$(wc -l <"$T/out")" -eq 13 ] && pass "all 13 reports listed read-only" || fail "read-only list gave $(wc -l <"$T/out") lines"
+expect_status 0 "report on a read-only registry" -- "${AS[@]}" "$RO_JIKO" report --db "$T/ro/r.db" --fy 2021 --table overview
+[ "$(ls "$T/ro")" = r.db ] && pass "nothing written beside the read-only registry" || fail "files appeared: $(ls "$T/ro")"
+chmod 755 "$T/ro"
+
+finish
