@@ -2,6 +2,7 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 size_t utf8_seq(const char *str, size_t avail)
 {
@@ -92,4 +93,28 @@ size_t utf8_width(const char *s)
     for (; *s; s += n)
         w += utf8_char_width(s, &n);
     return w;
+}
+
+size_t utf8_print_safe(FILE *out, const char *s)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    size_t cols = 0, n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq(s + i, n - i);
+        unsigned char c = (unsigned char)s[i];
+        /* C1 controls are U+0080..U+009F: C2 80..C2 9F in UTF-8 */
+        bool control = len == 1 ? (c < 0x20 || c == 0x7f)
+                                : len == 2 && c == 0xC2 && (unsigned char)s[i + 1] < 0xA0;
+        if (len == 0 || control) {
+            fputs(replacement, out);
+            cols++;
+            i += len ? len : 1;
+            continue;
+        }
+        size_t bytes;
+        cols += utf8_char_width(s + i, &bytes);
+        fwrite(s + i, 1, len, out);
+        i += len;
+    }
+    return cols;
 }

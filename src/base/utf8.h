@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t n);
@@ -19,5 +20,11 @@ size_t utf8_char_width(const char *s, size_t *bytes);
 
 /* Columns a terminal uses for s: East Asian wide characters count 2. */
 size_t utf8_width(const char *s);
+
+/* Write s for a terminal: control characters (C0, DEL, C1; an escape
+ * sequence or a line break in an id would forge table rows or drive the
+ * terminal) and bytes that are not UTF-8 become U+FFFD.  Returns the
+ * columns written. */
+size_t utf8_print_safe(FILE *out, const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "intake.h"
 #include "lines.h"
+#include "utf8.h"
 
 static void help(FILE *out)
 {
@@ -114,8 +115,11 @@ static void table_row(run *r, const classify_result *res, const incident *inc)
     printf("%s\n", cols[8]);
     if (r->explain) {
         json_t *reasons = classify_reasons(res, inc, &r->env->cat, r->lang);
-        for (size_t i = 0; i < json_array_size(reasons); i++)
-            printf("    - %s\n", json_string_value(json_array_get(reasons, i)));
+        for (size_t i = 0; i < json_array_size(reasons); i++) {
+            fputs("    - ", stdout);
+            utf8_print_safe(stdout, json_string_value(json_array_get(reasons, i)));
+            putchar('\n');
+        }
         json_decref(reasons);
     }
 }

@@ -72,8 +72,7 @@ void cli_error(const char *cmd, const char *fmt, ...)
 
 void cli_pad(FILE *out, const char *s, size_t width)
 {
-    size_t w = utf8_width(s);
-    fputs(s, out);
+    size_t w = utf8_print_safe(out, s);
     for (; w < width; w++)
         fputc(' ', out);
     fputc(' ', out);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "store_row.h"
+#include "utf8.h"
 
 typedef struct reader {
     const char *cmd;
@@ -115,9 +116,12 @@ static int history_row(void *ctx, const store_row *r)
         return 0;
     }
     char t[40];
-    printf("%s %d  %s  %s\n", rd->lang == CLASSIFY_JA ? "版" : "version", r->version,
-           jst_format(r->changed_ms, t, sizeof t), r->reason);
-    printf("  %s\n", r->record);
+    printf("%s %d  %s  ", rd->lang == CLASSIFY_JA ? "版" : "version", r->version,
+           jst_format(r->changed_ms, t, sizeof t));
+    utf8_print_safe(stdout, r->reason); /* names files as given: may hold anything */
+    fputs("\n  ", stdout);
+    utf8_print_safe(stdout, r->record);
+    putchar('\n');
     return 0;
 }
 

@@ -22,13 +22,7 @@ static void text_out(sheet *s, const char *t)
         report_html_escape(s->out, t);
         return;
     }
-    for (; *t; t++) /* one Markdown table cell: no pipes, no line breaks */
-        if (*t == '|')
-            fputs("\\|", s->out);
-        else if (*t == '\n')
-            fputs("<br>", s->out);
-        else
-            fputc(*t, s->out);
+    report_md_escape(s->out, t, "<br>"); /* one Markdown table cell */
 }
 
 static void row_begin(sheet *s, const char *label)
@@ -102,7 +96,9 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         report_html_escape(out, title);
         fputs("</h1>\n<table>\n", out);
     } else {
-        fprintf(out, "# %s\n\n| %s | |\n| --- | --- |\n", title, ja ? "項目" : "Item");
+        fputs("# ", out);
+        report_md_escape(out, title, " ");
+        fprintf(out, "\n\n| %s | |\n| --- | --- |\n", ja ? "項目" : "Item");
     }
     /* operators: the reporter first, then the others of a wholesale accident */
     row_begin(&s, ja ? "事業者名" : "Operator");

@@ -2,6 +2,7 @@
  * writers (report_table.h). */
 #include "report_table.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,17 +206,27 @@ void rtable_write_text(FILE *out, const rtable *t)
     fputc('\n', out);
 }
 
-static void md_text(FILE *out, const char *s)
+void report_md_escape(FILE *out, const char *s, const char *line_break)
 {
     for (; *s; s++) {
-        if (*s == '|')
+        unsigned char c = (unsigned char)*s;
+        if (c == '|')
             fputs("\\|", out);
-        else if (*s == '\n')
+        else if (c == '\n')
+            fputs(line_break, out);
+        else if (c == '<' && (isalpha((unsigned char)s[1]) || s[1] == '/' || s[1] == '!' ||
+                              s[1] == '?'))
+            fputs("&lt;", out); /* would open a tag, a comment or a declaration */
+        else if (c == '&' && (isalnum((unsigned char)s[1]) || s[1] == '#'))
+            fputs("&amp;", out); /* would start an entity */
+        else if (c < 0x20 || c == 0x7f)
             fputc(' ', out);
         else
-            fputc(*s, out);
+            fputc(c, out);
     }
 }
+
+static void md_text(FILE *out, const char *s) { report_md_escape(out, s, " "); }
 
 void rtable_write_md(FILE *out, const rtable *t)
 {
@@ -245,13 +256,28 @@ void rtable_write_md(FILE *out, const rtable *t)
     fputc('\n', out);
 }
 
+/* A text cell a spreadsheet would run as a formula: it starts with = + - @
+ * (or a tab or carriage return, which some strip first), unless it is a
+ * plain number such as -3 or +1.5, which stays a number. */
+static bool formula_like(const char *s)
+{
+    if (!*s || !strchr("=+-@\t\r", *s))
+        return false;
+    char *end;
+    (void)strtod(s, &end);
+    return end == s || *end;
+}
+
 void report_csv_field(FILE *out, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
+    bool formula = formula_like(s);
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula)
+        fputc('\'', out); /* shown as text, never evaluated (OWASP CSV injection) */
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);

@@ -58,6 +58,12 @@ void rtable_write_html(FILE *out, const rtable *t);
 
 /* HTML-escape and CSV-quote helpers for the renderers. */
 void report_html_escape(FILE *out, const char *s);
+/* Markdown text of one table cell: pipes escaped, line ends as
+ * `line_break`, and no raw HTML: a '<' that would open a tag and a '&' that
+ * would start an entity are written as entities, control characters as
+ * spaces. */
+void report_md_escape(FILE *out, const char *s, const char *line_break);
+
 void report_csv_field(FILE *out, const char *s);
 
 /* "6,709": thousands separators. buf needs 32 bytes. */

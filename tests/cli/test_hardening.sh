@@ -92,4 +92,22 @@ expect_status 0 "report on a read-only registry" -- "${AS[@]}" "$RO_JIKO" report
 [ "$(ls "$T/ro")" = r.db ] && pass "nothing written beside the read-only registry" || fail "files appeared: $(ls "$T/ro")"
 chmod 755 "$T/ro"
 
+# --- hostile text never reaches a terminal, a Markdown page or a spreadsheet raw (row 16)
+printf '%s\n' '{"id":"evil\u001b[31m\nfake-row  jp-2019  serious","operator":"=HYPERLINK(\"http://x\")","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T18:00:00+09:00","services":[{"service":"email_paid","effect":"stop","users":456516}],"summary":"<script>alert(1)</script> & <img src=x onerror=alert(1)>"}' >"$T/evil.jsonl"
+expect_status 0 "classify a record with escapes and newlines in its id" -- "$JIKO" classify $NOW --explain "$T/evil.jsonl"
+! grep -q $'\x1b' "$T/out" && pass "no escape character reaches the classify table" || fail "escape character in the classify table"
+[ "$(grep -c 'fake-row' "$T/out")" -le 1 ] && ! grep -q '^fake-row' "$T/out" && pass "no forged row in the classify table" || fail "forged row in the classify table"
+"$JIKO" import --db "$T/evil.db" "$T/evil.jsonl" 2>/dev/null
+expect_status 0 "list the hostile record" -- "$JIKO" list --db "$T/evil.db"
+! grep -q $'\x1b' "$T/out" && ! grep -q '^fake-row' "$T/out" && pass "list table neither escapes nor forges rows" || fail "list table passes control characters"
+expect_status 0 "history of the hostile record" -- "$JIKO" history --db "$T/evil.db" --operator '=HYPERLINK("http://x")' $'evil\x1b[31m\nfake-row  jp-2019  serious'
+! grep -q $'\x1b' "$T/out" && pass "history text has no escape characters" || fail "escape character in history"
+expect_status 0 "Markdown case sheet of the hostile record" -- "$JIKO" report --db "$T/evil.db" incident --operator '=HYPERLINK("http://x")' $'evil\x1b[31m\nfake-row  jp-2019  serious' --format md
+! grep -q '<script' "$T/out" && ! grep -q '<img' "$T/out" && pass "no raw HTML in the Markdown case sheet" || fail "raw HTML passes into Markdown"
+contains "$T/out" "&lt;script>alert(1)&lt;/script> & &lt;img" "the summary is kept, as text"
+expect_status 0 "quarterly batch as CSV" -- "$JIKO" report --db "$T/evil.db" quarter --fy 2021 --q 2 --format csv
+grep -q "^detailed,\"'=HYPERLINK" "$T/out" && pass "a formula-like cell is neutralised" || fail "formula cell passes into CSV: $(sed -n 2p "$T/out" | cut -c1-60)"
+expect_status 0 "yearly CSV keeps negative numbers numbers" -- "$JIKO" report --db "$DB" --fy 2021 --format csv
+! grep -q "'-[0-9]" "$T/out" && pass "numbers are not quoted as text" || fail "a number was neutralised"
+
 finish
