@@ -52,6 +52,29 @@ static void test_rfc3339(void **state)
     parse_bad("2021/08/03T15:00:00Z", "expected an RFC 3339");
 }
 
+/* The accepted range is judged in JST: an offset cannot push a date out of
+ * four-digit years (hardening row 17: 9999-12-31T23:59:59-23:59 was
+ * accepted and shown as "10000-01-0 T08:5"). */
+static void test_range(void **state)
+{
+    (void)state;
+    int64_t ms;
+    const char *why = NULL;
+    char buf[JST_TEXT_MAX];
+    assert_true(jst_parse_rfc3339("9999-12-31T23:59:59.999+09:00", 29, &ms, &why));
+    assert_int_equal(ms, JST_MAX_MS);
+    assert_string_equal(jst_format(ms, buf, sizeof buf), "9999-12-31T23:59:59.999+09:00");
+    assert_false(jst_parse_rfc3339("9999-12-31T23:59:59-23:59", 25, &ms, &why));
+    assert_non_null(strstr(why, "supported range"));
+    assert_false(jst_parse_rfc3339("9999-12-31T15:00:00Z", 20, &ms, &why));
+    assert_true(jst_parse_rfc3339("9999-12-31T14:59:59Z", 20, &ms, &why));
+    assert_true(jst_parse_rfc3339("1900-01-01T00:00:00+09:00", 25, &ms, &why));
+    assert_int_equal(ms, JST_MIN_MS);
+    assert_string_equal(jst_format(ms, buf, sizeof buf), "1900-01-01T00:00:00+09:00");
+    assert_false(jst_parse_rfc3339("1900-01-01T00:00:00+09:01", 25, &ms, &why));
+    assert_false(jst_parse_rfc3339("1900-01-01T08:59:59+23:59", 25, &ms, &why));
+}
+
 static void test_format(void **state)
 {
     (void)state;
@@ -112,6 +135,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_range),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_jst_dates),
     };

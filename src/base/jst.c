@@ -146,7 +146,13 @@ bool jst_parse_rfc3339(const char *s, size_t len, int64_t *ms_out, const char **
     jst_date dt = {y, mo, d};
     int64_t days = jst_days_from_civil(dt);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)offset_min * 60;
-    *ms_out = secs * 1000 + frac_ms;
+    int64_t ms = secs * 1000 + frac_ms;
+    /* an offset can carry the instant across the year bounds: judge the JST
+     * date, which is what every statutory date and every output uses */
+    if (ms < JST_MIN_MS || ms > JST_MAX_MS)
+        FAIL("outside the supported range: 1900-01-01T00:00:00+09:00 to "
+             "9999-12-31T23:59:59.999+09:00");
+    *ms_out = ms;
     return true;
 }
 

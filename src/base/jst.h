@@ -22,6 +22,12 @@
 #define JST_TEXT_MAX 40
 #define JST_DATE_TEXT_MAX 16
 
+/* The instants jiko accepts as text: 1900-01-01T00:00:00+09:00 to
+ * 9999-12-31T23:59:59.999+09:00, so that every date it shows has four
+ * digits in JST whatever offset the input used. */
+#define JST_MIN_MS (-2209021200000LL)
+#define JST_MAX_MS (253402268399999LL)
+
 /* A calendar date (proleptic Gregorian). */
 typedef struct jst_date {
     int y, m, d;

@@ -110,4 +110,10 @@ grep -q "^detailed,\"'=HYPERLINK" "$T/out" && pass "a formula-like cell is neutr
 expect_status 0 "yearly CSV keeps negative numbers numbers" -- "$JIKO" report --db "$DB" --fy 2021 --format csv
 ! grep -q "'-[0-9]" "$T/out" && pass "numbers are not quoted as text" || fail "a number was neutralised"
 
+# --- times are limited to four-digit JST years (row 17)
+printf '%s\n' '{"id":"far","operator":"O","started_at":"9999-12-31T23:59:59-23:59","services":[{"service":"ftth","effect":"stop","users":1}]}' >"$T/far.jsonl"
+expect_status 1 "a start in JST year 10000 is rejected" -- "$JIKO" classify --json $NOW "$T/far.jsonl"
+contains "$T/err" "outside the supported range" "the rejection gives the range"
+! grep -q "10000-" "$T/out" && pass "no five-digit year is printed" || fail "a five-digit year was printed"
+
 finish
