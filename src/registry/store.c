@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "jst.h"
+#include "json_fast.h"
+#include "utf8.h"
 #include "store_impl.h"
 
 struct store {
@@ -113,21 +115,87 @@ int store_put(store *s, const incident *inc, const classify_result *r, const cha
     return s->ops->put(s->impl, &d, text, len, reason, now_ms, outcome, err);
 }
 
+
+
+static bool same_text(const json_t *j, const char *s)
+{
+    return json_is_string(j) && strcmp(json_string_value(j), s) == 0;
+}
+
+/* A stored row read back must be what an import wrote: a damaged registry
+ * (a flipped byte, a hand edit) is reported, never printed as if it were a
+ * record.  The record must be UTF-8 JSON naming the same operator and id. */
+static int check_row(const store_row *r, const char *where, jiko_error *err)
+{
+    const char *why = NULL;
+    json_t *rec = NULL;
+    size_t len = r->record ? strlen(r->record) : 0;
+    if (!r->op || !r->id || !r->record || !r->report || !r->rulebook || !r->reason)
+        why = "a column is missing";
+    else if (!utf8_valid(r->op, strlen(r->op)) || !utf8_valid(r->id, strlen(r->id)) ||
+             !utf8_valid(r->record, len) || !utf8_valid(r->reason, strlen(r->reason)))
+        why = "not UTF-8";
+    else if (r->version < 1 || r->quarter < 1 || r->quarter > 4 ||
+             (strcmp(r->report, "serious") && strcmp(r->report, "detailed") &&
+              strcmp(r->report, "simple") && strcmp(r->report, "none")))
+        why = "a derived column is out of range";
+    else if (!(rec = json_fast_loadb(r->record, len)) &&
+             !(rec = json_loadb(r->record, len, JSON_REJECT_DUPLICATES, NULL)))
+        why = "the record is not valid JSON";
+    else if (!json_is_object(rec) || !same_text(json_object_get(rec, "id"), r->id) ||
+             !same_text(json_object_get(rec, "operator"), r->op))
+        why = "the record names another incident";
+    json_decref(rec);
+    if (!why)
+        return 0;
+    error_set(err, JIKO_ERR_STORE, where, 0, NULL,
+              "the registry is damaged: stored incident %s/%s (version %d): %s",
+              r->op ? r->op : "?", r->id ? r->id : "?", r->version, why);
+    return -1;
+}
+
+typedef struct checked {
+    store_row_fn fn;
+    void *ctx;
+    const char *where;
+    jiko_error *err;
+    bool damaged;
+} checked;
+
+static int check_then(void *ctx, const store_row *r)
+{
+    checked *c = ctx;
+    if (check_row(r, c->where, c->err)) {
+        c->damaged = true;
+        return 1;
+    }
+    return c->fn(c->ctx, r);
+}
+
 int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
 {
-    return s->ops->list(s->impl, f, fn, ctx, err);
+    checked c = {fn, ctx, NULL, err, false};
+    int rc = s->ops->list(s->impl, f, check_then, &c, err);
+    return rc || c.damaged ? -1 : 0;
 }
 
 int store_get(store *s, const char *op, const char *id, store_row *row, jiko_error *err)
 {
     memset(row, 0, sizeof *row);
-    return s->ops->get(s->impl, op, id, row, err);
+    int found = s->ops->get(s->impl, op, id, row, err);
+    if (found == 1 && check_row(row, NULL, err)) {
+        store_row_free(row);
+        return -1;
+    }
+    return found;
 }
 
 int store_history(store *s, const char *op, const char *id, store_row_fn fn, void *ctx,
                   jiko_error *err)
 {
-    return s->ops->history(s->impl, op, id, fn, ctx, err);
+    checked c = {fn, ctx, NULL, err, false};
+    int rc = s->ops->history(s->impl, op, id, check_then, &c, err);
+    return rc || c.damaged ? -1 : 0;
 }
 
 void store_row_free(store_row *row)

@@ -116,4 +116,39 @@ expect_status 1 "a start in JST year 10000 is rejected" -- "$JIKO" classify --js
 contains "$T/err" "outside the supported range" "the rejection gives the range"
 ! grep -q "10000-" "$T/out" && pass "no five-digit year is printed" || fail "a five-digit year was printed"
 
+# --- a damaged registry is reported, never exported as if it were records (row 15)
+cp "$DB" "$T/flip.db"
+sqlite3 "$T/flip.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null 2>&1
+python3 - "$T/flip.db" "$JIKO" <<'PY'
+import json, random, shutil, subprocess, sys
+src, jiko = sys.argv[1], sys.argv[2]
+data = open(src, "rb").read()
+starts = [i for i in range(len(data)) if data.startswith(b'{"id"', i)]
+bad = 0
+for seed in range(40):
+    rnd = random.Random(seed)
+    at = rnd.choice(starts) + rnd.randrange(0, 300)
+    b = bytearray(data)
+    b[at] ^= 1 << rnd.randrange(8)
+    path = src + ".%d" % seed
+    open(path, "wb").write(b)
+    p = subprocess.run([jiko, "export", "--db", path], capture_output=True)
+    if p.returncode == 0:
+        for line in p.stdout.splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                bad += 1
+                print("seed %d: exit 0 with a line that is not JSON: %r" % (seed, line[:60]))
+                break
+    elif b"damaged" not in p.stderr and b"malformed" not in p.stderr and p.returncode != 5:
+        bad += 1
+        print("seed %d: exit %d: %s" % (seed, p.returncode, p.stderr[:120]))
+sys.exit(1 if bad else 0)
+PY
+[ $? -eq 0 ] && pass "40 byte-flipped registries: export gives valid JSON or a registry error" || fail "a flipped registry exported invalid JSON"
+sqlite3 "$T/flip.db" "UPDATE incident_version SET record = replace(record, '\"operator\"', '\"operat0r\"') WHERE key = (SELECT min(key) FROM incident_version)" 2>/dev/null
+expect_status 5 "export of a record edited behind jiko's back" -- "$JIKO" export --db "$T/flip.db"
+contains "$T/err" "the registry is damaged" "the damage is named"
+
 finish
