@@ -14,6 +14,12 @@ expect_status() {
 }
 # contains FILE TEXT DESCRIPTION
 contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; sed 's/^/    /' "$1" | head -5; fi; }
+# skip WHAT: a check that needs something absent here (../shared, a
+# PostgreSQL cluster).  Under CI (CI=true) it is always there, so its absence
+# is a failure, never a silent pass.
+skip() {
+  if [ "${CI:-}" = true ]; then fail "$1 (required under CI=true)"; else printf 'skip %s\n' "$1"; fi
+}
 finish() {
   echo "$fails failure(s)"
   [ "$fails" -eq 0 ]

@@ -95,6 +95,6 @@ print("    NAB standard / low FP / low FN:", ["%.2f" % g for g in got])
 assert got[0] >= 73.8 and got[1] >= 67.3 and got[2] >= 77.7, got
 PY
 else
-  echo "skip NAB run: ../shared/data/nab not present"
+  skip "NAB run: ../shared/data/nab not present"
 fi
 finish

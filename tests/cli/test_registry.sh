@@ -196,7 +196,7 @@ PY
   [ "$gaps" = "0" ] && pass "every incident's versions are 1..current without gaps" || fail "$gaps incidents with version gaps"
   [ "$same" = "3500" ] && pass "records imported identically by several importers stayed at version 1" || fail "unchanged records got versions: $same of 3500 at v1"
 else
-  echo "skip PostgreSQL registry tests: no cluster URL"
+  skip "PostgreSQL registry tests: no cluster URL"
 fi
 
 finish

@@ -38,7 +38,7 @@ if [ -d "$PUBLISHED" ]; then
     fail "published figures differ"; sed 's/^/    /' "$T/cmp" | head -20
   fi
 else
-  echo "skip comparison with the published figures: $PUBLISHED not found"
+  skip "comparison with the published figures: $PUBLISHED not found"
 fi
 # the comparison itself must be able to fail: change one published cell
 if [ -d "$PUBLISHED" ]; then
@@ -187,6 +187,6 @@ if [ -n "$PGFILE" ] && [ -s "$PGFILE" ]; then
   cmp -s "$T/pg.json" "$T/sq.json" && [ -s "$T/pg.json" ] && pass "PostgreSQL and SQLite give the same report" ||
     { fail "PostgreSQL report differs"; diff "$T/pg.json" "$T/sq.json" | head -10; }
 else
-  echo "skip PostgreSQL report: no cluster URL"
+  skip "PostgreSQL report: no cluster URL"
 fi
 finish
