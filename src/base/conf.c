@@ -180,7 +180,9 @@ int conf_load(const char *path, conf_file *out, jiko_error *err)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        error_set(err, JIKO_ERR_CONFIG, path, 0, NULL, "cannot open: %s", strerror(errno));
+        int e = errno;
+        error_set(err, e == ENOMEM ? JIKO_ERR_NOMEM : JIKO_ERR_CONFIG, path, 0, NULL,
+                  "cannot open: %s", strerror(e));
         return -1;
     }
     char *buf = malloc(CONF_MAX_BYTES + 1);

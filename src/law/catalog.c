@@ -86,7 +86,11 @@ static int take_string(char **dst, const conf_entry *e, const char *path, jiko_e
         return -1;
     }
     *dst = strdup(e->value);
-    return *dst ? 0 : -1;
+    if (!*dst) {
+        error_nomem(err, "reading the catalog");
+        return -1;
+    }
+    return 0;
 }
 
 static int service_from(catalog_service *sv, const conf_section *s, const char *path, jiko_error *err)
@@ -95,8 +99,10 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
     sv->line = s->line;
     if (check_header(s, "service", path, err))
         return -1;
-    if (!(sv->code = strdup(s->name)))
+    if (!(sv->code = strdup(s->name))) {
+        error_nomem(err, "reading the catalog");
         return -1;
+    }
     bool have_emergency = false;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
@@ -120,12 +126,18 @@ static int service_from(catalog_service *sv, const conf_section *s, const char *
                 return -1;
             }
             catalog_override *o = realloc(sv->overrides, (sv->n_overrides + 1) * sizeof *o);
-            if (!o)
+            if (!o) {
+                error_nomem(err, "reading the catalog");
                 return -1;
+            }
             sv->overrides = o;
             o[sv->n_overrides].rulebook = strdup(e->key + 9);
             o[sv->n_overrides].category = strdup(e->value);
-            sv->n_overrides++;
+            sv->n_overrides++; /* counted first: catalog_free releases what was made */
+            if (!o[sv->n_overrides - 1].rulebook || !o[sv->n_overrides - 1].category) {
+                error_nomem(err, "reading the catalog");
+                return -1;
+            }
         } else if (strcmp(e->key, "group") == 0) {
             if (!one_of(e->value, service_groups)) {
                 error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key, "expected voice, data or other, got '%s'",
@@ -165,8 +177,10 @@ static int equipment_from(catalog_equipment *eq, const conf_section *s, const ch
     eq->line = s->line;
     if (check_header(s, "equipment", path, err))
         return -1;
-    if (!(eq->code = strdup(s->name)))
+    if (!(eq->code = strdup(s->name))) {
+        error_nomem(err, "reading the catalog");
         return -1;
+    }
     bool have_simple = false;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];

@@ -420,7 +420,9 @@ int incident_parse(incident *inc, const char *text, size_t len, const catalog *c
     if (!obj)
         obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!obj) {
-        if (strstr(je.text, "JSON_ALLOW_NUL"))
+        if (json_error_code(&je) == json_error_out_of_memory)
+            error_set(err, JIKO_ERR_NOMEM, file, line, NULL, "out of memory reading the record");
+        else if (strstr(je.text, "JSON_ALLOW_NUL"))
             error_set(err, JIKO_ERR_INVALID, file, line, NULL,
                       "invalid JSON at column %d: NUL characters (\\u0000) are not allowed in "
                       "strings",

@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +150,9 @@ typedef struct parse_ctx {
 
 static int bad(parse_ctx *c, const conf_entry *e, const char *msg, const char *value)
 {
-    if (value)
+    if (strcmp(msg, "out of memory") == 0)
+        error_set(c->err, JIKO_ERR_NOMEM, c->path, e->line, e->key, "%s", msg);
+    else if (value)
         error_set(c->err, JIKO_ERR_CONFIG, c->path, e->line, e->key, "%s, got '%s'", msg, value);
     else
         error_set(c->err, JIKO_ERR_CONFIG, c->path, e->line, e->key, "%s", msg);
@@ -261,7 +264,10 @@ static int clause_from(parse_ctx *c, rules_clause *cl, const conf_section *s, ru
                   s->type, s->type);
         return -1;
     }
-    cl->id = strdup(id);
+    if (!(cl->id = strdup(id))) {
+        error_nomem(c->err, "reading a rulebook");
+        return -1;
+    }
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         int r = common_clause_key(c, cl, e);
@@ -511,7 +517,10 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
     memset(b, 0, sizeof *b);
     b->all_serious = -1;
     parse_ctx c = {f->path, err};
-    b->path = strdup(f->path);
+    if (!(b->path = strdup(f->path))) {
+        error_nomem(err, "reading a rulebook");
+        goto fail;
+    }
     if (!f->n_sections || strcmp(f->sections[0].type, "rulebook") != 0) {
         error_set(err, JIKO_ERR_CONFIG, f->path, f->n_sections ? f->sections[0].line : 1, NULL,
                   "a rulebook must start with a [rulebook] section");
@@ -752,7 +761,9 @@ int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_err
     memset(set, 0, sizeof *set);
     DIR *d = opendir(dir);
     if (!d) {
-        error_set(err, JIKO_ERR_CONFIG, dir, 0, NULL, "cannot open the rulebook directory");
+        int e = errno;
+        error_set(err, e == ENOMEM ? JIKO_ERR_NOMEM : JIKO_ERR_CONFIG, dir, 0, NULL,
+                  "cannot open the rulebook directory: %s", strerror(e));
         return -1;
     }
     char **names = NULL;
@@ -766,6 +777,7 @@ int rules_load_dir(rules_set *set, const char *dir, const catalog *cat, jiko_err
         char **p = realloc(names, (n + 1) * sizeof *p);
         if (!p || !(p[n] = strdup(de->d_name))) {
             names = p ? p : names;
+            error_nomem(err, "listing the rulebooks");
             rc = -1;
             break;
         }

@@ -98,17 +98,25 @@ typedef struct sq {
     sqlite3_stmt *st[Q_COUNT];
 } sq;
 
+/* SQLite's out-of-memory is ours too: the caller may retry with less. */
+static jiko_error_kind kind_of(sqlite3 *db)
+{
+    return sqlite3_errcode(db) == SQLITE_NOMEM ? JIKO_ERR_NOMEM : JIKO_ERR_STORE;
+}
+
 static int fail_db(sq *s, jiko_error *err, const char *what)
 {
-    error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
+    error_set(err, kind_of(s->db), s->path, 0, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
     return -1;
 }
 
 static int exec(sq *s, const char *sql, jiko_error *err)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "%s", msg ? msg : sqlite3_errmsg(s->db));
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        error_set(err, rc == SQLITE_NOMEM ? JIKO_ERR_NOMEM : JIKO_ERR_STORE, s->path, 0, NULL, "%s",
+                  msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return -1;
     }
@@ -124,15 +132,23 @@ static int schema_version(sq *s, int *v, jiko_error *err)
                            "name='jiko_schema'",
                            -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot read the schema");
-    int exists = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    int rc = sqlite3_step(st);
+    int exists = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
     sqlite3_finalize(st);
+    /* a failed step is not "no schema": that would run the migrations over
+     * an existing registry */
+    if (rc != SQLITE_ROW)
+        return fail_db(s, err, "cannot read the schema");
     if (!exists)
         return 0;
     if (sqlite3_prepare_v2(s->db, "SELECT version FROM jiko_schema", -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot read the schema version");
-    if (sqlite3_step(st) == SQLITE_ROW)
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
         *v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail_db(s, err, "cannot read the schema version");
     return 0;
 }
 
@@ -425,6 +441,7 @@ typedef struct facts_part {
     store_fact_fn fn;
     void *ctx;
     int rc;
+    bool nomem; /* the failure was SQLite running out of memory */
     char msg[256];
 } facts_part;
 
@@ -436,6 +453,7 @@ static int facts_scan(sqlite3 *db, facts_part *p)
     sqlite3_exec(db, "PRAGMA mmap_size=2147483648", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(db, FACTS_SQL, -1, &st, NULL) != SQLITE_OK) {
         snprintf(p->msg, sizeof p->msg, "%s", sqlite3_errmsg(db));
+        p->nomem = sqlite3_errcode(db) == SQLITE_NOMEM;
         return p->rc = -1;
     }
     sqlite3_bind_int(st, 1, p->fy_from);
@@ -461,6 +479,7 @@ static int facts_scan(sqlite3 *db, facts_part *p)
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         snprintf(p->msg, sizeof p->msg, "%s", sqlite3_errmsg(db));
+        p->nomem = sqlite3_errcode(db) == SQLITE_NOMEM;
         p->rc = -1;
     }
     sqlite3_finalize(st);
@@ -472,6 +491,7 @@ static void *facts_thread(void *arg)
     facts_part *p = arg;
     if (sqlite3_open_v2(p->path, &p->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
+        p->nomem = !p->db || sqlite3_errcode(p->db) == SQLITE_NOMEM;
         snprintf(p->msg, sizeof p->msg, "cannot open a second reader: %s",
                  p->db ? sqlite3_errmsg(p->db) : "out of memory");
         p->rc = -1;
@@ -493,6 +513,9 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
     /* Several readers must see one state of the registry: hold the write
      * lock while they read, so that no batch commits in between.  Without
      * it (a read-only file, say) read on one connection. */
+    /* An in-memory registry exists on this connection only. */
+    if (strcmp(s->path, ":memory:") == 0)
+        parts = 1;
     bool locked = parts > 1 && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
     if (!locked)
         parts = 1;
@@ -500,15 +523,21 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
     if (parts > 1) {
         /* two queries: SQLite answers min() or max() alone from the end of
          * the b-tree, but scans the table for both in one query */
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, "SELECT (SELECT min(key) FROM incident),"
-                                      " (SELECT max(key) FROM incident)", -1, &st, NULL) ==
-                SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_stmt *st = NULL;
+        bool ok = sqlite3_prepare_v2(s->db, "SELECT (SELECT min(key) FROM incident),"
+                                            " (SELECT max(key) FROM incident)", -1, &st, NULL) ==
+                      SQLITE_OK &&
+                  sqlite3_step(st) == SQLITE_ROW;
+        if (ok) {
             lo = sqlite3_column_int64(st, 0);
             hi = sqlite3_column_int64(st, 1);
         }
         sqlite3_finalize(st);
+        if (!ok) {
+            fail_db(s, err, "cannot read the statistics columns");
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+            return -1;
+        }
         if (hi - lo < 10000 * (int64_t)parts) /* not worth a thread */
             parts = 1, lo = 0, hi = INT64_MAX;
     }
@@ -518,7 +547,7 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
     int64_t step = parts > 1 ? (hi - lo) / parts + 1 : 0;
     for (int i = 0; i < parts; i++) {
         part[i] = (facts_part){NULL, s->path, fy_from, fy_to, lo + i * step,
-                               i + 1 < parts ? lo + (i + 1) * step - 1 : hi, fn, ctx[i], 0, ""};
+                               i + 1 < parts ? lo + (i + 1) * step - 1 : hi, fn, ctx[i], 0, false, ""};
         if (parts == 1)
             part[i].key_lo = 0, part[i].key_hi = INT64_MAX;
         if (i > 0)
@@ -536,7 +565,8 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     for (int i = 0; i < parts; i++)
         if (part[i].rc) {
-            error_set(err, JIKO_ERR_STORE, s->path, 0, NULL, "cannot read the statistics columns: %s", part[i].msg);
+            error_set(err, part[i].nomem ? JIKO_ERR_NOMEM : JIKO_ERR_STORE, s->path, 0, NULL,
+                      "cannot read the statistics columns: %s", part[i].msg);
             return -1;
         }
     return 0;
@@ -616,7 +646,7 @@ int store_sqlite_open(void **impl, const store_ops **ops, const char *path, bool
     int orc = sqlite3_open_v2(uri ? uri : path, &s->db, flags, NULL);
     free(uri);
     if (orc != SQLITE_OK) {
-        error_set(err, s->db ? JIKO_ERR_STORE : JIKO_ERR_NOMEM, path, 0, NULL, "cannot open the registry: %s",
+        error_set(err, s->db ? kind_of(s->db) : JIKO_ERR_NOMEM, path, 0, NULL, "cannot open the registry: %s",
                   s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sq_close(s);
         return -1;

@@ -9,6 +9,7 @@
 #include "report.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,27 +152,45 @@ typedef struct scan {
     int failed;
 } scan;
 
-static int build_slots(scan *sc, int k)
+/* Each catalog entry's (group, subgroup) slot: `items` are n structs of
+ * `stride` bytes whose group and subgroup names sit at the given offsets
+ * (services and equipment alike).  -1 when the groups overflow. */
+static int map_slots(slot *out, const void *items, size_t n, size_t stride, size_t group_at,
+                     size_t sub_at, report_group *groups, int *n_groups)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *item = (const char *)items + i * stride;
+        const char *group = *(char *const *)(item + group_at);
+        const char *sub = *(char *const *)(item + sub_at);
+        int g = group_index(groups, n_groups, group);
+        int sg = g < 0 ? -1 : sub_index(&groups[g], sub);
+        if (g < 0 || sg < 0)
+            return -1;
+        out[i] = (slot){(short)g, (short)sg};
+    }
+    return 0;
+}
+
+static int build_slots(scan *sc, int k, jiko_error *err)
 {
     const catalog *cat = sc->cat;
     report_counts *c = sc->year[k];
     sc->svc[k] = calloc(cat->n_services + 1, sizeof(slot));
     sc->eq[k] = calloc(cat->n_equipment + 1, sizeof(slot));
-    if (!sc->svc[k] || !sc->eq[k])
+    if (!sc->svc[k] || !sc->eq[k]) {
+        error_nomem(err, "counting");
         return -1;
-    for (size_t i = 0; i < cat->n_services; i++) {
-        int g = group_index(c->service_groups, &c->n_service_groups, cat->services[i].group);
-        int s = g < 0 ? -1 : sub_index(&c->service_groups[g], cat->services[i].subgroup);
-        if (g < 0 || s < 0)
-            return -1;
-        sc->svc[k][i] = (slot){(short)g, (short)s};
     }
-    for (size_t i = 0; i < cat->n_equipment; i++) {
-        int g = group_index(c->equipment_groups, &c->n_equipment_groups, cat->equipment[i].group);
-        int s = g < 0 ? -1 : sub_index(&c->equipment_groups[g], cat->equipment[i].subgroup);
-        if (g < 0 || s < 0)
-            return -1;
-        sc->eq[k][i] = (slot){(short)g, (short)s};
+    if (map_slots(sc->svc[k], cat->services, cat->n_services, sizeof *cat->services,
+                  offsetof(catalog_service, group), offsetof(catalog_service, subgroup),
+                  c->service_groups, &c->n_service_groups) ||
+        map_slots(sc->eq[k], cat->equipment, cat->n_equipment, sizeof *cat->equipment,
+                  offsetof(catalog_equipment, group), offsetof(catalog_equipment, subgroup),
+                  c->equipment_groups, &c->n_equipment_groups)) {
+        error_set(err, JIKO_ERR_CONFIG, NULL, 0, NULL,
+                  "the catalogs have more statistics groups than a report can show (%d)",
+                  REPORT_GROUPS_MAX);
+        return -1;
     }
     return 0;
 }
@@ -519,12 +538,8 @@ int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_er
     sc[0].eq_codes = &maps[1];
     for (int k = 0; k < 2; k++) {
         seed_groups(sc[0].year[k]);
-        if (build_slots(&sc[0], k)) {
-            error_set(err, JIKO_ERR_STORE, NULL, 0, NULL,
-                      "the catalogs have more statistics groups than a report can show (%d)",
-                      REPORT_GROUPS_MAX);
+        if (build_slots(&sc[0], k, err))
             goto out;
-        }
     }
     void *ctx[REPORT_PARTS];
     for (int p = 0; p < REPORT_PARTS; p++) {
