@@ -30,7 +30,6 @@
 #include "ingest_prom.h"
 #include "intake.h"
 #include "json_arena.h"
-#include "remote.pb-c.h"
 #include "report.h"
 #include "rules.h"
 #include "store.h"
@@ -228,29 +227,16 @@ static size_t prom_len;
 
 static void prom_build(void)
 {
-    Prometheus__Label l0 = PROMETHEUS__LABEL__INIT, l1 = PROMETHEUS__LABEL__INIT;
-    l0.name = "__name__";
-    l0.value = "dns_failure_ratio";
-    l1.name = "site";
-    l1.value = "tokyo";
-    Prometheus__Label *lp[] = {&l0, &l1};
-    Prometheus__Sample sm = PROMETHEUS__SAMPLE__INIT;
-    sm.value = 0.25;
-    sm.timestamp = 1700000000000;
-    Prometheus__Sample *sp[] = {&sm};
-    Prometheus__TimeSeries t = PROMETHEUS__TIME_SERIES__INIT;
-    t.n_labels = 2;
-    t.labels = lp;
-    t.n_samples = 1;
-    t.samples = sp;
-    Prometheus__TimeSeries *tp[] = {&t, &t};
-    Prometheus__WriteRequest wr = PROMETHEUS__WRITE_REQUEST__INIT;
-    wr.n_timeseries = 2;
-    wr.timeseries = tp;
-    unsigned char raw[256];
-    size_t n = prometheus__write_request__pack(&wr, raw);
+    /* WriteRequest { timeseries { labels {__name__: up} labels {job: n}
+     * samples {1.0 @ 1000} } } twice, as protobuf bytes (the fuzz seed's) */
+    static const unsigned char series[] =
+        "\x0a\x28\x0a\x0e\x0a\x08__name__\x12\x02up\x0a\x08\x0a\x03job\x12\x01n"
+        "\x12\x0c\x09\x00\x00\x00\x00\x00\x00\xf0\x3f\x10\xe8\x07";
+    unsigned char raw[2 * (sizeof series - 1)];
+    memcpy(raw, series, sizeof series - 1);
+    memcpy(raw + sizeof series - 1, series, sizeof series - 1);
     prom_len = sizeof prom_body;
-    if (snappy_compress((const char *)raw, n, (char *)prom_body, &prom_len) != SNAPPY_OK)
+    if (snappy_compress((const char *)raw, sizeof raw, (char *)prom_body, &prom_len) != SNAPPY_OK)
         abort();
 }
 
@@ -261,7 +247,13 @@ static int op_prom(env *e, jiko_error *err)
     ingest_stats st;
     long n = 0;
     int rc = ingest_prom_parse(&o, prom_body, prom_len, count_sample, &n, &st, err);
-    return rc == INGEST_FAILED ? -1 : 0;
+    if (rc == INGEST_FAILED)
+        return -1;
+    if (n != 2) { /* both series delivered, or the body was not what it says */
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, NULL, "%ld samples of 2", n);
+        return -1;
+    }
+    return 0;
 }
 
 static int op_store(env *e, jiko_error *err)
