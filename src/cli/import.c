@@ -152,8 +152,7 @@ static int run(int argc, char **argv, bool amend)
     jiko_error err;
     if (import_open(&im, &io, &err)) {
         if (err.kind == JIKO_ERR_NOT_FOUND)
-            cli_error(sh.cmd, "no incident '%s' in the registry; use 'jiko import' for new ones",
-                      io.amend_id);
+            cli_error(sh.cmd, "%s; use 'jiko import' for new ones", err.message);
         else
             cli_fail(sh.cmd, &err);
         store_close(db_handle);
