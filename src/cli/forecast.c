@@ -145,7 +145,14 @@ int cmd_forecast(int argc, char **argv)
             rejected++;
             continue;
         }
-        if (forecast_step(st, t, v)) {
+        int step = forecast_step(st, t, v);
+        if (step == FORECAST_ERR_VALUE) {
+            fprintf(stderr, "%s:%ld: field 'value': '%.40s' is not a finite number\n", name,
+                    lineno, comma + 1);
+            rejected++;
+            continue;
+        }
+        if (step != FORECAST_OK) {
             fprintf(stderr, "%s:%ld: field 'timestamp': earlier than the previous sample\n", name,
                     lineno);
             rejected++;

@@ -29,6 +29,7 @@ void detect_config_default(detect_config *c)
     c->margin = 0.2f;
     c->season_alpha = 0.1f;
     c->week_alpha = 0.2f;
+    c->robust_k = 0.0f; /* off: see docs/design-detect.md v9 (NAB fell at 8 and 16) */
 }
 
 void detect_init(detect_state *s, const detect_config *c)
@@ -52,6 +53,7 @@ void detect_init(detect_state *s, const detect_config *c)
     if (!(k->season_alpha > 0.0f && k->season_alpha <= 1.0f)) k->season_alpha = 0.1f;
     if (!(k->week_alpha >= 0.0f && k->week_alpha <= 1.0f)) k->week_alpha = 0.0f;
     if (!(k->span_ref_s >= 0.0f && k->span_ref_s <= 1e9f)) k->span_ref_s = 0.0f;
+    if (!(k->robust_k > 0.0f && k->robust_k <= 1e6f)) k->robust_k = 0.0f;
     for (int i = 0; i < DETECT_NSLOT; i++) s->slot[i] = INT16_MIN;
     s->prof_exp = -60; /* grows to fit the first deviations */
     s->since_alert = INT32_MAX;
@@ -90,26 +92,32 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-/* Feed one raw signal sample to channel i; return its evidence -log10 p
- * (0 while not scoring).  Everything compared uses earlier rows only. */
-static double chan_step(detect_state *s, int i, double x, double floor, int scoring,
-                        double tscale)
+/* Feed one signal sample to channel i; return its evidence -log10 p
+ * (0 while not scoring).  Everything compared uses earlier rows only.
+ * x is the cleaned (winsorised) signal, which the state learns; excess is
+ * raw minus cleaned (0 unless the row was clipped): this row's evidence is
+ * that of the raw signal, whose short EWMA would sit excess * rate higher. */
+static double chan_step(detect_state *s, int i, double x, double excess, double floor,
+                        int scoring, double tscale)
 {
     detect_chan *c = &s->chan[i];
     const detect_config *cf = &s->cfg;
+    double rate = 1.0;
     if (s->n == 0) {
         c->m = c->base = x;
     } else {
         double span = (double)cf->span[i] * tscale;
         if (span < 1.0) span = 1.0;
-        c->m += 2.0 / (span + 1.0) * (x - c->m);
+        rate = 2.0 / (span + 1.0);
+        c->m += rate * (x - c->m);
     }
     double dev = c->m - c->base;
     double out = 0.0;
     if (scoring) {
         double sd = (double)c->sd;
         if (sd < floor) sd = floor;
-        double z = sd > 0.0 ? (dev - c->mu) / sd : 0.0;
+        double draw = excess != 0.0 ? dev + rate * excess : dev;
+        double z = sd > 0.0 ? (draw - c->mu) / sd : 0.0;
         if (cf->sides[i] == 1) z = z > 0.0 ? z : 0.0;
         else z = fabs(z);
         out = neglog10_tail(z) - LOG10_2; /* two-sided p, or one-sided x2 */
@@ -202,7 +210,7 @@ static void prof_put(detect_state *s, int16_t *p, double v)
                 s->slot[i] = (int16_t)nearbyint(ldexp((double)s->slot[i], -by));
         for (int i = 0; i < DETECT_NWEEK; i++)
             s->week[i] = (int16_t)nearbyint(ldexp((double)s->week[i], -by));
-        s->prof_exp += by;
+        s->prof_exp = (int16_t)(s->prof_exp + by);
         q = nearbyint(ldexp(v, -s->prof_exp));
         if (q > 32767.0) q = 32767.0;
         if (q < -32767.0) q = -32767.0;
@@ -260,6 +268,37 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
         s->prev = x;
         s->vmin = s->vmax = x;
     }
+    /* Bounded influence: the state learns x winsorised at robust_k robust
+     * scales S of the one-step change; this row's value-channel evidence
+     * uses the raw x (through `excess`).  A clipped row followed by another
+     * beyond the limit on the same side is a level change: that row enters
+     * as it is.  S is the EW mean of the cleaned |change| (plain mean over
+     * the first rows), floored like the channels' sds (std_floor x range). */
+    double xc = x;
+    if (cf->robust_k > 0.0f) {
+        double step = x - s->prev;
+        int side = step > 0.0 ? 1 : step < 0.0 ? -1 : 0;
+        if (s->n >= DETECT_ROBUST_SPAN) {
+            double sc = (double)s->rscale, fl = (double)cf->std_floor * (s->vmax - s->vmin);
+            if (sc < fl) sc = fl;
+            double lim = (double)cf->robust_k * sc, tiny0 = 1e-9 * fabs(s->prev) + 1e-12;
+            if (lim < tiny0) lim = tiny0;
+            if (fabs(step) > lim && side != s->wild) {
+                xc = s->prev + side * lim;
+                s->wild = (int8_t)side;
+            } else {
+                s->wild = 0; /* within the limit, or a confirmed level change */
+            }
+        }
+        if (s->n > 0) {
+            double a = 1.0 / (double)s->n, amin = 2.0 / (DETECT_ROBUST_SPAN + 1.0);
+            if (a < amin) a = amin;
+            double sc = (double)s->rscale;
+            s->rscale = to_float(sc + a * (fabs(xc - s->prev) - sc));
+        }
+    }
+    double excess = x - xc;
+    x = xc;
     if (x < s->vmin) s->vmin = x;
     if (x > s->vmax) s->vmax = x;
     double range = s->vmax - s->vmin;
@@ -320,7 +359,9 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
          * novelty share and the CUSUM (a sum of z) in their own units */
         double floor = (double)cf->std_floor *
                        (i == DETECT_CH_NOVEL || i == DETECT_CH_CUSUM ? 1.0 : range);
-        double e = chan_step(s, i, sig[i], floor, scoring, tscale);
+        double ex = i == DETECT_CH_LEVEL_FAST || i == DETECT_CH_LEVEL_SLOW || i == DETECT_CH_SEASON
+                        ? excess : 0.0;
+        double e = chan_step(s, i, sig[i], ex, floor, scoring, tscale);
         if (scoring) e = tail_calibrate(s, i, e, s->n - cf->warmup);
         /* its z, for the CUSUM — during warm-up too, so that the CUSUM
          * channel learns its own spread before it is scored (otherwise it
@@ -348,9 +389,9 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
     if (s->since_alert < INT32_MAX) s->since_alert++;
     int in_episode = s->since_alert <= cf->holdoff_rows &&
                      !(cf->holdoff_ms > 0 && t_ms - s->last_alert_ms > cf->holdoff_ms);
-    if (!in_episode) s->ep_max = 0.0;
-    if (score > 0.0 && score >= s->ep_max + (double)cf->margin) {
-        s->ep_max = score;
+    if (!in_episode) s->ep_max = 0.0f;
+    if (score > 0.0 && score >= (double)s->ep_max + (double)cf->margin) {
+        s->ep_max = (float)score;
         s->since_alert = 0;
         s->last_alert_ms = t_ms;
     } else {

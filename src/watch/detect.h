@@ -31,7 +31,14 @@
  *  - episodes: after an alert, later scores are zeroed unless they beat the
  *    episode's maximum by a margin, until min(holdoff_rows, holdoff_ms) has
  *    passed since the last alert (one alert per incident, re-alert when it
- *    escalates).
+ *    escalates);
+ *  - bounded influence (v9, robust_k > 0; off by default): the state learns
+ *    each value winsorised at robust_k robust scales of the one-step change
+ *    (S, the EW mean of |cleaned change| over DETECT_ROBUST_SPAN rows); the
+ *    row's own evidence still uses the raw value.  A clipped row followed
+ *    by one beyond the limit on the same side is a level change and enters
+ *    unclipped.  So a lone outlier of any size moves the state like one
+ *    sample K*S from its neighbour (docs/watch.md: the recovery time).
  */
 #ifndef JIKO_DETECT_H
 #define JIKO_DETECT_H
@@ -54,6 +61,8 @@ enum {
 #define DETECT_CTX_WORDS 32 /* context set: 32 * 64 = 2048 hashed bits */
 #define DETECT_CTX_ORDER 3  /* contexts of 1..3 consecutive quantised values */
 #define DETECT_CUSUM_K 1.0  /* CUSUM drift (reference value) in units of z */
+#define DETECT_ROBUST_SPAN 20 /* rows: span of the robust scale S, and the rows
+                                 seen before values are winsorised */
 
 typedef struct detect_config {
     float weight[DETECT_NCH]; /* evidence multiplier; 0 disables a channel */
@@ -75,6 +84,11 @@ typedef struct detect_config {
     float season_alpha;     /* EWMA rate of a time-of-day slot */
     float week_alpha;       /* EWMA rate of a weekly offset per visit of
                                its 2-hour slot; 0 disables the weekly part */
+    float robust_k;         /* values enter the state winsorised at this many
+                               robust scales of the one-step change; 0 (the
+                               default) disables it: bit-identical to v8.
+                               8 is the value decided for v9; it is off until
+                               the NAB decision (docs/design-detect.md v9) */
 } detect_config;
 
 typedef struct detect_chan {
@@ -91,9 +105,10 @@ typedef struct detect_state {
     int64_t n;             /* rows seen */
     int64_t prev_ms;       /* time of the previous row */
     int64_t last_alert_ms; /* time of the last alert */
-    double ep_max;         /* highest alert score of the current episode */
-    double prev;           /* previous value */
-    double vmin, vmax;     /* range seen so far */
+    float ep_max;          /* highest alert score of the current episode */
+    float rscale;          /* S: EW mean |cleaned one-step change| (robust scale) */
+    double prev;           /* previous value, as cleaned (winsorised) */
+    double vmin, vmax;     /* range of the cleaned values seen so far */
     double qwidth;         /* quantisation bin width (fixed after warm-up) */
     int32_t qhist[DETECT_CTX_ORDER]; /* last quantised values, newest first */
     float log_dt;          /* EW mean of log(sampling interval in ms) */
@@ -110,7 +125,9 @@ typedef struct detect_state {
      * halved) when a value no longer fits, so the resolution is about
      * 1/16384 of the largest deviation seen, far below any noise. */
     double prof_anchor;
-    int32_t prof_exp;
+    int16_t prof_exp;
+    int8_t wild;           /* side (-1/+1) of the previous row's clip; 0: none */
+    int8_t spare_;
     int16_t slot[DETECT_NSLOT]; /* time-of-day profile; INT16_MIN: not seen */
     int16_t week[DETECT_NWEEK]; /* hour-of-week offset from the daily profile */
     uint64_t ctx[DETECT_CTX_WORDS];
@@ -124,7 +141,8 @@ void detect_init(detect_state *s, const detect_config *c);
 
 /* Feed one point (t_ms: Unix time in ms, any monotone epoch works; value:
  * non-finite values are treated as a repeat of the previous value).  Returns
- * the anomaly score in [0, 1]. */
+ * the anomaly score in [0, 1].  The score of this row uses the raw value;
+ * the state learns it winsorised (see robust_k). */
 double detect_step(detect_state *s, int64_t t_ms, double value);
 
 /* Evidence (-log10 p, before weighting) of channel ch at the last step; for

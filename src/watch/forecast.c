@@ -322,34 +322,48 @@ static void do_reset(forecast_state *s, int64_t t_ms, float u)
 
 int forecast_step(forecast_state *s, int64_t t_ms, double value)
 {
-    if (!isfinite(value) || (s->n > 0 && t_ms < s->last_ms))
-        return -1;
-    float u = (float)(value / s->limit);
+    if (!isfinite(value))
+        return FORECAST_ERR_VALUE;
+    if (s->n > 0 && t_ms < s->last_ms)
+        return FORECAST_ERR_TIME;
+    double ud = value / s->limit; /* finite limits keep float's range: clamp */
+    float u = (float)(ud > 1e30 ? 1e30 : ud < -1e30 ? -1e30 : ud);
     const forecast_config *c = &s->cfg;
     int32_t day = (int32_t)floor_div(t_ms + c->tz_offset_ms, JST_MS_PER_DAY);
+    /* uc: what the trend state learns.  A sample beyond reset_drop of the
+     * reference `fast`, after one that was not, is held (uc = fast), so a
+     * lone wild reading (a spike to 95 %, a scrape returning 0) moves
+     * neither the buckets, the daily peak nor the reference.  The next
+     * sample decides: beyond reset_drop on the same side, the level moved
+     * (a drop restarts the trend: one bad reading must not throw away two
+     * weeks of history, two in a row are a rotation); on the other side it
+     * is taken as it is (a gauge flapping by more than reset_drop passes
+     * after its first sample) without moving the reference. */
+    float uc = u;
     if (s->n == 0) {
         for (int k = 0; k < FORECAST_NSCALE; k++)
             s->sc[k].base = floor_div(t_ms + c->tz_offset_ms, c->bucket_ms[k]);
         s->fast = u;
         s->day = day;
-    } else if (u < s->fast - (float)c->reset_drop) {
-        /* A drop must be confirmed by the next sample, so one bad reading
-         * does not throw away two weeks of history. */
-        if (s->pending) {
-            do_reset(s, t_ms, u);
-            s->pending = false;
-        } else {
-            s->pending = true;
-        }
+        s->wild = 0;
     } else {
-        s->pending = false;
+        float rd = (float)c->reset_drop;
+        int side = u < s->fast - rd ? -1 : u > s->fast + rd ? 1 : 0;
+        if (side == 0) {
+            s->fast += 0.3f * (u - s->fast);
+        } else if (s->wild == 0) {
+            uc = s->fast; /* held: a lone outlier unless the next confirms */
+        } else if (s->wild == side) {
+            if (side < 0)
+                do_reset(s, t_ms, u);
+            s->fast = u; /* confirmed: the level moved */
+        }
+        s->wild = (int8_t)side;
     }
-    if (!s->pending)
-        s->fast += 0.3f * (u - s->fast);
     if (day != s->day)
         new_day(s, day);
-    if (u > s->day_max)
-        s->day_max = u;
+    if (uc > s->day_max)
+        s->day_max = uc;
     for (int k = 0; k < FORECAST_NSCALE; k++) {
         forecast_scale *sc = &s->sc[k];
         int32_t idx = (int32_t)(floor_div(t_ms + c->tz_offset_ms, c->bucket_ms[k]) - sc->base);
@@ -362,19 +376,19 @@ int forecast_step(forecast_state *s, int64_t t_ms, double value)
         if (sc->open_n == 0) {
             sc->open_idx = idx;
             sc->open_sum = sc->open_tsum = 0;
-            sc->open_max = u;
+            sc->open_max = uc;
             sc->open_tmax = pos;
         }
         sc->open_n++;
-        sc->open_sum += u;
+        sc->open_sum += uc;
         sc->open_tsum += pos;
-        if (u > sc->open_max)
-            sc->open_max = u, sc->open_tmax = pos;
+        if (uc > sc->open_max)
+            sc->open_max = uc, sc->open_tmax = pos;
     }
     s->last = u;
     s->last_ms = t_ms;
     s->n++;
-    return 0;
+    return FORECAST_OK;
 }
 
 static int64_t add_hours(int64_t now, double h)

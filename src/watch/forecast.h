@@ -129,8 +129,10 @@ typedef struct forecast_state {
     int64_t last_reset_ms; /* INT64_MIN: never */
     int64_t resets;       /* confirmed resets */
     float last;           /* last value, fraction of the limit */
-    float fast;           /* short EWMA of the value, reference for resets */
-    bool pending;         /* a drop seen, waiting for the next sample to confirm */
+    float fast;           /* short EWMA of the value: reference for resets and
+                           * for wild readings (see forecast_step) */
+    int8_t wild;          /* side (-1 drop, +1 rise) of the previous sample when it
+                           * was beyond reset_drop from `fast`; 0: it was not */
     bool weekly_ok;       /* week-over-week slope known */
     float weekly_slope;   /* per hour, from the daily scale */
     int32_t day;          /* current day number (tz-shifted) */
@@ -180,8 +182,22 @@ void forecast_config_default(forecast_config *cfg);
 int forecast_init(forecast_state *s, const forecast_config *cfg, double limit,
                   jiko_error *err);
 
-/* Feed one sample; times must not go backwards.  Returns 0, or -1 when the
- * sample is ignored (time going backwards, value not finite). */
+/* forecast_step() results: the sample is taken (0) or ignored. */
+enum {
+    FORECAST_OK = 0,
+    FORECAST_ERR_TIME = -1,  /* earlier than the previous sample */
+    FORECAST_ERR_VALUE = -2, /* the value is not a finite number (NaN, inf) */
+};
+
+/* Feed one sample; times must not go backwards.  Returns FORECAST_OK, or
+ * FORECAST_ERR_VALUE / FORECAST_ERR_TIME when the sample is ignored (a bad
+ * value is reported first when both are wrong).
+ * Bounded influence: a sample more than reset_drop of the limit away from
+ * the recent level, after one that was not, is held: the trend state takes
+ * the recent level in its place (the reported value and the exhausted status
+ * use the sample).  The next sample decides: beyond reset_drop on the same
+ * side too, the level moved (a drop restarts the trend); otherwise the held
+ * sample was a lone outlier and never entered the buckets. */
 int forecast_step(forecast_state *s, int64_t t_ms, double value);
 
 /* The forecast as of now_ms (normally the time of the last sample). */

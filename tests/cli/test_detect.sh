@@ -81,6 +81,33 @@ PY
 expect_status 0 "no warning on a stable seasonal disk" -- "$JIKO" forecast --limit 500e9 "$T/flat.csv"
 contains "$T/out" "final" "final forecast printed"
 expect_status 2 "forecast without --limit" -- "$JIKO" forecast "$T/flat.csv"
+# issue 13 row 10: one sample at 95 % on the filling disk does not end the
+# warning (it once gave final status 'stable', exit 0)
+python3 - "$T/disk.csv" "$T/spike.csv" <<'PY'
+import sys
+rows = open(sys.argv[1]).read().splitlines()
+head, body = rows[0], rows[1:]
+at = 3000  # day 10.42, about 72 % full, soon after the first warning (day ~10.4)
+t = body[at].split(",")[0]
+body[at] = f"{t},475000000000"  # 95 % of the limit
+open(sys.argv[2], "w").write("\n".join([head] + body[:at + 288]) + "\n")
+PY
+expect_status 10 "forecast keeps warning after one sample at 95 % of the limit" -- "$JIKO" forecast --limit 500e9 --json "$T/spike.csv"
+python3 - "$T/out" <<'PY' && pass "the warning never ends after the spike; final status growing" || fail "warning after the spike"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert not any(e["event"] == "warning-ended" for e in ev), ev
+assert ev[-1]["event"] == "final" and ev[-1]["warn"] and ev[-1]["status"] == "growing", ev[-1]
+PY
+# issue 13 row 11: NaN and inf are rejected naming the value field, not as
+# time going backwards
+printf 'timestamp,value\n1632000000,5\n1632000300,nan\n1632000600,inf\n1632000900,-Infinity\n1632001200,1e999\n1632000000,6\n1632001500,7\n' >"$T/nan.csv"
+expect_status 1 "forecast with NaN / inf values" -- "$JIKO" forecast --limit 100 "$T/nan.csv"
+contains "$T/err" "nan.csv:3: field 'value': 'nan' is not a finite number" "NaN named as a bad value"
+contains "$T/err" "nan.csv:4: field 'value': 'inf' is not a finite number" "inf named as a bad value"
+contains "$T/err" "nan.csv:6: field 'value': '1e999' is not a finite number" "overflow named as a bad value"
+[ "$(grep -c "field 'timestamp'" "$T/err")" -eq 0 ] && pass "no bad value reported as a timestamp" || fail "a bad value reported as a timestamp"
+contains "$T/out" "final" "the good samples still give a forecast"
 expect_status 2 "forecast with a bad --horizon" -- "$JIKO" forecast --limit 1 --horizon soon "$T/flat.csv"
 
 NAB="$SRC/../shared/data/nab"
