@@ -211,6 +211,9 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Room for DIR/category/file.csv (Linux's PATH_MAX). */
+#define NAB_PATH_MAX 4096
+
 /* Sorted entries of a directory (skipping dot files); NULL-terminated. */
 static char **list_dir(const char *path)
 {
@@ -296,7 +299,7 @@ static int detect_nab(const detect_config *cfg, const char *data, const char *ou
     for (size_t k = 0; subs[k]; k++) {
         if (strcmp(subs[k], "labels") == 0)
             continue;
-        char path[4096], opath[4096];
+        char path[NAB_PATH_MAX], opath[NAB_PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", data, subs[k]);
         struct stat sb;
         if (stat(path, &sb) || !S_ISDIR(sb.st_mode))
