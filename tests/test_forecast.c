@@ -5,7 +5,8 @@
  * Every series is generated from a fixed seed, fed sample by sample, and the
  * forecast is evaluated after every sample, as the watch engine would.  Each
  * test prints how long before the limit the first warning came (lead) and
- * what the forecast said then; NOTES.md records the figures.
+ * what the forecast said then; docs/watch.md records the figures (the table
+ * under "The capacity forecaster").
  */
 #include <math.h>
 #include <setjmp.h>
@@ -183,6 +184,18 @@ static void report(const char *name, const run_stats *st)
         }
 }
 
+/* Run a fast-filling series: the warning must come after `start` (not on
+ * the calm before) and at least `lead_min` before the limit. */
+static void expect_timely_warning(const char *name, const run_opts *o, gen_fn gen, void *ctx,
+                                  int64_t start, int64_t lead_min, run_stats *st)
+{
+    forecast_state fs;
+    run(o, gen, ctx, st, &fs);
+    report(name, st);
+    assert_true(st->cross > 0 && st->first_warn > start);
+    assert_true(st->cross - st->first_warn >= lead_min);
+}
+
 /* ---- (1) archive log filling a 500 GB disk over ~14 days --------------- */
 
 typedef struct disk_ctx {
@@ -254,15 +267,12 @@ static double gen_storm(void *vctx, int64_t t, rng *r)
 static void test_firewall_retry_storm(void **unused)
 {
     (void)unused;
-    static forecast_state fs;
     storm_ctx c = {14 * HOUR, 40 * MIN, 0.35, 0.01};
     run_opts o = {.limit = 1e6, .step = 10 * SEC, .duration = 2 * DAY, .seed = 2,
                   .stop_at_cross = true};
     run_stats st;
-    run(&o, gen_storm, &c, &st, &fs);
-    report("firewall sessions, retry storm ~40 min, 10-s samples", &st);
-    assert_true(st.cross > 0 && st.first_warn > c.start);
-    assert_true(st.cross - st.first_warn >= 5 * MIN);
+    expect_timely_warning("firewall sessions, retry storm ~40 min, 10-s samples", &o, gen_storm,
+                          &c, c.start, 5 * MIN, &st);
     assert_int_equal(st.negative_growth, 0);
 }
 
@@ -270,15 +280,12 @@ static void test_firewall_retry_storm(void **unused)
 static void test_firewall_irregular(void **unused)
 {
     (void)unused;
-    static forecast_state fs;
     storm_ctx c = {14 * HOUR, 40 * MIN, 0.35, 0.01};
     run_opts o = {.limit = 1e6, .step = 10 * SEC, .jitter = 5 * SEC, .gap_at = 14 * HOUR + 15 * MIN,
                   .gap_len = 3 * MIN, .duration = 2 * DAY, .seed = 3, .stop_at_cross = true};
     run_stats st;
-    run(&o, gen_storm, &c, &st, &fs);
-    report("firewall sessions, irregular 5-15 s samples + 3-min hole", &st);
-    assert_true(st.cross > 0 && st.first_warn > c.start);
-    assert_true(st.cross - st.first_warn >= 5 * MIN);
+    expect_timely_warning("firewall sessions, irregular 5-15 s samples + 3-min hole", &o,
+                          gen_storm, &c, c.start, 5 * MIN, &st);
 }
 
 /* ---- (3) memory under a connection surge -------------------------------- */
@@ -304,15 +311,12 @@ static double gen_surge(void *vctx, int64_t t, rng *r)
 static void test_memory_connection_surge(void **unused)
 {
     (void)unused;
-    static forecast_state fs;
     surge_ctx c = {30 * MIN, 5 * MIN, 0.45};
     run_opts o = {.limit = 16.0 * 1024 * 1024 * 1024, .step = SEC, .duration = 2 * HOUR, .seed = 4,
                   .stop_at_cross = true};
     run_stats st;
-    run(&o, gen_surge, &c, &st, &fs);
-    report("memory 16 GiB, connection surge ~5 min, 1-s samples", &st);
-    assert_true(st.cross > 0 && st.first_warn > c.start);
-    assert_true(st.cross - st.first_warn >= 30 * SEC);
+    expect_timely_warning("memory 16 GiB, connection surge ~5 min, 1-s samples", &o, gen_surge, &c,
+                          c.start, 30 * SEC, &st);
 }
 
 /* ---- (4) no false warnings ------------------------------------------------ */

@@ -70,17 +70,16 @@ int cli_lang(const char *arg, classify_lang *out);
 /* Print "jiko CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Drop the line end of a line read by getline (len bytes) and terminate it
- * there; returns the new length. */
-size_t cli_chomp(char *line, size_t len);
-
 /* Open an input file, or standard input for "-"; *name is what errors call
  * it.  Prints the error and returns NULL when it cannot be opened. */
 FILE *cli_open_input(const char *path, const char *cmd, const char **name);
 
-/* A KPI timestamp: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC) or Unix seconds or
- * milliseconds.  s need not be NUL-terminated. */
-bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms);
+/* The command's one optional FILE operand, after the options (standard
+ * input when absent), opened with cli_open_input.  On failure returns NULL
+ * with *status CLI_USAGE (more than one operand; usage(stderr) was called)
+ * or CLI_IO (the file could not be opened; the error was printed). */
+FILE *cli_open_operand(int argc, char **argv, const char *cmd, void (*usage)(FILE *),
+                       const char **name, int *status);
 
 /* Left-justify s in `width` terminal columns (wide characters count 2). */
 void cli_pad(FILE *out, const char *s, size_t width);

@@ -1,5 +1,6 @@
 /* common.c — helpers shared by the subcommands (see cli.h). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,39 +101,6 @@ int cli_store_open(store **db, const char *url, bool create, const char *cmd)
     return CLI_OK;
 }
 
-bool cli_parse_kpi_time(const char *s, size_t n, int64_t *ms)
-{
-    const char *why;
-    if (jst_parse_rfc3339(s, n, ms, &why))
-        return true;
-    /* NAB's "YYYY-MM-DD HH:MM:SS", taken as UTC */
-    if (n >= 19 && n <= 40 && s[4] == '-' && s[10] == ' ') {
-        char buf[48];
-        memcpy(buf, s, n);
-        strcpy(buf + n, "Z");
-        return jst_parse_rfc3339(buf, n + 1, ms, &why);
-    }
-    /* Unix seconds, or milliseconds when too large to be seconds */
-    char buf[32], *end;
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    double v = strtod(buf, &end);
-    if (*end || !(v >= 0) || v > 1e14)
-        return false;
-    *ms = v > 1e11 ? (int64_t)v : (int64_t)(v * 1000.0);
-    return true;
-}
-
-size_t cli_chomp(char *line, size_t len)
-{
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        len--;
-    line[len] = '\0';
-    return len;
-}
-
 int cli_status(const jiko_error *e)
 {
     switch (e->kind) {
@@ -223,4 +191,17 @@ int cli_opt_fy(const char *cmd, const char *arg, int *fy)
         return -1;
     *fy = (int)v;
     return 0;
+}
+
+FILE *cli_open_operand(int argc, char **argv, const char *cmd, void (*usage)(FILE *),
+                       const char **name, int *status)
+{
+    if (argc - optind > 1) {
+        usage(stderr);
+        *status = CLI_USAGE;
+        return NULL;
+    }
+    FILE *fp = cli_open_input(optind < argc ? argv[optind] : "-", cmd, name);
+    *status = fp ? CLI_OK : CLI_IO;
+    return fp;
 }

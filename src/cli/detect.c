@@ -1,7 +1,9 @@
 /*
  * detect.c — `jiko detect`: score KPI series with the streaming anomaly
- * detector (src/detect.c), from CSV or Influx line protocol, or over a
- * directory laid out like the Numenta Anomaly Benchmark.
+ * detector, from CSV or Influx line protocol, or over a directory laid out
+ * like the Numenta Anomaly Benchmark.  The series table, the CSV intake and
+ * the event JSON are library code (src/watch/series.h, kpi_csv.h); this
+ * file parses options, walks the NAB layout and prints.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +15,9 @@
 #include "cli.h"
 #include "detect.h"
 #include "ingest_influx.h"
-#include "strmap.h"
+#include "jst.h"
+#include "kpi_csv.h"
+#include "series.h"
 
 static void help(FILE *out)
 {
@@ -54,165 +58,85 @@ static void help(FILE *out)
             DETECT_ALERT_THRESHOLD);
 }
 
-/* ---- series table -------------------------------------------------------- */
+/* Room for "%.17g" of any double (at most 24 characters). */
+#define VALUE_TEXT_MAX 32
 
-typedef struct series {
-    const char *name; /* the map's copy of the key */
-    detect_state st;
-    detect_events ev;
-} series;
-
-/* Every series by name; values are series. */
-typedef struct series_map {
-    strmap names;
-    double threshold;
-} series_map;
-
-static series *map_get(series_map *m, const char *name, size_t len, const detect_config *cfg)
-{
-    void **v = strmap_put(&m->names, name, len, NULL);
-    if (!v)
-        return NULL;
-    if (!*v) { /* new (or its allocation failed before: try again) */
-        series *s = malloc(sizeof *s);
-        if (!s)
-            return NULL;
-        s->name = m->names.keys[v - m->names.vals];
-        detect_init(&s->st, cfg);
-        detect_events_init(&s->ev, m->threshold, 12);
-        *v = s;
-    }
-    return *v;
-}
-
-static void map_free(series_map *m)
-{
-    for (size_t i = 0; i < m->names.cap; i++)
-        free(m->names.vals[i]);
-    strmap_free(&m->names);
-}
-
-static void print_event(const char *name, const detect_event *e)
-{
-    char a[40], b[40], c[40];
-    json_t *o = json_object();
-    json_object_set_new(o, "series", json_string(name));
-    json_object_set_new(o, "start", json_string(jst_format(e->start_ms, a, sizeof a)));
-    json_object_set_new(o, "peak_at", json_string(jst_format(e->peak_ms, b, sizeof b)));
-    json_object_set_new(o, "peak_score", json_real(e->peak));
-    json_object_set_new(o, "end", json_string(jst_format(e->end_ms, c, sizeof c)));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
-    if (s)
-        puts(s);
-    free(s);
-    json_decref(o);
-}
-
-static void flush_events(series_map *m)
-{
-    for (size_t i = 0; i < m->names.cap; i++) {
-        series *s = m->names.vals[i];
-        detect_event e;
-        if (s && detect_events_flush(&s->ev, &e))
-            print_event(s->name, &e);
-    }
-}
-
-/* ---- CSV ----------------------------------------------------------------- */
+/* ---- scoring and printing ------------------------------------------------ */
 
 typedef struct run {
-    detect_config cfg;
-    series_map map;
+    series_table tab;
     bool events;
     long rejected;
 } run;
 
-static void score_point(run *r, series *s, int64_t t_ms, double v, const char *label_ts,
-                        size_t ts_len, const char *value_txt, size_t v_len, bool with_series)
+static void print_event(void *ctx, const series *s, const detect_event *e)
 {
-    double sc = detect_step(&s->st, t_ms, v);
+    (void)ctx;
+    char *j = series_event_json(s->name, e);
+    if (j)
+        puts(j);
+    free(j);
+}
+
+static void print_error(const jiko_error *err)
+{
+    char msg[ERROR_TEXT_MAX];
+    fprintf(stderr, "%s\n", error_format(err, msg, sizeof msg));
+}
+
+/* Score a point and print its score, or the event it ends (--events);
+ * time and value are printed as the input wrote them. */
+static void score_point(run *r, series *s, int64_t t_ms, double v, const char *ts,
+                        size_t ts_len, const char *vt, size_t v_len, bool with_series)
+{
+    double sc;
+    detect_event e;
+    bool closed = series_feed(s, t_ms, v, &sc, &e);
     if (r->events) {
-        detect_event e;
-        if (detect_events_feed(&s->ev, t_ms, sc, &e))
-            print_event(s->name, &e);
+        if (closed)
+            print_event(NULL, s, &e);
         return;
     }
     if (with_series)
         printf("%s,", s->name);
-    printf("%.*s,%.*s,%.6f\n", (int)ts_len, label_ts, (int)v_len, value_txt, sc);
+    printf("%.*s,%.*s,%.6f\n", (int)ts_len, ts, (int)v_len, vt, sc);
 }
+
+/* ---- CSV ----------------------------------------------------------------- */
 
 static int detect_csv(run *r, FILE *fp, const char *name)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int cols = 0;
-    series *single = NULL;
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        size_t len = cli_chomp(line, (size_t)n);
-        if (!len || line[0] == '#')
-            continue;
-        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-        int ncol = !c1 ? 1 : !c2 ? 2 : 3;
-        if (!cols) {
-            cols = ncol;
-            if (cols < 2) {
-                fprintf(stderr, "%s:%ld: expected 'timestamp,value' or 'series,timestamp,value'\n",
-                        name, lineno);
-                r->rejected++;
-                cols = 0;
-                continue;
+    kpi_csv in;
+    kpi_csv_open(&in, fp, name, KPI_CSV_SERIES);
+    bool header = r->events; /* events have no header */
+    series *single = NULL;   /* a one-series file is named after the file */
+    kpi_row row;
+    jiko_error err;
+    int got, rc = 0;
+    do {
+        got = kpi_csv_next(&in, &row, &err);
+        if (!header && kpi_csv_columns(&in)) {
+            puts(kpi_csv_columns(&in) == 2 ? "timestamp,value,anomaly_score"
+                                           : "series,timestamp,value,anomaly_score");
+            header = true;
+        }
+        if (got == KPI_CSV_REJECTED) {
+            print_error(&err);
+            r->rejected++;
+        } else if (got == KPI_CSV_ROW) {
+            series *s = row.series ? series_get(&r->tab, row.series, row.series_len)
+                        : single   ? single
+                                   : (single = series_get(&r->tab, name, strlen(name)));
+            if (!s) {
+                rc = -1;
+                break;
             }
-            if (!r->events)
-                puts(cols == 2 ? "timestamp,value,anomaly_score"
-                               : "series,timestamp,value,anomaly_score");
-            if (strncmp(line, "timestamp,", 10) == 0 || strncmp(line, "series,", 7) == 0)
-                continue; /* header */
+            score_point(r, s, row.t_ms, row.value, row.time, row.time_len, row.value_text,
+                        row.value_len, row.series != NULL);
         }
-        if (ncol != cols || (cols == 3 && strchr(c2 + 1, ','))) {
-            fprintf(stderr, "%s:%ld: expected %d comma-separated columns\n", name, lineno, cols);
-            r->rejected++;
-            continue;
-        }
-        const char *ts = cols == 2 ? line : c1 + 1;
-        size_t ts_len = (size_t)((cols == 2 ? c1 : c2) - ts);
-        const char *vt = (cols == 2 ? c1 : c2) + 1;
-        int64_t t_ms;
-        if (!cli_parse_kpi_time(ts, ts_len, &t_ms)) {
-            fprintf(stderr,
-                    "%s:%ld: field 'timestamp': expected RFC 3339, 'YYYY-MM-DD HH:MM:SS' or Unix "
-                    "time, got '%.*s'\n",
-                    name, lineno, (int)(ts_len > 40 ? 40 : ts_len), ts);
-            r->rejected++;
-            continue;
-        }
-        char *end;
-        double v = strtod(vt, &end);
-        if (end == vt || *end) {
-            fprintf(stderr, "%s:%ld: field 'value': expected a number, got '%.40s'\n", name,
-                    lineno, vt);
-            r->rejected++;
-            continue;
-        }
-        series *s;
-        if (cols == 2) {
-            if (!single)
-                single = map_get(&r->map, name, strlen(name), &r->cfg);
-            s = single;
-        } else {
-            s = map_get(&r->map, line, (size_t)(c1 - line), &r->cfg);
-        }
-        if (!s) {
-            free(line);
-            return -1;
-        }
-        score_point(r, s, t_ms, v, ts, ts_len, vt, strlen(vt), cols == 3);
-    }
-    free(line);
-    return 0;
+    } while (got != KPI_CSV_END);
+    kpi_csv_close(&in);
+    return rc;
 }
 
 /* ---- Influx -------------------------------------------------------------- */
@@ -220,22 +144,10 @@ static int detect_csv(run *r, FILE *fp, const char *name)
 static int influx_sink(void *ctx, const ingest_sample *smp)
 {
     run *r = ctx;
-    /* series name: metric{k=v,...} with the labels in their sorted order */
-    char name[2048];
-    size_t o = 0;
-    o += (size_t)snprintf(name, sizeof name, "%.*s", (int)smp->metric_len, smp->metric);
-    for (size_t i = 0; i < smp->n_labels && o < sizeof name; i++)
-        o += (size_t)snprintf(name + o, sizeof name - o, "%s%.*s=%.*s", i ? "," : "{",
-                              (int)smp->labels[i].name_len, smp->labels[i].name,
-                              (int)smp->labels[i].value_len, smp->labels[i].value);
-    if (smp->n_labels && o < sizeof name)
-        o += (size_t)snprintf(name + o, sizeof name - o, "}");
-    if (o >= sizeof name)
-        o = sizeof name - 1;
-    series *s = map_get(&r->map, name, o, &r->cfg);
+    series *s = series_of_sample(&r->tab, smp);
     if (!s)
         return 1;
-    char ts[40], vt[40];
+    char ts[JST_TEXT_MAX], vt[VALUE_TEXT_MAX];
     jst_format(smp->t_ms, ts, sizeof ts);
     int vl = snprintf(vt, sizeof vt, "%.17g", smp->value);
     score_point(r, s, smp->t_ms, smp->value, ts, strlen(ts), vt, (size_t)vl, true);
@@ -245,7 +157,7 @@ static int influx_sink(void *ctx, const ingest_sample *smp)
 static int influx_error(void *ctx, const ingest_error *e)
 {
     run *r = ctx;
-    char buf[1200];
+    char buf[ERROR_TEXT_MAX];
     fprintf(stderr, "%s\n", ingest_error_format(e, buf, sizeof buf));
     r->rejected++;
     return 0;
@@ -283,11 +195,10 @@ static int detect_influx(run *r, FILE *fp, const char *name, ingest_influx_preci
     o.error_ctx = r;
     ingest_stats st;
     jiko_error err;
-    char msg[1200];
     int rc = ingest_influx_parse(&o, buf, len, influx_sink, r, &st, &err);
     free(buf);
     if (rc == INGEST_FAILED) {
-        cli_error("detect", "%s", error_format(&err, msg, sizeof msg));
+        cli_fail("detect", &err);
         return -1;
     }
     return 0;
@@ -299,6 +210,9 @@ static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+/* Room for DIR/category/file.csv (Linux's PATH_MAX). */
+#define NAB_PATH_MAX 4096
 
 /* Sorted entries of a directory (skipping dot files); NULL-terminated. */
 static char **list_dir(const char *path)
@@ -350,29 +264,22 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
     }
     detect_state st;
     detect_init(&st, cfg);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
+    kpi_csv rd;
+    kpi_csv_open(&rd, fi, in, KPI_CSV_NAB);
+    kpi_row row;
+    jiko_error err;
+    int got;
     fputs("timestamp,value,anomaly_score\n", fo);
-    while ((n = getline(&line, &cap, fi)) >= 0) {
-        lineno++;
-        size_t len = cli_chomp(line, (size_t)n);
-        if (!len || (lineno == 1 && strncmp(line, "timestamp", 9) == 0))
-            continue;
-        char *comma = strchr(line, ',');
-        int64_t ms;
-        char *end = NULL;
-        double v = comma ? strtod(comma + 1, &end) : 0;
-        if (!comma || !cli_parse_kpi_time(line, (size_t)(comma - line), &ms) || end == comma + 1) {
-            fprintf(stderr, "%s:%ld: expected 'timestamp,value'\n", in, lineno);
+    while ((got = kpi_csv_next(&rd, &row, &err)) != KPI_CSV_END) {
+        if (got == KPI_CSV_REJECTED) {
+            print_error(&err);
             (*rejected)++;
             continue;
         }
-        fprintf(fo, "%.*s,%s,%.10f\n", (int)(comma - line), line, comma + 1,
-                detect_step(&st, ms, v));
+        fprintf(fo, "%.*s,%s,%.10f\n", (int)row.time_len, row.time, row.value_text,
+                detect_step(&st, row.t_ms, row.value));
     }
-    free(line);
+    kpi_csv_close(&rd);
     fclose(fi);
     return fclose(fo) ? -1 : 0;
 }
@@ -392,7 +299,7 @@ static int detect_nab(const detect_config *cfg, const char *data, const char *ou
     for (size_t k = 0; subs[k]; k++) {
         if (strcmp(subs[k], "labels") == 0)
             continue;
-        char path[4096], opath[4096];
+        char path[NAB_PATH_MAX], opath[NAB_PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", data, subs[k]);
         struct stat sb;
         if (stat(path, &sb) || !S_ISDIR(sb.st_mode))
@@ -428,10 +335,10 @@ int cmd_detect(int argc, char **argv)
         {"events", no_argument, NULL, 'e'},       {"threshold", required_argument, NULL, 't'},
         {"nab", required_argument, NULL, 'N'},    {"out", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    run r;
-    memset(&r, 0, sizeof r);
-    detect_config_default(&r.cfg);
-    r.map.threshold = DETECT_ALERT_THRESHOLD;
+    run r = {.events = false, .rejected = 0};
+    detect_config cfg;
+    detect_config_default(&cfg);
+    double threshold = DETECT_ALERT_THRESHOLD;
     const char *format = "csv", *nab = NULL, *out = NULL, *prec = "ns";
     int c;
     optind = 1;
@@ -440,7 +347,7 @@ int cmd_detect(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'p': prec = optarg; break;
         case 'e': r.events = true; break;
-        case 't': r.map.threshold = atof(optarg); break;
+        case 't': threshold = atof(optarg); break;
         case 'N': nab = optarg; break;
         case 'o': out = optarg; break;
         case 'h': help(stdout); return CLI_OK;
@@ -451,7 +358,7 @@ int cmd_detect(int argc, char **argv)
         cli_error("detect", "--format must be csv or influx, not '%s'", format);
         return CLI_USAGE;
     }
-    if (r.map.threshold <= 0 || r.map.threshold > 1) {
+    if (threshold <= 0 || threshold > 1) {
         cli_error("detect", "--threshold must be in (0, 1]");
         return CLI_USAGE;
     }
@@ -467,23 +374,21 @@ int cmd_detect(int argc, char **argv)
             return CLI_USAGE;
         }
         long rejected = 0;
-        int rc = detect_nab(&r.cfg, nab, out, &rejected);
+        int rc = detect_nab(&cfg, nab, out, &rejected);
         return rc ? CLI_IO : rejected ? CLI_REJECTED : CLI_OK;
     }
-    if (argc - optind > 1) {
-        help(stderr);
-        return CLI_USAGE;
-    }
     const char *name;
-    FILE *fp = cli_open_input(optind < argc ? argv[optind] : "-", "detect", &name);
+    int status;
+    FILE *fp = cli_open_operand(argc, argv, "detect", help, &name, &status);
     if (!fp)
-        return CLI_IO;
+        return status;
+    series_table_init(&r.tab, &cfg, threshold);
     int rc = strcmp(format, "csv") == 0 ? detect_csv(&r, fp, name) : detect_influx(&r, fp, name, p);
     if (fp != stdin)
         fclose(fp);
     if (r.events)
-        flush_events(&r.map);
-    map_free(&r.map);
+        series_table_flush(&r.tab, print_event, NULL);
+    series_table_free(&r.tab);
     if (rc)
         return CLI_IO;
     return r.rejected ? CLI_REJECTED : CLI_OK;

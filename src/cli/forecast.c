@@ -1,15 +1,20 @@
 /*
- * forecast.c — `jiko forecast`: when will a gauge reach its limit?  Feeds a
- * KPI series (CSV) to the capacity forecaster (src/forecast.c) and reports
- * each time the warning starts or ends, and the forecast at the end.
+ * forecast.c — `jiko forecast`: when will a gauge reach its limit?  Reads
+ * a KPI series (src/watch/kpi_csv.h) into a forecast run
+ * (src/watch/forecast_run.h) and prints each time the warning starts or
+ * ends, and the forecast at the end.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "forecast.h"
+#include "forecast_run.h"
+#include "jst.h"
+#include "kpi_csv.h"
+
+/* the rate is printed per hour */
+#define SEC_PER_HOUR 3600.0
 
 static void help(FILE *out)
 {
@@ -38,9 +43,17 @@ static void help(FILE *out)
             "  jiko forecast --limit 500e9 --horizon 3d archive-disk.csv\n");
 }
 
-static void report(const forecast_result *r, const char *what, bool json)
+/* One event: a JSON line, or a line for people. */
+static void report(const forecast_result *r, forecast_run_event ev, bool json)
 {
-    char now[40], eta[40], early[40], late[40];
+    if (json) {
+        char *s = forecast_run_json(r, ev);
+        if (s)
+            puts(s);
+        free(s);
+        return;
+    }
+    char now[JST_TEXT_MAX], eta[JST_TEXT_MAX], early[JST_TEXT_MAX], late[JST_TEXT_MAX];
     jst_format(r->now_ms, now, sizeof now);
     bool has_eta = r->eta_ms != FORECAST_NEVER, has_late = r->late_ms != FORECAST_NEVER;
     if (has_eta) {
@@ -49,33 +62,13 @@ static void report(const forecast_result *r, const char *what, bool json)
     }
     if (has_late)
         jst_format(r->late_ms, late, sizeof late);
-    if (json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "event", json_string(what));
-        json_object_set_new(o, "at", json_string(now));
-        json_object_set_new(o, "status", json_string(forecast_status_name(r->status)));
-        json_object_set_new(o, "warn", json_boolean(r->warn));
-        json_object_set_new(o, "value", json_real(r->value));
-        json_object_set_new(o, "limit", json_real(r->limit));
-        json_object_set_new(o, "eta", has_eta ? json_string(eta) : json_null());
-        json_object_set_new(o, "early", has_eta ? json_string(early) : json_null());
-        json_object_set_new(o, "late", has_late ? json_string(late) : json_null());
-        json_object_set_new(o, "rate_per_hour", json_real(r->rate_per_s * 3600.0));
-        json_object_set_new(o, "basis", r->basis ? json_string(r->basis) : json_null());
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
-        return;
-    }
-    printf("%s  %-13s %-9s value %.4g of %.4g (%.1f%%)", now, what,
+    printf("%s  %-13s %-9s value %.4g of %.4g (%.1f%%)", now, forecast_run_event_name(ev),
            forecast_status_name(r->status), r->value, r->limit,
            r->limit > 0 ? 100.0 * r->value / r->limit : 0.0);
     if (has_eta)
         printf(", exhausted about %s (90%%: %s .. %s), %+.4g/h%s%s", eta, early,
-               has_late ? late : "never", r->rate_per_s * 3600.0, r->basis && *r->basis ? ", from " : "",
-               r->basis && *r->basis ? r->basis : "");
+               has_late ? late : "never", r->rate_per_s * SEC_PER_HOUR,
+               r->basis && *r->basis ? ", from " : "", r->basis && *r->basis ? r->basis : "");
     putchar('\n');
 }
 
@@ -105,81 +98,46 @@ int cmd_forecast(int argc, char **argv)
         cli_error("forecast", "--horizon '%s': expected a duration like 30m, 12h or 14d", horizon);
         return CLI_USAGE;
     }
-    forecast_state *st = malloc(sizeof *st);
+    forecast_run run;
     jiko_error err;
-    if (!st || forecast_init(st, &cfg, limit, &err)) {
-        cli_error("forecast", "--limit: %s", st ? err.message : "out of memory");
-        free(st);
-        return CLI_USAGE;
-    }
-    if (argc - optind > 1) {
-        help(stderr);
-        free(st);
+    if (forecast_run_init(&run, &cfg, limit, &err)) {
+        cli_error("forecast", "--limit: %s", err.message);
         return CLI_USAGE;
     }
     const char *name;
-    FILE *fp = cli_open_input(optind < argc ? argv[optind] : "-", "forecast", &name);
-    if (!fp) {
-        free(st);
-        return CLI_IO;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0, rejected = 0, used = 0;
-    bool warned = false;
-    int64_t last_ms = 0;
+    int status;
+    FILE *fp = cli_open_operand(argc, argv, "forecast", help, &name, &status);
+    if (!fp)
+        return status;
+    run.source = name;
+    kpi_csv in;
+    kpi_csv_open(&in, fp, name, KPI_CSV_GAUGE);
+    kpi_row row;
     forecast_result r;
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        size_t len = cli_chomp(line, (size_t)n);
-        if (!len || line[0] == '#' || (lineno == 1 && strncmp(line, "timestamp", 9) == 0))
-            continue;
-        char *comma = strchr(line, ','), *end = NULL;
-        int64_t t;
-        double v = comma ? strtod(comma + 1, &end) : 0;
-        if (!comma || !cli_parse_kpi_time(line, (size_t)(comma - line), &t) || end == comma + 1 ||
-            *end) {
-            fprintf(stderr, "%s:%ld: expected 'timestamp,value' with a time and a number\n", name,
-                    lineno);
+    long rejected = 0;
+    int got;
+    while ((got = kpi_csv_next(&in, &row, &err)) != KPI_CSV_END) {
+        int ev = got == KPI_CSV_ROW
+                     ? forecast_run_feed(&run, row.line, row.t_ms, row.value, row.value_text, &r, &err)
+                     : -1;
+        if (ev < 0) {
+            char msg[ERROR_TEXT_MAX];
+            fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
             rejected++;
-            continue;
-        }
-        int step = forecast_step(st, t, v);
-        if (step == FORECAST_ERR_VALUE) {
-            fprintf(stderr, "%s:%ld: field 'value': '%.40s' is not a finite number\n", name,
-                    lineno, comma + 1);
-            rejected++;
-            continue;
-        }
-        if (step != FORECAST_OK) {
-            fprintf(stderr, "%s:%ld: field 'timestamp': earlier than the previous sample\n", name,
-                    lineno);
-            rejected++;
-            continue;
-        }
-        used++;
-        last_ms = t;
-        forecast_eval(st, t, &r);
-        if (r.warn != warned) {
-            report(&r, r.warn ? "warning" : "warning-ended", json);
-            warned = r.warn;
+        } else if (ev != FORECAST_RUN_NONE) {
+            report(&r, ev, json);
         }
     }
-    free(line);
+    kpi_csv_close(&in);
     if (fp != stdin)
         fclose(fp);
     int rc = rejected ? CLI_REJECTED : CLI_OK;
-    if (used) {
-        forecast_eval(st, last_ms, &r);
-        report(&r, "final", json);
+    if (forecast_run_final(&run, &r, &err) == 0) {
+        report(&r, FORECAST_RUN_FINAL, json);
         if (r.warn && rc == CLI_OK)
-            rc = 10;
+            rc = CLI_WARNING;
     } else {
-        cli_error("forecast", "%s: no samples", name);
-        if (rc == CLI_OK)
-            rc = CLI_REJECTED;
+        rc = cli_fail("forecast", &err);
     }
-    free(st);
     return rc;
 }

@@ -6,6 +6,42 @@
 #include <string.h>
 
 #define LOG10_2 0.30102999566398120
+#define INV_SQRT2 0.70710678118654752   /* Q(z) = erfc(z / sqrt 2) / 2 */
+#define SQRT_2PI 2.5066282746310002
+#define INV_LN10 0.43429448190325183    /* log10(x) = ln(x) / ln 10 */
+/* From this z on, the asymptotic form of the tail is used (erfc would
+ * underflow further out). */
+#define TAIL_ASYMPTOTIC_Z 8.0
+
+/* Values are clamped to +-VALUE_MAX so that squares of differences stay
+ * finite: telemetry never needs more. */
+#define VALUE_MAX 1e150
+/* A range narrower than this (relative, plus absolute) is taken as flat. */
+#define RANGE_REL_MIN 1e-9
+#define RANGE_ABS_MIN 1e-12
+/* Quantised values are clamped to +-QUANT_MAX, well inside int32. */
+#define QUANT_MAX 1e9
+#define QUANT_MAX_I 1000000000
+/* The CUSUM's input z is clamped to +-Z_FAST_MAX, so that one absurd row
+ * cannot dominate the sums. */
+#define Z_FAST_MAX 50.0
+
+/* Sampling interval estimate: each step's log(dt) is limited to +-ln 4
+ * around the estimate, which moves at DT_RATE_START for the first
+ * DT_START_ROWS rows (to find the interval quickly), then at DT_RATE. */
+#define LN_4 1.3862943611198906
+#define DT_RATE_START 0.2
+#define DT_RATE 0.02
+#define DT_START_ROWS 20
+/* The interval assumed until one is known: 5 minutes. */
+#define DT_DEFAULT_MS 300000.0
+#define MS_PER_SEC 1000.0
+
+/* Profile entries are int16 in [-INT16_Q_MAX, INT16_Q_MAX]; INT16_MIN marks
+ * a slot never seen.  PROF_EXP_START: the first unit, 2^-60, far below any
+ * deviation, so the exponent only ever grows. */
+#define INT16_Q_MAX 32767.0
+#define PROF_EXP_START (-60)
 
 void detect_config_default(detect_config *c)
 {
@@ -55,7 +91,7 @@ void detect_init(detect_state *s, const detect_config *c)
     if (!(k->span_ref_s >= 0.0f && k->span_ref_s <= 1e9f)) k->span_ref_s = 0.0f;
     if (!(k->robust_k > 0.0f && k->robust_k <= 1e6f)) k->robust_k = 0.0f;
     for (int i = 0; i < DETECT_NSLOT; i++) s->slot[i] = INT16_MIN;
-    s->prof_exp = -60; /* grows to fit the first deviations */
+    s->prof_exp = PROF_EXP_START; /* grows to fit the first deviations */
     s->since_alert = INT32_MAX;
     s->last_alert_ms = INT64_MIN / 2;
 }
@@ -69,9 +105,9 @@ double detect_evidence(const detect_state *s, int ch)
 static double neglog10_tail(double z)
 {
     if (z <= 0.0) return LOG10_2;
-    if (z < 8.0) return -log10(0.5 * erfc(z * 0.70710678118654752));
-    double lnq = -0.5 * z * z - log(z * 2.5066282746310002);
-    return -lnq * 0.43429448190325183;
+    if (z < TAIL_ASYMPTOTIC_Z) return -log10(0.5 * erfc(z * INV_SQRT2));
+    double lnq = -0.5 * z * z - log(z * SQRT_2PI);
+    return -lnq * INV_LN10;
 }
 
 /* double -> float without the undefined out-of-range conversion */
@@ -142,7 +178,7 @@ static double chan_step(detect_state *s, int i, double x, double excess, double 
 static double novelty(detect_state *s, double x)
 {
     double q = floor(x / s->qwidth);
-    int32_t qi = q > 1e9 ? 1000000000 : q < -1e9 ? -1000000000 : (int32_t)q;
+    int32_t qi = q > QUANT_MAX ? QUANT_MAX_I : q < -QUANT_MAX ? -QUANT_MAX_I : (int32_t)q;
     memmove(&s->qhist[1], &s->qhist[0], (DETECT_CTX_ORDER - 1) * sizeof s->qhist[0]);
     s->qhist[0] = qi;
     if (s->n < DETECT_CTX_ORDER) return 0.0;
@@ -202,9 +238,9 @@ static double prof_get(const detect_state *s, int16_t q)
 static void prof_put(detect_state *s, int16_t *p, double v)
 {
     double q = nearbyint(ldexp(v, -s->prof_exp));
-    if (fabs(q) > 32767.0) {
+    if (fabs(q) > INT16_Q_MAX) {
         int by;
-        (void)frexp(q / 32767.0, &by);
+        (void)frexp(q / INT16_Q_MAX, &by);
         for (int i = 0; i < DETECT_NSLOT; i++)
             if (s->slot[i] != INT16_MIN)
                 s->slot[i] = (int16_t)nearbyint(ldexp((double)s->slot[i], -by));
@@ -212,8 +248,8 @@ static void prof_put(detect_state *s, int16_t *p, double v)
             s->week[i] = (int16_t)nearbyint(ldexp((double)s->week[i], -by));
         s->prof_exp = (int16_t)(s->prof_exp + by);
         q = nearbyint(ldexp(v, -s->prof_exp));
-        if (q > 32767.0) q = 32767.0;
-        if (q < -32767.0) q = -32767.0;
+        if (q > INT16_Q_MAX) q = INT16_Q_MAX;
+        if (q < -INT16_Q_MAX) q = -INT16_Q_MAX;
     }
     *p = (int16_t)q;
 }
@@ -241,7 +277,7 @@ static double season_resid(detect_state *s, int64_t t_ms, double x, double dt_ms
     int kw = (int)(pw * DETECT_NWEEK / week_ms);
     double wl = prof_get(s, s->week[kw]), wv = 0.0, aw = 0.0;
     if (cf->week_alpha > 0.0f) {
-        double dt = dt_ms > 0.0 ? dt_ms : 300000.0; /* until known: 5 minutes */
+        double dt = dt_ms > 0.0 ? dt_ms : DT_DEFAULT_MS;
         double per_visit = dt * DETECT_NWEEK / (double)week_ms; /* visits per row */
         aw = (double)cf->week_alpha * (per_visit < 1.0 ? per_visit : 1.0);
         if ((double)s->n * dt >= DETECT_WEEK_MIN_DAYS * (double)JST_MS_PER_DAY) wv = wl;
@@ -261,9 +297,8 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
 {
     const detect_config *cf = &s->cfg;
     if (!isfinite(x)) x = s->n ? s->prev : 0.0;
-    /* keep squares of differences finite: telemetry never needs more */
-    if (x > 1e150) x = 1e150;
-    if (x < -1e150) x = -1e150;
+    if (x > VALUE_MAX) x = VALUE_MAX;
+    if (x < -VALUE_MAX) x = -VALUE_MAX;
     if (s->n == 0) {
         s->prev = x;
         s->vmin = s->vmax = x;
@@ -302,7 +337,7 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
     if (x < s->vmin) s->vmin = x;
     if (x > s->vmax) s->vmax = x;
     double range = s->vmax - s->vmin;
-    double tiny = 1e-9 * fabs(x) + 1e-12;
+    double tiny = RANGE_REL_MIN * fabs(x) + RANGE_ABS_MIN;
     if (range < tiny) range = tiny;
     if (s->n <= cf->warmup) s->qwidth = range / cf->nbins;
     int scoring = s->n >= cf->warmup;
@@ -318,9 +353,9 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
             s->log_dt = (float)l;
         } else {
             double cur = (double)s->log_dt;
-            if (l > cur + 1.3862943611198906) l = cur + 1.3862943611198906;
-            if (l < cur - 1.3862943611198906) l = cur - 1.3862943611198906;
-            s->log_dt = (float)(cur + (s->n < 20 ? 0.2 : 0.02) * (l - cur));
+            if (l > cur + LN_4) l = cur + LN_4;
+            if (l < cur - LN_4) l = cur - LN_4;
+            s->log_dt = (float)(cur + (s->n < DT_START_ROWS ? DT_RATE_START : DT_RATE) * (l - cur));
         }
     }
     s->prev_ms = t_ms;
@@ -329,7 +364,7 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
     double dt_ms = s->log_dt > 0.0f ? exp((double)s->log_dt) : 0.0;
     double tscale = 1.0;
     if (cf->span_ref_s > 0.0f && dt_ms > 0.0) {
-        tscale = (double)cf->span_ref_s * 1000.0 / dt_ms;
+        tscale = (double)cf->span_ref_s * MS_PER_SEC / dt_ms;
         if (tscale > 1.0) tscale = 1.0;
     }
 
@@ -371,7 +406,7 @@ double detect_step(detect_state *s, int64_t t_ms, double x)
             double sd = (double)c->sd;
             if (sd < floor) sd = floor;
             double z = sd > 0.0 ? (c->m - c->base - (double)c->mu) / sd : 0.0;
-            s->z_fast = (float)(z > 50.0 ? 50.0 : z < -50.0 ? -50.0 : z);
+            s->z_fast = (float)(z > Z_FAST_MAX ? Z_FAST_MAX : z < -Z_FAST_MAX ? -Z_FAST_MAX : z);
         }
         s->ev[i] = to_float(e);
         active++;

@@ -1,7 +1,8 @@
 /* detect.h — streaming anomaly detector for one univariate series (C17).
  *
- * One detect_state per series: fixed size (< 1 KiB), no heap, no global
- * state, no I/O.  detect_step() consumes one (time, value) point and returns
+ * One detect_state per series: fixed size (at most DETECT_STATE_MAX_BYTES =
+ * 1 KiB; 1000 bytes on 64-bit targets), no heap, no global state, no I/O.
+ * detect_step() consumes one (time, value) point and returns
  * an anomaly score in [0, 1] that depends only on this point and earlier
  * ones (one pass, no look-ahead, deterministic).
  *
@@ -132,6 +133,13 @@ typedef struct detect_state {
     int16_t week[DETECT_NWEEK]; /* hour-of-week offset from the daily profile */
     uint64_t ctx[DETECT_CTX_WORDS];
 } detect_state;
+
+/* The state's budget: about 1 KiB per series, so that a million series fit
+ * in a gigabyte (docs/design-detect.md records 1000 bytes on 64-bit
+ * targets; every field added since v4 was paid for inside it). */
+#define DETECT_STATE_MAX_BYTES 1024
+_Static_assert(sizeof(detect_state) <= DETECT_STATE_MAX_BYTES,
+               "detect_state outgrew its 1 KiB budget (docs/design-detect.md)");
 
 /* Fill c with the tuned defaults (see docs/design-detect.md). */
 void detect_config_default(detect_config *c);

@@ -1,6 +1,6 @@
 /*
  * forecast.c — streaming capacity-exhaustion forecaster (see forecast.h for
- * the method; NOTES.md for measurements).
+ * the method; docs/watch.md for what it achieves on the test series).
  *
  * All arithmetic is on fractions of the limit, so one set of thresholds fits
  * bytes, sessions and buffers alike, and the ring can hold floats.
@@ -15,6 +15,36 @@
 #include "jst.h"
 
 #define MS_PER_HOUR ((double)JST_MS_PER_HOUR)
+#define MS_PER_SEC 1000
+#define MS_PER_MIN (60 * MS_PER_SEC)
+#define SEC_PER_MIN 60
+#define SEC_PER_HOUR 3600
+#define SEC_PER_DAY 86400
+#define HOURS_PER_DAY 24
+
+/* Where in its bucket a value was seen is kept as a uint16 fraction. */
+#define BUCKET_POS_SCALE 65535.0f
+/* Residuals beyond this many sigma are clipped before the refit. */
+#define CLIP_SIGMA 2.5
+/* Bucket closes in a row are counted up to here (only "at least
+ * confirm[k]" matters; the cap keeps the counter from overflowing). */
+#define STREAK_MAX 1000
+/* Rate of the short EWMA that a drop is compared with to tell a reset. */
+#define RESET_EWMA_RATE 0.3f
+/* Week over week: the last two weeks of daily peaks, each week needing at
+ * least WEEK_MIN_DAYS of them. */
+#define DAYS_PER_WEEK 7
+#define WEEK_MIN_DAYS 5
+/* A seasonally adjusted fit spanning at least this many hours starts from
+ * the recent daily peak rather than its own level. */
+#define PEAK_SPAN_MIN_HOURS 2
+/* Times further ahead than this (about 100,000 years) are never. */
+#define HOURS_NEVER 1e9
+/* Floor of a slope's standard error (fractions of the limit per hour), so
+ * that a perfectly straight line has a finite t. */
+#define SE_MIN 1e-9
+/* The late bound when the growth may be zero: beyond any horizon. */
+#define HOURS_INFINITE 1e300
 
 /* Fit windows in buckets, newest first: short to catch a fresh trend, long
  * for precision.  The last must equal FORECAST_NBUCKET. */
@@ -24,7 +54,8 @@ static const int win_len[FORECAST_NWIN] = {6, 11, FORECAST_NBUCKET};
  * the normal limit).  t_min is stated as a normal z; a fit with few buckets
  * must reach the t of the same tail probability, or short noisy fits on
  * thousands of series would raise warnings every day. */
-static const double t_9999[15] = {3.719, 3183.1, 70.70, 22.20, 13.03, 9.68, 8.02, 7.06,
+#define T_DF_MAX 14 /* the last entry stands for 14 or more degrees of freedom */
+static const double t_9999[T_DF_MAX + 1] = {3.719, 3183.1, 70.70, 22.20, 13.03, 9.68, 8.02, 7.06,
                                   6.44,  6.01,   5.69,  5.45,  5.26,  5.11, 4.99};
 
 /* Floor division: times before the epoch or negative offsets stay in the
@@ -38,9 +69,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 void forecast_config_default(forecast_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->bucket_ms[0] = 8 * 1000;
-    cfg->bucket_ms[1] = 2 * 60 * 1000;
-    cfg->bucket_ms[2] = 30 * 60 * 1000;
+    cfg->bucket_ms[0] = 8 * MS_PER_SEC;
+    cfg->bucket_ms[1] = 2 * MS_PER_MIN;
+    cfg->bucket_ms[2] = 30 * MS_PER_MIN;
     cfg->bucket_ms[3] = JST_MS_PER_DAY;
     /* The daily scale tracks daily peaks: exhaustion happens at the peak,
      * and the daily maximum does not move with the time of day. */
@@ -51,7 +82,7 @@ void forecast_config_default(forecast_config *cfg)
     cfg->season_min_days[1] = 7;
     cfg->weekly_scale = 3;
     cfg->horizon_ms = 7 * JST_MS_PER_DAY;
-    cfg->tz_offset_ms = 9LL * 3600 * 1000;
+    cfg->tz_offset_ms = JST_OFFSET_MS;
     cfg->min_buckets = 6;
     cfg->confirm[0] = cfg->confirm[1] = 2;
     cfg->confirm[2] = cfg->confirm[3] = 1;
@@ -161,7 +192,7 @@ static void fit_line(const float *x, const float *y, int n, int span, forecast_f
         ssr += r * r;
     }
     double sd = sqrt(ssr / (n - 2));
-    double clip = 2.5 * sd;
+    double clip = CLIP_SIGMA * sd;
     if (clip > 0) {
         double myc = 0, sxyc = 0;
         for (int i = 0; i < n; i++) {
@@ -192,7 +223,8 @@ static int season_of(const forecast_config *c, int k)
 
 static int hour_slot(int64_t t_ms, int64_t tz)
 {
-    return (int)(floor_div(t_ms + tz, JST_MS_PER_HOUR) % 24 + 24) % 24;
+    return (int)(floor_div(t_ms + tz, JST_MS_PER_HOUR) % HOURS_PER_DAY + HOURS_PER_DAY) %
+           HOURS_PER_DAY;
 }
 
 /* Refit every window of scale k after a bucket closed. */
@@ -208,7 +240,7 @@ static void refit(forecast_state *s, int k)
         int32_t age = sc->newest_idx - b->idx;
         if (age >= FORECAST_NBUCKET)
             break; /* older than the window after a gap */
-        x[n] = (float)-age + (float)b->pos / 65535.0f;
+        x[n] = (float)-age + (float)b->pos / BUCKET_POS_SCALE;
         y[n] = b->v;
         age_of[n] = age;
         n++;
@@ -228,12 +260,13 @@ static void refit(forecast_state *s, int k)
         int cnt[2] = {0, 0};
         for (int i = 0; i < n; i++) {
             int age = age_of[i];
-            if (age < 14)
-                sy[age / 7] += y[i], sx[age / 7] += x[i], cnt[age / 7]++;
+            if (age < 2 * DAYS_PER_WEEK)
+                sy[age / DAYS_PER_WEEK] += y[i], sx[age / DAYS_PER_WEEK] += x[i],
+                    cnt[age / DAYS_PER_WEEK]++;
         }
         /* slope between the two groups' centres (not a fixed 7 days: days
          * may be missing) */
-        s->weekly_ok = cnt[0] >= 5 && cnt[1] >= 5;
+        s->weekly_ok = cnt[0] >= WEEK_MIN_DAYS && cnt[1] >= WEEK_MIN_DAYS;
         if (s->weekly_ok) {
             double dx = sx[0] / cnt[0] - sx[1] / cnt[1];
             s->weekly_slope = (float)((sy[0] / cnt[0] - sy[1] / cnt[1]) / dx * per_hour);
@@ -265,7 +298,7 @@ static void close_bucket(forecast_state *s, int k)
     bool mx = s->cfg.bucket_max[k];
     b->v = mx ? sc->open_max : sc->open_sum / (float)sc->open_n;
     float pos = mx ? sc->open_tmax : sc->open_tsum / (float)sc->open_n;
-    b->pos = (uint16_t)(pos * 65535.0f + 0.5f);
+    b->pos = (uint16_t)(pos * BUCKET_POS_SCALE + 0.5f);
     b->idx = sc->open_idx;
     sc->newest_idx = sc->open_idx;
     sc->head = (sc->head + 1) % FORECAST_NBUCKET;
@@ -350,7 +383,7 @@ int forecast_step(forecast_state *s, int64_t t_ms, double value)
         float rd = (float)c->reset_drop;
         int side = u < s->fast - rd ? -1 : u > s->fast + rd ? 1 : 0;
         if (side == 0) {
-            s->fast += 0.3f * (u - s->fast);
+            s->fast += RESET_EWMA_RATE * (u - s->fast);
         } else if (s->wild == 0) {
             uc = s->fast; /* held: a lone outlier unless the next confirms */
         } else if (s->wild == side) {
@@ -393,7 +426,7 @@ int forecast_step(forecast_state *s, int64_t t_ms, double value)
 
 static int64_t add_hours(int64_t now, double h)
 {
-    if (!(h < 1e9)) /* beyond ~100,000 years, or NaN: never */
+    if (!(h < HOURS_NEVER)) /* or NaN */
         return FORECAST_NEVER;
     return now + (int64_t)(h > 0 ? h * MS_PER_HOUR : 0);
 }
@@ -432,7 +465,7 @@ static int judge(const forecast_state *s, int k, int w, int64_t now_ms, cand *o)
     double age_h = (double)(now_ms - start) / MS_PER_HOUR;
     if (age_h > span_h + w_h)
         return J_NONE; /* the data stopped; this fit is stale */
-    double b = f->slope, se = f->se > 1e-9f ? f->se : 1e-9;
+    double b = f->slope, se = f->se > (float)SE_MIN ? f->se : SE_MIN;
     int j = season_of(c, k);
     if (j >= 0) {
         if (s->season_days < c->season_min_days[j])
@@ -460,12 +493,12 @@ static int judge(const forecast_state *s, int k, int w, int64_t now_ms, cand *o)
     }
     o->b = b;
     o->t = b / se;
-    double t_crit = c->t_min * t_9999[f->n - 2 < 14 ? f->n - 2 : 14] / t_9999[0];
+    double t_crit = c->t_min * t_9999[f->n - 2 < T_DF_MAX ? f->n - 2 : T_DF_MAX] / t_9999[0];
     if (o->t < t_crit)
         return J_FIT;
     double level = f->level + b * (age_h > 0 ? age_h : 0);
     float env = s->day_max > s->prev_day_max ? s->day_max : s->prev_day_max;
-    if (o->adjusted && span_h >= 2 && env > level)
+    if (o->adjusted && span_h >= PEAK_SPAN_MIN_HOURS && env > level)
         level = env; /* a fit over much of a day: the daily peak comes back */
     double head = 1.0 - level;
     o->level = level;
@@ -475,7 +508,7 @@ static int judge(const forecast_state *s, int k, int w, int64_t now_ms, cand *o)
     double eh = head - c->z * f->sd;
     o->early_h = eh > 0 ? eh / (b + c->z * se) : 0;
     double bl = b - c->z * se;
-    o->late_h = bl > 0 ? (head + c->z * f->sd) / bl : 1e300;
+    o->late_h = bl > 0 ? (head + c->z * f->sd) / bl : HOURS_INFINITE;
     return J_CREDIBLE;
 }
 
@@ -489,7 +522,7 @@ static void update_streak(forecast_state *s, int k, int64_t now_ms)
     bool any = false;
     for (int w = 0; w < FORECAST_NWIN && !any; w++)
         any = judge(s, k, w, now_ms, &cd) == J_CREDIBLE;
-    sc->streak = any ? (sc->streak < 1000 ? sc->streak + 1 : sc->streak) : 0;
+    sc->streak = any ? (sc->streak < STREAK_MAX ? sc->streak + 1 : sc->streak) : 0;
 }
 
 void forecast_eval(const forecast_state *s, int64_t now_ms, forecast_result *out)
@@ -527,7 +560,7 @@ void forecast_eval(const forecast_state *s, int64_t now_ms, forecast_result *out
             any = true;
             if (!found && fabs(cd.t) > best_abs_t) {
                 best_abs_t = fabs(cd.t);
-                out->rate_per_s = cd.b * s->limit / 3600.0;
+                out->rate_per_s = cd.b * s->limit / (double)SEC_PER_HOUR;
                 out->t_stat = cd.t;
             }
             if (v != J_CREDIBLE || s->sc[k].streak < c->confirm[k])
@@ -554,7 +587,7 @@ void forecast_eval(const forecast_state *s, int64_t now_ms, forecast_result *out
     out->early_ms = add_hours(now_ms, best.early_h);
     out->late_ms = add_hours(now_ms, best.late_h);
     out->level = best.level * s->limit;
-    out->rate_per_s = best.b * s->limit / 3600.0;
+    out->rate_per_s = best.b * s->limit / (double)SEC_PER_HOUR;
     out->t_stat = best.t;
     out->warn = out->early_ms - now_ms <= c->horizon_ms;
 }
@@ -579,7 +612,8 @@ static const char *fmt_dur(int64_t ms, char *buf, size_t size)
     }
     if (ms < 0)
         ms = 0;
-    int64_t sec = ms / 1000, d = sec / 86400, h = sec / 3600 % 24, m = sec / 60 % 60;
+    int64_t sec = ms / MS_PER_SEC, d = sec / SEC_PER_DAY, h = sec / SEC_PER_HOUR % HOURS_PER_DAY,
+            m = sec / SEC_PER_MIN % SEC_PER_MIN;
     /* the two largest units, the second left out when zero ("1d", "2m") */
     long long big, small;
     const char *u1, *u2;
@@ -588,7 +622,7 @@ static const char *fmt_dur(int64_t ms, char *buf, size_t size)
     else if (h)
         big = h, small = m, u1 = "h", u2 = "m";
     else if (m)
-        big = m, small = sec % 60, u1 = "m", u2 = "s";
+        big = m, small = sec % SEC_PER_MIN, u1 = "m", u2 = "s";
     else
         big = sec, small = 0, u1 = "s", u2 = "";
     if (small)
@@ -602,12 +636,12 @@ static const char *fmt_dur(int64_t ms, char *buf, size_t size)
 static const char *fmt_rate(double per_s, double limit, char *buf, size_t size)
 {
     double pct_s = 100.0 * per_s / limit;
-    if (fabs(pct_s) * 60 >= 1)
-        snprintf(buf, size, "%+.2f%%/min", pct_s * 60);
-    else if (fabs(pct_s) * 3600 >= 1)
-        snprintf(buf, size, "%+.2f%%/h", pct_s * 3600);
+    if (fabs(pct_s) * SEC_PER_MIN >= 1)
+        snprintf(buf, size, "%+.2f%%/min", pct_s * SEC_PER_MIN);
+    else if (fabs(pct_s) * SEC_PER_HOUR >= 1)
+        snprintf(buf, size, "%+.2f%%/h", pct_s * SEC_PER_HOUR);
     else
-        snprintf(buf, size, "%+.2f%%/day", pct_s * 86400);
+        snprintf(buf, size, "%+.2f%%/day", pct_s * SEC_PER_DAY);
     return buf;
 }
 

@@ -106,26 +106,25 @@ static int bad(parser *p, size_t at, who w, const char *fmt, ...)
     return rc;
 }
 
-/* "tag 'host'" for error reports: at most 60 bytes of the name, cut on a
- * character boundary so the message stays valid UTF-8. */
+/* "tag 'host'" for error reports, the name cut by ingest_name_excerpt. */
 static const char *name_field(char *buf, size_t size, const char *what, const char *s, size_t n)
 {
-    if (n > 60) {
-        n = 60;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    snprintf(buf, size, "%s '%.*s'", what, (int)n, s);
+    snprintf(buf, size, "%s '%.*s'", what, (int)ingest_name_excerpt(s, n), s);
     return buf;
 }
 
+/* Bytes of a rejected value quoted in a message, and room for them with
+ * "..." and the NUL. */
+#define VALUE_EXCERPT_MAX 40
+#define VALUE_EXCERPT_BUF (VALUE_EXCERPT_MAX + 8)
+
 /* An excerpt of a rejected value for the message: printable ASCII only (the
- * value may be any bytes), at most 40 of them. */
+ * value may be any bytes), at most VALUE_EXCERPT_MAX of them. */
 static const char *excerpt(char *buf, size_t size, const char *s, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n && k + 4 < size; i++) {
-        if (k == 40) {
+        if (k == VALUE_EXCERPT_MAX) {
             memcpy(buf + k, "...", 3);
             k += 3;
             break;
@@ -371,7 +370,7 @@ static int is_bool(const char *s, size_t n, double *out)
 static int field_value(parser *p, size_t at, who fname, const char *v, size_t n,
                        double *out)
 {
-    char ex[48];
+    char ex[VALUE_EXCERPT_BUF];
     char last = v[n - 1];
     /* Only a value that starts like a number is reported as a bad integer or
      * unsigned: "tru" is a bad value, not a bad unsigned. */
@@ -579,7 +578,7 @@ static int parse_line(parser *p, ingest_sample *smp, ingest_sink sink, void *ctx
         while (i < n && s[i] != ' ')
             i++;
         int64_t t;
-        char ex[48];
+        char ex[VALUE_EXCERPT_BUF];
         int nrc = parse_int64(s + t0, i - t0, &t);
         if (nrc == NUM_SYNTAX)
             return bad(p, t0, W("timestamp"),

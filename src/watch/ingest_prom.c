@@ -136,24 +136,28 @@ static int series_bad(pctx *p, size_t ts, long label, const char *fmt, ...)
     return 1;
 }
 
-/* Name for error messages: at most 60 bytes, cut on a character boundary. */
+/* Name for error messages (a printf precision): see ingest_name_excerpt. */
 static int short_len(const char *s, size_t n)
 {
-    if (n > 60) {
-        n = 60;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return (int)n;
+    return (int)ingest_name_excerpt(s, n);
 }
+
+/* Snappy's framed format starts with this stream identifier chunk. */
+static const char snappy_framed_magic[] = "\xff\x06\x00\x00sNaPpY";
+#define SNAPPY_FRAMED_MAGIC_LEN (sizeof snappy_framed_magic - 1)
+/* The decode arena's first chunk: a decoded WriteRequest takes about this
+ * many times the decompressed size, and never less than ARENA_FIRST_MIN. */
+#define ARENA_DECODE_FACTOR 3
+#define ARENA_FIRST_MIN 4096
 
 /* Histograms are field 4 of TimeSeries, not declared in types.proto, so
  * protobuf-c keeps them as unknown fields: count them as skipped. */
+#define TIMESERIES_HISTOGRAMS_TAG 4
 static size_t count_histograms(const Prometheus__TimeSeries *ts)
 {
     size_t n = 0;
     for (unsigned i = 0; i < ts->base.n_unknown_fields; i++)
-        if (ts->base.unknown_fields[i].tag == 4)
+        if (ts->base.unknown_fields[i].tag == TIMESERIES_HISTOGRAMS_TAG)
             n++;
     return n;
 }
@@ -239,7 +243,8 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
     }
     /* The framed format starts with a stream identifier chunk; a sender
      * using it has the wrong library call, say so plainly. */
-    if (len >= 10 && memcmp(in, "\xff\x06\x00\x00sNaPpY", 10) == 0) {
+    if (len >= SNAPPY_FRAMED_MAGIC_LEN &&
+        memcmp(in, snappy_framed_magic, SNAPPY_FRAMED_MAGIC_LEN) == 0) {
         error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
                   "body uses snappy's framed format; remote_write uses the block format");
         return INGEST_FAILED;
@@ -272,9 +277,9 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
     }
     /* First chunk sized for a typical body's decoded form, so most bodies
      * need one malloc; the arena grows by doubling up to the limit. */
-    size_t first = raw_len * 3;
-    if (first < 4096)
-        first = 4096;
+    size_t first = raw_len * ARENA_DECODE_FACTOR;
+    if (first < ARENA_FIRST_MIN)
+        first = ARENA_FIRST_MIN;
     if (first > max_memory)
         first = max_memory;
     arena a = {.limit = max_memory, .next_size = first};

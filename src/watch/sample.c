@@ -34,6 +34,16 @@ const char *ingest_error_format(const ingest_error *e, char *buf, size_t size)
     return buf;
 }
 
+size_t ingest_name_excerpt(const char *s, size_t n)
+{
+    if (n > INGEST_NAME_EXCERPT_MAX) {
+        n = INGEST_NAME_EXCERPT_MAX;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return n;
+}
+
 int ingest_name_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
     int c = memcmp(a, b, an < bn ? an : bn);

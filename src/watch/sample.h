@@ -111,6 +111,15 @@ const char *ingest_error_format(const ingest_error *e, char *buf, size_t size);
  * of two labels with the same name, or -1 when the names are unique. */
 long ingest_labels_sort(ingest_label *labels, size_t n);
 
+/* Names quoted in error messages are cut to at most this many bytes: enough
+ * to recognise a label, short enough for one line. */
+#define INGEST_NAME_EXCERPT_MAX 60
+
+/* How many bytes of the name s (n bytes) an error message quotes: at most
+ * INGEST_NAME_EXCERPT_MAX, cut on a character boundary so that the message
+ * stays valid UTF-8. */
+size_t ingest_name_excerpt(const char *s, size_t n);
+
 /* Order of two names: bytewise, then shorter first (like strcmp). */
 int ingest_name_cmp(const char *a, size_t an, const char *b, size_t bn);
 
