@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "detect.h"
 #include "ingest_influx.h"
 #include "jst.h"
 #include "kpi_csv.h"
+#include "outfile.h"
 #include "series.h"
 
 static void help(FILE *out)
@@ -43,19 +45,22 @@ static void help(FILE *out)
             "                       peak score, end) instead of a score per point\n"
             "  --threshold T        score that makes an alert (default %.3f, calibrated\n"
             "                       once for all series)\n"
+            "  --max-series N       series held at most (default %d); the points of\n"
+            "                       further series are rejected\n"
             "  --nab DIR --out DIR  for every DIR/*/*.csv (except labels/) write OUT/<same\n"
             "                       path> with columns timestamp,value,anomaly_score\n"
             "  -h, --help           this help\n"
             "\n"
             "Output (default): CSV 'series,timestamp,value,anomaly_score' (or\n"
             "'timestamp,value,anomaly_score' for one-series CSV input).  Bad lines are\n"
-            "reported as FILE:LINE: ... and skipped.  Exit status: 0 ok, 1 some lines\n"
-            "rejected, 2 usage, 4 file error.\n"
+            "reported as FILE:LINE: ... and skipped.  Influx lines without a timestamp\n"
+            "are stamped with the current time.  Exit status: 0 ok, 1 some lines\n"
+            "rejected, 2 usage, 4 file error, 7 out of memory.\n"
             "\n"
             "examples:\n"
             "  jiko detect kpi.csv > scored.csv\n"
             "  jiko detect --format influx --events telegraf.lp\n",
-            DETECT_ALERT_THRESHOLD);
+            DETECT_ALERT_THRESHOLD, SERIES_MAX_DEFAULT);
 }
 
 /* Room for "%.17g" of any double (at most 24 characters). */
@@ -67,7 +72,28 @@ typedef struct run {
     series_table tab;
     bool events;
     long rejected;
+    long refused;   /* points of series beyond the cap */
+    bool nomem;     /* the Influx sink ran out of memory */
 } run;
+
+/* A series the table refused at its cap: said once, then counted. */
+static bool series_refused(run *r, const char *name, size_t len)
+{
+    if (!r->tab.full)
+        return false;
+    if (r->refused++ == 0)
+        cli_error("detect", "series '%.*s': more than %zu series; the points of further series "
+                            "are rejected (--max-series N allows more)",
+                  (int)(len > 80 ? 80 : len), name, r->tab.max);
+    r->rejected++;
+    return true;
+}
+
+static int no_memory(void)
+{
+    cli_error("detect", "out of memory");
+    return CLI_NOMEM;
+}
 
 static void print_event(void *ctx, const series *s, const detect_event *e)
 {
@@ -102,7 +128,7 @@ static void score_point(run *r, series *s, int64_t t_ms, double v, const char *t
     printf("%.*s,%.*s,%.6f\n", (int)ts_len, ts, (int)v_len, vt, sc);
 }
 
-/* ---- CSV ----------------------------------------------------------------- */
+/* ---- CSV (these readers return an exit status) --------------------------- */
 
 static int detect_csv(run *r, FILE *fp, const char *name)
 {
@@ -120,6 +146,10 @@ static int detect_csv(run *r, FILE *fp, const char *name)
                                            : "series,timestamp,value,anomaly_score");
             header = true;
         }
+        if (got == KPI_CSV_FAILED) {
+            rc = cli_fail("detect", &err); /* what was read before is scored */
+            break;
+        }
         if (got == KPI_CSV_REJECTED) {
             print_error(&err);
             r->rejected++;
@@ -128,7 +158,10 @@ static int detect_csv(run *r, FILE *fp, const char *name)
                         : single   ? single
                                    : (single = series_get(&r->tab, name, strlen(name)));
             if (!s) {
-                rc = -1;
+                if (series_refused(r, row.series ? row.series : name,
+                                   row.series ? row.series_len : strlen(name)))
+                    continue;
+                rc = no_memory();
                 break;
             }
             score_point(r, s, row.t_ms, row.value, row.time, row.time_len, row.value_text,
@@ -145,8 +178,12 @@ static int influx_sink(void *ctx, const ingest_sample *smp)
 {
     run *r = ctx;
     series *s = series_of_sample(&r->tab, smp);
-    if (!s)
+    if (!s) {
+        if (series_refused(r, r->tab.scratch, r->tab.scratch ? strlen(r->tab.scratch) : 0))
+            return 0;
+        r->nomem = true;
         return 1;
+    }
     char ts[JST_TEXT_MAX], vt[VALUE_TEXT_MAX];
     jst_format(smp->t_ms, ts, sizeof ts);
     int vl = snprintf(vt, sizeof vt, "%.17g", smp->value);
@@ -184,7 +221,12 @@ static int detect_influx(run *r, FILE *fp, const char *name, ingest_influx_preci
     }
     if (!buf) {
         cli_error("detect", "out of memory reading %s", name);
-        return -1;
+        return CLI_NOMEM;
+    }
+    if (ferror(fp)) {
+        free(buf);
+        cli_error("detect", "%s: read error", name);
+        return CLI_IO;
     }
     if (!r->events)
         puts("series,timestamp,value,anomaly_score");
@@ -193,14 +235,18 @@ static int detect_influx(run *r, FILE *fp, const char *name, ingest_influx_preci
     o.precision = prec;
     o.on_error = influx_error;
     o.error_ctx = r;
+    /* a line without a timestamp is stamped on arrival, as InfluxDB does */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    o.default_t_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     ingest_stats st;
     jiko_error err;
     int rc = ingest_influx_parse(&o, buf, len, influx_sink, r, &st, &err);
     free(buf);
-    if (rc == INGEST_FAILED) {
-        cli_fail("detect", &err);
-        return -1;
-    }
+    if (rc == INGEST_FAILED)
+        return cli_fail("detect", &err);
+    if (r->nomem)
+        return no_memory();
     return 0;
 }
 
@@ -251,6 +297,11 @@ static void free_list(char **v)
 
 static int nab_file(const detect_config *cfg, const char *in, const char *out, long *rejected)
 {
+    /* opening the output truncates it: never over the input it scores */
+    if (outfile_same(in, out)) {
+        cli_error("detect", "%s: is the input %s; the scores go to another directory", out, in);
+        return -1;
+    }
     FILE *fi = fopen(in, "r");
     if (!fi) {
         cli_error("detect", "%s: %s", in, strerror(errno));
@@ -271,6 +322,13 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
     int got;
     fputs("timestamp,value,anomaly_score\n", fo);
     while ((got = kpi_csv_next(&rd, &row, &err)) != KPI_CSV_END) {
+        if (got == KPI_CSV_FAILED) {
+            cli_fail("detect", &err);
+            kpi_csv_close(&rd);
+            fclose(fi);
+            fclose(fo);
+            return -1;
+        }
         if (got == KPI_CSV_REJECTED) {
             print_error(&err);
             (*rejected)++;
@@ -334,11 +392,13 @@ int cmd_detect(int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"precision", required_argument, NULL, 'p'},
         {"events", no_argument, NULL, 'e'},       {"threshold", required_argument, NULL, 't'},
         {"nab", required_argument, NULL, 'N'},    {"out", required_argument, NULL, 'o'},
+        {"max-series", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     run r = {.events = false, .rejected = 0};
     detect_config cfg;
     detect_config_default(&cfg);
     double threshold = DETECT_ALERT_THRESHOLD;
+    long max_series = SERIES_MAX_DEFAULT;
     const char *format = "csv", *nab = NULL, *out = NULL, *prec = "ns";
     int c;
     optind = 1;
@@ -347,7 +407,15 @@ int cmd_detect(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'p': prec = optarg; break;
         case 'e': r.events = true; break;
-        case 't': threshold = atof(optarg); break;
+        case 't':
+            if (cli_opt_double("detect", "--threshold", "a score in (0, 1]", optarg, &threshold))
+                return CLI_USAGE;
+            break;
+        case 'm':
+            if (cli_opt_long("detect", "--max-series", "a series count from 1 to 100000000",
+                             optarg, 1, 100000000, &max_series))
+                return CLI_USAGE;
+            break;
         case 'N': nab = optarg; break;
         case 'o': out = optarg; break;
         case 'h': help(stdout); return CLI_OK;
@@ -373,6 +441,11 @@ int cmd_detect(int argc, char **argv)
             cli_error("detect", "--nab DIR and --out DIR go together, without FILE");
             return CLI_USAGE;
         }
+        if (outfile_same(nab, out)) {
+            cli_error("detect", "--out %s is the --nab directory: its CSV files would be "
+                                "overwritten with their scores", out);
+            return CLI_USAGE;
+        }
         long rejected = 0;
         int rc = detect_nab(&cfg, nab, out, &rejected);
         return rc ? CLI_IO : rejected ? CLI_REJECTED : CLI_OK;
@@ -383,13 +456,17 @@ int cmd_detect(int argc, char **argv)
     if (!fp)
         return status;
     series_table_init(&r.tab, &cfg, threshold);
+    r.tab.max = (size_t)max_series;
     int rc = strcmp(format, "csv") == 0 ? detect_csv(&r, fp, name) : detect_influx(&r, fp, name, p);
     if (fp != stdin)
         fclose(fp);
     if (r.events)
         series_table_flush(&r.tab, print_event, NULL);
     series_table_free(&r.tab);
+    if (r.refused > 1)
+        cli_error("detect", "%ld points of series beyond the first %ld were rejected", r.refused,
+                  max_series);
     if (rc)
-        return CLI_IO;
+        return rc;
     return r.rejected ? CLI_REJECTED : CLI_OK;
 }

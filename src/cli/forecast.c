@@ -37,7 +37,8 @@ static void help(FILE *out)
             "  -h, --help         this help\n"
             "\n"
             "Exit status: 0 no warning at the end, 1 some lines rejected, 2 usage,\n"
-            "4 file error, 10 warning at the end (exhaustion within the horizon).\n"
+            "4 file error, 7 out of memory, 10 warning at the end (exhaustion within the\n"
+            "horizon; also when some lines were rejected).\n"
             "\n"
             "example:\n"
             "  jiko forecast --limit 500e9 --horizon 3d archive-disk.csv\n");
@@ -85,7 +86,11 @@ int cmd_forecast(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'L': limit = strtod(optarg, NULL); break;
+        case 'L':
+            if (cli_opt_double("forecast", "--limit", "the gauge's limit, a number > 0", optarg,
+                               &limit))
+                return CLI_USAGE;
+            break;
         case 'H': horizon = optarg; break;
         case 'j': json = true; break;
         case 'h': help(stdout); return CLI_OK;
@@ -116,7 +121,7 @@ int cmd_forecast(int argc, char **argv)
     forecast_result r;
     long rejected = 0;
     int got;
-    while ((got = kpi_csv_next(&in, &row, &err)) != KPI_CSV_END) {
+    while ((got = kpi_csv_next(&in, &row, &err)) != KPI_CSV_END && got != KPI_CSV_FAILED) {
         int ev = got == KPI_CSV_ROW
                      ? forecast_run_feed(&run, row.line, row.t_ms, row.value, row.value_text, &r, &err)
                      : -1;
@@ -132,11 +137,15 @@ int cmd_forecast(int argc, char **argv)
     if (fp != stdin)
         fclose(fp);
     int rc = rejected ? CLI_REJECTED : CLI_OK;
+    if (got == KPI_CSV_FAILED)
+        rc = cli_fail("forecast", &err);
     if (forecast_run_final(&run, &r, &err) == 0) {
         report(&r, FORECAST_RUN_FINAL, json);
-        if (r.warn && rc == CLI_OK)
+        /* the warning is what a script acts on: rejected lines (already
+         * reported) do not hide it */
+        if (r.warn && (rc == CLI_OK || rc == CLI_REJECTED))
             rc = CLI_WARNING;
-    } else {
+    } else if (rc == CLI_OK || rc == CLI_REJECTED) {
         rc = cli_fail("forecast", &err);
     }
     return rc;

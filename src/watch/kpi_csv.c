@@ -49,13 +49,12 @@ void kpi_csv_open(kpi_csv *r, FILE *fp, const char *source, kpi_csv_layout layou
     r->fp = fp;
     r->source = source;
     r->layout = layout;
+    lines_init(&r->in, fp, source);
 }
 
 void kpi_csv_close(kpi_csv *r)
 {
-    free(r->buf);
-    r->buf = NULL;
-    r->cap = 0;
+    lines_free(&r->in);
 }
 
 int kpi_csv_columns(const kpi_csv *r)
@@ -135,18 +134,19 @@ static int parse_pair(kpi_csv *r, char *line, size_t len, kpi_row *row, jiko_err
 
 int kpi_csv_next(kpi_csv *r, kpi_row *row, jiko_error *err)
 {
-    ssize_t n;
-    while ((n = getline(&r->buf, &r->cap, r->fp)) >= 0) {
-        r->line++;
-        size_t len = (size_t)n;
-        while (len && (r->buf[len - 1] == '\n' || r->buf[len - 1] == '\r'))
+    char *buf;
+    size_t len;
+    int got;
+    while ((got = lines_next(&r->in, &buf, &len, err)) > 0) {
+        r->line = r->in.lineno;
+        while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             len--;
-        r->buf[len] = '\0';
+        buf[len] = '\0';
         row->line = r->line;
-        int got = r->layout == KPI_CSV_SERIES ? parse_series(r, r->buf, len, row, err)
-                                              : parse_pair(r, r->buf, len, row, err);
-        if (got != LINE_SKIPPED)
-            return got;
+        int rc = r->layout == KPI_CSV_SERIES ? parse_series(r, buf, len, row, err)
+                                             : parse_pair(r, buf, len, row, err);
+        if (rc != LINE_SKIPPED)
+            return rc;
     }
-    return KPI_CSV_END;
+    return got < 0 ? KPI_CSV_FAILED : KPI_CSV_END;
 }

@@ -37,6 +37,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "lines.h"
 
 /* Bytes of a rejected field quoted in an error message: enough to recognise
  * it, short enough that a runaway line does not flood the terminal. */
@@ -73,8 +74,7 @@ typedef struct kpi_csv {
     kpi_csv_layout layout;
     int columns;        /* KPI_CSV_SERIES: 0 until the first data line, then 2 or 3 */
     long line;          /* lines read so far */
-    char *buf;          /* the current line (getline's buffer) */
-    size_t cap;
+    lines in;           /* the reader (a failed read is not the end) */
 } kpi_csv;
 
 /* Start reading fp (which stays the caller's to close); source names it in
@@ -85,12 +85,14 @@ void kpi_csv_open(kpi_csv *r, FILE *fp, const char *source, kpi_csv_layout layou
 #define KPI_CSV_ROW 1
 #define KPI_CSV_END 0
 #define KPI_CSV_REJECTED (-1)
+#define KPI_CSV_FAILED (-2)
 
 /* The next data line: KPI_CSV_ROW with *row filled; KPI_CSV_REJECTED for a
  * bad line, with err saying where and what (kind JIKO_ERR_INVALID, file,
  * line and, where one field was wrong, the field) — call again for the rest;
- * KPI_CSV_END at the end of the stream (a read error ends it too, as for
- * getline). */
+ * KPI_CSV_END at the end of the stream; KPI_CSV_FAILED when the stream could
+ * not be read on (err: JIKO_ERR_IO, or JIKO_ERR_NOMEM for a line too long to
+ * hold): nothing after it was read, and nothing more will be. */
 int kpi_csv_next(kpi_csv *r, kpi_row *row, jiko_error *err);
 
 /* KPI_CSV_SERIES: the columns fixed by the first data line (2 or 3), 0

@@ -15,6 +15,7 @@ void series_table_init(series_table *t, const detect_config *cfg, double thresho
     memset(t, 0, sizeof *t);
     t->cfg = *cfg;
     t->threshold = threshold;
+    t->max = SERIES_MAX_DEFAULT;
 }
 
 void series_table_free(series_table *t)
@@ -29,6 +30,13 @@ void series_table_free(series_table *t)
 
 series *series_get(series_table *t, const char *name, size_t len)
 {
+    if (t->count >= t->max) { /* only known series from here on */
+        void **known = strmap_get(&t->names, name, len);
+        if (known && *known)
+            return *known;
+        t->full = true;
+        return NULL;
+    }
     void **v = strmap_put(&t->names, name, len, NULL);
     if (!v)
         return NULL;
@@ -40,6 +48,7 @@ series *series_get(series_table *t, const char *name, size_t len)
         detect_init(&s->st, &t->cfg);
         detect_events_init(&s->ev, t->threshold, SERIES_EVENT_QUIET_POINTS);
         *v = s;
+        t->count++;
     }
     return *v;
 }

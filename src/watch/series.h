@@ -36,22 +36,31 @@ typedef struct series {
     detect_events ev;
 } series;
 
+/* Series a table holds unless told otherwise: about 100 MiB of detectors.
+ * A stream that names more is refused beyond the cap rather than allowed to
+ * take all memory (10 million series took 11.6 GB). */
+#define SERIES_MAX_DEFAULT 100000
+
 typedef struct series_table {
     strmap names;          /* name -> series */
+    size_t count, max;     /* series held, and the cap on them */
+    bool full;             /* a new series was refused at the cap */
     detect_config cfg;     /* for every new series */
     double threshold;      /* events: score that opens one */
     char *scratch;         /* names of samples are built here */
     size_t scratch_cap;
 } series_table;
 
-/* An empty table; cfg is copied. */
+/* An empty table holding at most SERIES_MAX_DEFAULT series (set t->max
+ * after init to change it); cfg is copied. */
 void series_table_init(series_table *t, const detect_config *cfg, double threshold);
 
 /* Free every series and name. */
 void series_table_free(series_table *t);
 
 /* The series of that name (len bytes, need not be NUL-terminated), added
- * when new; NULL when out of memory (a later call may succeed). */
+ * when new; NULL when out of memory (a later call may succeed) or, with
+ * t->full set, when it is new and the table holds t->max series already. */
 series *series_get(series_table *t, const char *name, size_t len);
 
 /* The series of an ingested sample, named by series_name_build; NULL when

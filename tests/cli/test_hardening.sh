@@ -151,4 +151,45 @@ sqlite3 "$T/flip.db" "UPDATE incident_version SET record = replace(record, '\"op
 expect_status 5 "export of a record edited behind jiko's back" -- "$JIKO" export --db "$T/flip.db"
 contains "$T/err" "the registry is damaged" "the damage is named"
 
+# --- detect --nab never overwrites its inputs (row 3)
+mkdir -p "$T/nab/cat"
+printf 'timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 00:05:00,2\n' >"$T/nab/cat/s.csv"
+cp "$T/nab/cat/s.csv" "$T/nab-before.csv"
+expect_status 2 "detect --nab D --out D is refused" -- "$JIKO" detect --nab "$T/nab" --out "$T/nab"
+cmp -s "$T/nab/cat/s.csv" "$T/nab-before.csv" && pass "the NAB input is intact" || fail "the NAB input was truncated"
+expect_status 2 "detect --nab D --out D/. is refused too" -- "$JIKO" detect --nab "$T/nab" --out "$T/nab/."
+
+# --- forecast: rejected lines do not hide the final warning (row 8)
+python3 - "$T/fill.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("timestamp,value\n")
+    for i in range(2000):
+        f.write(f"{1600000000 + i * 600},{1000 + i * 0.45 + (i % 7):.1f}\n")
+    f.write("not a line\n")
+PY
+expect_status 10 "forecast warns (exit 10) although a line was rejected" -- "$JIKO" forecast --limit 2000 --horizon 3d "$T/fill.csv"
+contains "$T/err" "fill.csv:2002" "the rejected line is still reported"
+expect_status 2 "forecast --limit is read strictly" -- "$JIKO" forecast --limit 2000x "$T/fill.csv"
+
+# --- Influx: names are never cut, lines without a timestamp get the current time (row 12)
+python3 - "$T/long.lp" <<'PY'
+import sys
+a = "x" * 3000
+with open(sys.argv[1], "w") as f:
+    f.write(f"m,tag={a}1 v=1 1600000000000000000\nm,tag={a}2 v=2 1600000000000000000\nm v=3\n")
+PY
+expect_status 0 "detect on Influx with 3000-byte tags" -- "$JIKO" detect --format influx "$T/long.lp"
+[ "$(cut -d, -f1-2 "$T/out" | grep -c 'xxx')" -eq 2 ] && pass "two long-named series stay two" || fail "long names merged"
+year=$(date -u +%Y)
+grep -q "^m.v,$year-" "$T/out" && pass "a line without a timestamp is stamped now" || fail "untimed line not stamped now"
+
+# --- detect holds a bounded number of series (row 18)
+python3 -c "
+for i in range(300): print(f's{i},{1600000000 + i},1')" >"$T/many.csv"
+expect_status 1 "detect beyond --max-series rejects the further series" -- "$JIKO" detect --max-series 100 "$T/many.csv"
+contains "$T/err" "more than 100 series" "the cap is named"
+contains "$T/err" "200 points of series beyond the first 100 were rejected" "the refused points are counted"
+[ "$(wc -l <"$T/out")" -eq 101 ] && pass "the first 100 series are scored" || fail "scored $(wc -l <"$T/out") lines"
+
 finish
