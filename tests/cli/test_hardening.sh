@@ -37,6 +37,13 @@ expect_status 2 "report --out the registry under another name is refused" -- "$J
 # stay under the limit)
 "$JIKO" synth --fy 2021 --no-prev --out "$T/syn.jsonl" 2>/dev/null
 "$JIKO" import --db "$T/syn.db" "$T/syn.jsonl" 2>/dev/null
+# a disk that fills during an import: the batches committed before stay,
+# whole and readable, and the import says it failed
+expect_status 5 "import onto a filling disk fails" -- bash -c "trap '' XFSZ; ulimit -f 1500; '$JIKO' import --db '$T/full.db' '$T/syn.jsonl'"
+stored=$(grep -oE '[0-9]+ stored' "$T/err" | grep -oE '[0-9]+')
+[ "$(sqlite3 "$T/full.db" 'PRAGMA integrity_check')" = ok ] && pass "the registry is intact after the full disk" || fail "registry damaged by the full disk"
+[ -n "$stored" ] && [ "$stored" -gt 0 ] && [ "$(sqlite3 "$T/full.db" 'SELECT count(*) FROM incident')" = "$stored" ] &&
+  [ $((stored % 1000)) -eq 0 ] && pass "whole batches kept: $stored records, as reported" || fail "stored $stored, registry $(sqlite3 "$T/full.db" 'SELECT count(*) FROM incident')"
 echo old >"$T/out.csv"
 expect_status 4 "report --out past the file-size limit fails" -- bash -c "trap '' XFSZ; ulimit -f 100; '$JIKO' report --db '$T/syn.db' quarter --fy 2021 --q 2 --format csv --out '$T/out.csv'"
 contains "$T/err" "the file is unchanged" "the failure says the old file is kept"
