@@ -339,7 +339,12 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
     }
     kpi_csv_close(&rd);
     fclose(fi);
-    return fclose(fo) ? -1 : 0;
+    bool bad = ferror(fo) != 0;
+    if (fclose(fo) != 0 || bad) {
+        cli_error("detect", "%s: cannot write the scores", out);
+        return -1;
+    }
+    return 0;
 }
 
 static int detect_nab(const detect_config *cfg, const char *data, const char *outd, long *rejected)

@@ -165,6 +165,11 @@ cp "$T/nab/cat/s.csv" "$T/nab-before.csv"
 expect_status 2 "detect --nab D --out D is refused" -- "$JIKO" detect --nab "$T/nab" --out "$T/nab"
 cmp -s "$T/nab/cat/s.csv" "$T/nab-before.csv" && pass "the NAB input is intact" || fail "the NAB input was truncated"
 expect_status 2 "detect --nab D --out D/. is refused too" -- "$JIKO" detect --nab "$T/nab" --out "$T/nab/."
+python3 -c "
+print('timestamp,value')
+for i in range(500): print(f'2020-01-01 00:00:00,{i}')" >"$T/nab/cat/s.csv"
+expect_status 4 "detect --nab on a failing disk fails" -- bash -c "trap '' XFSZ; ulimit -f 4; '$JIKO' detect --nab '$T/nab' --out '$T/nab-out'"
+contains "$T/err" "cannot write the scores" "the unwritable score file is named"
 
 # --- forecast: rejected lines do not hide the final warning (row 8)
 python3 - "$T/fill.csv" <<'PY'
