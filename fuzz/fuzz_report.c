@@ -14,6 +14,7 @@
 #include "classify.h"
 #include "fuzz_env.h"
 #include "incident.h"
+#include "intake.h"
 #include "jst.h"
 #include "report.h"
 #include "report_case.h"
@@ -60,9 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (p < end && n < MAX_RECORDS) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (incident_parse(&inc[n], p, len, &env->cat, "fuzz", n + 1, &err) == 0) {
-            classify_incident(rules_select(&env->rules, inc[n].started_ms), &env->cat, &inc[n],
-                              inc[n].started_ms + 3600000, &res[n]);
+        const rulebook *book = NULL;
+        if (incident_parse(&inc[n], p, len, &env->cat, "fuzz", n + 1, &err) == 0 &&
+            !(book = intake_rulebook(&env->rules, inc[n].started_ms, "fuzz", n + 1, &err)))
+            incident_free(&inc[n]); /* before every rulebook: rejected, as intake does */
+        if (book) {
+            classify_incident(book, &env->cat, &inc[n], inc[n].started_ms + 3600000, &res[n]);
             store_outcome o;
             if (store_put(db, &inc[n], &res[n], p, len, "fuzz", 0, &o, &err) == 0) {
                 if (!fy)
