@@ -26,7 +26,7 @@ head -3 "$root/examples/fy2021-serious.jsonl" >"$work/report/seed-3"
 sed -n '3,7p' "$root/examples/fy2021-serious.jsonl" >"$work/report/seed-wholesale"
 # inputs that once crashed a target stay in its seeds
 for f in "$root"/fuzz/regressions/report-*; do
-  [ -e "$f" ] && cp "$f" "$work/report/seed-regression-$(basename "$f")"
+  if [ -e "$f" ]; then cp "$f" "$work/report/seed-regression-$(basename "$f")"; fi
 done
 for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.conf; do
   cp "$f" "$work/rules/seed-$(basename "$f")"
