@@ -129,10 +129,9 @@ static void one_record(run *r, const char *name, long lineno, const char *text, 
     incident inc;
     classify_result res;
     jiko_error err;
-    char buf[ERROR_TEXT_MAX];
     error_clear(&err);
     if (intake_record(&r->intake, text, len, name, lineno, &inc, &res, &err)) {
-        fprintf(stderr, "%s\n", error_format(&err, buf, sizeof buf));
+        cli_print_error(&err);
         r->rejected++;
         return;
     }

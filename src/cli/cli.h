@@ -31,6 +31,10 @@ enum {
  * conflict and retry 5, not found 6, out of memory 7). */
 int cli_status(const jiko_error *e);
 
+/* Print a rejected record's or line's error as "FILE:LINE: field 'F':
+ * message" on standard error. */
+void cli_print_error(const jiko_error *e);
+
 /* Print "jiko CMD: FILE:LINE: field 'F': message" and return cli_status.
  * A conflict (an id stored for several operators) adds the option that
  * resolves it. */
@@ -84,10 +88,8 @@ FILE *cli_open_operand(int argc, char **argv, const char *cmd, void (*usage)(FIL
 /* Left-justify s in `width` terminal columns (wide characters count 2). */
 void cli_pad(FILE *out, const char *s, size_t width);
 
-/* The registry's URL: --db value, else $JIKO_DB, else ./jiko.db; and
- * whether it names PostgreSQL rather than a SQLite file. */
+/* The registry's URL: --db value, else $JIKO_DB, else ./jiko.db. */
 const char *cli_db_url(const char *arg);
-bool cli_db_is_pg(const char *url);
 
 /* Open the registry: --db value, else $JIKO_DB, else ./jiko.db; `create`
  * for the commands that write it (import), else it must exist and is

@@ -86,11 +86,6 @@ const char *cli_db_url(const char *arg)
     return arg && *arg ? arg : "jiko.db";
 }
 
-bool cli_db_is_pg(const char *url)
-{
-    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
-}
-
 int cli_store_open(store **db, const char *url, bool create, const char *cmd)
 {
     url = cli_db_url(url);
@@ -115,6 +110,12 @@ int cli_status(const jiko_error *e)
     case JIKO_ERR_CONFIG: return CLI_CONFIG;
     }
     return CLI_STORE;
+}
+
+void cli_print_error(const jiko_error *e)
+{
+    char msg[ERROR_TEXT_MAX];
+    fprintf(stderr, "%s\n", error_format(e, msg, sizeof msg));
 }
 
 int cli_fail(const char *cmd, const jiko_error *e)

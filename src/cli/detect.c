@@ -104,12 +104,6 @@ static void print_event(void *ctx, const series *s, const detect_event *e)
     free(j);
 }
 
-static void print_error(const jiko_error *err)
-{
-    char msg[ERROR_TEXT_MAX];
-    fprintf(stderr, "%s\n", error_format(err, msg, sizeof msg));
-}
-
 /* Score a point and print its score, or the event it ends (--events);
  * time and value are printed as the input wrote them. */
 static void score_point(run *r, series *s, int64_t t_ms, double v, const char *ts,
@@ -151,7 +145,7 @@ static int detect_csv(run *r, FILE *fp, const char *name)
             break;
         }
         if (got == KPI_CSV_REJECTED) {
-            print_error(&err);
+            cli_print_error(&err);
             r->rejected++;
         } else if (got == KPI_CSV_ROW) {
             series *s = row.series ? series_get(&r->tab, row.series, row.series_len)
@@ -330,7 +324,7 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
             return -1;
         }
         if (got == KPI_CSV_REJECTED) {
-            print_error(&err);
+            cli_print_error(&err);
             (*rejected)++;
             continue;
         }

@@ -126,8 +126,7 @@ int cmd_forecast(int argc, char **argv)
                      ? forecast_run_feed(&run, row.line, row.t_ms, row.value, row.value_text, &r, &err)
                      : -1;
         if (ev < 0) {
-            char msg[ERROR_TEXT_MAX];
-            fprintf(stderr, "%s\n", error_format(&err, msg, sizeof msg));
+            cli_print_error(&err);
             rejected++;
         } else if (ev != FORECAST_RUN_NONE) {
             report(&r, ev, json);

@@ -22,8 +22,7 @@ typedef struct shell {
 static void on_reject(void *ctx, const jiko_error *why)
 {
     (void)ctx;
-    char msg[ERROR_TEXT_MAX];
-    fprintf(stderr, "%s\n", error_format(why, msg, sizeof msg));
+    cli_print_error(why);
 }
 
 static void on_commit(void *ctx, long batch_no, const char *file, long first, long last)

@@ -291,7 +291,7 @@ int cmd_report(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *url = cli_db_url(o.db);
-    if (!cli_db_is_pg(url)) {
+    if (!store_is_pg_url(url)) {
         snprintf(o.wal, sizeof o.wal, "%s-wal", url);
         snprintf(o.shm, sizeof o.shm, "%s-shm", url);
         o.guard[0] = url;

@@ -15,6 +15,11 @@ struct store {
     void *impl;
 };
 
+bool store_is_pg_url(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
 static int open_mode(store **out, const char *url, bool create, jiko_error *err)
 {
     *out = NULL;
@@ -24,7 +29,7 @@ static int open_mode(store **out, const char *url, bool create, jiko_error *err)
         return -1;
     }
     int rc;
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+    if (store_is_pg_url(url))
         rc = store_pg_open(&s->impl, &s->ops, url, create, err);
     else
         rc = store_sqlite_open(&s->impl, &s->ops, url, create, err);

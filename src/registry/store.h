@@ -89,6 +89,9 @@ typedef int (*store_fact_fn)(void *ctx, const store_fact *f);
  * for PostgreSQL, anything else is a SQLite file path. */
 int store_open(store **out, const char *url, jiko_error *err);
 
+/* Whether a registry URL names PostgreSQL (else it is a SQLite file path). */
+bool store_is_pg_url(const char *url);
+
 /* Open a registry that must exist already, for reading: a mistyped path is
  * an error (JIKO_ERR_STORE), never a new empty registry.  A SQLite file
  * that this process may not write (or in a directory it may not write) is
