@@ -88,7 +88,7 @@ static void build(const char *path, long n, const catalog *cat, const rules_set 
         classify_result r;
         classify_incident(rules_select(rules, inc.started_ms), cat, &inc, inc.started_ms, &r);
         store_outcome o;
-        if (store_put(db, &inc, &r, json, (size_t)len, "bench", 0, &o, &err))
+        if (store_put(db, &inc, &r, json, (size_t)len, "bench", 0, &o, NULL, &err))
             die("put", &err);
         incident_free(&inc);
         if ((i + 1) % 20000 == 0 || i + 1 == n) {

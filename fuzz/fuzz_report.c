@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (book) {
             classify_incident(book, &env->cat, &inc[n], inc[n].started_ms + 3600000, &res[n]);
             store_outcome o;
-            if (store_put(db, &inc[n], &res[n], p, len, "fuzz", 0, &o, &err) == 0) {
+            if (store_put(db, &inc[n], &res[n], p, len, "fuzz", 0, &o, NULL, &err) == 0) {
                 if (!fy)
                     fy = jst_fiscal_year(jst_date_of(inc[n].started_ms));
                 n++;

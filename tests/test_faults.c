@@ -269,7 +269,7 @@ static int op_store(env *e, jiko_error *err)
     store_row row;
     if (intake_record(&o, REC, strlen(REC), "f", 1, &inc, &r, err) == 0) {
         if (store_begin(db, err) == 0 &&
-            store_put(db, &inc, &r, REC, strlen(REC), "test", 1, &out, err) == 0 &&
+            store_put(db, &inc, &r, REC, strlen(REC), "test", 1, &out, NULL, err) == 0 &&
             store_commit(db, err) == 0) {
             int found = store_get(db, "Op", "f1", &row, err);
             if (found == 1) {
@@ -417,7 +417,7 @@ int main(int argc, char **argv)
         classify_result r;
         store_outcome out;
         if (intake_record(&o, REC, strlen(REC), "f", 1, &inc, &r, &err) || store_begin(report_db, &err) ||
-            store_put(report_db, &inc, &r, REC, strlen(REC), "t", 1, &out, &err) ||
+            store_put(report_db, &inc, &r, REC, strlen(REC), "t", 1, &out, NULL, &err) ||
             store_commit(report_db, &err))
             return 1;
         incident_free(&inc);

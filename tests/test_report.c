@@ -99,7 +99,7 @@ static void put_line(store *db, tu_env *env, const char *json)
     classify_result r;
     classify_incident(rules_select(&env->rules, inc.started_ms), &env->cat, &inc, inc.started_ms, &r);
     store_outcome o;
-    assert_int_equal(store_put(db, &inc, &r, json, strlen(json), "test", 0, &o, &err), 0);
+    assert_int_equal(store_put(db, &inc, &r, json, strlen(json), "test", 0, &o, NULL, &err), 0);
     incident_free(&inc);
 }
 

@@ -23,7 +23,8 @@ typedef struct fixture {
 static tu_env *g_env; /* loaded once in main; read-only */
 static char g_url[1024];
 
-static void put(fixture *f, const char *json, store_outcome want)
+/* Store one record, expecting `want`; returns the version store_put gave. */
+static int put(fixture *f, const char *json, store_outcome want)
 {
     incident inc;
     jiko_error err;
@@ -34,10 +35,13 @@ static void put(fixture *f, const char *json, store_outcome want)
     classify_incident(rules_select(&f->env->rules, inc.started_ms), &f->env->cat, &inc,
                       inc.started_ms, &r);
     store_outcome out;
-    if (store_put(f->db, &inc, &r, json, strlen(json), "test", 1000, &out, &err))
+    int version = -1;
+    if (store_put(f->db, &inc, &r, json, strlen(json), "test", 1000, &out, &version, &err))
         fail_msg("%s", error_format(&err, msg, sizeof msg));
     assert_int_equal(out, want);
+    assert_true(version >= 1);
     incident_free(&inc);
+    return version;
 }
 
 static char *rec(char *buf, size_t size, const char *op, const char *id, const char *start,
@@ -132,20 +136,25 @@ static void test_versions(void **state)
     jiko_error err;
     char b[600];
     assert_int_equal(store_begin(f->db, &err), 0);
-    put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 100), STORE_STORED);
-    put(f, b, STORE_UNCHANGED);
+    /* the version after each put: 1 when new, the current one when
+     * unchanged, the new one when amended */
+    assert_int_equal(put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 100), STORE_STORED), 1);
+    assert_int_equal(put(f, b, STORE_UNCHANGED), 1);
     /* the same value written differently is not a change */
     put(f, "{ \"operator\" : \"A\", \"id\":\"x1\", \"ended_at\":\"2021-08-03T16:00:00+09:00\","
            "\"started_at\":\"2021-08-03T15:00:00+09:00\","
            "\"services\":[{\"users\":100,\"effect\":\"stop\",\"service\":\"ftth\"}]}",
         STORE_UNCHANGED);
-    put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", 40000), STORE_AMENDED);
-    put(f, rec(b, sizeof b, "B", "x1", "2021-08-03T15:00:00+09:00", NULL, "ftth", 10), STORE_STORED);
+    assert_int_equal(put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", 40000), STORE_AMENDED), 2);
+    assert_int_equal(put(f, b, STORE_UNCHANGED), 2);
+    assert_int_equal(put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T19:00:00+09:00", "ftth", 40000), STORE_AMENDED), 3);
+    assert_int_equal(put(f, rec(b, sizeof b, "A", "x1", "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", 40000), STORE_AMENDED), 4);
+    assert_int_equal(put(f, rec(b, sizeof b, "B", "x1", "2021-08-03T15:00:00+09:00", NULL, "ftth", 10), STORE_STORED), 1);
     assert_int_equal(store_commit(f->db, &err), 0);
 
     store_row row;
     assert_int_equal(store_get(f->db, "A", "x1", &row, &err), 1);
-    assert_int_equal(row.version, 2);
+    assert_int_equal(row.version, 4);
     assert_string_equal(row.report, "serious");
     assert_string_equal(row.serious_categories, "5");
     assert_string_equal(row.quarterly_clauses, "telecom");
@@ -162,9 +171,9 @@ static void test_versions(void **state)
 
     collect c = {0};
     assert_int_equal(store_history(f->db, "A", "x1", collect_row, &c, &err), 0);
-    assert_int_equal(c.n, 2);
-    assert_int_equal(c.versions[0], 1);
-    assert_int_equal(c.versions[1], 2);
+    assert_int_equal(c.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(c.versions[i], i + 1);
     assert_int_equal(store_check(f->db, &err), 0);
 }
 
@@ -180,15 +189,15 @@ static void test_filters_and_rollback(void **state)
     put(f, rec(b, sizeof b, "B", "q4", "2022-04-01T00:00:00+09:00", "2022-04-01T00:10:00+09:00", "ftth", 5), STORE_STORED);
     assert_int_equal(store_commit(f->db, &err), 0);
     struct { store_filter f; int n; const char *first; } cases[] = {
-        {{0, 0, NULL, NULL, -1}, 4, "q1"},
-        {{2021, 0, NULL, NULL, -1}, 3, "q1"},
-        {{2021, 4, NULL, NULL, -1}, 1, "q3"},
-        {{2022, 0, NULL, NULL, -1}, 1, "q4"},
-        {{0, 0, "B", NULL, -1}, 2, "q3"},
-        {{0, 0, NULL, "serious", -1}, 1, "q2"},
-        {{0, 0, NULL, "none", -1}, 2, "q3"},
-        {{0, 0, NULL, NULL, 1}, 1, "q3"},
-        {{0, 0, NULL, NULL, 0}, 3, "q1"},
+        {{.open = -1}, 4, "q1"},
+        {{.fiscal_year = 2021, .open = -1}, 3, "q1"},
+        {{.fiscal_year = 2021, .quarter = 4, .open = -1}, 1, "q3"},
+        {{.fiscal_year = 2022, .open = -1}, 1, "q4"},
+        {{.op = "B", .open = -1}, 2, "q3"},
+        {{.report = "serious", .open = -1}, 1, "q2"},
+        {{.report = "none", .open = -1}, 2, "q3"},
+        {{.open = 1}, 1, "q3"},
+        {{.open = 0}, 3, "q1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         collect c = {0};
@@ -203,6 +212,116 @@ static void test_filters_and_rollback(void **state)
     assert_int_equal(store_rollback(f->db, &err), 0);
     store_row row;
     assert_int_equal(store_get(f->db, "C", "gone", &row, &err), 0);
+}
+
+/* Rows as "started|operator|id", for comparing pages with the whole list. */
+typedef struct keys {
+    int n;
+    char key[64][96];
+    int64_t last_started;
+    char last_op[32], last_id[32];
+} keys;
+
+static int collect_key(void *ctx, const store_row *r)
+{
+    keys *k = ctx;
+    assert_true(k->n < 64);
+    snprintf(k->key[k->n++], sizeof k->key[0], "%lld|%s|%s", (long long)r->started_ms, r->op,
+             r->id);
+    k->last_started = r->started_ms;
+    snprintf(k->last_op, sizeof k->last_op, "%s", r->op);
+    snprintf(k->last_id, sizeof k->last_id, "%s", r->id);
+    return 0;
+}
+
+/* Paging through a list in pages of 1, 2 and 3 gives exactly the list,
+ * filters included; rows that share a start time are ordered by operator,
+ * then id, and a page never repeats or skips one of them. */
+static void test_paging(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    static const char *const starts[] = {"2021-05-01T10:00:00+09:00", "2021-08-01T10:00:00+09:00",
+                                         "2022-04-02T10:00:00+09:00"};
+    static const char *const ops[] = {"B", "A", "C"};
+    static const char *const ids[] = {"z", "a", "m10", "m9"};
+    assert_int_equal(store_begin(f->db, &err), 0);
+    for (int i = 0; i < 3; i++)
+        for (int o = 0; o < 3; o++)
+            for (int k = 0; k < 4; k++)
+                if ((i + o + k) % 3) { /* not every combination: uneven groups */
+                    char id[16];
+                    snprintf(id, sizeof id, "%s-%d", ids[k], i);
+                    put(f, rec(b, sizeof b, ops[o], id, starts[i],
+                               k % 2 ? NULL : "2022-05-01T00:00:00+09:00", "ftth", 10 + k),
+                        STORE_STORED);
+                }
+    assert_int_equal(store_commit(f->db, &err), 0);
+    const store_filter filters[] = {
+        {.open = -1},
+        {.op = "B", .open = -1},
+        {.fiscal_year = 2021, .open = -1},
+        {.fiscal_year = 2021, .quarter = 2, .open = 0},
+        {.open = 1},
+        {.op = "nobody", .open = -1},
+    };
+    for (size_t fi = 0; fi < sizeof filters / sizeof filters[0]; fi++) {
+        keys all = {0};
+        assert_int_equal(store_list(f->db, &filters[fi], collect_key, &all, &err), 0);
+        if (fi == 0)
+            assert_int_equal(all.n, 24);
+        for (long size = 1; size <= 3; size++) {
+            keys paged = {0};
+            store_filter pf = filters[fi];
+            pf.limit = size;
+            for (int pages = 0;; pages++) {
+                assert_true(pages <= all.n);
+                keys page = {0};
+                assert_int_equal(store_list(f->db, &pf, collect_key, &page, &err), 0);
+                assert_true(page.n <= size);
+                for (int i = 0; i < page.n; i++)
+                    snprintf(paged.key[paged.n++], sizeof paged.key[0], "%s", page.key[i]);
+                if (page.n < size)
+                    break;
+                paged.last_started = page.last_started;
+                snprintf(paged.last_op, sizeof paged.last_op, "%s", page.last_op);
+                snprintf(paged.last_id, sizeof paged.last_id, "%s", page.last_id);
+                pf.after_started_ms = paged.last_started;
+                pf.after_op = paged.last_op;
+                pf.after_id = paged.last_id;
+            }
+            if (paged.n != all.n)
+                fail_msg("filter %zu, pages of %ld: %d rows, want %d", fi, size, paged.n, all.n);
+            for (int i = 0; i < all.n; i++)
+                assert_string_equal(paged.key[i], all.key[i]);
+        }
+    }
+    /* within one start time: operator, then id (bytewise: "m10" < "m9") */
+    keys all = {0};
+    store_filter first = {.fiscal_year = 2021, .quarter = 2, .op = "A", .open = -1, .limit = 2};
+    assert_int_equal(store_list(f->db, &first, collect_key, &all, &err), 0);
+    assert_int_equal(all.n, 2);
+    assert_non_null(strstr(all.key[0], "|A|m10-1"));
+    assert_non_null(strstr(all.key[1], "|A|m9-1"));
+    /* a limit without a position is the first page */
+    store_filter no_limit = {.open = -1, .limit = 0};
+    memset(&all, 0, sizeof all);
+    assert_int_equal(store_list(f->db, &no_limit, collect_key, &all, &err), 0);
+    assert_int_equal(all.n, 24);
+    /* a position past the end: nothing */
+    store_filter past = {.open = -1, .after_started_ms = INT64_MAX, .after_op = "", .after_id = ""};
+    memset(&all, 0, sizeof all);
+    assert_int_equal(store_list(f->db, &past, collect_key, &all, &err), 0);
+    assert_int_equal(all.n, 0);
+    /* the caller's mistakes */
+    store_filter bad = {.open = -1, .limit = -1};
+    assert_int_equal(store_list(f->db, &bad, collect_key, &all, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
+    assert_string_equal(err.field, "limit");
+    store_filter half = {.open = -1, .after_op = "A"};
+    assert_int_equal(store_list(f->db, &half, collect_key, &all, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
 }
 
 static void test_reopen(void **state)
@@ -446,6 +565,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_paging, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_sqlite, teardown),
@@ -456,6 +576,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_paging, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_pg, teardown),

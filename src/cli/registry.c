@@ -135,7 +135,7 @@ static int run(int argc, char **argv, const char *cmd)
         {"lang", required_argument, NULL, 'l'},     {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     reader rd = {cmd, false, CLASSIFY_EN, 0};
-    store_filter f = {0, 0, NULL, NULL, -1};
+    store_filter f = {.open = -1};
     const char *db = NULL, *lang = NULL;
     bool by_id = strcmp(cmd, "show") == 0 || strcmp(cmd, "history") == 0;
     int c;

@@ -202,7 +202,8 @@ static int replay(import_run *im, long *counts, jiko_error *err)
         char reason[IMPORT_REASON_MAX];
         reason_for(im, reason, sizeof reason, im->batch_file, im->batch_line[i]);
         store_outcome out;
-        rc = store_put(im->o.db, &it.inc, &it.res, t, len, reason, im->o.intake.now_ms, &out, err);
+        rc = store_put(im->o.db, &it.inc, &it.res, t, len, reason, im->o.intake.now_ms, &out, NULL,
+                       err);
         if (rc == 0)
             counts[out]++;
         incident_free(&it.inc);
@@ -268,7 +269,7 @@ static int store_item(import_run *im, item *it, long *counts, jiko_error *err)
     reason_for(im, reason, sizeof reason, it->file, it->line);
     store_outcome out;
     int rc = store_put(im->o.db, &it->inc, &it->res, it->text, it->len, reason,
-                       im->o.intake.now_ms, &out, err);
+                       im->o.intake.now_ms, &out, NULL, err);
     if (rc == 0)
         counts[out]++;
     /* the replay stores the whole batch again, this record included */

@@ -82,7 +82,7 @@ static void join_ids(char *buf, size_t size, const rulebook *b, const classify_h
 
 int store_put(store *s, const incident *inc, const classify_result *r, const char *text,
               size_t len, const char *reason, int64_t now_ms, store_outcome *outcome,
-              jiko_error *err)
+              int *version, jiko_error *err)
 {
     store_derived d;
     jst_date day = jst_date_of(inc->started_ms);
@@ -117,7 +117,11 @@ int store_put(store *s, const incident *inc, const classify_result *r, const cha
         memcpy(d.services + o, inc->services[i].code, n + 1);
         o += n;
     }
-    return s->ops->put(s->impl, &d, text, len, reason, now_ms, outcome, err);
+    int v = 0;
+    int rc = s->ops->put(s->impl, &d, text, len, reason, now_ms, outcome, &v, err);
+    if (rc == 0 && version)
+        *version = v;
+    return rc;
 }
 
 
@@ -179,6 +183,17 @@ static int check_then(void *ctx, const store_row *r)
 
 int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
 {
+    if (f->limit < 0) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "limit", "must not be negative, got %ld",
+                  f->limit);
+        return -1;
+    }
+    if (f->after_op && !f->after_id) {
+        /* half a position is no position: the page would start anywhere */
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "after_id",
+                  "is missing; a page starts after an (operator, id)");
+        return -1;
+    }
     checked c = {fn, ctx, NULL, err, false};
     int rc = s->ops->list(s->impl, f, check_then, &c, err);
     return rc || c.damaged ? -1 : 0;

@@ -59,12 +59,20 @@ typedef struct store_row {
     char *reason;       /* why it changed */
 } store_row;
 
+/* Which current incidents store_list returns.  Initialize with designated
+ * initializers ({.open = -1} is "everything"): -Wextra rejects a positional
+ * initializer that leaves the paging fields out. */
 typedef struct store_filter {
     int fiscal_year; /* 0 = any */
     int quarter;     /* 0 = any */
     const char *op;  /* NULL = any */
     const char *report; /* NULL = any */
     int open;        /* -1 any, 1 ongoing only, 0 ended only */
+    /* Paging: only rows strictly after this one in list order (started_ms, operator, id);
+     * after_op == NULL: from the first row. */
+    int64_t after_started_ms;
+    const char *after_op, *after_id; /* both or neither */
+    long limit; /* at most this many rows; 0 = no limit */
 } store_filter;
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);
@@ -114,12 +122,18 @@ int store_commit(store *s, jiko_error *err);
 int store_rollback(store *s, jiko_error *err);
 
 /* Store one validated and classified incident.  `text` is its JSON (one
- * line), `reason` says why (e.g. "imported from f.jsonl:12").  Inside a batch. */
+ * line), `reason` says why (e.g. "imported from f.jsonl:12").  Inside a batch.
+ * `version` (may be NULL) gets the incident's current version after the
+ * call: 1 when stored, the new version when amended, the current one when
+ * unchanged. */
 int store_put(store *s, const incident *inc, const classify_result *r, const char *text,
               size_t len, const char *reason, int64_t now_ms, store_outcome *outcome,
-              jiko_error *err);
+              int *version, jiko_error *err);
 
-/* Current versions matching a filter, ordered by start time then operator, id. */
+/* Current versions matching a filter, ordered by start time then operator, id.
+ * A page is the rows after the last one of the previous page (f->after_*),
+ * at most f->limit of them: rows stored meanwhile never shift a page.
+ * JIKO_ERR_INVALID for a negative limit or after_op without after_id. */
 int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err);
 
 /* Current version of one incident; `op` may be NULL when the id is unique.

@@ -31,7 +31,8 @@ typedef struct store_ops {
     int (*commit)(void *impl, jiko_error *err);
     int (*rollback)(void *impl, jiko_error *err);
     int (*put)(void *impl, const store_derived *d, const char *text, size_t len,
-               const char *reason, int64_t now_ms, store_outcome *outcome, jiko_error *err);
+               const char *reason, int64_t now_ms, store_outcome *outcome, int *version,
+               jiko_error *err);
     int (*list)(void *impl, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err);
     int (*get)(void *impl, const char *op, const char *id, store_row *row, jiko_error *err);
     int (*history)(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,

@@ -209,7 +209,8 @@ static int add_version(pg *p, const char *key, int version, const char *text, si
 }
 
 static int pg_put(void *impl, const store_derived *d, const char *text, size_t len,
-                  const char *reason, int64_t now_ms, store_outcome *outcome, jiko_error *err)
+                  const char *reason, int64_t now_ms, store_outcome *outcome, int *version,
+                  jiko_error *err)
 {
     pg *p = impl;
     params pp;
@@ -233,6 +234,7 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     PQclear(res);
     if (inserted) {
         *outcome = STORE_STORED;
+        *version = 1;
         return 0;
     }
     /* Lock the row alone, then read its record in a second statement: a
@@ -265,15 +267,16 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     PQclear(res);
     if (same) {
         *outcome = STORE_UNCHANGED;
+        *version = atoi(ver);
         return 0;
     }
     res = PQexecPrepared(p->conn, "upd", 16, pp.v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
         return fail_res(p, res, err, "cannot amend the incident");
-    int version = atoi(PQgetvalue(res, 0, 0));
+    *version = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
     *outcome = STORE_AMENDED;
-    return add_version(p, key, version, text, len, reason, now_ms, err);
+    return add_version(p, key, *version, text, len, reason, now_ms, err);
 }
 
 static char *val(PGresult *res, int r, int c)
@@ -330,11 +333,15 @@ static int run_rows(pg *p, const char *sql, int n, const char *const *v, store_r
 
 static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
 {
-    char fy[16], q[16], open[16];
+    char fy[16], q[16], open[16], after[24], limit[24];
     snprintf(fy, sizeof fy, "%d", f->fiscal_year);
     snprintf(q, sizeof q, "%d", f->quarter);
     snprintf(open, sizeof open, "%d", f->open);
-    const char *v[5] = {fy, q, f->op, f->report, open};
+    snprintf(after, sizeof after, "%lld", (long long)f->after_started_ms);
+    snprintf(limit, sizeof limit, "%ld", f->limit);
+    /* LIMIT NULL is no limit */
+    const char *v[9] = {fy, q, f->op, f->report, open, after, f->after_op, f->after_id,
+                        f->limit > 0 ? limit : NULL};
     const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
                       " ON v.key = i.key AND v.version = i.version"
                       " WHERE ($1::int = 0 OR i.fiscal_year = $1::int)"
@@ -342,8 +349,11 @@ static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
                       " AND ($3::text IS NULL OR i.operator = $3::text)"
                       " AND ($4::text IS NULL OR i.report = $4::text)"
                       " AND ($5::int < 0 OR ($5::int = 1) = (i.ended_ms IS NULL))"
-                      " ORDER BY i.started_ms, i.operator, i.id";
-    return run_rows(impl, sql, 5, v, fn, ctx, err) < 0 ? -1 : 0;
+                      /* paging by position, not offset (see store_sqlite.c) */
+                      " AND ($7::text IS NULL OR (i.started_ms, i.operator, i.id)"
+                      "      > ($6::bigint, $7::text, $8::text))"
+                      " ORDER BY i.started_ms, i.operator, i.id LIMIT $9::bigint";
+    return run_rows(impl, sql, 9, v, fn, ctx, err) < 0 ? -1 : 0;
 }
 
 static int pg_get(void *impl, const char *op, const char *id, store_row *row, jiko_error *err)

@@ -232,7 +232,8 @@ static int add_version(sq *s, int64_t key, int version, const char *text, size_t
 }
 
 static int sq_put(void *impl, const store_derived *d, const char *text, size_t len,
-                  const char *reason, int64_t now_ms, store_outcome *outcome, jiko_error *err)
+                  const char *reason, int64_t now_ms, store_outcome *outcome, int *version,
+                  jiko_error *err)
 {
     sq *s = impl;
     sqlite3_stmt *st = s->st[Q_INSERT];
@@ -247,6 +248,7 @@ static int sq_put(void *impl, const store_derived *d, const char *text, size_t l
      * statement, which cost the writer about a third of its time.) */
     if (sqlite3_changes(s->db) == 1) {
         *outcome = STORE_STORED;
+        *version = 1;
         return add_version(s, sqlite3_last_insert_rowid(s->db), 1, text, len, reason, now_ms,
                            err);
     }
@@ -275,6 +277,7 @@ static int sq_put(void *impl, const store_derived *d, const char *text, size_t l
     sqlite3_reset(st);
     if (same) {
         *outcome = STORE_UNCHANGED;
+        *version = cur_version;
         return 0;
     }
     st = s->st[Q_UPDATE];
@@ -284,10 +287,10 @@ static int sq_put(void *impl, const store_derived *d, const char *text, size_t l
         sqlite3_reset(st);
         return fail_db(s, err, "cannot amend the incident");
     }
-    int version = sqlite3_column_int(st, 0);
+    *version = sqlite3_column_int(st, 0);
     sqlite3_reset(st);
     *outcome = STORE_AMENDED;
-    return add_version(s, key, version, text, len, reason, now_ms, err);
+    return add_version(s, key, *version, text, len, reason, now_ms, err);
 }
 
 static char *col_text(sqlite3_stmt *st, int i)
@@ -357,7 +360,10 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
         " WHERE (?1 = 0 OR i.fiscal_year = ?1) AND (?2 = 0 OR i.quarter = ?2)"
         " AND (?3 IS NULL OR i.operator = ?3) AND (?4 IS NULL OR i.report = ?4)"
         " AND (?5 < 0 OR (?5 = 1) = (i.ended_ms IS NULL))"
-        " ORDER BY i.started_ms, i.operator, i.id";
+        /* paging by position, not offset: the next page starts after the
+         * last row shown, whatever was stored meanwhile */
+        " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) > (?6, ?7, ?8))"
+        " ORDER BY i.started_ms, i.operator, i.id LIMIT ?9";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot list");
     sqlite3_bind_int(st, 1, f->fiscal_year);
@@ -365,6 +371,10 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     sqlite3_bind_text(st, 3, f->op, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, f->report, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, f->open);
+    sqlite3_bind_int64(st, 6, f->after_started_ms);
+    sqlite3_bind_text(st, 7, f->after_op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, f->after_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, f->limit > 0 ? f->limit : -1); /* SQLite: negative = no limit */
     return run_rows(s, st, fn, ctx, err) < 0 ? -1 : 0;
 }
 

@@ -364,7 +364,7 @@ int report_batch_collect(report_batch *b, store *db, const intake_opts *o, int f
     memset(b, 0, sizeof *b);
     error_clear(err);
     batch_ctx c = {b, o, err};
-    store_filter f = {fy, q, op, NULL, 0};
+    store_filter f = {.fiscal_year = fy, .quarter = q, .op = op, .open = 0};
     int rc = store_list(db, &f, on_batch_row, &c, err);
     /* a callback's error stops the listing; it is in err already */
     return rc || err->kind != JIKO_ERR_NONE ? -1 : 0;
@@ -423,7 +423,7 @@ int report_wholesale_partners(store *db, const store_row *row, const incident *i
 {
     error_clear(err);
     same_acc s = {row, inc->wholesale_provider ? inc->wholesale_provider : inc->op, NULL, 0, err};
-    store_filter f = {row->fiscal_year, row->quarter, NULL, NULL, -1};
+    store_filter f = {.fiscal_year = row->fiscal_year, .quarter = row->quarter, .open = -1};
     int rc = store_list(db, &f, on_same, &s, err);
     *ops = s.ops;
     *n = s.n;
