@@ -112,7 +112,7 @@ static void test_error_kinds(void **state)
     (void)state;
     static const char *const want[JIKO_ERR_KINDS] = {
         "none", "invalid", "not_found", "conflict", "retry", "io", "out_of_memory", "config",
-        "store"};
+        "store", "forbidden"};
     for (int k = 0; k < JIKO_ERR_KINDS; k++)
         assert_string_equal(error_kind_name((jiko_error_kind)k), want[k]);
     assert_string_equal(error_kind_name((jiko_error_kind)99), "unknown");

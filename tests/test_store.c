@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "import.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -65,7 +66,9 @@ static void reset_pg(const char *url)
     assert_int_equal(PQstatus(c), CONNECTION_OK);
     PQclear(PQexec(c, "SET client_min_messages = warning;"
                       "DROP VIEW IF EXISTS incident_current;"
-                      "DROP TABLE IF EXISTS incident_version, incident, jiko_schema"));
+                      "DROP TABLE IF EXISTS incident_version, incident, api_token, jiko_schema;"
+                      "DROP FUNCTION IF EXISTS jiko_test_boom() CASCADE;"
+                      "DROP SEQUENCE IF EXISTS jiko_test_boom_seq"));
     PQfinish(c);
 }
 
@@ -324,6 +327,238 @@ static void test_paging(void **state)
     assert_int_equal(err.kind, JIKO_ERR_INVALID);
 }
 
+/* ---- import_text: a request body in one transaction ---------------------- */
+
+#define TREC(id, op, users)                                                                    \
+    "{\"id\":\"" id "\",\"operator\":\"" op "\",\"started_at\":\"2021-08-03T15:00:00+09:00\","   \
+    "\"ended_at\":\"2021-08-03T18:00:00+09:00\","                                               \
+    "\"services\":[{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":" #users "}]}"
+
+static int text_in(fixture *f, const char *text, const char *reason, const char *only_op,
+                   import_results *out, jiko_error *err)
+{
+    intake_opts io = {&f->env->cat, &f->env->rules, NULL, 1000};
+    return import_text(f->db, &io, text, strlen(text), "req", reason, only_op, out, err);
+}
+
+static void text_ok(fixture *f, const char *text, const char *reason, const char *only_op,
+                    import_results *out)
+{
+    jiko_error err;
+    char msg[ERROR_TEXT_MAX];
+    if (text_in(f, text, reason, only_op, out, &err))
+        fail_msg("import_text: %s", error_format(&err, msg, sizeof msg));
+}
+
+/* The stored record and provenance of the current version. */
+static void stored_as(fixture *f, const char *op, const char *id, const char *record,
+                      const char *reason, int version)
+{
+    store_row row;
+    jiko_error err;
+    assert_int_equal(store_get(f->db, op, id, &row, &err), 1);
+    if (record)
+        assert_string_equal(row.record, record);
+    if (reason)
+        assert_string_equal(row.reason, reason);
+    assert_int_equal(row.version, version);
+    store_row_free(&row);
+}
+
+static void test_import_text(void **state)
+{
+    fixture *f = *state;
+    import_results out;
+    /* one object on one line, stored as given */
+    text_ok(f, TREC("s1", "A", 10) "\n", "posted by t_1", NULL, &out);
+    assert_int_equal(out.n, 1);
+    assert_true(out.r[0].ok);
+    assert_int_equal(out.r[0].line, 1);
+    assert_int_equal(out.r[0].outcome, STORE_STORED);
+    assert_int_equal(out.r[0].version, 1);
+    assert_string_equal(out.r[0].inc.id, "s1");
+    assert_non_null(out.r[0].res.book);
+    assert_int_equal(out.counts.stored, 1);
+    import_results_free(&out);
+    stored_as(f, "A", "s1", TREC("s1", "A", 10), "posted by t_1 (from req:1)", 1);
+
+    /* a pretty-printed object (byte order mark, CRLF, a blank first line):
+     * one record, stored as one line, its strings untouched */
+    text_ok(f,
+            "\xEF\xBB\xBF\r\n{\r\n  \"id\": \"p1\",\r\n  \"operator\": \"A B\",\r\n"
+            "  \"started_at\": \"2021-08-03T15:00:00+09:00\",\n  \"ended_at\": null,\n"
+            "  \"services\": [ { \"service\": \"ftth\", \"effect\": \"stop\", \"users\": 5 } ],\n"
+            "  \"cause\": { \"category\": \"human\", \"detail\": \"a \\\"quoted\\\"  {text}\\\\\" }\n"
+            "}\n\n",
+            NULL, NULL, &out);
+    assert_int_equal(out.n, 1);
+    assert_true(out.r[0].ok);
+    assert_int_equal(out.r[0].line, 2);
+    assert_true(out.r[0].inc.ongoing);
+    import_results_free(&out);
+    stored_as(f, "A B", "p1",
+              "{\"id\":\"p1\",\"operator\":\"A B\",\"started_at\":\"2021-08-03T15:00:00+09:00\","
+              "\"ended_at\":null,\"services\":[{\"service\":\"ftth\",\"effect\":\"stop\","
+              "\"users\":5}],\"cause\":{\"category\":\"human\",\"detail\":\"a \\\"quoted\\\"  "
+              "{text}\\\\\"}}",
+              "imported from req:2", 1);
+
+    /* JSON Lines: a bad line in the middle and a blank one do not stop the
+     * rest; lines are numbered as in the text; an amendment and an
+     * unchanged record give the current version */
+    text_ok(f,
+            TREC("j1", "A", 1) "\n"
+            "{\"id\": oops\n"
+            "\n"
+            TREC("s1", "A", 40000) "\r\n"
+            TREC("j2", "A", 2) "\n"
+            "{\"id\":\"j3\",\"operator\":\"A\",\"started_at\":\"2001-01-01T00:00:00+09:00\","
+            "\"ended_at\":null,\"services\":[{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":1}]}\n"
+            TREC("j1", "A", 1),
+            "posted by t_2", NULL, &out);
+    assert_int_equal(out.n, 6);
+    static const long lines[] = {1, 2, 4, 5, 6, 7};
+    static const bool ok[] = {true, false, true, true, false, true};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(out.r[i].line, lines[i]);
+        assert_int_equal(out.r[i].ok, ok[i]);
+    }
+    assert_int_equal(out.r[1].err.kind, JIKO_ERR_INVALID);
+    assert_string_equal(out.r[1].err.file, "req");
+    assert_int_equal(out.r[1].err.line, 2);
+    assert_string_equal(out.r[4].err.field, "started_at");
+    assert_int_equal(out.r[2].outcome, STORE_AMENDED);
+    assert_int_equal(out.r[2].version, 2);
+    assert_int_equal(out.r[0].outcome, STORE_STORED);
+    assert_int_equal(out.r[5].outcome, STORE_UNCHANGED); /* j1 again, same transaction */
+    assert_int_equal(out.r[5].version, 1);
+    assert_int_equal(out.counts.stored, 2);
+    assert_int_equal(out.counts.amended, 1);
+    assert_int_equal(out.counts.unchanged, 1);
+    assert_int_equal(out.counts.rejected, 2);
+    import_results_free(&out);
+    stored_as(f, "A", "s1", NULL, "posted by t_2 (from req:4)", 2);
+    /* unchanged: the same version back, nothing written */
+    text_ok(f, TREC("s1", "A", 40000), "posted by t_3", NULL, &out);
+    assert_int_equal(out.r[0].outcome, STORE_UNCHANGED);
+    assert_int_equal(out.r[0].version, 2);
+    import_results_free(&out);
+    stored_as(f, "A", "s1", NULL, "posted by t_2 (from req:4)", 2);
+
+    /* a token of one operator: another operator's record is forbidden, the
+     * operator's own is stored */
+    text_ok(f, TREC("o1", "B", 1) "\n" TREC("o2", "A", 1) "\n", "posted by t_4", "A", &out);
+    assert_int_equal(out.n, 2);
+    assert_false(out.r[0].ok);
+    assert_int_equal(out.r[0].err.kind, JIKO_ERR_FORBIDDEN);
+    assert_string_equal(out.r[0].err.field, "operator");
+    assert_string_equal(out.r[0].err.message,
+                        "the token may write only incidents of operator 'A', not 'B'");
+    assert_true(out.r[1].ok);
+    assert_int_equal(out.counts.rejected, 1);
+    import_results_free(&out);
+    store_row row;
+    jiko_error err;
+    assert_int_equal(store_get(f->db, "B", "o1", &row, &err), 0);
+    stored_as(f, "A", "o2", NULL, NULL, 1);
+
+    /* nothing to store: an empty text, blank lines, every record rejected */
+    static const char *const empty[] = {"", "\n", "  \r\n\t\n\n", "\xEF\xBB\xBF\n"};
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        text_ok(f, empty[i], NULL, NULL, &out);
+        assert_int_equal(out.n, 0);
+        import_results_free(&out);
+    }
+    text_ok(f, "[1,\n2]\n", NULL, NULL, &out); /* one value, but not an incident */
+    assert_int_equal(out.n, 1);
+    assert_false(out.r[0].ok);
+    assert_int_equal(out.r[0].err.kind, JIKO_ERR_INVALID);
+    import_results_free(&out);
+    text_ok(f, "{\n\"id\":\"half\"\n", NULL, NULL, &out); /* not one value: lines */
+    assert_int_equal(out.n, 2);
+    assert_int_equal(out.counts.rejected, 2);
+    import_results_free(&out);
+    /* a pretty-printed object with a duplicate key: one record, rejected
+     * by the record's validation, not read as lines */
+    text_ok(f, "{\n\"id\":\"d\",\n\"id\":\"e\"\n}", NULL, NULL, &out);
+    assert_int_equal(out.n, 1);
+    assert_false(out.r[0].ok);
+    import_results_free(&out);
+}
+
+/* Run SQL behind the registry's back. */
+static void raw_sql(const char *url, const char *sql)
+{
+    if (strncmp(url, "postgresql://", 13) == 0) {
+        PGconn *c = PQconnectdb(url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(c);
+    } else {
+        sqlite3 *db;
+        char *msg = NULL;
+        assert_int_equal(sqlite3_open(url, &db), SQLITE_OK);
+        if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+            fail_msg("%s: %s", sql, msg);
+        sqlite3_close(db);
+    }
+}
+
+/* The registry failing on one record stores none of the text's records;
+ * on PostgreSQL a transaction aborted as retryable is stored again, and
+ * gives up after IMPORT_RETRY_ATTEMPTS. */
+static void test_import_text_failure(void **state)
+{
+    fixture *f = *state;
+    bool pg = strncmp(f->url, "postgresql://", 13) == 0;
+    if (pg)
+        raw_sql(f->url,
+                "CREATE SEQUENCE jiko_test_boom_seq;"
+                "CREATE FUNCTION jiko_test_boom() RETURNS trigger AS $$ BEGIN"
+                "  IF NEW.id = 'boom' THEN RAISE EXCEPTION 'boom'; END IF;"
+                "  IF NEW.id = 'busy' OR (NEW.id = 'retry' AND nextval('jiko_test_boom_seq') <= 3)"
+                "  THEN RAISE EXCEPTION 'simulated' USING ERRCODE = '40001'; END IF;"
+                "  RETURN NEW; END $$ LANGUAGE plpgsql;"
+                "CREATE TRIGGER jiko_test_boom BEFORE INSERT ON incident"
+                "  FOR EACH ROW EXECUTE FUNCTION jiko_test_boom()");
+    else
+        raw_sql(f->url, "CREATE TRIGGER jiko_test_boom BEFORE INSERT ON incident"
+                        " WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    import_results out;
+    jiko_error err;
+    store_row row;
+    assert_int_equal(text_in(f, TREC("before", "A", 1) "\n" TREC("boom", "A", 1) "\n", NULL,
+                             NULL, &out, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_STORE);
+    assert_non_null(strstr(err.message, "boom"));
+    assert_int_equal(out.n, 0);
+    assert_null(out.r);
+    import_results_free(&out);
+    assert_int_equal(store_get(f->db, "A", "before", &row, &err), 0);
+    /* the registry is usable afterwards */
+    text_ok(f, TREC("after", "A", 1), NULL, NULL, &out);
+    assert_int_equal(out.counts.stored, 1);
+    import_results_free(&out);
+    if (!pg)
+        return;
+    /* aborted three times, stored on the fourth attempt, counted once */
+    text_ok(f, TREC("r0", "A", 1) "\n" TREC("retry", "A", 1) "\n", NULL, NULL, &out);
+    assert_int_equal(out.counts.stored, 2);
+    assert_int_equal(out.r[1].version, 1);
+    import_results_free(&out);
+    stored_as(f, "A", "retry", NULL, "imported from req:2", 1);
+    /* aborted every time: given up, nothing stored */
+    assert_int_equal(text_in(f, TREC("r1", "A", 1) "\n" TREC("busy", "A", 1), NULL, NULL, &out,
+                             &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_RETRY);
+    assert_int_equal(store_get(f->db, "A", "r1", &row, &err), 0);
+    raw_sql(f->url, "SET client_min_messages = warning; DROP FUNCTION jiko_test_boom() CASCADE;"
+                    " DROP SEQUENCE jiko_test_boom_seq");
+}
+
 static void test_reopen(void **state)
 {
     fixture *f = *state;
@@ -566,6 +801,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_import_text, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_import_text_failure, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_sqlite, teardown),
@@ -577,6 +814,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_import_text, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_import_text_failure, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_pg, teardown),

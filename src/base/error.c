@@ -51,12 +51,12 @@ void error_nomem(jiko_error *e, const char *doing)
         error_set(e, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
 }
 
-_Static_assert(JIKO_ERR_STORE + 1 == JIKO_ERR_KINDS, "error_kind_name has a name for every kind");
+_Static_assert(JIKO_ERR_FORBIDDEN + 1 == JIKO_ERR_KINDS, "error_kind_name has a name for every kind");
 
 const char *error_kind_name(jiko_error_kind kind)
 {
     static const char *const names[JIKO_ERR_KINDS] = {
         "none", "invalid", "not_found", "conflict", "retry", "io", "out_of_memory", "config",
-        "store"};
+        "store", "forbidden"};
     return (unsigned)kind < JIKO_ERR_KINDS ? names[kind] : "unknown";
 }

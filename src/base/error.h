@@ -25,9 +25,10 @@ typedef enum jiko_error_kind {
     JIKO_ERR_NOMEM,     /* out of memory */
     JIKO_ERR_CONFIG,    /* rulebooks, catalogs, published figures, configuration */
     JIKO_ERR_STORE,     /* the registry failed: database error, corruption, newer schema */
+    JIKO_ERR_FORBIDDEN, /* not allowed to whoever asks (e.g. another operator's incident) */
 } jiko_error_kind;
 
-#define JIKO_ERR_KINDS 9
+#define JIKO_ERR_KINDS 10
 
 typedef struct jiko_error {
     jiko_error_kind kind;
@@ -48,8 +49,8 @@ void error_set(jiko_error *e, jiko_error_kind kind, const char *file, long line,
 void error_nomem(jiko_error *e, const char *doing);
 
 /* The kind's stable name: "invalid", "not_found", "conflict", "retry", "io",
- * "out_of_memory", "config", "store" ("none" for JIKO_ERR_NONE).  API error
- * codes use these. */
+ * "out_of_memory", "config", "store", "forbidden" ("none" for JIKO_ERR_NONE).
+ * API error codes use these. */
 const char *error_kind_name(jiko_error_kind kind);
 
 /* Room for any formatted error: file, line, field and message. */

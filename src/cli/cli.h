@@ -28,7 +28,7 @@ enum {
 
 /* The exit status for a library error, by its kind: the one place where
  * kinds become exit codes (invalid input 1, config 3, I/O 4, registry,
- * conflict and retry 5, not found 6, out of memory 7). */
+ * conflict, retry and forbidden 5, not found 6, out of memory 7). */
 int cli_status(const jiko_error *e);
 
 /* Print a rejected record's or line's error as "FILE:LINE: field 'F':

@@ -104,6 +104,7 @@ int cli_status(const jiko_error *e)
     case JIKO_ERR_NOT_FOUND: return CLI_NOT_FOUND;
     case JIKO_ERR_CONFLICT:
     case JIKO_ERR_RETRY:
+    case JIKO_ERR_FORBIDDEN:
     case JIKO_ERR_STORE: return CLI_STORE;
     case JIKO_ERR_IO: return CLI_IO;
     case JIKO_ERR_NOMEM: return CLI_NOMEM;

@@ -13,6 +13,9 @@
  * Records are parsed and classified on two threads while a third stores
  * them (import.c says why); the callbacks come from the storing thread,
  * except on_progress, which comes from the caller's.
+ *
+ * import_text stores a text held in memory (a request body) in one
+ * transaction on the caller's thread, with a result per record.
  */
 #ifndef JIKO_IMPORT_H
 #define JIKO_IMPORT_H
@@ -73,5 +76,54 @@ bool import_failed(import_run *im);
 /* Finish: commit what is pending, stop the threads, free everything, and
  * give the counts.  Returns -1 with err filled when a write failed. */
 int import_close(import_run *im, import_counts *counts, jiko_error *err);
+
+/* ---- a request body, in one transaction (the server's POST) ------------- */
+
+/* What became of one record of an import_text. */
+typedef struct import_result {
+    long line;             /* 1-based line in the text where the record starts */
+    bool ok;               /* false: rejected, see err */
+    incident inc;          /* when ok (owned by the import_results) */
+    classify_result res;   /* when ok */
+    store_outcome outcome; /* when ok */
+    int version;           /* when ok: the incident's current version after storing */
+    jiko_error err;        /* when !ok: why (kind JIKO_ERR_INVALID, JIKO_ERR_FORBIDDEN for
+                            * another operator's record, JIKO_ERR_NOMEM) */
+} import_result;
+
+/* Every record of an import_text, in text order. */
+typedef struct import_results {
+    import_result *r;
+    long n;
+    import_counts counts;
+} import_results;
+
+/* Store every record of `text` (`len` bytes, NUL not needed) in ONE
+ * transaction, without threads: all or nothing for the valid records.  The
+ * text is one JSON value spanning several lines (a pretty-printed incident)
+ * when it parses as one; else JSON Lines.  Each record goes through
+ * intake_record exactly as in import_stream: the same validation and
+ * wording, a byte order mark dropped from line 1, blank lines skipped, a
+ * record's text stored as given (a pretty-printed one without the
+ * whitespace between its tokens, so that it stays one line of JSON Lines).
+ * `name` names the text in errors and provenance; each stored version's
+ * provenance is "REASON (from NAME:LINE)", or "imported from NAME:LINE"
+ * when `reason` is NULL (e.g. "posted to the API by token t_ab12 (from
+ * request:3)").  `only_op`, when not NULL, rejects a record of another
+ * operator (kind JIKO_ERR_FORBIDDEN, field "operator").  Rejected records do
+ * not stop the others.  A transaction that PostgreSQL aborts as retryable
+ * is stored again, up to IMPORT_RETRY_ATTEMPTS times, after a random pause.
+ *
+ * Returns 0 when the transaction committed: *out holds one result per
+ * record (n = 0 for an empty text or one of blank lines only; every record
+ * may have been rejected, then nothing was written).  Returns -1 with err
+ * filled when the registry failed: nothing was stored, *out is empty.
+ * Either way free *out with import_results_free.  Call it from one thread
+ * per store; it needs no json_arena hook (the values are heap-allocated,
+ * released by import_results_free). */
+int import_text(store *db, const intake_opts *io, const char *text, size_t len, const char *name,
+                const char *reason, const char *only_op, import_results *out, jiko_error *err);
+
+void import_results_free(import_results *r);
 
 #endif
