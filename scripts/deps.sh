@@ -17,6 +17,7 @@ PKGS=(
   libsqlite3-dev    # embedded registry (store_sqlite.c)
   sqlite3           # the sqlite3 shell: benchmark baseline, inspection
   libpq-dev         # PostgreSQL registry client (store_pg.c)
+  libsodium-dev  # API tokens: random generation, SHA-256, constant-time compare
   postgresql        # throwaway PostgreSQL clusters for the registry tests
   libprotobuf-c-dev # Prometheus remote_write decoding (ingest_prom.c)
   protobuf-c-compiler # protoc-c generates the prompb subset at build time

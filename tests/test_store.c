@@ -559,6 +559,111 @@ static void test_import_text_failure(void **state)
                     " DROP SEQUENCE jiko_test_boom_seq");
 }
 
+/* ---- API tokens ----------------------------------------------------------- */
+
+typedef struct tokens_seen {
+    int n;
+    char line[8][200];
+    unsigned char hash[8][STORE_TOKEN_HASH_BYTES];
+    int64_t revoked[8];
+} tokens_seen;
+
+static int collect_token(void *ctx, const store_token *t)
+{
+    tokens_seen *c = ctx;
+    assert_true(c->n < 8);
+    snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%s|%lld", t->id, t->role,
+             t->op ? t->op : "(none)", t->note, (long long)t->created_ms);
+    memcpy(c->hash[c->n], t->hash, STORE_TOKEN_HASH_BYTES);
+    c->revoked[c->n] = t->revoked_ms;
+    c->n++;
+    return 0;
+}
+
+static store_token token_of(const char *id, int fill, const char *op, const char *role,
+                            const char *note, int64_t created)
+{
+    store_token t = {id, {0}, op, role, note, created, 0};
+    memset(t.hash, fill, sizeof t.hash);
+    return t;
+}
+
+static void test_tokens(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    tokens_seen c = {0};
+    assert_int_equal(store_token_list(f->db, collect_token, &c, &err), 0);
+    assert_int_equal(c.n, 0);
+    store_token a = token_of("t_aaaaaaaaaaaa", 0xaa, "A", "admin", "ops team", 3000);
+    store_token r = token_of("t_bbbbbbbbbbbb", 0xbb, NULL, "regulator", NULL, 1000);
+    store_token i = token_of("t_000000000000", 0x00, "楽天モバイル株式会社", "ingest", "", 2000);
+    a.hash[31] = 0x01; /* not all one byte */
+    assert_int_equal(store_token_add(f->db, &a, &err), 0);
+    assert_int_equal(store_token_add(f->db, &r, &err), 0);
+    assert_int_equal(store_token_add(f->db, &i, &err), 0);
+    /* oldest first, whatever the order they were added in */
+    assert_int_equal(store_token_list(f->db, collect_token, &c, &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.line[0], "t_bbbbbbbbbbbb|regulator|(none)||1000");
+    assert_string_equal(c.line[1], "t_000000000000|ingest|楽天モバイル株式会社||2000");
+    assert_string_equal(c.line[2], "t_aaaaaaaaaaaa|admin|A|ops team|3000");
+    assert_memory_equal(c.hash[2], a.hash, STORE_TOKEN_HASH_BYTES);
+    assert_memory_equal(c.hash[1], i.hash, STORE_TOKEN_HASH_BYTES);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(c.revoked[k], 0);
+    /* a stored id, or a stored hash under another id: conflict */
+    store_token dup = token_of("t_aaaaaaaaaaaa", 0x11, "A", "viewer", "", 4000);
+    assert_int_equal(store_token_add(f->db, &dup, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_CONFLICT);
+    dup = token_of("t_cccccccccccc", 0xbb, "A", "viewer", "", 4000);
+    assert_int_equal(store_token_add(f->db, &dup, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_CONFLICT);
+    /* what no token may be */
+    struct { store_token t; const char *field; } bad[] = {
+        {token_of("t_1", 1, "A", "root", "", 1), "role"},
+        {token_of("t_2", 2, "A", NULL, "", 1), "role"},
+        {token_of("t_3", 3, "A", "regulator", "", 1), "operator"},
+        {token_of("t_4", 4, NULL, "viewer", "", 1), "operator"},
+        {token_of("t_5", 5, "", "ingest", "", 1), "operator"},
+        {token_of("", 6, "A", "admin", "", 1), "id"},
+        {token_of("t_7", 7, "A", "admin", "\xff", 1), "note"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(store_token_add(f->db, &bad[k].t, &err), -1);
+        assert_int_equal(err.kind, JIKO_ERR_INVALID);
+        assert_string_equal(err.field, bad[k].field);
+    }
+    /* revoked once, then "already"; the first revocation time stays */
+    assert_int_equal(store_token_revoke(f->db, "t_aaaaaaaaaaaa", 5000, &err), 0);
+    assert_int_equal(store_token_revoke(f->db, "t_aaaaaaaaaaaa", 6000, &err), 1);
+    assert_int_equal(store_token_revoke(f->db, "t_nope", 6000, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_NOT_FOUND);
+    assert_string_equal(err.field, "id");
+    /* kept across a reopen, revocation included */
+    store_close(f->db);
+    assert_int_equal(store_open(&f->db, f->url, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_token_list(f->db, collect_token, &c, &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.revoked[0], 0);
+    assert_int_equal(c.revoked[2], 5000);
+    /* a row no add could write (the checks switched off behind the
+     * registry's back) is damage, not a token */
+    if (strncmp(f->url, "postgresql://", 13) == 0)
+        raw_sql(f->url, "ALTER TABLE api_token DROP CONSTRAINT api_token_role_check;"
+                        "INSERT INTO api_token VALUES ('t_bad', decode(repeat('ee', 32), 'hex'),"
+                        " 'A', 'root', '', 9000, NULL)");
+    else
+        raw_sql(f->url, "PRAGMA ignore_check_constraints = 1;"
+                        "INSERT INTO api_token VALUES ('t_bad', randomblob(32), 'A', 'root', '',"
+                        " 9000, NULL)");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_token_list(f->db, collect_token, &c, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_STORE);
+    assert_non_null(strstr(err.message, "damaged: API token t_bad: unknown role"));
+}
+
 static void test_reopen(void **state)
 {
     fixture *f = *state;
@@ -717,6 +822,11 @@ static void test_sqlite_upgrade(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     sqlite3_finalize(st);
+    /* v4 added the (empty) table of API tokens */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM api_token", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
     sqlite3_close(db);
     unlink_db(path);
 }
@@ -803,6 +913,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_paging, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_import_text, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_import_text_failure, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_sqlite, teardown),
@@ -816,6 +927,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_paging, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_import_text, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_import_text_failure, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_pg, teardown),

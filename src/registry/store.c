@@ -218,6 +218,104 @@ int store_history(store *s, const char *op, const char *id, store_row_fn fn, voi
     return rc || c.damaged ? -1 : 0;
 }
 
+/* ---- API tokens ----------------------------------------------------------- */
+
+static bool token_role_known(const char *r)
+{
+    return r && (strcmp(r, "admin") == 0 || strcmp(r, "viewer") == 0 ||
+                 strcmp(r, "ingest") == 0 || strcmp(r, "regulator") == 0);
+}
+
+static bool text_ok(const char *s)
+{
+    return utf8_valid(s, strlen(s));
+}
+
+int store_token_add(store *s, const store_token *t, jiko_error *err)
+{
+    store_token c = *t;
+    if (!c.note)
+        c.note = "";
+    if (!c.id || !*c.id || !text_ok(c.id)) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "id", "must be non-empty UTF-8 text");
+        return -1;
+    }
+    if (!token_role_known(c.role)) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "role",
+                  "must be admin, viewer, ingest or regulator, got '%s'", c.role ? c.role : "");
+        return -1;
+    }
+    /* a regulator reads every operator's incidents; every other role acts
+     * for one operator */
+    bool regulator = strcmp(c.role, "regulator") == 0;
+    if (regulator && c.op) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "operator",
+                  "a regulator's token belongs to no operator, got '%s'", c.op);
+        return -1;
+    }
+    if (!regulator && (!c.op || !*c.op || !text_ok(c.op))) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "operator",
+                  "a token of role '%s' needs an operator (non-empty UTF-8 text)", c.role);
+        return -1;
+    }
+    if (!text_ok(c.note)) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "note", "is not UTF-8");
+        return -1;
+    }
+    return s->ops->token_add(s->impl, &c, err);
+}
+
+typedef struct token_checked {
+    store_token_fn fn;
+    void *ctx;
+    jiko_error *err;
+    bool damaged;
+} token_checked;
+
+/* A token read back must be one that store_token_add could have written:
+ * the server decides who may do what from these rows. */
+static int token_check_then(void *ctx, const store_token *t)
+{
+    token_checked *c = ctx;
+    const char *why = NULL;
+    if (!t->id || !t->role || !t->note)
+        why = "a column is missing";
+    else if (!token_role_known(t->role))
+        why = "unknown role";
+    else if ((strcmp(t->role, "regulator") == 0) != (t->op == NULL))
+        why = "the operator does not fit the role";
+    else if (!text_ok(t->id) || (t->op && !text_ok(t->op)) || !text_ok(t->note))
+        why = "not UTF-8";
+    if (why) {
+        error_set(c->err, JIKO_ERR_STORE, NULL, 0, NULL,
+                  "the registry is damaged: API token %s: %s", t->id ? t->id : "?", why);
+        c->damaged = true;
+        return 1;
+    }
+    return c->fn(c->ctx, t);
+}
+
+int store_token_list(store *s, store_token_fn fn, void *ctx, jiko_error *err)
+{
+    token_checked c = {fn, ctx, err, false};
+    int rc = s->ops->token_list(s->impl, token_check_then, &c, err);
+    return rc || c.damaged ? -1 : 0;
+}
+
+int store_token_revoke(store *s, const char *id, int64_t now_ms, jiko_error *err)
+{
+    if (!id || !*id) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "id", "is empty");
+        return -1;
+    }
+    int rc = s->ops->token_revoke(s->impl, id, now_ms, err);
+    if (rc == 2) {
+        error_set(err, JIKO_ERR_NOT_FOUND, NULL, 0, "id", "no API token '%s' in the registry", id);
+        return -1;
+    }
+    return rc;
+}
+
 void store_row_free(store_row *row)
 {
     free(row->op);

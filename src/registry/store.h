@@ -26,7 +26,7 @@
 #include "incident.h"
 
 /* Schema version written by this build; older databases are upgraded. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Longest comma-separated list of an incident's service codes. */
 #define STORE_SERVICES_MAX 4096
@@ -152,6 +152,42 @@ int store_history(store *s, const char *op, const char *id, store_row_fn fn, voi
  * entries; parts that get no rows are left untouched). */
 int store_facts(store *s, int fy_from, int fy_to, int parts, store_fact_fn fn, void *const *ctx,
                 jiko_error *err);
+
+/* ---- API tokens (schema v4) ----------------------------------------------
+ * The registry keeps what the server needs to check a bearer token: its
+ * SHA-256, never the token itself (src/registry/token.h makes them).  A
+ * token is revoked, never deleted, so that its id keeps meaning the same
+ * token in logs and provenance. */
+
+#define STORE_TOKEN_HASH_BYTES 32
+
+typedef struct store_token {
+    const char *id; /* public id "t_" + first 12 hex digits of the hash */
+    unsigned char hash[STORE_TOKEN_HASH_BYTES];
+    const char *op;   /* NULL for role regulator */
+    const char *role; /* admin | viewer | ingest | regulator */
+    const char *note; /* "" when none (NULL is taken as "") */
+    int64_t created_ms;
+    int64_t revoked_ms; /* 0 = active */
+} store_token;
+
+/* One token of store_token_list; its strings are valid during the call.
+ * Nonzero stops the list. */
+typedef int (*store_token_fn)(void *ctx, const store_token *t);
+
+/* Add a token, in a transaction of its own (not inside a batch).  A stored
+ * id or hash is JIKO_ERR_CONFLICT; an unknown role, an operator given to a
+ * regulator or missing for any other role, or text that is not UTF-8 is
+ * JIKO_ERR_INVALID. */
+int store_token_add(store *s, const store_token *t, jiko_error *err);
+
+/* Every token, revoked ones included, oldest first (created_ms, then id). */
+int store_token_list(store *s, store_token_fn fn, void *ctx, jiko_error *err);
+
+/* Revoke a token as of now_ms: 0 revoked now, 1 it was revoked already (its
+ * revocation time is kept), -1 with err (JIKO_ERR_NOT_FOUND for an unknown
+ * id, field "id"). */
+int store_token_revoke(store *s, const char *id, int64_t now_ms, jiko_error *err);
 
 /* Backend integrity check (PRAGMA integrity_check / catalog sanity). */
 int store_check(store *s, jiko_error *err);

@@ -40,6 +40,11 @@ typedef struct store_ops {
     int (*check)(void *impl, jiko_error *err);
     int (*facts)(void *impl, int fy_from, int fy_to, int parts, store_fact_fn fn,
                  void *const *ctx, jiko_error *err);
+    /* API tokens (store.h); arguments checked by store.c.  token_revoke: 0
+     * revoked, 1 already revoked, 2 no such id, -1 err. */
+    int (*token_add)(void *impl, const store_token *t, jiko_error *err);
+    int (*token_list)(void *impl, store_token_fn fn, void *ctx, jiko_error *err);
+    int (*token_revoke)(void *impl, const char *id, int64_t now_ms, jiko_error *err);
     void (*close)(void *impl);
 } store_ops;
 

@@ -49,6 +49,15 @@ static const char *const migrations[] = {
     "DROP VIEW incident_current;"
     "CREATE VIEW incident_current AS SELECT i.*, v.record, v.changed_ms, v.reason"
     " FROM incident i JOIN incident_version v ON v.key = i.key AND v.version = i.version;",
+    /* 3 -> 4: API tokens (see store_sqlite.c) */
+    "CREATE TABLE api_token ("
+    "  id TEXT PRIMARY KEY,"
+    "  hash BYTEA NOT NULL UNIQUE CHECK (octet_length(hash) = 32),"
+    "  operator TEXT,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'viewer', 'ingest', 'regulator')),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_ms BIGINT NOT NULL, revoked_ms BIGINT,"
+    "  CHECK ((role = 'regulator') = (operator IS NULL)));",
 };
 
 #define ROW_COLUMNS                                                                           \
@@ -445,9 +454,110 @@ static int pg_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
     return rc;
 }
 
+/* ---- API tokens ----------------------------------------------------------- */
+
+static int pg_token_add(void *impl, const store_token *t, jiko_error *err)
+{
+    pg *p = impl;
+    char hex[2 * STORE_TOKEN_HASH_BYTES + 1], created[24], revoked[24];
+    for (int i = 0; i < STORE_TOKEN_HASH_BYTES; i++)
+        snprintf(hex + 2 * i, 3, "%02x", t->hash[i]);
+    snprintf(created, sizeof created, "%lld", (long long)t->created_ms);
+    snprintf(revoked, sizeof revoked, "%lld", (long long)t->revoked_ms);
+    const char *v[7] = {t->id, hex, t->op, t->role, t->note, created,
+                        t->revoked_ms ? revoked : NULL};
+    /* one statement outside a batch: its own transaction */
+    PGresult *res = PQexecParams(p->conn,
+                                 "INSERT INTO api_token (id, hash, operator, role, note,"
+                                 " created_ms, revoked_ms) VALUES ($1, decode($2, 'hex'), $3, $4,"
+                                 " $5, $6::bigint, $7::bigint)",
+                                 7, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return 0;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
+        PQclear(res);
+        error_set(err, JIKO_ERR_CONFLICT, p->url, 0, "id",
+                  "an API token with id '%s' or the same hash is stored already", t->id);
+        return -1;
+    }
+    return fail_res(p, res, err, "cannot store the API token");
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int pg_token_list(void *impl, store_token_fn fn, void *ctx, jiko_error *err)
+{
+    pg *p = impl;
+    /* few rows: no single-row mode */
+    PGresult *res = PQexec(p->conn, "SELECT id, encode(hash, 'hex'), operator, role, note,"
+                                    " created_ms, revoked_ms FROM api_token"
+                                    " ORDER BY created_ms, id");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot list the API tokens");
+    for (int i = 0; i < PQntuples(res); i++) {
+        store_token t;
+        t.id = PQgetvalue(res, i, 0);
+        const char *hex = PQgetvalue(res, i, 1);
+        bool ok = PQgetlength(res, i, 1) == 2 * STORE_TOKEN_HASH_BYTES;
+        for (int k = 0; ok && k < STORE_TOKEN_HASH_BYTES; k++) {
+            int hi = hex_digit(hex[2 * k]), lo = hex_digit(hex[2 * k + 1]);
+            ok = hi >= 0 && lo >= 0;
+            t.hash[k] = (unsigned char)(hi << 4 | lo);
+        }
+        if (!ok) {
+            error_set(err, JIKO_ERR_STORE, p->url, 0, NULL,
+                      "the registry is damaged: API token %s: the hash is not %d bytes", t.id,
+                      STORE_TOKEN_HASH_BYTES);
+            PQclear(res);
+            return -1;
+        }
+        t.op = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+        t.role = PQgetvalue(res, i, 3);
+        t.note = PQgetvalue(res, i, 4);
+        t.created_ms = atoll(PQgetvalue(res, i, 5));
+        t.revoked_ms = PQgetisnull(res, i, 6) ? 0 : atoll(PQgetvalue(res, i, 6));
+        if (fn(ctx, &t))
+            break;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int pg_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_error *err)
+{
+    pg *p = impl;
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)now_ms);
+    const char *v[2] = {id, now};
+    PGresult *res = PQexecParams(p->conn,
+                                 "UPDATE api_token SET revoked_ms = $2::bigint"
+                                 " WHERE id = $1 AND revoked_ms IS NULL",
+                                 2, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return fail_res(p, res, err, "cannot revoke the API token");
+    bool revoked = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (revoked)
+        return 0;
+    /* revoked before, or no such token (tokens are never deleted) */
+    res = PQexecParams(p->conn, "SELECT 1 FROM api_token WHERE id = $1", 1, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot revoke the API token");
+    int known = PQntuples(res);
+    PQclear(res);
+    return known ? 1 : 2;
+}
+
 static const store_ops pg_ops = {
-    "postgresql", true,    pg_begin, pg_commit, pg_rollback, pg_put, pg_list, pg_get, pg_history,
-    pg_check,     pg_facts, pg_close,
+    "postgresql", true,     pg_begin,     pg_commit,     pg_rollback,     pg_put,
+    pg_list,      pg_get,   pg_history,   pg_check,      pg_facts,        pg_token_add,
+    pg_token_list, pg_token_revoke, pg_close,
 };
 
 int store_pg_open(void **impl, const store_ops **ops, const char *url, bool create,

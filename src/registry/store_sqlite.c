@@ -62,6 +62,17 @@ static const char *const migrations[] = {
     "  services = coalesce((SELECT group_concat(json_extract(e.value, '$.service'))"
     "                       FROM json_each(v.record, '$.services') e), '')"
     " FROM incident_version v WHERE v.key = incident.key AND v.version = incident.version;",
+    /* 3 -> 4: API tokens for the server, by the SHA-256 of the token (the
+     * token itself is shown once and never stored).  The checks repeat
+     * store_token_add's, so that a hand-made row cannot grant more. */
+    "CREATE TABLE api_token ("
+    "  id TEXT PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE CHECK (typeof(hash) = 'blob' AND length(hash) = 32),"
+    "  operator TEXT,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'viewer', 'ingest', 'regulator')),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL, revoked_ms INTEGER,"
+    "  CHECK ((role = 'regulator') = (operator IS NULL)));",
 };
 
 enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_GET, Q_COUNT };
@@ -582,9 +593,114 @@ static int sq_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
     return 0;
 }
 
+/* ---- API tokens ----------------------------------------------------------- */
+
+static int sq_token_add(void *impl, const store_token *t, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    /* one statement outside a batch: its own transaction */
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO api_token (id, hash, operator, role, note, created_ms,"
+                           " revoked_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot store the API token");
+    sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, t->hash, STORE_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, t->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, t->note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, t->created_ms);
+    if (t->revoked_ms)
+        sqlite3_bind_int64(st, 7, t->revoked_ms);
+    else
+        sqlite3_bind_null(st, 7);
+    int rc = sqlite3_step(st);
+    int ext = sqlite3_extended_errcode(s->db);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE) {
+        error_set(err, JIKO_ERR_CONFLICT, s->path, 0, "id",
+                  "an API token with id '%s' or the same hash is stored already", t->id);
+        return -1;
+    }
+    return fail_db(s, err, "cannot store the API token");
+}
+
+static int sq_token_list(void *impl, store_token_fn fn, void *ctx, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, hash, operator, role, note, created_ms, revoked_ms"
+                           " FROM api_token ORDER BY created_ms, id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot list the API tokens");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_token t;
+        t.id = (const char *)sqlite3_column_text(st, 0);
+        const void *hash = sqlite3_column_blob(st, 1);
+        if (!hash || sqlite3_column_bytes(st, 1) != STORE_TOKEN_HASH_BYTES) {
+            error_set(err, JIKO_ERR_STORE, s->path, 0, NULL,
+                      "the registry is damaged: API token %s: the hash is not %d bytes",
+                      t.id ? t.id : "?", STORE_TOKEN_HASH_BYTES);
+            sqlite3_finalize(st);
+            return -1;
+        }
+        memcpy(t.hash, hash, STORE_TOKEN_HASH_BYTES);
+        t.op = (const char *)sqlite3_column_text(st, 2);
+        t.role = (const char *)sqlite3_column_text(st, 3);
+        t.note = (const char *)sqlite3_column_text(st, 4);
+        t.created_ms = sqlite3_column_int64(st, 5);
+        t.revoked_ms = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
+        if (fn(ctx, &t))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail_db(s, err, "cannot list the API tokens");
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int sq_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE api_token SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot revoke the API token");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail_db(s, err, "cannot revoke the API token");
+    if (sqlite3_changes(s->db) == 1)
+        return 0;
+    /* nothing changed: revoked before, or no such token (tokens are never
+     * deleted, so the answer cannot change in between) */
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM api_token WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return fail_db(s, err, "cannot revoke the API token");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (n < 0)
+        return fail_db(s, err, "cannot revoke the API token");
+    return n ? 1 : 2;
+}
+
 static const store_ops sqlite_ops = {
-    "sqlite", false,    sq_begin, sq_commit, sq_rollback, sq_put, sq_list, sq_get, sq_history,
-    sq_check, sq_facts, sq_close,
+    "sqlite",      false,        sq_begin,       sq_commit, sq_rollback, sq_put, sq_list, sq_get,
+    sq_history,    sq_check,     sq_facts,       sq_token_add, sq_token_list, sq_token_revoke,
+    sq_close,
 };
 
 /* Whether the directory holding `path` may be written (WAL side files). */
