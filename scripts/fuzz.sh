@@ -10,7 +10,7 @@ build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -55,12 +55,27 @@ printf "\x02\x0a\x28$ts\x0a\x28$ts" >"$work/prom/seed-2"
 printf "\x00\x0a\x2c$ts\x22\x02\x08\x05\x1a\x03\x08\x01\x12" >"$work/prom/seed-3"
 printf '\x01\x00' >"$work/prom/seed-4"   # snappy of an empty message
 
+# serve seeds: method byte (0 GET, 1 POST), the request target, a newline, the body.
+i=0
+for t in '/api/v1/incidents?fy=2021&quarter=2&limit=5' '/api/v1/incidents/%E6%A0%AA%E5%BC%8F/x%2Fy' \
+         '/api/v1/incidents/A/id-1/history' '/api/v1/rules/jp-2019' '/api/v1/reports/fy/2021?format=csv' \
+         '/api/v1/incidents?cursor=5b312c2241222c2278225d' '/api/v1/classify?now=2021-08-03T16:15:00%2B09:00&lang=ja'; do
+  i=$((i + 1)); printf '\x00%s\n' "$t" >"$work/serve/seed-get-$i"
+done
+i=0
+while IFS= read -r line; do
+  i=$((i + 1))
+  printf '\x01/api/v1/classify\n%s' "$line" >"$work/serve/seed-classify-$i"
+  printf '\x01/api/v1/incidents\n%s' "$(printf '%s' "$line" | sed 's/"operator": *"[^"]*"/"operator":"A"/')" >"$work/serve/seed-post-$i"
+done < <(head -4 "$root/examples/fy2021-serious.jsonl")
+printf '\x01/api/v1/incidents\n%s\n%s\n' "$(head -1 "$root/examples/fy2021-serious.jsonl")" '{"id":1}' >"$work/serve/seed-jsonl"
+
 status=0
-for t in incident rules influx prom report; do
+for t in incident rules influx prom report serve; do
   echo "fuzz_$t: ${secs}s"
   max_len=65536
   asan=${ASAN_OPTIONS:-}
-  if [ "$t" = report ]; then
+  if [ "$t" = report ] || [ "$t" = serve ]; then
     # A few records reach every table; longer inputs only cost time.  ASan's
     # fill of each new block (0xbe, up to 4 KiB) was two thirds of this
     # target's time: it computes a whole report per input.

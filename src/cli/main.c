@@ -29,6 +29,7 @@ static const struct {
     {"synth", cmd_synth, "synthetic incidents that reproduce a published year (FY2021)"},
     {"detect", cmd_detect, "score KPI series for anomalies (CSV, Influx, NAB layout)"},
     {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
+    {"serve", cmd_serve, "the HTTP API over the registry, with tokens, limits and /metrics"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,136 @@
+/*
+ * serve.c — `jiko serve`: the HTTP API over the registry (server.h).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "server.h"
+
+static void help(FILE *out)
+{
+    fputs("usage: jiko serve [--db URL] [--listen ADDR:PORT] [--config FILE] [--threads N]\n"
+          "                  [--ready-file FILE] [--rules-dir DIR] [--catalog-dir DIR]\n"
+          "\n"
+          "Serve the JSON API over the registry (docs/api.md): incidents stored and read\n"
+          "as by 'jiko import' and 'jiko list', classification, rulebooks and reports,\n"
+          "with API tokens ('jiko token create'), per-token rate limits, admission\n"
+          "control, /healthz and /metrics (Prometheus).  Runs until SIGTERM or SIGINT,\n"
+          "then lets the requests in progress finish and closes the registry.\n"
+          "\n"
+          "  --db URL           registry (default $JIKO_DB or ./jiko.db; postgresql://...);\n"
+          "                     created when missing\n"
+          "  --listen ADDR:PORT address to listen on (default 127.0.0.1:8080; port 0 = any\n"
+          "                     free port)\n"
+          "  --config FILE      settings: the [serve] section (limits, threads; docs/api.md)\n"
+          "  --threads N        request threads (0 = one thread per connection)\n"
+          "  --ready-file FILE  when listening, write the server's URL to FILE\n"
+          "  --rules-dir DIR    rulebooks (default $JIKO_RULES_DIR or the built-in rules/)\n"
+          "  --catalog-dir DIR  catalogs (default $JIKO_CATALOG_DIR or the built-in catalogs/)\n"
+          "  -h, --help         this help\n"
+          "\n"
+          "Exit status: 0 stopped by a signal, 2 usage, 3 rulebooks, catalogs or the config\n"
+          "file, 4 cannot listen, 5 registry error.\n",
+          out);
+}
+
+/* The URL, written whole (temp file and rename) so that a test polling for
+ * the file never reads half of it. */
+static int write_ready(const char *path, const char *url)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n", url);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return -1;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},        {"listen", required_argument, NULL, 'L'},
+        {"config", required_argument, NULL, 'c'},    {"threads", required_argument, NULL, 't'},
+        {"ready-file", required_argument, NULL, 'r'}, {"rules-dir", required_argument, NULL, 'R'},
+        {"catalog-dir", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db = NULL, *listen = NULL, *config = NULL, *threads = NULL, *ready = NULL,
+               *rules_dir = NULL, *catalog_dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'L': listen = optarg; break;
+        case 'c': config = optarg; break;
+        case 't': threads = optarg; break;
+        case 'r': ready = optarg; break;
+        case 'R': rules_dir = optarg; break;
+        case 'C': catalog_dir = optarg; break;
+        case 'h': help(stdout); return CLI_OK;
+        default: help(stderr); return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("serve", "unexpected argument '%s'", argv[optind]);
+        return CLI_USAGE;
+    }
+    serve_conf conf;
+    serve_conf_default(&conf);
+    jiko_error err;
+    error_clear(&err);
+    if (config && serve_conf_load(&conf, config, &err))
+        return cli_fail("serve", &err);
+    if (listen && serve_conf_listen(&conf, listen, &err)) {
+        cli_fail("serve", &err);
+        return CLI_USAGE;
+    }
+    if (threads) {
+        long n;
+        if (cli_opt_long("serve", "--threads", "a thread count 0-256", threads, 0, 256, &n))
+            return CLI_USAGE;
+        conf.threads = (int)n;
+    }
+    cli_env env;
+    int rc = cli_env_load(&env, rules_dir, catalog_dir);
+    if (rc)
+        return rc;
+    /* the signals are taken by sigwait below, in this thread only: every
+     * server thread inherits the blocked mask */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is the server's business, not fatal */
+    api_env api = {&env.cat, &env.rules};
+    server *srv;
+    const char *url = cli_db_url(db);
+    if (server_start(&srv, &conf, url, &api, &err)) {
+        rc = cli_fail("serve", &err);
+        cli_env_free(&env);
+        return rc == CLI_REJECTED ? CLI_USAGE : rc;
+    }
+    char base[160];
+    snprintf(base, sizeof base, strchr(conf.host, ':') ? "http://[%s]:%d" : "http://%s:%d",
+             conf.host, server_port(srv));
+    fprintf(stderr, "jiko serve: listening on %s (registry %s, %s)\n", base,
+            store_is_pg_url(url) ? "postgresql" : url,
+            conf.threads ? "thread pool" : "one thread per connection");
+    if (ready && write_ready(ready, base))
+        cli_error("serve", "cannot write --ready-file %s", ready);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "jiko serve: %s: finishing the requests in progress\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server_stop(srv);
+    cli_env_free(&env);
+    fprintf(stderr, "jiko serve: stopped\n");
+    return CLI_OK;
+}

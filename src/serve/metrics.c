@@ -1,0 +1,145 @@
+/* metrics.c — counters and their exposition (metrics.h). */
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Statuses counted on their own; anything else is "other". */
+static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+                               413, 415, 429, 431, 500, 503};
+#define N_STATUS (sizeof statuses / sizeof statuses[0] + 1)
+
+/* Latency buckets (seconds): fine below 5 ms, where the API's goal is. */
+static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                 0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 10};
+#define N_BUCKET (sizeof buckets / sizeof buckets[0])
+
+static const char *const refusal_names[METRICS_REFUSALS] = {
+    "overload_queue", "overload_memory", "rate_limit", "body_too_large", "unauthorized",
+    "forbidden"};
+
+struct metrics {
+    atomic_ulong requests[ROUTE_COUNT][N_STATUS];
+    atomic_ulong latency[ROUTE_COUNT][N_BUCKET + 1]; /* per bucket, not cumulative */
+    atomic_ullong latency_us[ROUTE_COUNT];
+    atomic_ulong refused[METRICS_REFUSALS];
+};
+
+metrics *metrics_new(void)
+{
+    metrics *m = calloc(1, sizeof *m); /* all-zero atomics are valid zero counters */
+    return m;
+}
+
+void metrics_free(metrics *m)
+{
+    free(m);
+}
+
+void metrics_request(metrics *m, route_id route, int status, double seconds)
+{
+    if ((unsigned)route >= ROUTE_COUNT)
+        route = ROUTE_NONE;
+    size_t s = N_STATUS - 1;
+    for (size_t i = 0; i + 1 < N_STATUS; i++)
+        if (statuses[i] == status)
+            s = i;
+    atomic_fetch_add_explicit(&m->requests[route][s], 1, memory_order_relaxed);
+    size_t b = 0;
+    while (b < N_BUCKET && seconds > buckets[b])
+        b++;
+    atomic_fetch_add_explicit(&m->latency[route][b], 1, memory_order_relaxed);
+    double us = seconds * 1e6;
+    atomic_fetch_add_explicit(&m->latency_us[route], us > 0 ? (unsigned long long)us : 0,
+                              memory_order_relaxed);
+}
+
+void metrics_refused(metrics *m, metrics_refusal why)
+{
+    if ((unsigned)why < METRICS_REFUSALS)
+        atomic_fetch_add_explicit(&m->refused[why], 1, memory_order_relaxed);
+}
+
+char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
+{
+    char *text = NULL;
+    FILE *out = open_memstream(&text, len);
+    if (!out)
+        return NULL;
+    fputs("# HELP jiko_http_requests_total Requests answered, by route and status.\n"
+          "# TYPE jiko_http_requests_total counter\n", out);
+    for (int r = 0; r < ROUTE_COUNT; r++)
+        for (size_t s = 0; s < N_STATUS; s++) {
+            unsigned long n = atomic_load_explicit(&m->requests[r][s], memory_order_relaxed);
+            if (!n)
+                continue;
+            char code[12];
+            if (s + 1 < N_STATUS)
+                snprintf(code, sizeof code, "%d", statuses[s]);
+            else
+                snprintf(code, sizeof code, "other");
+            fprintf(out, "jiko_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
+                    route_name((route_id)r), code, n);
+        }
+    fputs("# HELP jiko_http_request_duration_seconds Time from the request's headers to its "
+          "answer, by route.\n"
+          "# TYPE jiko_http_request_duration_seconds histogram\n", out);
+    for (int r = 0; r < ROUTE_COUNT; r++) {
+        unsigned long cum = 0;
+        unsigned long counts[N_BUCKET + 1];
+        for (size_t b = 0; b <= N_BUCKET; b++)
+            counts[b] = atomic_load_explicit(&m->latency[r][b], memory_order_relaxed);
+        unsigned long total = 0;
+        for (size_t b = 0; b <= N_BUCKET; b++)
+            total += counts[b];
+        if (!total)
+            continue;
+        const char *name = route_name((route_id)r);
+        for (size_t b = 0; b < N_BUCKET; b++) {
+            cum += counts[b];
+            fprintf(out,
+                    "jiko_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
+                    name, buckets[b], cum);
+        }
+        fprintf(out, "jiko_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
+                name, total);
+        fprintf(out, "jiko_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
+                (double)atomic_load_explicit(&m->latency_us[r], memory_order_relaxed) / 1e6);
+        fprintf(out, "jiko_http_request_duration_seconds_count{route=\"%s\"} %lu\n", name, total);
+    }
+    fputs("# HELP jiko_http_refused_total Requests refused before their handler ran, by reason.\n"
+          "# TYPE jiko_http_refused_total counter\n", out);
+    for (int i = 0; i < METRICS_REFUSALS; i++)
+        fprintf(out, "jiko_http_refused_total{reason=\"%s\"} %lu\n", refusal_names[i],
+                atomic_load_explicit(&m->refused[i], memory_order_relaxed));
+    fprintf(out,
+            "# HELP jiko_http_inflight_requests Admitted requests not yet answered (the "
+            "admission queue).\n"
+            "# TYPE jiko_http_inflight_requests gauge\n"
+            "jiko_http_inflight_requests %ld\n"
+            "# HELP jiko_http_inflight_limit Admitted requests beyond which new ones get 503.\n"
+            "# TYPE jiko_http_inflight_limit gauge\n"
+            "jiko_http_inflight_limit %ld\n"
+            "# HELP jiko_http_connections Open client connections.\n"
+            "# TYPE jiko_http_connections gauge\n"
+            "jiko_http_connections %ld\n"
+            "# HELP jiko_resident_memory_bytes Resident memory of the server process.\n"
+            "# TYPE jiko_resident_memory_bytes gauge\n"
+            "jiko_resident_memory_bytes %lld\n"
+            "# HELP jiko_api_tokens Active API tokens.\n"
+            "# TYPE jiko_api_tokens gauge\n"
+            "jiko_api_tokens %ld\n",
+            g->inflight, g->inflight_limit, g->connections, (long long)g->rss_bytes, g->tokens);
+    if (g->open_incidents >= 0)
+        fprintf(out,
+                "# HELP jiko_open_incidents Incidents in the registry that have not ended.\n"
+                "# TYPE jiko_open_incidents gauge\n"
+                "jiko_open_incidents %ld\n",
+                g->open_incidents);
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

@@ -1,0 +1,601 @@
+/* server.c — the HTTP server (server.h). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limit.h"
+#include "metrics.h"
+#include "num.h"
+
+/* Registry handles lent to request threads. */
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    store **all, **idle;
+    long n, n_idle;
+    bool inited; /* mu and cv */
+} pool;
+
+struct server {
+    serve_conf conf;
+    const api_env *env;
+    struct MHD_Daemon *d;
+    int port;
+    pool db;
+    auth *tokens;
+    limit_rate *rates;
+    metrics *stats;
+    atomic_long inflight, connections;
+    _Atomic int64_t rss, rss_ms;          /* last reading of resident memory, and when */
+    _Atomic long open_incidents;
+    _Atomic int64_t open_ms;               /* when open_incidents was counted */
+};
+
+/* One request, from its headers to its completion. */
+typedef struct request {
+    int64_t t0_ns;
+    route_match route;
+    bool routed, admitted, replied, discard;
+    int status;
+    auth_who who;
+    char *body;
+    size_t len, cap, discarded;
+} request;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the registry pool ---- */
+
+static int pool_open(pool *p, long n, const char *url, jiko_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->all = calloc((size_t)n, sizeof *p->all);
+    p->idle = calloc((size_t)n, sizeof *p->idle);
+    if (!p->all || !p->idle) {
+        free(p->all);
+        free(p->idle);
+        error_nomem(err, "opening the registry");
+        return -1;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->inited = true;
+    for (; p->n < n; p->n++) {
+        if (store_open(&p->all[p->n], url, err))
+            return -1;
+        p->idle[p->n_idle++] = p->all[p->n];
+    }
+    return 0;
+}
+
+static void pool_close(pool *p)
+{
+    for (long i = 0; i < p->n; i++)
+        store_close(p->all[i]);
+    free(p->all);
+    free(p->idle);
+    if (p->inited) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+/* Admission bounds the borrowers, so waiting here is short. */
+static store *pool_get(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->n_idle == 0)
+        pthread_cond_wait(&p->cv, &p->mu);
+    store *s = p->idle[--p->n_idle];
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+static void pool_put(pool *p, store *s)
+{
+    pthread_mutex_lock(&p->mu);
+    p->idle[p->n_idle++] = s;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, request *rq, reply *r)
+{
+    struct MHD_Response *resp;
+    const char *ctype = r->content_type ? r->content_type : "application/json";
+    if (r->body) {
+        resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            r->body = NULL; /* the response frees it */
+    } else {
+        size_t n = 0;
+        const char *b = r->status == 503 ? reply_nomem_body(&n) : "";
+        resp = MHD_create_response_from_buffer(n, (void *)b, MHD_RESPMEM_PERSISTENT);
+        ctype = "application/json";
+    }
+    reply_free(r);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"jiko\"");
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    rq->replied = true;
+    rq->status = r->status;
+    return ok;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status,
+                                  const char *code, int retry_after, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status,
+                                  const char *code, int retry_after, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    reply r = {0};
+    reply_error(&r, status, code, NULL, "%s", msg);
+    if (!r.retry_after)
+        r.retry_after = retry_after;
+    return send_reply(c, rq, &r);
+}
+
+/* ---- the request target, as it came ---- */
+
+typedef struct target {
+    char *text;
+    size_t len, cap;
+    bool first, too_long;
+} target;
+
+static bool target_add(target *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        t->too_long = true;
+        return false;
+    }
+    memcpy(t->text + t->len, s, n + 1);
+    t->len += n;
+    return true;
+}
+
+/* MHD splits the query into arguments; the router wants them as sent (our
+ * unescape callback leaves them percent-encoded), so put them back. */
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    target *t = cls;
+    if (!target_add(t, t->first ? "?" : "&") || !target_add(t, key) ||
+        (value && (!target_add(t, "=") || !target_add(t, value))))
+        return MHD_NO;
+    t->first = false;
+    return MHD_YES;
+}
+
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* ---- the pipeline ---- */
+
+static bool body_type_ok(const char *ct)
+{
+    if (!ct)
+        return false;
+    static const char *const types[] = {"application/json", "application/x-ndjson",
+                                        "application/jsonl", "application/json-lines"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        if (strncasecmp(ct, types[i], n) == 0) {
+            const char *rest = ct + n;
+            while (*rest == ' ')
+                rest++;
+            if (!*rest)
+                return true;
+            if (*rest != ';')
+                continue;
+            const char *cs = NULL;
+            for (const char *p = rest; *p && !cs; p++)
+                if (strncasecmp(p, "charset=", 8) == 0)
+                    cs = p;
+            return !cs || strncasecmp(cs + 8, "utf-8", 5) == 0 ||
+                   strncasecmp(cs + 8, "\"utf-8\"", 7) == 0;
+        }
+    }
+    return false;
+}
+
+static void refresh_rss(server *s, int64_t now)
+{
+    if (now - atomic_load(&s->rss_ms) >= 100) {
+        atomic_store(&s->rss_ms, now);
+        atomic_store(&s->rss, limit_rss_bytes());
+    }
+}
+
+typedef struct counter {
+    long n;
+} counter;
+
+static int count_row(void *ctx, const store_row *r)
+{
+    (void)r;
+    ((counter *)ctx)->n++;
+    return 0;
+}
+
+static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, request *rq,
+                                     int64_t now)
+{
+    /* open incidents: counted at most every 5 s, a scan of the registry */
+    if (now - atomic_load(&s->open_ms) >= 5000) {
+        store *db = pool_get(&s->db);
+        store_filter f = {.open = 1};
+        counter n = {0};
+        jiko_error err;
+        atomic_store(&s->open_incidents, store_list(db, &f, count_row, &n, &err) ? -1 : n.n);
+        atomic_store(&s->open_ms, now);
+        pool_put(&s->db, db);
+    }
+    refresh_rss(s, now);
+    metrics_gauges g = {atomic_load(&s->inflight), s->conf.max_inflight, atomic_load(&s->rss),
+                        atomic_load(&s->open_incidents), auth_count(s->tokens),
+                        atomic_load(&s->connections)};
+    reply r = {0};
+    size_t len;
+    char *text = metrics_render(s->stats, &g, &len);
+    if (text)
+        reply_take(&r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    else
+        reply_json(&r, 503, NULL);
+    return send_reply(c, rq, &r);
+}
+
+/* Run the handler of an admitted request. */
+static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
+{
+    store *db = pool_get(&s->db);
+    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : "", rq->len, wall_ms(), db};
+    char empty[1] = "";
+    if (!rq->body)
+        ar.body = empty;
+    reply r = {0};
+    api_handle(s->env, &ar, &r);
+    pool_put(&s->db, db);
+    return send_reply(c, rq, &r);
+}
+
+static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const char *url,
+                                  const char *method, request *rq)
+{
+    char buf[ROUTE_TARGET_MAX + 2];
+    target t = {buf, 0, sizeof buf, true, false};
+    buf[0] = '\0';
+    if (!target_add(&t, url) ||
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &t) < 0 || t.too_long)
+        return send_error(c, rq, 414, "invalid", 0, "request target longer than %d bytes",
+                          ROUTE_TARGET_MAX);
+    jiko_error err;
+    if (route_parse(method, buf, &rq->route, &err)) {
+        reply r = {0};
+        reply_from_error(&r, &err);
+        return send_reply(c, rq, &r);
+    }
+    rq->routed = true;
+    int64_t now = wall_ms();
+    route_id id = rq->route.id;
+    if (!route_allows(&rq->route)) {
+        reply r = {0};
+        reply_error(&r, 405, "method_not_allowed", NULL, "%s takes %s, not %s", route_name(id),
+                    route_allow_header(id), method);
+        r.allow = route_allow_header(id);
+        return send_reply(c, rq, &r);
+    }
+    if (id == ROUTE_HEALTHZ) {
+        reply r = {0};
+        reply_json(&r, 200, json_pack("{s:s}", "status", "ok"));
+        return send_reply(c, rq, &r);
+    }
+    if (id == ROUTE_METRICS)
+        return serve_metrics(s, c, rq, now);
+
+    /* admission: refuse at once rather than queue (seed 002) */
+    long before = atomic_fetch_add(&s->inflight, 1);
+    rq->admitted = true;
+    if (before >= s->conf.max_inflight) {
+        metrics_refused(s->stats, METRICS_REFUSED_OVERLOAD_QUEUE);
+        return send_error(c, rq, 503, "overloaded", 1,
+                          "the server is at its limit of requests in progress; try again");
+    }
+    refresh_rss(s, now);
+    int64_t rss = atomic_load(&s->rss);
+    if (rss > (int64_t)s->conf.max_rss_mb << 20) {
+        metrics_refused(s->stats, METRICS_REFUSED_OVERLOAD_MEMORY);
+        return send_error(c, rq, 503, "overloaded", 1,
+                          "the server is at its memory limit; try again");
+    }
+
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    store *db = pool_get(&s->db);
+    auth_result a = auth_check(s->tokens, db, authz, now, &rq->who, &err);
+    pool_put(&s->db, db);
+    if (a != AUTH_OK) {
+        if (a == AUTH_FAILED) {
+            reply r = {0};
+            reply_from_error(&r, &err);
+            return send_reply(c, rq, &r);
+        }
+        metrics_refused(s->stats, METRICS_REFUSED_UNAUTHORIZED);
+        return send_error(c, rq, 401, "unauthorized", 0, "%s",
+                          a == AUTH_MISSING ? "give a token: Authorization: Bearer TOKEN "
+                                              "(jiko token create)"
+                                            : "unknown or revoked token");
+    }
+    if (!api_role_allows(&rq->route, rq->who.role, &err)) {
+        metrics_refused(s->stats, METRICS_REFUSED_FORBIDDEN);
+        reply r = {0};
+        reply_from_error(&r, &err);
+        return send_reply(c, rq, &r);
+    }
+    int retry;
+    if (!limit_rate_take(s->rates, rq->who.id, now, &retry)) {
+        metrics_refused(s->stats, METRICS_REFUSED_RATE);
+        return send_error(c, rq, 429, "rate_limited", retry,
+                          "too many requests for this token; see Retry-After");
+    }
+    if (rq->route.method != ROUTE_POST)
+        return handle(s, c, rq);
+
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (!body_type_ok(ct))
+        return send_error(c, rq, 415, "unsupported_media_type", 0,
+                          "send application/json (one incident) or application/x-ndjson "
+                          "(JSON Lines) in UTF-8, not '%s'",
+                          ct ? ct : "(no Content-Type)");
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    long n = 0;
+    if (cl && num_parse_long(cl, 0, LONG_MAX, &n) && n > s->conf.max_body_bytes) {
+        metrics_refused(s->stats, METRICS_REFUSED_BODY_SIZE);
+        return send_error(c, rq, 413, "payload_too_large", 0,
+                          "the body is larger than the limit of %ld bytes",
+                          s->conf.max_body_bytes);
+    }
+    if (n > 0) {
+        rq->body = malloc((size_t)n + 1);
+        if (!rq->body)
+            return send_error(c, rq, 503, "out_of_memory", 1, "the server is out of memory");
+        rq->cap = (size_t)n + 1;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_body(server *s, request *rq, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (rq->discard) {
+        /* an oversized body without Content-Length: read and dropped up to a
+         * point, so that the 413 reaches a well-behaved client; past it the
+         * connection is closed */
+        rq->discarded += n;
+        return rq->discarded > 4 * (size_t)s->conf.max_body_bytes ? MHD_NO : MHD_YES;
+    }
+    if (rq->len + n > (size_t)s->conf.max_body_bytes) {
+        rq->discard = true;
+        free(rq->body);
+        rq->body = NULL;
+        rq->len = rq->cap = 0;
+        return MHD_YES;
+    }
+    if (rq->len + n + 1 > rq->cap) {
+        size_t cap = rq->cap ? rq->cap : 4096;
+        while (cap < rq->len + n + 1)
+            cap *= 2;
+        char *b = realloc(rq->body, cap);
+        if (!b)
+            return MHD_NO;
+        rq->body = b;
+        rq->cap = cap;
+    }
+    memcpy(rq->body + rq->len, data, n);
+    rq->len += n;
+    rq->body[rq->len] = '\0';
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    server *s = cls;
+    request *rq = *con_cls;
+    if (!rq) {
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        rq->t0_ns = mono_ns();
+        *con_cls = rq;
+        return first_call(s, c, url, method, rq);
+    }
+    if (rq->replied) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size)
+        return on_body(s, rq, upload_data, upload_data_size);
+    if (rq->discard) {
+        metrics_refused(s->stats, METRICS_REFUSED_BODY_SIZE);
+        return send_error(c, rq, 413, "payload_too_large", 0,
+                          "the body is larger than the limit of %ld bytes",
+                          s->conf.max_body_bytes);
+    }
+    return handle(s, c, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    server *s = cls;
+    request *rq = *con_cls;
+    if (!rq)
+        return;
+    double secs = (double)(mono_ns() - rq->t0_ns) / 1e9;
+    metrics_request(s->stats, rq->routed ? rq->route.id : ROUTE_NONE,
+                    rq->replied ? rq->status : 0, secs);
+    if (rq->admitted)
+        atomic_fetch_sub(&s->inflight, 1);
+    route_free(&rq->route);
+    auth_who_free(&rq->who);
+    free(rq->body);
+    free(rq);
+    *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)c;
+    (void)socket_context;
+    server *s = cls;
+    atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+int server_start(server **out, const serve_conf *c, const char *db_url, const api_env *env,
+                 jiko_error *err)
+{
+    server *s = calloc(1, sizeof *s);
+    if (!s) {
+        error_nomem(err, "starting the server");
+        return -1;
+    }
+    s->conf = *c;
+    s->env = env;
+    atomic_store(&s->rss_ms, INT64_MIN / 2);
+    atomic_store(&s->open_ms, INT64_MIN / 2);
+    long handles = c->registry_connections ? c->registry_connections
+                                           : c->threads > 0 ? c->threads : 8;
+    s->tokens = auth_new(c->token_refresh_ms);
+    s->stats = metrics_new();
+    s->rates = limit_rate_new(c->rate, c->burst, 100000);
+    if (!s->tokens || !s->stats || !s->rates) {
+        error_nomem(err, "starting the server");
+        goto fail;
+    }
+    if (pool_open(&s->db, handles, db_url, err))
+        goto fail;
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, c->host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)c->port);
+    } else {
+        inet_pton(AF_INET6, c->host, &v6->sin6_addr);
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)c->port);
+        flags |= MHD_USE_IPv6;
+    }
+    if (c->threads == 0)
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    else
+        flags |= MHD_USE_EPOLL;
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header_bytes,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (!s->d) {
+        error_set(err, JIKO_ERR_IO, NULL, 0, "listen", "cannot listen on %s port %d: %s",
+                  c->host, c->port, strerror(errno));
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : c->port;
+    *out = s;
+    return 0;
+fail:
+    server_stop(s);
+    return -1;
+}
+
+int server_port(const server *s)
+{
+    return s->port;
+}
+
+void server_stop(server *s)
+{
+    if (!s)
+        return;
+    if (s->d) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+        /* in-flight requests finish; idle keep-alive connections do not hold us */
+        int64_t until = mono_ns() + (int64_t)s->conf.shutdown_grace_s * 1000000000;
+        while (atomic_load(&s->inflight) > 0 && mono_ns() < until)
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+        MHD_stop_daemon(s->d);
+    }
+    pool_close(&s->db);
+    auth_free(s->tokens);
+    limit_rate_free(s->rates);
+    metrics_free(s->stats);
+    free(s);
+}

@@ -1,0 +1,39 @@
+/*
+ * server.h — `jiko serve`: the HTTP server (libmicrohttpd) in front of the
+ * API handlers (api.h), with the self-protection of limit.h, the tokens of
+ * auth.h and the figures of metrics.h.
+ *
+ * A request goes through, in order, refusing as early and as cheaply as it
+ * can: admission (work in progress, resident memory: 503), the route (404,
+ * 405, 400), the token (401), the role (403), the token's rate (429), the
+ * body's type and size (415, 413); only then is it read and handled.
+ *
+ * Threads: `threads` request threads each running an epoll loop over its
+ * share of the connections, or one thread per connection when 0 (docs/api.md
+ * gives the measurements that chose the default).  Each request thread
+ * borrows a registry handle from a pool: SQLite connections are not shared
+ * between threads.
+ */
+#ifndef JIKO_SERVER_H
+#define JIKO_SERVER_H
+
+#include "api.h"
+#include "serve_conf.h"
+
+typedef struct server server;
+
+/* Open the registry (`db_url`, created when missing) and start serving.
+ * The caller keeps `env` alive until server_stop.  The caller should block
+ * SIGTERM, SIGINT and SIGPIPE in every thread before (the server's threads
+ * inherit the mask) and wait for them with sigwait. */
+int server_start(server **out, const serve_conf *c, const char *db_url, const api_env *env,
+                 jiko_error *err);
+
+/* The port listened on (the one chosen when the configuration said 0). */
+int server_port(const server *s);
+
+/* Stop accepting, let in-flight requests finish (up to shutdown_grace_s),
+ * close every connection and the registry. */
+void server_stop(server *s);
+
+#endif

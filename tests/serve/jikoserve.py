@@ -1,0 +1,151 @@
+"""jikoserve.py — start `jiko serve` for a test and talk to it (shared by the
+server tests: test_api.py, test_crash.py, test_prometheus.py, test_openapi.py).
+
+Only the standard library: the tests run on a clean machine."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(ROOT, "examples", "fy2021-serious.jsonl")
+
+
+def quote(s):
+    """A path segment: percent-encoded UTF-8, '/' included."""
+    return urllib.parse.quote(s, safe="")
+
+
+class Server:
+    """One `jiko serve` on a free loopback port, over its own registry."""
+
+    def __init__(self, jiko, db=None, conf="", workdir=None, threads=None):
+        self.jiko = jiko
+        self.dir = workdir or tempfile.mkdtemp(prefix="jiko-serve-")
+        self.db = db or os.path.join(self.dir, "jiko.db")
+        self.conf_path = os.path.join(self.dir, "serve.conf")
+        with open(self.conf_path, "w") as f:
+            f.write("[serve]\nlisten = 127.0.0.1:0\n" + conf)
+        self.threads = threads
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        ready = os.path.join(self.dir, "ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        args = [self.jiko, "serve", "--db", self.db, "--config", self.conf_path,
+                "--ready-file", ready]
+        if self.threads is not None:
+            args += ["--threads", str(self.threads)]
+        self.log = open(os.path.join(self.dir, "serve.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 30
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None:
+                raise RuntimeError("jiko serve exited %d: %s" % (self.proc.returncode, self.logtext()))
+            if time.time() > deadline:
+                raise RuntimeError("jiko serve did not start: " + self.logtext())
+            time.sleep(0.02)
+        url = open(ready).read().strip()
+        self.port = int(url.rsplit(":", 1)[1])
+        return self
+
+    def logtext(self):
+        try:
+            return open(os.path.join(self.dir, "serve.log"), errors="replace").read()[-3000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("jiko serve did not stop on signal %d" % sig)
+        rc = self.proc.returncode if self.proc else 0
+        self.proc = None
+        return rc
+
+    def token(self, role, operator=None, note=None):
+        args = [self.jiko, "token", "create", "--db", self.db, "--role", role]
+        if operator is not None:
+            args += ["--operator", operator]
+        if note:
+            args += ["--note", note]
+        out = subprocess.run(args, check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def revoke(self, token_id):
+        subprocess.run([self.jiko, "token", "revoke", "--db", self.db, token_id], check=True,
+                       capture_output=True)
+
+    def request(self, method, path, body=None, token=None, headers=None, ctype=None,
+                timeout=30):
+        """(status, headers dict with lower-case names, body bytes)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if body is not None:
+            if isinstance(body, str):
+                body = body.encode()
+            h.setdefault("Content-Type", ctype or "application/json")
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        c.close()
+        return r.status, hdrs, data
+
+    def json(self, method, path, body=None, token=None, **kw):
+        st, h, data = self.request(method, path, body, token, **kw)
+        try:
+            return st, h, json.loads(data) if data else None
+        except ValueError:
+            raise AssertionError("%s %s: %d, body is not JSON: %r" % (method, path, st, data[:300]))
+
+
+def raw(port, data, read=True, timeout=10):
+    """Send raw bytes on a fresh connection; return what came back."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    if read:
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+                if b"\r\n\r\n" in out:
+                    head, _, rest = out.partition(b"\r\n\r\n")
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            if len(rest) >= int(line.split(b":")[1]):
+                                s.close()
+                                return out
+        except socket.timeout:
+            pass
+    s.close()
+    return out
+
+
+def status_of(response):
+    try:
+        return int(response.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def examples():
+    with open(EXAMPLES, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]

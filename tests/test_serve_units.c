@@ -1,0 +1,212 @@
+/*
+ * test_serve_units.c — the server's pure parts: the router (percent-
+ * decoding, UTF-8, path parameters, query rules, methods), the token
+ * buckets, the error-kind → status map and the metrics exposition.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "limit.h"
+#include "metrics.h"
+#include "reply.h"
+#include "route.h"
+#include "serve_conf.h"
+#include "testutil.h"
+
+static void test_route_params_decoded(void **state)
+{
+    (void)state;
+    route_match m;
+    jiko_error err;
+    /* 株式会社 A/B as operator, "x y" as id: %2F stays inside the segment */
+    assert_int_equal(route_parse("GET", "/api/v1/incidents/%E6%A0%AA%E5%BC%8F%E4%BC%9A%E7%A4%BE%20A%2FB/x%20y",
+                                 &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_INCIDENT);
+    assert_string_equal(m.op, "株式会社 A/B");
+    assert_string_equal(m.incident, "x y");
+    assert_true(route_allows(&m));
+    route_free(&m);
+
+    assert_int_equal(route_parse("GET", "/api/v1/incidents/A/b/history", &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_HISTORY);
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/api/v1/reports/quarter/2021/3?format=csv", &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_REPORT_QUARTER);
+    assert_int_equal(m.year, 2021);
+    assert_int_equal(m.quarter, 3);
+    assert_string_equal(route_query(&m, "format"), "csv");
+    route_free(&m);
+    /* '+' is a space in a query, a plus in a path */
+    assert_int_equal(route_parse("GET", "/api/v1/incidents/a+b/c?operator=a+b%2Bc", &m, &err), 0);
+    assert_string_equal(m.op, "a+b");
+    assert_string_equal(route_query(&m, "operator"), "a b+c");
+    route_free(&m);
+}
+
+static void test_route_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *target;
+        jiko_error_kind kind;
+        const char *field;
+    } bad[] = {
+        {"GET", "/api/v1/incidents/A/%zz", JIKO_ERR_INVALID, "path"},
+        {"GET", "/api/v1/incidents/A/%4", JIKO_ERR_INVALID, "path"},
+        {"GET", "/api/v1/incidents/A/%ff%fe", JIKO_ERR_INVALID, "path"},     /* not UTF-8 */
+        {"GET", "/api/v1/incidents/A/%C0%AF", JIKO_ERR_INVALID, "path"},     /* overlong */
+        {"GET", "/api/v1/incidents/A/a%00b", JIKO_ERR_INVALID, "path"},      /* NUL */
+        {"GET", "/api/v1/incidents/A/a%0Ab", JIKO_ERR_INVALID, "path"},      /* newline */
+        {"GET", "/api/v1/incidents//x", JIKO_ERR_INVALID, "op"},
+        {"GET", "/api/v1/incidents?fy=2021&fy=2022", JIKO_ERR_INVALID, "fy"},
+        {"GET", "/api/v1/incidents?color=red", JIKO_ERR_INVALID, "color"},
+        {"GET", "/api/v1/incidents?operator=%E6%A0", JIKO_ERR_INVALID, "operator"},
+        {"GET", "/api/v1/reports/fy/21", JIKO_ERR_INVALID, "year"},
+        {"GET", "/api/v1/reports/fy/2021x", JIKO_ERR_INVALID, "year"},
+        {"GET", "/api/v1/reports/quarter/2021/5", JIKO_ERR_INVALID, "quarter"},
+        {"GET", "/api/v1/nothing", JIKO_ERR_NOT_FOUND, ""},
+        {"GET", "/api/v1/incidents/", JIKO_ERR_NOT_FOUND, ""},
+        {"GET", "/api/v1/incidents/a/b/c/d/e/f/g", JIKO_ERR_NOT_FOUND, ""},
+        {"GET", "api/v1/rules", JIKO_ERR_NOT_FOUND, ""},
+        {"GET", "/", JIKO_ERR_NOT_FOUND, ""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        route_match m;
+        jiko_error err;
+        error_clear(&err);
+        if (route_parse(bad[i].method, bad[i].target, &m, &err) == 0)
+            fail_msg("accepted %s", bad[i].target);
+        if (err.kind != bad[i].kind || strcmp(err.field, bad[i].field) != 0)
+            fail_msg("%s: kind %d field '%s' (%s)", bad[i].target, err.kind, err.field,
+                     err.message);
+    }
+    /* a target longer than the limit */
+    char *big = malloc(ROUTE_TARGET_MAX + 10);
+    memset(big, 'a', ROUTE_TARGET_MAX + 9);
+    big[0] = '/';
+    big[ROUTE_TARGET_MAX + 9] = '\0';
+    route_match m;
+    jiko_error err;
+    assert_int_equal(route_parse("GET", big, &m, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
+    free(big);
+}
+
+static void test_route_methods(void **state)
+{
+    (void)state;
+    route_match m;
+    jiko_error err;
+    assert_int_equal(route_parse("DELETE", "/api/v1/incidents", &m, &err), 0);
+    assert_false(route_allows(&m));
+    assert_string_equal(route_allow_header(m.id), "GET, HEAD, POST");
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/api/v1/classify", &m, &err), 0);
+    assert_false(route_allows(&m));
+    assert_string_equal(route_allow_header(m.id), "POST");
+    route_free(&m);
+    assert_int_equal(route_parse("HEAD", "/api/v1/rules", &m, &err), 0);
+    assert_true(route_allows(&m));
+    assert_string_equal(route_name(m.id), "/api/v1/rules");
+    route_free(&m);
+}
+
+static void test_rate_buckets(void **state)
+{
+    (void)state;
+    limit_rate *l = limit_rate_new(10, 3, 4); /* 10/s, bursts of 3 */
+    assert_non_null(l);
+    int retry = 0;
+    for (int i = 0; i < 3; i++)
+        assert_true(limit_rate_take(l, "t_a", 1000, &retry));
+    assert_false(limit_rate_take(l, "t_a", 1000, &retry));
+    assert_int_equal(retry, 1);
+    assert_true(limit_rate_take(l, "t_b", 1000, &retry)); /* another token has its own */
+    assert_true(limit_rate_take(l, "t_a", 1100, &retry)); /* 100 ms = one more request */
+    assert_false(limit_rate_take(l, "t_a", 1100, &retry));
+    limit_rate_free(l);
+    limit_rate *none = limit_rate_new(0, 1, 1);
+    for (int i = 0; i < 1000; i++)
+        assert_true(limit_rate_take(none, "t", 0, &retry));
+    limit_rate_free(none);
+    assert_true(limit_rss_bytes() > 0);
+}
+
+static void test_status_map(void **state)
+{
+    (void)state;
+    assert_int_equal(reply_status_of(JIKO_ERR_INVALID), 400);
+    assert_int_equal(reply_status_of(JIKO_ERR_NOT_FOUND), 404);
+    assert_int_equal(reply_status_of(JIKO_ERR_CONFLICT), 409);
+    assert_int_equal(reply_status_of(JIKO_ERR_FORBIDDEN), 403);
+    assert_int_equal(reply_status_of(JIKO_ERR_RETRY), 503);
+    assert_int_equal(reply_status_of(JIKO_ERR_NOMEM), 503);
+    assert_int_equal(reply_status_of(JIKO_ERR_STORE), 500);
+    reply r = {0};
+    jiko_error e;
+    error_set(&e, JIKO_ERR_INVALID, "body", 3, "services[0].users", "expected a whole number");
+    reply_from_error(&r, &e);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(r.body, "{\"error\":{\"code\":\"invalid\",\"message\":\"expected a whole "
+                                "number\",\"field\":\"services[0].users\",\"line\":3}}\n");
+    reply_free(&r);
+}
+
+static void test_metrics_text(void **state)
+{
+    (void)state;
+    metrics *m = metrics_new();
+    metrics_request(m, ROUTE_INCIDENT, 200, 0.0003);
+    metrics_request(m, ROUTE_INCIDENT, 404, 0.02);
+    metrics_refused(m, METRICS_REFUSED_RATE);
+    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7};
+    size_t len;
+    char *text = metrics_render(m, &g, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "jiko_http_requests_total{route=\"/api/v1/incidents/{operator}/{id}\",status=\"200\"} 1\n"));
+    assert_non_null(strstr(text, "jiko_http_request_duration_seconds_bucket{route=\"/api/v1/incidents/{operator}/{id}\",le=\"0.0005\"} 1\n"));
+    assert_non_null(strstr(text, "jiko_http_request_duration_seconds_bucket{route=\"/api/v1/incidents/{operator}/{id}\",le=\"+Inf\"} 2\n"));
+    assert_non_null(strstr(text, "jiko_http_refused_total{reason=\"rate_limit\"} 1\n"));
+    assert_non_null(strstr(text, "jiko_open_incidents 2\n"));
+    free(text);
+    metrics_free(m);
+}
+
+static void test_conf(void **state)
+{
+    (void)state;
+    serve_conf c;
+    serve_conf_default(&c);
+    jiko_error err;
+    assert_int_equal(serve_conf_listen(&c, "[::1]:9090", &err), 0);
+    assert_string_equal(c.host, "::1");
+    assert_int_equal(c.port, 9090);
+    assert_int_equal(serve_conf_listen(&c, "localhost:80", &err), -1);
+    assert_int_equal(serve_conf_listen(&c, "127.0.0.1:99999", &err), -1);
+    char path[] = "/tmp/jiko-serve-conf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "[serve]\nlisten = 127.0.0.1:0\nmax_inflight = 8\nrate = 2.5\n"
+                       "max_body_bytes = 1x\n";
+    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
+    close(fd);
+    assert_int_equal(serve_conf_load(&c, path, &err), -1);
+    assert_int_equal(err.line, 5);
+    assert_string_equal(err.field, "max_body_bytes");
+    assert_int_equal(err.kind, JIKO_ERR_CONFIG);
+    assert_int_equal(c.max_inflight, 8);
+    assert_true(c.rate == 2.5);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_route_params_decoded), cmocka_unit_test(test_route_refusals),
+        cmocka_unit_test(test_route_methods),        cmocka_unit_test(test_rate_buckets),
+        cmocka_unit_test(test_status_map),           cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_conf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
