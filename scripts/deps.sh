@@ -24,6 +24,7 @@ PKGS=(
   libsnappy-dev     # remote_write bodies are snappy-compressed
   valgrind          # unit tests under valgrind in `make check`
   python3           # data-driven test helpers
+  prometheus        # tests/serve/test_prometheus.py: promtool check metrics, and a real scrape of /metrics
 )
 
 missing=()
