@@ -29,6 +29,7 @@ static const struct {
     {"synth", cmd_synth, "synthetic incidents that reproduce a published year (FY2021)"},
     {"detect", cmd_detect, "score KPI series for anomalies (CSV, Influx, NAB layout)"},
     {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
+    {"token", cmd_token, "API tokens for the server: create, list, revoke"},
 };
 
 static void usage(FILE *out)
