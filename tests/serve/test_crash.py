@@ -48,7 +48,7 @@ JIKO = os.path.abspath(sys.argv[1])
 CI = os.environ.get("CI") == "true"
 SEED = int(os.environ.get("JIKO_CRASH_SEED") or random.SystemRandom().randrange(1, 1 << 31))
 ROUNDS = int(os.environ.get("JIKO_CRASH_ROUNDS", "6"))
-BUDGET_S = float(os.environ.get("JIKO_CRASH_BUDGET_S", "30"))
+BUDGET_S = float(os.environ.get("JIKO_CRASH_BUDGET_S", "25"))
 WRITERS = 4
 JST = datetime.timezone(datetime.timedelta(hours=9))
 fails = 0
@@ -115,8 +115,9 @@ def invalid(rec, rng):
 # ---- the writers ----
 
 class Write:
-    """One request: its lines (op, id, record, expected: ok/400/403), and
-    what came back (status and answer, or the exception)."""
+    """One request: its lines (op, id, record, expected: ok/400/403, kind:
+    new/amend/same/invalid/other), and what came back (status and answer,
+    or the exception)."""
 
     def __init__(self, kind, lines):
         self.kind = kind
@@ -155,7 +156,7 @@ class Writer(threading.Thread):
             rid = self.fresh_id()
             return (op, rid, make(self.base, rid, tag, rng), "ok", "new")
         if kind == "amend":
-            rid = rng.choice(sorted(self.known))
+            rid = rng.choice(list(self.known))
             r = json.loads(json.dumps(self.known[rid]))
             r["summary"] = "crash test write %s" % tag
             users = rng.randrange(1, 2000000)
@@ -164,7 +165,7 @@ class Writer(threading.Thread):
             r["users"] = users
             return (op, rid, r, "ok", "amend")
         if kind == "same":
-            rid = rng.choice(sorted(self.known))
+            rid = rng.choice(list(self.known))
             return (op, rid, self.known[rid], "ok", "same")
         if kind == "invalid":
             rid = self.fresh_id()
@@ -346,7 +347,7 @@ def run_round(be, rnd, rng, how):
     stopping = threading.Event()
     ws = [Writer(i, srv.port, be.tokens[i], be.bases[i], be.bases[(i + 1) % WRITERS],
                  be.known[i], rng.randrange(1 << 30), tag, stopping) for i in range(WRITERS)]
-    delay = rng.uniform(0.2, 2.0)
+    delay = rng.uniform(0.1, 1.5)
     t0 = time.time()
     for w in ws:
         w.start()
@@ -500,9 +501,10 @@ def campaign(be, rng):
         check(res == "ok", "%s: PRAGMA integrity_check after the last stop: %s" % (be.name, res))
     t = be.totals
     print("# %s: %d rounds in %.1f s: %d writes sent, %d answered 2xx (%d records), %d records "
-          "refused, %d in flight at the signal (%d of them stored), %d lost" % (
+          "refused, %d in flight at the signal (%d of them stored; after SIGTERM: %d), %d lost" % (
               be.name, t["rounds"], time.time() - t0, t["writes"], t["acked_writes"],
-              t["acked_records"], t["refused"], t["in_flight"], t["in_flight_stored"], t["lost"]))
+              t["acked_records"], t["refused"], t["in_flight"], t["in_flight_stored"],
+              t["term_cut_stored"], t["lost"]))
 
 
 def pg_available():
