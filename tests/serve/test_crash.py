@@ -406,7 +406,9 @@ def srv_grace():
 
 def verify(be, rnd, ws, writes, how):
     keys = {ln[:2] for x in writes for ln in x.lines}
+    tv = time.time()
     hist, bad = histories(be.srv.port, be.reader, keys, random.Random(rnd))
+    tv = [time.time() - tv]
     check(not bad, "%s round %d: %d incidents: versions 1..N, current = last (%s)" % (
         be.name, rnd, len(keys), bad[:3]))
     lost, stored_refused, unexpected = [], [], []
@@ -453,15 +455,22 @@ def verify(be, rnd, ws, writes, how):
         be.name, rnd, unexpected[:3]))
     check(not torn, "%s round %d: the %d writes in flight are stored whole or not at all (%d "
           "stored; torn: %s)" % (be.name, rnd, in_flight, in_flight_stored, torn))
+    te = time.time()
     recs, err = export(be.srv.db)
+    tv.append(time.time() - te)
     if check(recs is not None, "%s round %d: jiko export reads the registry %s" % (
             be.name, rnd, err[:200])):
         diff = [k for k, h in hist.items() if h and recs.get(k) != h[-1]]
         check(not diff, "%s round %d: jiko export gives each incident's last version (%s)" % (
             be.name, rnd, diff[:3]))
     if not be.srv.db.startswith("postgresql:"):
+        te = time.time()
         res = integrity(be.srv.db)
+        tv.append(time.time() - te)
         check(res == "ok", "%s round %d: PRAGMA integrity_check: %s" % (be.name, rnd, res[:200]))
+    print("# %s round %d: %d histories read in %.2f s, export %.2f s%s" % (
+        be.name, rnd, len(keys), tv[0], tv[1], ", integrity_check %.2f s" % tv[2]
+        if len(tv) > 2 else ""))
     # what the writers know for the next round: the stored current records
     # (each writer alone writes its operator's incidents)
     for i, b in enumerate(be.bases):
