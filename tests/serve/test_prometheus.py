@@ -365,7 +365,8 @@ def main():
         print("skip: prometheus or promtool not installed (scripts/deps.sh installs them)")
         return 0
     t0 = time.time()
-    srv = Server(JIKO, conf="rate = 1\nburst = 20\nmax_body_bytes = 65536\n")
+    srvdir = tempfile.mkdtemp(prefix="jiko-prom-serve-")
+    srv = Server(JIKO, conf="rate = 1\nburst = 20\nmax_body_bytes = 65536\n", workdir=srvdir)
     srv.start()
     try:
         tok = {"admin": srv.token("admin", A), "viewer": srv.token("viewer", A),
@@ -389,6 +390,10 @@ def main():
     finally:
         rc = srv.stop()
         check(rc == 0, "jiko serve stopped: exit %s" % rc)
+        if fails:
+            print("# kept for inspection: " + srvdir)
+        else:
+            shutil.rmtree(srvdir, ignore_errors=True)
     print("# took %.1f s" % (time.time() - t0))
     print("%d checks, %d failure(s)" % (checks, fails))
     return 1 if fails else 0
