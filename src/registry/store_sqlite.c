@@ -365,16 +365,21 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
 {
     sq *s = impl;
     sqlite3_stmt *st;
-    const char *sql =
-        "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-        " ON v.key = i.key AND v.version = i.version"
-        " WHERE (?1 = 0 OR i.fiscal_year = ?1) AND (?2 = 0 OR i.quarter = ?2)"
-        " AND (?3 IS NULL OR i.operator = ?3) AND (?4 IS NULL OR i.report = ?4)"
-        " AND (?5 < 0 OR (?5 = 1) = (i.ended_ms IS NULL))"
-        /* paging by position, not offset: the next page starts after the
-         * last row shown, whatever was stored meanwhile */
-        " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) > (?6, ?7, ?8))"
-        " ORDER BY i.started_ms, i.operator, i.id LIMIT ?9";
+#define LIST_SQL                                                                              \
+    "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"                          \
+    " ON v.key = i.key AND v.version = i.version"                                             \
+    " WHERE (?1 = 0 OR i.fiscal_year = ?1) AND (?2 = 0 OR i.quarter = ?2)"                    \
+    " AND (?3 IS NULL OR i.operator = ?3) AND (?4 IS NULL OR i.report = ?4)"                  \
+    " AND (?5 < 0 OR (?5 = 1) = (i.ended_ms IS NULL))"                                        \
+    /* paging by position, not offset: the next page starts after the last row                \
+     * shown, whatever was stored meanwhile */                                                \
+    " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) > (?6, ?7, ?8))"                    \
+    " ORDER BY i.started_ms, i.operator, i.id"
+    /* No LIMIT clause unless there is a limit: with one, even a bound -1,
+     * SQLite sorts through a temporary b-tree that spills every row of a
+     * whole list to a temporary file, instead of its in-memory sorter. */
+    const char *sql = f->limit > 0 ? LIST_SQL " LIMIT ?9" : LIST_SQL;
+#undef LIST_SQL
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot list");
     sqlite3_bind_int(st, 1, f->fiscal_year);
@@ -385,7 +390,8 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     sqlite3_bind_int64(st, 6, f->after_started_ms);
     sqlite3_bind_text(st, 7, f->after_op, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, f->after_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, f->limit > 0 ? f->limit : -1); /* SQLite: negative = no limit */
+    if (f->limit > 0)
+        sqlite3_bind_int64(st, 9, f->limit);
     return run_rows(s, st, fn, ctx, err) < 0 ? -1 : 0;
 }
 
