@@ -491,6 +491,8 @@ def posts(c, tok, revoked, ex):
           "POST JSON Lines: 4 stored, 1 rejected, no top-level error")
     c.call("POST", P, "\n".join(lines[:2]) + "\n", adm, ctype="application/jsonl", want=200,
            what="POST application/jsonl, unchanged and rejected")
+    c.call("POST", P, b"\xef\xbb\xbf" + json.dumps(record(A, "a-bom")).encode(), adm,
+           want={200, 201}, what="POST one record after a byte order mark")
     c.call("POST", P, "1\n2\n", adm, ctype="application/json-lines", want=400,
            what="POST JSON Lines, every line rejected")
     both = "\n".join(json.dumps(record(B, "b-%d" % i)) for i in range(2)) + "\n"
