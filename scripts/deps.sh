@@ -24,6 +24,8 @@ PKGS=(
   libsnappy-dev     # remote_write bodies are snappy-compressed
   valgrind          # unit tests under valgrind in `make check`
   python3           # data-driven test helpers
+  python3-yaml      # tests/serve/test_openapi.py reads docs/openapi.yaml
+  python3-jsonschema # tests/serve/test_openapi.py validates answers against its schemas
   prometheus        # tests/serve/test_prometheus.py: promtool check metrics, and a real scrape of /metrics
 )
 

@@ -175,6 +175,10 @@ static void batch_reply(batch *b, bool single, int ok_status, reply *out, json_t
  * rather than JSON Lines. */
 static bool one_value(const char *body, size_t len)
 {
+    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) { /* a byte order mark */
+        body += 3;
+        len -= 3;
+    }
     json_error_t je;
     json_t *v = json_loadb(body, len, JSON_DECODE_ANY, &je);
     bool one = v != NULL;
@@ -209,6 +213,10 @@ static void classify_post(const api_env *env, const api_request *rq, reply *out)
         if (single) {
             n = rq->body_len;
             p = end;
+            if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+                s += 3;
+                n -= 3;
+            }
         } else {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             n = (size_t)((nl ? nl : end) - p);
@@ -385,6 +393,10 @@ static void incidents_get(const api_request *rq, reply *out)
         f.open = strcmp(v, "true") == 0;
     }
     f.op = route_query(m, "operator");
+    if (f.op && !*f.op) {
+        reply_error(out, 400, "invalid", "operator", "expected an operator's name, got nothing");
+        return;
+    }
     if (f.op && !own_operator(rq, f.op, out))
         return;
     if (!f.op)
@@ -501,15 +513,21 @@ static void rules_get(const api_env *env, const api_request *rq, reply *out)
 {
     if (rq->route->id == ROUTE_RULEBOOK) {
         const rulebook *b = rules_find(env->rules, rq->route->rulebook);
-        if (!b)
+        if (!b) {
             reply_error(out, 404, "not_found", NULL, "no rulebook '%s'", rq->route->rulebook);
-        else
-            reply_json(out, 200, rules_book_json(b, env->cat));
+        } else {
+            json_t *o = rules_book_json(b, env->cat);
+            json_object_del(o, "file"); /* where the server keeps its files is its own business */
+            reply_json(out, 200, o);
+        }
         return;
     }
     json_t *a = json_array();
-    for (size_t i = 0; a && i < env->rules->n; i++)
-        json_array_append_new(a, rules_summary_json(&env->rules->books[i]));
+    for (size_t i = 0; a && i < env->rules->n; i++) {
+        json_t *o = rules_summary_json(&env->rules->books[i]);
+        json_object_del(o, "file");
+        json_array_append_new(a, o);
+    }
     reply_json(out, 200, a ? json_pack("{s:o}", "rulebooks", a) : NULL);
 }
 

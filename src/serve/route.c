@@ -15,29 +15,32 @@ typedef struct route_def {
     const char *name;
     const char *seg[7];
     const char *keys[9]; /* the query parameters it takes */
+    bool any_query;      /* takes and ignores any (probes add cache-busters) */
 } route_def;
 
 #define GETS (ROUTE_GET | ROUTE_HEAD)
 
 static const route_def routes[] = {
-    {ROUTE_HEALTHZ, GETS, "/healthz", {"healthz"}, {NULL}},
-    {ROUTE_METRICS, GETS, "/metrics", {"metrics"}, {NULL}},
-    {ROUTE_INCIDENTS, GETS | ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"},
-     {"fy", "quarter", "report", "open", "operator", "limit", "cursor", "lang"}},
+    {ROUTE_HEALTHZ, GETS, "/healthz", {"healthz"}, {NULL}, true},
+    {ROUTE_METRICS, GETS, "/metrics", {"metrics"}, {NULL}, true},
+    /* one path, two methods, each with its own parameters */
+    {ROUTE_INCIDENTS, GETS, "/api/v1/incidents", {"api", "v1", "incidents"},
+     {"fy", "quarter", "report", "open", "operator", "limit", "cursor"}, false},
+    {ROUTE_INCIDENTS, ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"}, {"lang"}, false},
     {ROUTE_INCIDENT, GETS, "/api/v1/incidents/{operator}/{id}",
-     {"api", "v1", "incidents", ":op", ":id"}, {"now", "lang"}},
+     {"api", "v1", "incidents", ":op", ":id"}, {"now", "lang"}, false},
     {ROUTE_HISTORY, GETS, "/api/v1/incidents/{operator}/{id}/history",
-     {"api", "v1", "incidents", ":op", ":id", "history"}, {NULL}},
+     {"api", "v1", "incidents", ":op", ":id", "history"}, {NULL}, false},
     {ROUTE_CLASSIFY, ROUTE_POST, "/api/v1/classify", {"api", "v1", "classify"},
-     {"now", "lang", "rulebook"}},
-    {ROUTE_RULES, GETS, "/api/v1/rules", {"api", "v1", "rules"}, {NULL}},
-    {ROUTE_RULEBOOK, GETS, "/api/v1/rules/{id}", {"api", "v1", "rules", ":book"}, {NULL}},
+     {"now", "lang", "rulebook"}, false},
+    {ROUTE_RULES, GETS, "/api/v1/rules", {"api", "v1", "rules"}, {NULL}, false},
+    {ROUTE_RULEBOOK, GETS, "/api/v1/rules/{id}", {"api", "v1", "rules", ":book"}, {NULL}, false},
     {ROUTE_REPORT_FY, GETS, "/api/v1/reports/fy/{year}", {"api", "v1", "reports", "fy", ":year"},
-     {"format", "lang", "table"}},
+     {"format", "lang", "table"}, false},
     {ROUTE_REPORT_INCIDENT, GETS, "/api/v1/reports/incident/{operator}/{id}",
-     {"api", "v1", "reports", "incident", ":op", ":id"}, {"format", "lang"}},
+     {"api", "v1", "reports", "incident", ":op", ":id"}, {"format", "lang"}, false},
     {ROUTE_REPORT_QUARTER, GETS, "/api/v1/reports/quarter/{year}/{q}",
-     {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"}},
+     {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"}, false},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 #define SEGS_MAX 7
@@ -173,6 +176,8 @@ static int bind_params(const route_def *d, const char *const *seg, int n, route_
 static int parse_query(const route_def *d, const char *q, char **at, route_match *m,
                        jiko_error *err)
 {
+    if (d->any_query)
+        return 0;
     while (*q) {
         size_t n = strcspn(q, "&");
         if (n == 0) { /* "a=1&&b=2": an empty pair says nothing */
@@ -252,10 +257,18 @@ int route_parse(const char *method, const char *target, route_match *m, jiko_err
         }
         p = e + 1;
     }
+    /* the route of this path that takes the method, else the path's first
+     * (then answered 405) */
     const route_def *d = NULL;
-    for (size_t i = 0; i < N_ROUTES && !d; i++)
-        if (segs_match(&routes[i], seg, n))
-            d = &routes[i];
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (segs_match(&routes[i], seg, n)) {
+            if (!d)
+                d = &routes[i];
+            if (routes[i].methods & m->method) {
+                d = &routes[i];
+                break;
+            }
+        }
     if (!d) {
         error_set(err, JIKO_ERR_NOT_FOUND, NULL, 0, NULL, "no such resource");
         goto fail;
@@ -279,23 +292,26 @@ fail:
     return -1;
 }
 
+static unsigned methods_of(route_id id)
+{
+    unsigned ms = 0;
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (routes[i].id == id)
+            ms |= routes[i].methods;
+    return ms;
+}
+
 bool route_allows(const route_match *m)
 {
-    for (size_t i = 0; i < N_ROUTES; i++)
-        if (routes[i].id == m->id)
-            return (routes[i].methods & m->method) != 0;
-    return false;
+    return (methods_of(m->id) & m->method) != 0;
 }
 
 const char *route_allow_header(route_id id)
 {
-    for (size_t i = 0; i < N_ROUTES; i++)
-        if (routes[i].id == id) {
-            unsigned ms = routes[i].methods;
-            return ms == (GETS | ROUTE_POST) ? "GET, HEAD, POST" : ms == ROUTE_POST ? "POST"
-                                                                                     : "GET, HEAD";
-        }
-    return "";
+    unsigned ms = methods_of(id);
+    if (!ms)
+        return "";
+    return ms == (GETS | ROUTE_POST) ? "GET, HEAD, POST" : ms == ROUTE_POST ? "POST" : "GET, HEAD";
 }
 
 const char *route_name(route_id id)
