@@ -39,6 +39,11 @@ struct server {
     limit_rate *rates;
     metrics *stats;
     atomic_long inflight, connections;
+    /* Shutting down: new requests are refused (503, connection closed) and
+     * `active` (requests from their headers to their answer's last byte)
+     * is waited for, so that no answer to committed work is cut off. */
+    atomic_bool draining;
+    atomic_long active;
     _Atomic int64_t rss, rss_ms;          /* last reading of resident memory, and when */
     _Atomic long open_incidents;
     _Atomic int64_t open_ms;               /* when open_incidents was counted */
@@ -179,6 +184,8 @@ static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"jiko\"");
+    if (atomic_load(&s->draining)) /* the client must not send more on this connection */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     rq->replied = true;
@@ -488,6 +495,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         rq->t0_ns = mono_ns();
         *con_cls = rq;
+        atomic_fetch_add(&s->active, 1);
+        if (atomic_load(&s->draining)) {
+            rq->defer = false;
+            return send_error(s, c, rq, 503, "shutting_down", 1,
+                              "the server is shutting down; try again (another server)");
+        }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
         rq->defer = !te && (!cl || strcmp(cl, "0") == 0);
@@ -524,6 +537,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rq)
         return;
     double secs = (double)(mono_ns() - rq->t0_ns) / 1e9;
+    atomic_fetch_sub(&s->active, 1);
     metrics_request(s->stats, rq->routed ? rq->route.id : ROUTE_NONE,
                     rq->replied ? rq->status : 0, secs);
     release(s, rq); /* a connection closed before its answer */
@@ -618,12 +632,15 @@ void server_stop(server *s)
     if (!s)
         return;
     if (s->d) {
+        atomic_store(&s->draining, true);
         MHD_socket fd = MHD_quiesce_daemon(s->d);
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
-        /* in-flight requests finish; idle keep-alive connections do not hold us */
+        /* requests in progress finish and their answers are sent whole; new
+         * ones (on open keep-alive connections) get 503 and a closed
+         * connection; idle connections do not hold us */
         int64_t until = mono_ns() + (int64_t)s->conf.shutdown_grace_s * 1000000000;
-        while (atomic_load(&s->inflight) > 0 && mono_ns() < until)
+        while (atomic_load(&s->active) > 0 && mono_ns() < until)
             nanosleep(&(struct timespec){0, 10000000}, NULL);
         MHD_stop_daemon(s->d);
     }
