@@ -451,6 +451,36 @@ static int path_incident(const api_request *rq, store_row *row, reply *out)
     return found > 0;
 }
 
+/* {"incident": the row with its record, "classification": ...}.  The record
+ * is the stored text itself, spliced in: it was validated when stored (and
+ * again by the classification just made), and parsing it only to print it
+ * again was a third of this call's time. */
+static void incident_answer(reply *out, const store_row *row, json_t *cls)
+{
+    json_t *ro = store_row_json(row, false);
+    char *a = ro ? json_dumps(ro, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *b = cls ? json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(ro);
+    json_decref(cls);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = a && b ? open_memstream(&text, &len) : NULL;
+    if (f) {
+        size_t an = strlen(a); /* a ends with the row's closing brace */
+        fputs("{\"incident\":", f);
+        fwrite(a, 1, an - 1, f);
+        fprintf(f, ",\"record\":%s},\"classification\":%s}\n", row->record, b);
+    }
+    free(a);
+    free(b);
+    if (!f || fclose(f) != 0) {
+        free(text);
+        reply_json(out, 503, NULL);
+        return;
+    }
+    reply_take(out, 200, "application/json", text, len);
+}
+
 /* GET /api/v1/incidents/{operator}/{id}: the record and its classification
  * as of now (when it turns serious, for an ongoing incident). */
 static void incident_get(const api_env *env, const api_request *rq, reply *out)
@@ -471,9 +501,7 @@ static void incident_get(const api_env *env, const api_request *rq, reply *out)
     } else {
         if (row.ongoing) /* as of now, not as of when it was stored */
             classify_incident(r.book, env->cat, &inc, now, &r);
-        reply_json(out, 200,
-                   json_pack("{s:o*,s:o*}", "incident", store_row_json(&row, true),
-                             "classification", result_json(env, &r, &inc, lang, 0, NULL)));
+        incident_answer(out, &row, result_json(env, &r, &inc, lang, 0, NULL));
         incident_free(&inc);
     }
     store_row_free(&row);
