@@ -34,6 +34,7 @@
 #include "rules.h"
 #include "store.h"
 #include "store_row.h"
+#include "token.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -336,6 +337,70 @@ static int op_import(env *e, jiko_error *err)
     return rc;
 }
 
+/* A request body in one transaction: JSON Lines, then a pretty-printed
+ * record.  A record rejected for want of memory is the fault's report; any
+ * other rejection is a failure. */
+static int op_import_text(env *e, jiko_error *err)
+{
+    store *db;
+    if (store_open(&db, ":memory:", err))
+        return -1;
+    intake_opts o = {&e->cat, &e->rules, NULL, 0};
+    char lines[2048], pretty[2048];
+    int nl = snprintf(lines, sizeof lines, "%s\n\n%s\n", REC, REC);
+    int np = snprintf(pretty, sizeof pretty, "{\n  %s", REC + 1);
+    const char *texts[] = {lines, pretty};
+    const int lens[] = {nl, np}, want[] = {2, 1};
+    int rc = 0;
+    for (int t = 0; t < 2 && rc == 0; t++) {
+        import_results res;
+        rc = import_text(db, &o, texts[t], (size_t)lens[t], "mem", "posted by t_x", "Op", &res,
+                         err);
+        for (long i = 0; rc == 0 && i < res.n; i++)
+            if (!res.r[i].ok && res.r[i].err.kind != JIKO_ERR_NOMEM) {
+                *err = res.r[i].err;
+                rc = -1;
+            }
+        if (rc == 0 && res.n != want[t]) {
+            error_set(err, JIKO_ERR_INVALID, NULL, 0, NULL, "%ld records of %d", res.n, want[t]);
+            rc = -1;
+        }
+        import_results_free(&res);
+    }
+    store_close(db);
+    return rc;
+}
+
+static int count_token(void *ctx, const store_token *t)
+{
+    (void)t;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* An API token made, stored, listed and revoked. */
+static int op_token(env *e, jiko_error *err)
+{
+    (void)e;
+    store *db;
+    if (store_open(&db, ":memory:", err))
+        return -1;
+    char text[TOKEN_TEXT_MAX], id[TOKEN_ID_MAX];
+    store_token t = {id, {0}, "Op", "ingest", "note", 1, 0};
+    int n = 0;
+    int rc = token_new(text, t.hash, id, err) || store_token_add(db, &t, err) ||
+                     store_token_list(db, count_token, &n, err) ||
+                     store_token_revoke(db, id, 2, err)
+                 ? -1
+                 : 0;
+    if (rc == 0 && n != 1) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, NULL, "%d tokens listed of 1", n);
+        rc = -1;
+    }
+    store_close(db);
+    return rc;
+}
+
 /* The yearly statistics over a small registry (made outside the runs). */
 static store *report_db;
 
@@ -426,7 +491,8 @@ int main(int argc, char **argv)
         static const struct { const char *name; op_fn fn; } ops[] = {
             {"catalog", op_catalog}, {"rules", op_rules}, {"intake", op_intake},
             {"influx", op_influx},   {"prom", op_prom},   {"store", op_store},
-            {"import", op_import},   {"report", op_report}};
+            {"import", op_import},   {"report", op_report}, {"import_text", op_import_text},
+            {"token", op_token}};
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
             if (strcmp(argv[1], ops[i].name) == 0)
                 fails += check(ops[i].name, ops[i].fn, &e, atol(argv[2]));
@@ -440,6 +506,8 @@ int main(int argc, char **argv)
     fails += check("store", op_store, &e, 0);
     fails += check("import", op_import, &e, 0);
     fails += check("report", op_report, &e, 0);
+    fails += check("import_text", op_import_text, &e, 0);
+    fails += check("token", op_token, &e, 0);
     store_close(report_db);
     rules_free(&e.rules);
     catalog_free(&e.cat);

@@ -474,6 +474,19 @@ static void test_import_text(void **state)
     assert_false(out.r[0].ok);
     assert_int_equal(out.r[0].err.kind, JIKO_ERR_INVALID);
     import_results_free(&out);
+    /* one pretty-printed value with a mistake: one rejected record (its
+     * whitespace is never dropped before jansson has read it: "1 2" must
+     * not become 12) */
+    text_ok(f, "{\"id\":\"t\",\"operator\":\"A\",\n\"started_at\":\"2021-08-03T15:00:00+09:00\","
+               "\"ended_at\":null,\n\"services\":[{\"service\":\"ftth\",\"effect\":\"stop\","
+               "\"users\":1 2}]\n}\n",
+            NULL, NULL, &out);
+    assert_int_equal(out.n, 1);
+    assert_false(out.r[0].ok);
+    assert_int_equal(out.r[0].err.kind, JIKO_ERR_INVALID);
+    assert_non_null(strstr(out.r[0].err.message, "invalid JSON"));
+    import_results_free(&out);
+    assert_int_equal(store_get(f->db, "A", "t", &row, &err), 0);
     text_ok(f, "{\n\"id\":\"half\"\n", NULL, NULL, &out); /* not one value: lines */
     assert_int_equal(out.n, 2);
     assert_int_equal(out.counts.rejected, 2);

@@ -30,6 +30,7 @@ static const struct {
     {"detect", cmd_detect, "score KPI series for anomalies (CSV, Influx, NAB layout)"},
     {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
     {"serve", cmd_serve, "the HTTP API over the registry, with tokens, limits and /metrics"},
+    {"token", cmd_token, "API tokens for the server: create, list, revoke"},
 };
 
 static void usage(FILE *out)

@@ -100,8 +100,10 @@ typedef struct import_results {
 
 /* Store every record of `text` (`len` bytes, NUL not needed) in ONE
  * transaction, without threads: all or nothing for the valid records.  The
- * text is one JSON value spanning several lines (a pretty-printed incident)
- * when it parses as one; else JSON Lines.  Each record goes through
+ * text is one record when it is one JSON object (or array) spanning several
+ * lines, followed by nothing but whitespace — a pretty-printed incident,
+ * even one with a JSON mistake inside, which is then rejected as one
+ * record; else JSON Lines.  Each record goes through
  * intake_record exactly as in import_stream: the same validation and
  * wording, a byte order mark dropped from line 1, blank lines skipped, a
  * record's text stored as given (a pretty-printed one without the

@@ -27,7 +27,7 @@ static bool is_blank_char(char c)
 }
 
 /* Drop the whitespace between the tokens of valid JSON, in place; returns
- * the new length.  Only whitespace outside strings goes, so the value and
+ * the new length (and terminates the text there).  Only whitespace outside strings goes, so the value and
  * every byte of its strings are kept; in valid JSON no two tokens need a
  * space between them (scalars are always separated by , : [ ] { }). */
 static size_t compact_json(char *s, size_t len)
@@ -53,12 +53,16 @@ static size_t compact_json(char *s, size_t len)
     return o;
 }
 
-/* Whether the text is one JSON value written over several lines (a
- * pretty-printed incident) rather than JSON Lines; *start and *line get
- * where the value starts.  A text with one non-blank line is JSON Lines of
- * one record either way, and read as such: stored exactly as import_stream
- * would store it. */
-static bool one_value(const char *buf, size_t len, size_t *start, long *line)
+/* Whether the text is one JSON object or array written over several lines
+ * (a pretty-printed incident) rather than JSON Lines; [*start, *end) is the
+ * value and *line the line it starts on.  Decided by the text's structure
+ * alone (brackets outside strings), without parsing or allocating: a
+ * bracketed value followed by nothing but whitespace is one record, whose
+ * JSON intake_record then judges, so a pretty-printed incident with a typo
+ * is one rejected record rather than a rejection per line, and running out
+ * of memory cannot turn it into lines.  A text with one non-blank line is
+ * JSON Lines of one record, stored exactly as import_stream would store it. */
+static bool one_value(const char *buf, size_t len, size_t *start, size_t *end, long *line)
 {
     size_t i = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
@@ -66,21 +70,37 @@ static bool one_value(const char *buf, size_t len, size_t *start, long *line)
     long lineno = 1;
     for (; i < len && is_blank_char(buf[i]); i++)
         lineno += buf[i] == '\n';
-    const char *nl = memchr(buf + i, '\n', len - i);
-    if (!nl)
+    if (i == len || (buf[i] != '{' && buf[i] != '['))
         return false;
-    for (const char *p = nl; p < buf + len; p++)
-        if (!is_blank_char(*p))
-            goto several_lines;
-    return false;
-several_lines:;
-    /* no duplicate-key check here: a duplicate is the record's mistake,
-     * for incident_parse to report, not a reason to read it as lines */
-    json_t *v = json_loadb(buf + i, len - i, JSON_DECODE_ANY, NULL);
-    if (!v)
+    size_t depth = 0, j;
+    bool in_string = false, lines = false;
+    for (j = i; j < len; j++) {
+        char c = buf[j];
+        if (in_string) {
+            if (c == '\\')
+                j++;
+            else if (c == '"')
+                in_string = false;
+            else if (c == '\n')
+                return false; /* not JSON: a string never spans lines */
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0)
+                break;
+        } else if (c == '\n') {
+            lines = true;
+        }
+    }
+    if (j >= len || !lines)
         return false;
-    json_decref(v);
+    for (size_t k = j + 1; k < len; k++)
+        if (!is_blank_char(buf[k]))
+            return false;
     *start = i;
+    *end = j + 1;
     *line = lineno;
     return true;
 }
@@ -159,9 +179,9 @@ int import_text(store *db, const intake_opts *io, const char *text, size_t len, 
     long cap = 1;
     for (size_t i = 0; i < len; i++)
         cap += buf[i] == '\n';
-    size_t start;
-    long first_line;
-    bool single = one_value(buf, len, &start, &first_line);
+    size_t start = 0, end = 0;
+    long first_line = 1;
+    bool single = one_value(buf, len, &start, &end, &first_line);
     if (single)
         cap = 1;
     out->r = calloc((size_t)cap, sizeof *out->r);
@@ -174,9 +194,13 @@ int import_text(store *db, const intake_opts *io, const char *text, size_t len, 
         return -1;
     }
     if (single) {
-        size_t n = compact_json(buf + start, len - start);
-        pc[0] = (piece){buf + start, n};
-        take(io, pc[0].text, n, name, first_line, only_op, &out->r[out->n++]);
+        import_result *r = &out->r[out->n++];
+        take(io, buf + start, end - start, name, first_line, only_op, r);
+        /* stored as one line; compacted only once jansson has read it as
+         * valid JSON, where dropping the whitespace between tokens cannot
+         * change what it says (in "1 2" it would) */
+        if (r->ok)
+            pc[0] = (piece){buf + start, compact_json(buf + start, end - start)};
     } else {
         long lineno = 0;
         for (size_t pos = 0; pos < len;) {
