@@ -38,9 +38,13 @@ static void test_route_params_decoded(void **state)
     assert_string_equal(route_query(&m, "format"), "csv");
     route_free(&m);
     /* '+' is a space in a query, a plus in a path */
-    assert_int_equal(route_parse("GET", "/api/v1/incidents/a+b/c?operator=a+b%2Bc", &m, &err), 0);
+    assert_int_equal(route_parse("GET", "/api/v1/incidents/a+b/c?lang=j+a", &m, &err), 0);
     assert_string_equal(m.op, "a+b");
+    assert_string_equal(route_query(&m, "lang"), "j a");
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/api/v1/incidents?operator=a+b%2Bc&&limit=", &m, &err), 0);
     assert_string_equal(route_query(&m, "operator"), "a b+c");
+    assert_string_equal(route_query(&m, "limit"), "");
     route_free(&m);
 }
 

@@ -99,14 +99,13 @@ static int add_token(void *ctx, const store_token *t)
     return 0;
 }
 
-/* Read the active tokens again; `if_older_ms`: only when the copy is at
- * least that old (another thread may have just done it). */
-static int reload(auth *a, store *db, int64_t now_ms, int64_t if_older_ms, jiko_error *err)
+/* Read the active tokens again, unless another thread has done so since the
+ * caller saw the copy loaded at `seen_ms` (concurrent misses read once). */
+static int reload(auth *a, store *db, int64_t now_ms, int64_t seen_ms, jiko_error *err)
 {
     pthread_mutex_lock(&a->reload);
     int rc = 0;
-    int64_t loaded = atomic_load(&a->loaded_ms);
-    if (loaded == INT64_MIN || now_ms - loaded >= if_older_ms) {
+    if (atomic_load(&a->loaded_ms) == seen_ms) {
         loading l = {{0}, false};
         if (store_token_list(db, add_token, &l, err)) {
             if (l.nomem)
@@ -119,7 +118,10 @@ static int reload(auth *a, store *db, int64_t now_ms, int64_t if_older_ms, jiko_
             a->cur = l.s;
             pthread_rwlock_unlock(&a->lock);
             snapshot_free(&old);
-            atomic_store(&a->loaded_ms, now_ms);
+            /* never equal to a value a caller saw before: a reload in the
+             * same millisecond must still count as a new copy */
+            int64_t stamp = now_ms > seen_ms ? now_ms : seen_ms + 1;
+            atomic_store(&a->loaded_ms, stamp);
         }
     }
     pthread_mutex_unlock(&a->reload);
@@ -164,12 +166,15 @@ auth_result auth_check(auth *a, store *db, const char *authorization, int64_t no
     unsigned char hash[STORE_TOKEN_HASH_BYTES];
     token_hash(t, n, hash);
     int64_t loaded = atomic_load(&a->loaded_ms);
-    if ((loaded == INT64_MIN || now_ms - loaded >= a->refresh_ms) &&
-        reload(a, db, now_ms, a->refresh_ms, err))
-        return AUTH_FAILED;
+    if (loaded == INT64_MIN || now_ms - loaded >= a->refresh_ms) {
+        if (reload(a, db, now_ms, loaded, err))
+            return AUTH_FAILED;
+        loaded = atomic_load(&a->loaded_ms);
+    }
     if (lookup(a, hash, who))
         return AUTH_OK;
-    if (reload(a, db, now_ms, AUTH_MISS_RELOAD_MS, err))
+    /* not in the copy: perhaps created since it was read */
+    if (reload(a, db, now_ms, loaded, err))
         return AUTH_FAILED;
     return lookup(a, hash, who) ? AUTH_OK : AUTH_UNKNOWN;
 }

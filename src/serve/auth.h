@@ -7,8 +7,8 @@
  * with every one of them in constant time.  The copy is read again from the
  * registry every `refresh_ms` (so a token revoked with `jiko token revoke`
  * is refused within that time, by every server sharing the registry), and
- * at once (at most every AUTH_MISS_RELOAD_MS) when a token is not found, so
- * that a token just created works at once.
+ * at once when a token is not found, so that a token just created works at
+ * once (concurrent misses share one reading).
  */
 #ifndef JIKO_AUTH_H
 #define JIKO_AUTH_H
@@ -19,7 +19,6 @@
 #include "token.h"
 
 #define AUTH_REFRESH_MS_DEFAULT 1000
-#define AUTH_MISS_RELOAD_MS 100
 
 typedef struct auth auth;
 

