@@ -25,11 +25,13 @@
 # env:   SB_SECONDS=10 SB_REPEAT=3 SB_CONNS=64 SB_OVERLOAD_CONNS=640
 #        SB_OVERLOAD_SECONDS=15 SB_N=1000000 SB_ONLY="nginx healthz get post
 #        threads overload" SB_KEEP=1 (keep the work directory)
+#        SB_JIKO=PATH (another build of jiko to measure, e.g. with a fix)
+#        SB_SERVE_CONF="key = value..." (more [serve] settings for every server)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
-JIKO=$BUILD/jiko
+JIKO=${SB_JIKO:-$BUILD/jiko}
 SECONDS_EACH=${SB_SECONDS:-10}
 REPEAT=${SB_REPEAT:-3}
 CONNS=${SB_CONNS:-64}
@@ -177,14 +179,41 @@ EOF
 done
 
 # ---- the loads ----
-# run NAME URL [wrk options and script args...]: one bounded wrk run,
-# its output kept as $W/runs/NAME.txt
+# cpu_ticks PID...: user + system CPU of these processes (all their threads)
+# in clock ticks; for nginx, the master and its workers
+cpu_ticks() {
+  local t=0 p f
+  for p in "$@"; do
+    f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    set -- $f
+    t=$((t + ${12} + ${13}))
+  done
+  echo "$t"
+}
+server_pids() { # nginx | t2 | t4 | t0
+  if [ "$1" = nginx ]; then
+    local m
+    m=$(cat "$NGX/nginx.pid")
+    echo "$m $(pgrep -P "$m" | tr '\n' ' ')"
+  else
+    local v=PID_$1
+    echo "${!v}"
+  fi
+}
+# run NAME SERVER [wrk options, URL, script args...]: one bounded wrk run,
+# its output kept as $W/runs/NAME.txt with the server's CPU time appended
 mkdir -p "$W/runs"
+TICK=$(getconf CLK_TCK)
 run() {
-  local name=$1
-  shift
+  local name=$1 pids c0 c1
+  pids=$(server_pids "$2")
+  shift 2
+  c0=$(cpu_ticks $pids)
   wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --timeout 5s --latency "$@" > "$W/runs/$name.txt" 2>&1 ||
     echo "serve_bench: wrk failed for $name" >&2
+  c1=$(cpu_ticks $pids)
+  echo "server cpu seconds: $(awk -v a="$c0" -v b="$c1" -v t="$TICK" 'BEGIN { print (b - a) / t }')" \
+    >> "$W/runs/$name.txt"
   printf '  %-16s %s\n' "$name" "$(grep -E 'Requests/sec' "$W/runs/$name.txt" | tr -s ' ')"
   sleep 1
 }
@@ -193,15 +222,15 @@ POST_ARGS=(-s "$HERE/post_incident.lua")
 echo "loads: $REPEAT rounds, each scenario ${SECONDS_EACH} s at $CONNS connections, interleaved"
 for r in $(seq "$REPEAT"); do
   echo "round $r (load average $(cut -d' ' -f1 /proc/loadavg))"
-  if want nginx; then run "nginx.$r" "$NGX_URL/status.json"; fi
-  if want healthz; then run "healthz.$r" "$URL_t2/healthz"; fi
-  if want get; then run "get.$r" "${GET_ARGS[@]}" "$URL_t2" -- "$READ_TOKEN" "$N"; fi
+  if want nginx; then run "nginx.$r" nginx "$NGX_URL/status.json"; fi
+  if want healthz; then run "healthz.$r" t2 "$URL_t2/healthz"; fi
+  if want get; then run "get.$r" t2 "${GET_ARGS[@]}" "$URL_t2" -- "$READ_TOKEN" "$N"; fi
   if want threads; then
-    run "get-t4.$r" "${GET_ARGS[@]}" "$URL_t4" -- "$READ_TOKEN" "$N"
-    run "get-t0.$r" "${GET_ARGS[@]}" "$URL_t0" -- "$READ_TOKEN" "$N"
+    run "get-t4.$r" t4 "${GET_ARGS[@]}" "$URL_t4" -- "$READ_TOKEN" "$N"
+    run "get-t0.$r" t0 "${GET_ARGS[@]}" "$URL_t0" -- "$READ_TOKEN" "$N"
   fi
   if want post; then
-    run "post.$r" "${POST_ARGS[@]}" "$URL_t2/" -- "$WRITE_TOKEN" "$$-$r-$RANDOM" "$POST_OP"
+    run "post.$r" t2 "${POST_ARGS[@]}" "$URL_t2/" -- "$WRITE_TOKEN" "$$-$r-$RANDOM" "$POST_OP"
   fi
 done
 

@@ -24,6 +24,9 @@ PKGS=(
   libsnappy-dev     # remote_write bodies are snappy-compressed
   valgrind          # unit tests under valgrind in `make check`
   python3           # data-driven test helpers
+  libmicrohttpd-dev # the HTTP server of jiko serve (src/serve/server.c)
+  wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
+  nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
 )
 
 missing=()

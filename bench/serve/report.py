@@ -17,7 +17,8 @@ def ms(text):
 
 
 def parse(path):
-    r = {"rps": None, "p50": None, "p99": None, "non2xx": 0, "errors": 0, "requests": 0}
+    r = {"rps": None, "p50": None, "p99": None, "non2xx": 0, "errors": 0, "requests": 0,
+         "cpu_us": None}
     for line in open(path, errors="replace"):
         s = line.strip()
         if s.startswith("Requests/sec:"):
@@ -33,6 +34,10 @@ def parse(path):
             r["requests"] = int(s.split()[0])
         elif s.startswith("track:"):
             r["track"] = s[len("track:"):].strip()
+        elif s.startswith("server cpu seconds:"):
+            r["cpu_s"] = float(s.split(":")[1])
+    if r.get("cpu_s") is not None and r["requests"]:
+        r["cpu_us"] = r["cpu_s"] / r["requests"] * 1e6
     return r
 
 
@@ -63,8 +68,9 @@ n = max((len(scenario(k)) for k, _ in rows), default=0)
 print()
 print(f"## At {conns} connections (wrk -t2 -c{conns}): medians of {n} runs, interleaved")
 print(f"| {'scenario':34} | {'req/s':>9} | {'(min-max)':>15} | {'p50 ms':>7} | {'p99 ms':>7} | "
-      f"{'non-2xx':>7} | {'sock err':>8} | {'x nginx':>7} |")
-print(f"|{'-' * 36}|{'-' * 11}|{'-' * 17}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 10}|{'-' * 9}|")
+      f"{'non-2xx':>7} | {'sock err':>8} | {'CPU us/req':>10} | {'x nginx':>7} |")
+print(f"|{'-' * 36}|{'-' * 11}|{'-' * 17}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 10}|{'-' * 12}|"
+      f"{'-' * 9}|")
 for key, label in rows:
     rs = scenario(key)
     if not rs:
@@ -74,7 +80,8 @@ for key, label in rows:
     ratio = rps / base if base and rps else None
     print(f"| {label:34} | {rps:9.0f} | {f'{lo:.0f}-{hi:.0f}':>15} | {fmt(med(rs, 'p50')):>7} | "
           f"{fmt(med(rs, 'p99')):>7} | {sum(r['non2xx'] for r in rs):7d} | "
-          f"{sum(r['errors'] for r in rs):8d} | {fmt(ratio):>7} |")
+          f"{sum(r['errors'] for r in rs):8d} | {fmt(med(rs, 'cpu_us'), '{:.0f}'):>10} | "
+          f"{fmt(ratio):>7} |")
 
 get = scenario("get")
 if get and base:
@@ -101,8 +108,9 @@ def rss_report(name):
         t, kb = float(p[0]), int(p[1]) / 1024
         (before if t < m["start"] else during if t <= m.get("stop", 1e18) else after).append(kb)
     f = lambda xs: f"{min(xs):.0f}-{max(xs):.0f}" if xs else "-"
+    growth = max(during + after) - max(before) if before and (during or after) else None
     return (f"RSS MB before {f(before)} ({len(before)} samples), during {f(during)} "
-            f"({len(during)}), after {f(after)} ({len(after)})")
+            f"({len(during)}), after {f(after)} ({len(after)})"), growth, max(before or [0])
 
 
 for name in ("overload-t2", "overload-t0"):
@@ -118,11 +126,24 @@ for name in ("overload-t2", "overload-t0"):
     print("admitted (200s only): " + r.get("track", "(no track line)"))
     rr = rss_report(name)
     if rr:
-        print(rr)
+        print(rr[0])
     probe = os.path.join(runs, f"probe-{name}.txt")
+    recovered = False
     if os.path.exists(probe):
         lines = open(probe).read().splitlines()
         for line in lines[:3] + lines[-2:] if len(lines) > 5 else lines:
             print("  " + line)
+        first = re.search(r"status=(\d+) ms=([\d.]+)", lines[0]) if lines else None
+        recovered = (bool(first) and first.group(1) == "200" and float(first.group(2)) < 100
+                     and any(line.startswith("probe drained") for line in lines))
+    m = re.search(r"p99=([\d.]+)", r.get("track", ""))
+    p99 = float(m.group(1)) if m else None
+    growth, base_mb = (rr[1], rr[2]) if rr else (None, 0)
+    flat = growth is not None and growth <= 0.1 * base_mb
+    print(f"goal (admitted p99 <= 50 ms, memory flat, recovers by itself): admitted p99 "
+          f"{fmt(p99)} ms: {'met' if p99 is not None and p99 <= 50 else 'NOT met'}; RSS "
+          f"{'+' if (growth or 0) >= 0 else ''}{fmt(growth, '{:.0f}')} MB over before: "
+          f"{'flat' if flat else 'NOT flat (> 10%)'}; recovery: "
+          f"{'yes' if recovered else 'NO'}")
 print()
 print(open(os.path.join(w, "machine.txt")).read().strip())
