@@ -10,7 +10,8 @@
 #   post      jiko POST /api/v1/incidents: one new incident per request
 #   threads   GET incident with --threads 2 (epoll thread pool, the default),
 #             --threads 4 and --threads 0 (one thread per connection)
-#   overload  the default server at 10x the connections: the admitted
+#   overload  the default server at 10x the connections, twice in a row (and
+#             --threads 0 once; nginx once for reference): the admitted
 #             requests' latency, 200s against 503s, resident memory sampled
 #             every 0.5 s before, during and after, and its recovery.
 # Each load runs at $SB_CONNS connections (wrk -t2 -c64 --latency) for
@@ -264,7 +265,17 @@ overload() { # NAME URL PID
   printf '  %-16s %s\n' "$name" "$(grep -E '^track:' "$W/runs/$name.txt")"
 }
 if want overload; then
+  # nginx at the same connections: what this machine gives a server whose
+  # every answer is cheap
+  if want nginx; then
+    echo "overload: nginx at $OCONNS connections for $OSECONDS s (reference)"
+    wrk -t2 -c"$OCONNS" -d"${OSECONDS}s" --timeout 5s --latency "$NGX_URL/status.json" \
+      > "$W/runs/overload-nginx.txt" 2>&1 || echo "serve_bench: wrk failed for overload-nginx" >&2
+  fi
   overload overload-t2 "$URL_t2" "$PID_t2"
+  # again: memory that grew in the first round (buffers of 10x the
+  # connections, registry page cache) must not grow again
+  overload overload-t2-again "$URL_t2" "$PID_t2"
   if want threads; then overload overload-t0 "$URL_t0" "$PID_t0"; fi
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$W/machine.txt"

@@ -113,12 +113,21 @@ def rss_report(name):
             f"({len(during)}), after {f(after)} ({len(after)})"), growth, max(before or [0])
 
 
-for name in ("overload-t2", "overload-t0"):
+path = os.path.join(runs, "overload-nginx.txt")
+if os.path.exists(path):
+    r = parse(path)
+    print(f"\n## Overload reference: nginx at {oconns} connections")
+    print(f"wrk overall: {fmt(r['rps'], '{:.0f}')} req/s, p50 {fmt(r['p50'])} ms, "
+          f"p99 {fmt(r['p99'])} ms, {r['requests']} requests, {r['non2xx']} non-2xx, "
+          f"{r['errors']} socket errors")
+for name in ("overload-t2", "overload-t2-again", "overload-t0"):
     path = os.path.join(runs, f"{name}.txt")
     if not os.path.exists(path):
         continue
     r = parse(path)
-    label = {"overload-t2": "--threads 2 (default)", "overload-t0": "--threads 0"}[name]
+    label = {"overload-t2": "--threads 2 (default)",
+             "overload-t2-again": "--threads 2 (default), second round",
+             "overload-t0": "--threads 0"}[name]
     print(f"\n## Overload, {label}: GET incident at {oconns} connections")
     print(f"wrk overall: {fmt(r['rps'], '{:.0f}')} req/s, p50 {fmt(r['p50'])} ms, "
           f"p99 {fmt(r['p99'])} ms, {r['requests']} requests, {r['non2xx']} non-2xx, "
