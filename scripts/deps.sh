@@ -17,7 +17,7 @@ PKGS=(
   libsqlite3-dev    # embedded registry (store_sqlite.c)
   sqlite3           # the sqlite3 shell: benchmark baseline, inspection
   libpq-dev         # PostgreSQL registry client (store_pg.c)
-  libsodium-dev  # API tokens: random generation, SHA-256, constant-time compare
+  libsodium-dev     # API tokens: random generation, SHA-256, constant-time compare
   postgresql        # throwaway PostgreSQL clusters for the registry tests
   libprotobuf-c-dev # Prometheus remote_write decoding (ingest_prom.c)
   protobuf-c-compiler # protoc-c generates the prompb subset at build time
@@ -27,6 +27,9 @@ PKGS=(
   python3-yaml      # tests/serve/test_openapi.py reads docs/openapi.yaml
   python3-jsonschema # tests/serve/test_openapi.py validates answers against its schemas
   prometheus        # tests/serve/test_prometheus.py: promtool check metrics, and a real scrape of /metrics
+  libmicrohttpd-dev # the HTTP server of jiko serve (src/serve/server.c)
+  wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
+  nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
 )
 
 missing=()
