@@ -209,6 +209,9 @@ static void test_filters_and_rollback(void **state)
             fail_msg("filter case %zu: %d rows, want %d", i, c.n, cases[i].n);
         assert_string_equal(c.ids[0], cases[i].first);
     }
+    long open = -1;
+    assert_int_equal(store_count_open(f->db, &open, &err), 0);
+    assert_int_equal(open, 1); /* q3, the one without an end */
     /* a rolled-back batch leaves nothing */
     assert_int_equal(store_begin(f->db, &err), 0);
     put(f, rec(b, sizeof b, "C", "gone", "2021-05-01T10:00:00+09:00", NULL, "ftth", 1), STORE_STORED);

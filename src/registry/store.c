@@ -66,6 +66,11 @@ int store_commit(store *s, jiko_error *err) { return s->ops->commit(s->impl, err
 int store_rollback(store *s, jiko_error *err) { return s->ops->rollback(s->impl, err); }
 int store_check(store *s, jiko_error *err) { return s->ops->check(s->impl, err); }
 
+int store_count_open(store *s, long *n, jiko_error *err)
+{
+    return s->ops->count_open(s->impl, n, err);
+}
+
 int store_facts(store *s, int fy_from, int fy_to, int parts, store_fact_fn fn, void *const *ctx,
                 jiko_error *err)
 {

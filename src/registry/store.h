@@ -189,6 +189,10 @@ int store_token_list(store *s, store_token_fn fn, void *ctx, jiko_error *err);
  * id, field "id"). */
 int store_token_revoke(store *s, const char *id, int64_t now_ms, jiko_error *err);
 
+/* How many current incidents are ongoing (no end yet): a count in the
+ * database, without reading any record (the server's /metrics). */
+int store_count_open(store *s, long *n, jiko_error *err);
+
 /* Backend integrity check (PRAGMA integrity_check / catalog sanity). */
 int store_check(store *s, jiko_error *err);
 

@@ -38,6 +38,7 @@ typedef struct store_ops {
     int (*history)(void *impl, const char *op, const char *id, store_row_fn fn, void *ctx,
                    jiko_error *err);
     int (*check)(void *impl, jiko_error *err);
+    int (*count_open)(void *impl, long *n, jiko_error *err);
     int (*facts)(void *impl, int fy_from, int fy_to, int parts, store_fact_fn fn,
                  void *const *ctx, jiko_error *err);
     /* API tokens (store.h); arguments checked by store.c.  token_revoke: 0

@@ -554,9 +554,20 @@ static int pg_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_erro
     return known ? 1 : 2;
 }
 
+static int pg_count_open(void *impl, long *n, jiko_error *err)
+{
+    pg *p = impl;
+    PGresult *res = PQexec(p->conn, "SELECT count(*) FROM incident WHERE ended_ms IS NULL");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot count the open incidents");
+    *n = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
 static const store_ops pg_ops = {
     "postgresql", true,     pg_begin,     pg_commit,     pg_rollback,     pg_put,
-    pg_list,      pg_get,   pg_history,   pg_check,      pg_facts,        pg_token_add,
+    pg_list,      pg_get,   pg_history,   pg_check,      pg_count_open,   pg_facts,        pg_token_add,
     pg_token_list, pg_token_revoke, pg_close,
 };
 

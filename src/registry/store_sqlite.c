@@ -703,9 +703,23 @@ static int sq_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_erro
     return n ? 1 : 2;
 }
 
+static int sq_count_open(void *impl, long *n, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM incident WHERE ended_ms IS NULL", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot count the open incidents");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail_db(s, err, "cannot count the open incidents");
+}
+
 static const store_ops sqlite_ops = {
     "sqlite",      false,        sq_begin,       sq_commit, sq_rollback, sq_put, sq_list, sq_get,
-    sq_history,    sq_check,     sq_facts,       sq_token_add, sq_token_list, sq_token_revoke,
+    sq_history,    sq_check,     sq_count_open,  sq_facts,       sq_token_add, sq_token_list, sq_token_revoke,
     sq_close,
 };
 
