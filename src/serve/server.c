@@ -50,8 +50,25 @@ struct server {
      * every connection of its thread waiting.  Writers of this process queue
      * here instead, without sleeping.  (PostgreSQL writers run in parallel.) */
     pthread_mutex_t write_mu;
+    /* Admitted requests wait here for a worker, at most max_inflight of
+     * them (admission counts them), their connections suspended: the one
+     * I/O thread keeps reading, refusing and answering meanwhile, so a
+     * flood beyond the limit gets 503 at once instead of waiting unseen in
+     * socket buffers (docs/serve-performance.md, problem 2). */
+    struct job *queue;
+    long q_cap, q_head, q_len;
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    bool q_stop, q_inited;
+    pthread_t *workers;
+    int n_workers;
     _Atomic long open_incidents;
     _Atomic int64_t open_ms;               /* when open_incidents was counted */
+};
+
+struct job {
+    struct MHD_Connection *c;
+    struct request *rq;
 };
 
 /* One request, from its headers to its completion. */
@@ -59,12 +76,14 @@ typedef struct request {
     int64_t t0_ns;
     route_match route;
     bool routed, admitted, replied, discard;
-    /* A request without a body is answered on MHD's second call, when the
-     * request is complete: an answer queued on the first call makes MHD
-     * close the connection (it cannot know nothing follows), and keep-alive
-     * is most of the speed of small GETs. */
-    bool defer, has_pending;
-    reply pending;
+    /* A request without a body is looked at on MHD's second call, when it is
+     * complete: an answer queued on the first call makes MHD close the
+     * connection (it cannot know nothing follows), and keep-alive is most
+     * of the speed of small GETs. */
+    bool started;
+    bool queued;        /* handed to a worker, its connection suspended */
+    atomic_bool done;   /* the worker's answer is in `out` */
+    reply out;
     int status;
     auth_who who;
     char *body;
@@ -157,12 +176,6 @@ static void release(server *s, request *rq)
 static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *rq, reply *r)
 {
     release(s, rq);
-    if (rq->defer) {
-        rq->pending = *r;
-        rq->has_pending = true;
-        memset(r, 0, sizeof *r);
-        return MHD_YES;
-    }
     struct MHD_Response *resp;
     const char *ctype = r->content_type ? r->content_type : "application/json";
     if (r->body) {
@@ -322,22 +335,67 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
 }
 
 /* Run the handler of an admitted request. */
-static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
+static void run_handler(server *s, request *rq, reply *r)
 {
     store *db = pool_get(&s->db);
     api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : "", rq->len, wall_ms(), db};
     char empty[1] = "";
     if (!rq->body)
         ar.body = empty;
-    reply r = {0};
     bool writes = rq->route.method == ROUTE_POST && rq->route.id == ROUTE_INCIDENTS &&
                   !store_may_retry(db);
     if (writes)
         pthread_mutex_lock(&s->write_mu);
-    api_handle(s->env, &ar, &r);
+    api_handle(s->env, &ar, r);
     if (writes)
         pthread_mutex_unlock(&s->write_mu);
     pool_put(&s->db, db);
+}
+
+static void *worker_main(void *arg)
+{
+    server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->q_mu);
+        while (s->q_len == 0 && !s->q_stop)
+            pthread_cond_wait(&s->q_cv, &s->q_mu);
+        if (s->q_len == 0) { /* stopping, and nothing left */
+            pthread_mutex_unlock(&s->q_mu);
+            return NULL;
+        }
+        struct job j = s->queue[s->q_head];
+        s->q_head = (s->q_head + 1) % s->q_cap;
+        s->q_len--;
+        pthread_mutex_unlock(&s->q_mu);
+        run_handler(s, j.rq, &j.rq->out);
+        atomic_store(&j.rq->done, true);
+        MHD_resume_connection(j.c); /* the I/O thread sends the answer */
+    }
+}
+
+/* Run an admitted request: on a worker when there are workers (its
+ * connection suspended until the answer is ready), else here. */
+static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
+{
+    if (s->n_workers) {
+        pthread_mutex_lock(&s->q_mu);
+        bool room = s->q_len < s->q_cap;
+        if (room) {
+            MHD_suspend_connection(c);
+            rq->queued = true;
+            s->queue[(s->q_head + s->q_len) % s->q_cap] = (struct job){c, rq};
+            s->q_len++;
+            pthread_cond_signal(&s->q_cv);
+        }
+        pthread_mutex_unlock(&s->q_mu);
+        if (room)
+            return MHD_YES;
+        /* cannot happen while admission bounds the queue; refuse anyway */
+        return send_error(s, c, rq, 503, "overloaded", 1,
+                          "the server is at its limit of requests in progress; try again");
+    }
+    reply r = {0};
+    run_handler(s, rq, &r);
     return send_reply(s, c, rq, &r);
 }
 
@@ -422,7 +480,6 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
     }
     if (rq->route.method != ROUTE_POST)
         return handle(s, c, rq);
-    rq->defer = false; /* a POST is answered once its body is read */
 
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (!body_type_ok(ct))
@@ -497,20 +554,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = rq;
         atomic_fetch_add(&s->active, 1);
         if (atomic_load(&s->draining)) {
-            rq->defer = false;
+            rq->started = true;
             return send_error(s, c, rq, 503, "shutting_down", 1,
                               "the server is shutting down; try again (another server)");
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
-        rq->defer = !te && (!cl || strcmp(cl, "0") == 0);
-        return first_call(s, c, url, method, rq);
+        if (te || (cl && strcmp(cl, "0") != 0)) {
+            /* a body follows: refuse before reading it if it must be refused */
+            rq->started = true;
+            return first_call(s, c, url, method, rq);
+        }
+        return MHD_YES; /* complete on the next call */
     }
-    if (rq->has_pending) {
-        rq->has_pending = false;
-        rq->defer = false;
+    if (rq->queued) {
         *upload_data_size = 0;
-        return send_reply(s, c, rq, &rq->pending);
+        if (!atomic_load(&rq->done))
+            return MHD_YES;
+        rq->queued = false;
+        return send_reply(s, c, rq, &rq->out);
+    }
+    if (!rq->started) {
+        rq->started = true;
+        *upload_data_size = 0;
+        return first_call(s, c, url, method, rq);
     }
     if (rq->replied) {
         *upload_data_size = 0;
@@ -543,7 +610,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     release(s, rq); /* a connection closed before its answer */
     route_free(&rq->route);
     auth_who_free(&rq->who);
-    reply_free(&rq->pending);
+    reply_free(&rq->out);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -571,8 +638,9 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     pthread_mutex_init(&s->write_mu, NULL);
     atomic_store(&s->rss_ms, INT64_MIN / 2);
     atomic_store(&s->open_ms, INT64_MIN / 2);
+    /* one handle per worker, and one for the I/O thread (tokens, /metrics) */
     long handles = c->registry_connections ? c->registry_connections
-                                           : c->threads > 0 ? c->threads : 8;
+                                           : c->threads > 0 ? c->threads + 1 : 8;
     s->tokens = auth_new(c->token_refresh_ms);
     s->stats = metrics_new();
     s->rates = limit_rate_new(c->rate, c->burst, 100000);
@@ -582,6 +650,23 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     }
     if (pool_open(&s->db, handles, db_url, err))
         goto fail;
+    if (c->threads > 0) {
+        pthread_mutex_init(&s->q_mu, NULL);
+        pthread_cond_init(&s->q_cv, NULL);
+        s->q_inited = true;
+        s->q_cap = c->max_inflight;
+        s->queue = calloc((size_t)s->q_cap, sizeof *s->queue);
+        s->workers = calloc((size_t)c->threads, sizeof *s->workers);
+        if (!s->queue || !s->workers) {
+            error_nomem(err, "starting the server");
+            goto fail;
+        }
+        for (; s->n_workers < c->threads; s->n_workers++)
+            if (pthread_create(&s->workers[s->n_workers], NULL, worker_main, s)) {
+                error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "cannot start a worker thread");
+                goto fail;
+            }
+    }
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -599,11 +684,10 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     }
     if (c->threads == 0)
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-    else
-        flags |= MHD_USE_EPOLL;
+    else /* one I/O thread; the handlers run on the workers */
+        flags |= MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header_bytes,
@@ -643,8 +727,32 @@ void server_stop(server *s)
         int64_t until = mono_ns() + (int64_t)s->conf.shutdown_grace_s * 1000000000;
         while (atomic_load(&s->active) > 0 && mono_ns() < until)
             nanosleep(&(struct timespec){0, 10000000}, NULL);
-        MHD_stop_daemon(s->d);
     }
+    if (s->q_inited) {
+        /* past the grace period: what still waits for a worker is refused,
+         * and every suspended connection resumed before MHD stops */
+        pthread_mutex_lock(&s->q_mu);
+        s->q_stop = true;
+        for (; s->q_len > 0; s->q_len--, s->q_head = (s->q_head + 1) % s->q_cap) {
+            struct job j = s->queue[s->q_head];
+            reply_error(&j.rq->out, 503, "shutting_down", NULL,
+                        "the server is shutting down; try again (another server)");
+            atomic_store(&j.rq->done, true);
+            MHD_resume_connection(j.c);
+        }
+        pthread_cond_broadcast(&s->q_cv);
+        pthread_mutex_unlock(&s->q_mu);
+        for (int i = 0; i < s->n_workers; i++)
+            pthread_join(s->workers[i], NULL);
+    }
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    if (s->q_inited) {
+        pthread_mutex_destroy(&s->q_mu);
+        pthread_cond_destroy(&s->q_cv);
+    }
+    free(s->queue);
+    free(s->workers);
     pool_close(&s->db);
     pthread_mutex_destroy(&s->write_mu);
     auth_free(s->tokens);
