@@ -26,7 +26,8 @@ static void help(FILE *out)
           "  --listen ADDR:PORT address to listen on (default 127.0.0.1:8080; port 0 = any\n"
           "                     free port)\n"
           "  --config FILE      settings: the [serve] section (limits, threads; docs/api.md)\n"
-          "  --threads N        request threads (0 = one thread per connection)\n"
+          "  --threads N        worker threads for the handlers (default 2; 0 = one thread\n"
+          "                     per connection)\n"
           "  --ready-file FILE  when listening, write the server's URL to FILE\n"
           "  --rules-dir DIR    rulebooks (default $JIKO_RULES_DIR or the built-in rules/)\n"
           "  --catalog-dir DIR  catalogs (default $JIKO_CATALOG_DIR or the built-in catalogs/)\n"
@@ -122,7 +123,7 @@ int cmd_serve(int argc, char **argv)
              conf.host, server_port(srv));
     fprintf(stderr, "jiko serve: listening on %s (registry %s, %s)\n", base,
             store_is_pg_url(url) ? "postgresql" : url,
-            conf.threads ? "thread pool" : "one thread per connection");
+            conf.threads ? "I/O thread and workers" : "one thread per connection");
     if (ready && write_ready(ready, base))
         cli_error("serve", "cannot write --ready-file %s", ready);
     int sig = 0;

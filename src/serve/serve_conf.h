@@ -6,7 +6,7 @@
  *
  *     [serve]
  *     listen = 127.0.0.1:8080
- *     threads = 2              # request threads; 0 = one thread per connection
+ *     threads = 2              # workers for the handlers; 0 = one thread per connection
  *     max_connections = 1024
  *     ...
  */
@@ -20,7 +20,7 @@
 typedef struct serve_conf {
     char host[64];            /* numeric IPv4 or IPv6 address */
     int port;                 /* 0: any free port (tests) */
-    int threads;              /* request threads; 0 = one per connection */
+    int threads;              /* workers running handlers; 0 = one thread per connection */
     long max_connections;     /* open client connections */
     long max_body_bytes;      /* request body */
     long max_header_bytes;    /* request line and headers (per-connection memory) */

@@ -8,11 +8,14 @@
  * 405, 400), the token (401), the role (403), the token's rate (429), the
  * body's type and size (415, 413); only then is it read and handled.
  *
- * Threads: `threads` request threads each running an epoll loop over its
- * share of the connections, or one thread per connection when 0 (docs/api.md
- * gives the measurements that chose the default).  Each request thread
- * borrows a registry handle from a pool: SQLite connections are not shared
- * between threads.
+ * Threads: one libmicrohttpd I/O thread (poll) reads every connection, runs
+ * the checks above and writes the answers; `threads` workers run the
+ * handlers, fed through a queue of max_inflight places while their
+ * connections are suspended — so admission sees a flood and refuses it at
+ * once.  With `threads` 0, one thread per connection runs everything
+ * (docs/serve-performance.md has the measurements).  Each thread borrows a
+ * registry handle from a pool: SQLite connections are not shared between
+ * threads.
  */
 #ifndef JIKO_SERVER_H
 #define JIKO_SERVER_H
