@@ -55,6 +55,10 @@ struct server {
      * I/O thread keeps reading, refusing and answering meanwhile, so a
      * flood beyond the limit gets 503 at once instead of waiting unseen in
      * socket buffers (docs/serve-performance.md, problem 2). */
+    /* The answer to a request beyond the admission limit, made once: under
+     * a flood most answers are this one, and building each cost the I/O
+     * thread the time it needs to admit the others. */
+    struct MHD_Response *busy;
     struct job *queue;
     long q_cap, q_head, q_len;
     pthread_mutex_t q_mu;
@@ -439,8 +443,10 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const cha
     rq->admitted = true;
     if (before >= s->conf.max_inflight) {
         metrics_refused(s->stats, METRICS_REFUSED_OVERLOAD_QUEUE);
-        return send_error(s, c, rq, 503, "overloaded", 1,
-                          "the server is at its limit of requests in progress; try again");
+        release(s, rq);
+        rq->replied = true;
+        rq->status = 503;
+        return MHD_queue_response(c, 503, s->busy);
     }
     refresh_rss(s, now);
     int64_t rss = atomic_load(&s->rss);
@@ -650,6 +656,17 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     }
     if (pool_open(&s->db, handles, db_url, err))
         goto fail;
+    static const char busy[] = "{\"error\":{\"code\":\"overloaded\",\"message\":\"the server is at "
+                               "its limit of requests in progress; try again\"}}\n";
+    s->busy = MHD_create_response_from_buffer(sizeof busy - 1, (void *)busy,
+                                              MHD_RESPMEM_PERSISTENT);
+    if (!s->busy || MHD_add_response_header(s->busy, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                            "application/json") != MHD_YES ||
+        MHD_add_response_header(s->busy, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+        MHD_add_response_header(s->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1") != MHD_YES) {
+        error_nomem(err, "starting the server");
+        goto fail;
+    }
     if (c->threads > 0) {
         pthread_mutex_init(&s->q_mu, NULL);
         pthread_cond_init(&s->q_cv, NULL);
@@ -753,6 +770,8 @@ void server_stop(server *s)
     }
     free(s->queue);
     free(s->workers);
+    if (s->busy)
+        MHD_destroy_response(s->busy);
     pool_close(&s->db);
     pthread_mutex_destroy(&s->write_mu);
     auth_free(s->tokens);
