@@ -434,13 +434,15 @@ static void incidents_get(const api_request *rq, reply *out)
     json_decref(keep);
 }
 
-/* The stored incident of the path, or an answer saying why not (returns 1
- * when found). */
-static int path_incident(const api_request *rq, store_row *row, reply *out)
+/* The stored incident of the path, read back and classified as stored
+ * (store_row_classify), or an answer saying why not.  True when *row, *inc
+ * and *r are filled (the caller frees them: store_row_free, incident_free). */
+static bool path_incident(const api_env *env, const api_request *rq, store_row *row,
+                          incident *inc, classify_result *r, reply *out)
 {
     const route_match *m = rq->route;
     if (!own_operator(rq, m->op, out))
-        return 0;
+        return false;
     jiko_error err;
     int found = store_get(rq->db, m->op, m->incident, row, &err);
     if (found < 0)
@@ -448,7 +450,15 @@ static int path_incident(const api_request *rq, store_row *row, reply *out)
     else if (!found)
         reply_error(out, 404, "not_found", NULL, "no incident '%s' of operator '%s'", m->incident,
                     m->op);
-    return found > 0;
+    if (found <= 0)
+        return false;
+    intake_opts io = {env->cat, env->rules, NULL, 0}; /* its clock is not used */
+    if (store_row_classify(&io, row, inc, r, &err)) {
+        reply_from_error(out, &err);
+        store_row_free(row);
+        return false;
+    }
+    return true;
 }
 
 /* {"incident": the row with its record, "classification": ...}.  The record
@@ -490,20 +500,14 @@ static void incident_get(const api_env *env, const api_request *rq, reply *out)
     if (lang_param(rq, &lang, out) || now_param(rq, &now, out))
         return;
     store_row row;
-    if (!path_incident(rq, &row, out))
-        return;
-    intake_opts io = {env->cat, env->rules, NULL, now};
     incident inc;
     classify_result r;
-    jiko_error err;
-    if (store_row_classify(&io, &row, &inc, &r, &err)) {
-        reply_from_error(out, &err);
-    } else {
-        if (row.ongoing) /* as of now, not as of when it was stored */
-            classify_incident(r.book, env->cat, &inc, now, &r);
-        incident_answer(out, &row, result_json(env, &r, &inc, lang, 0, NULL));
-        incident_free(&inc);
-    }
+    if (!path_incident(env, rq, &row, &inc, &r, out))
+        return;
+    if (row.ongoing) /* as of now, not as of when it was stored */
+        classify_incident(r.book, env->cat, &inc, now, &r);
+    incident_answer(out, &row, result_json(env, &r, &inc, lang, 0, NULL));
+    incident_free(&inc);
     store_row_free(&row);
 }
 
@@ -658,28 +662,23 @@ static void report_incident(const api_env *env, const api_request *rq, reply *ou
         lang_param(rq, &lang, out))
         return;
     store_row row;
-    if (!path_incident(rq, &row, out))
-        return;
-    intake_opts io = {env->cat, env->rules, NULL, 0};
     incident inc;
     classify_result r;
+    if (!path_incident(env, rq, &row, &inc, &r, out))
+        return;
+    char **others = NULL;
+    int n = 0;
+    membuf b;
     jiko_error err;
-    if (store_row_classify(&io, &row, &inc, &r, &err)) {
+    if (report_wholesale_partners(rq->db, &row, &inc, &others, &n, &err)) {
         reply_from_error(out, &err);
-    } else {
-        char **others = NULL;
-        int n = 0;
-        membuf b;
-        if (report_wholesale_partners(rq->db, &row, &inc, &others, &n, &err)) {
-            reply_from_error(out, &err);
-        } else if (!mem_open(&b, out)) {
-            report_case_write(b.fp, &inc, &r, env->cat, (const char *const *)others, n, f,
-                              lang == CLASSIFY_JA);
-            mem_reply(&b, f, out);
-        }
-        report_partners_free(others, n);
-        incident_free(&inc);
+    } else if (!mem_open(&b, out)) {
+        report_case_write(b.fp, &inc, &r, env->cat, (const char *const *)others, n, f,
+                          lang == CLASSIFY_JA);
+        mem_reply(&b, f, out);
     }
+    report_partners_free(others, n);
+    incident_free(&inc);
     store_row_free(&row);
 }
 

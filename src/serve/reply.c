@@ -56,7 +56,6 @@ void reply_json(reply *r, int status, json_t *body)
         return;
     }
     size_t n = strlen(text);
-    text[n] = '\0';
     char *withnl = realloc(text, n + 2); /* a newline: curl output ends its line */
     if (!withnl) {
         free(text);

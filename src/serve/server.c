@@ -50,15 +50,15 @@ struct server {
      * every connection of its thread waiting.  Writers of this process queue
      * here instead, without sleeping.  (PostgreSQL writers run in parallel.) */
     pthread_mutex_t write_mu;
+    /* The answer to a request beyond the admission limit, made once: under
+     * a flood most answers are this one, and building each cost the I/O
+     * thread the time it needs to admit the others. */
+    struct MHD_Response *busy;
     /* Admitted requests wait here for a worker, at most max_inflight of
      * them (admission counts them), their connections suspended: the one
      * I/O thread keeps reading, refusing and answering meanwhile, so a
      * flood beyond the limit gets 503 at once instead of waiting unseen in
      * socket buffers (docs/serve-performance.md, problem 2). */
-    /* The answer to a request beyond the admission limit, made once: under
-     * a flood most answers are this one, and building each cost the I/O
-     * thread the time it needs to admit the others. */
-    struct MHD_Response *busy;
     struct job *queue;
     long q_cap, q_head, q_len;
     pthread_mutex_t q_mu;
@@ -342,10 +342,8 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
 static void run_handler(server *s, request *rq, reply *r)
 {
     store *db = pool_get(&s->db);
-    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : "", rq->len, wall_ms(), db};
-    char empty[1] = "";
-    if (!rq->body)
-        ar.body = empty;
+    char empty[1] = ""; /* a request without a body: the handler may still cut it */
+    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, wall_ms(), db};
     bool writes = rq->route.method == ROUTE_POST && rq->route.id == ROUTE_INCIDENTS &&
                   !store_may_retry(db);
     if (writes)
@@ -403,8 +401,12 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
     return send_reply(s, c, rq, &r);
 }
 
-static enum MHD_Result first_call(server *s, struct MHD_Connection *c, const char *url,
-                                  const char *method, request *rq)
+/* Everything before the handler: the route, admission, the token, the
+ * role, the rate, the body's type and size.  Runs once per request, when it
+ * can first be judged: on MHD's first call when a body follows (so that a
+ * refusal comes before the body is read), else once the request is complete. */
+static enum MHD_Result check_request(server *s, struct MHD_Connection *c, const char *url,
+                                     const char *method, request *rq)
 {
     char buf[ROUTE_TARGET_MAX + 2];
     target t = {buf, 0, sizeof buf, true, false};
@@ -569,7 +571,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (te || (cl && strcmp(cl, "0") != 0)) {
             /* a body follows: refuse before reading it if it must be refused */
             rq->started = true;
-            return first_call(s, c, url, method, rq);
+            return check_request(s, c, url, method, rq);
         }
         return MHD_YES; /* complete on the next call */
     }
@@ -583,7 +585,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq->started) {
         rq->started = true;
         *upload_data_size = 0;
-        return first_call(s, c, url, method, rq);
+        return check_request(s, c, url, method, rq);
     }
     if (rq->replied) {
         *upload_data_size = 0;

@@ -8,12 +8,31 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples", "fy2021-serious.jsonl")
+
+
+class Checks:
+    """A test script's checks: each prints "ok   WHAT" or "FAIL WHAT" at once
+    and is counted; `check = Checks()`, then `check(cond, what)`, and the
+    script ends with check.n checks and check.failed failures."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def __call__(self, cond, what):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print(("ok   " if cond else "FAIL ") + what)
+        sys.stdout.flush()
+        return cond
 
 
 def quote(s):

@@ -13,21 +13,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import Server, quote, raw, status_of, examples  # noqa: E402
+from jikoserve import Checks, Server, examples, quote, raw, status_of  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
-fails = 0
-checks = 0
-
-
-def check(cond, what):
-    global fails, checks
-    checks += 1
-    if cond:
-        print("ok   " + what)
-    else:
-        fails += 1
-        print("FAIL " + what)
+check = Checks()
 
 
 A = "株式会社エー通信"          # operators: a Japanese name, and one with a slash
@@ -64,8 +53,8 @@ def main():
         rc = srv.stop()
         check(rc == 0, "SIGTERM: clean exit (%s)" % rc)
     limits()
-    print("%d checks, %d failure(s)" % (checks, fails))
-    return 1 if fails else 0
+    print("%d checks, %d failure(s)" % (check.n, check.failed))
+    return 1 if check.failed else 0
 
 
 def good(srv, tok, adm, reg):

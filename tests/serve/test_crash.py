@@ -42,7 +42,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import ROOT, Server, examples, quote  # noqa: E402
+from jikoserve import ROOT, Checks, Server, examples, quote  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 CI = os.environ.get("CI") == "true"
@@ -51,20 +51,7 @@ ROUNDS = int(os.environ.get("JIKO_CRASH_ROUNDS", "6"))
 BUDGET_S = float(os.environ.get("JIKO_CRASH_BUDGET_S", "25"))
 WRITERS = 4
 JST = datetime.timezone(datetime.timedelta(hours=9))
-fails = 0
-checks = 0
-
-
-def check(cond, what):
-    global fails, checks
-    checks += 1
-    if cond:
-        print("ok   " + what)
-    else:
-        fails += 1
-        print("FAIL " + what)
-    sys.stdout.flush()
-    return cond
+check = Checks()
 
 
 # ---- records ----
@@ -563,12 +550,12 @@ def main():
             print("skip PostgreSQL: no cluster could be started")
             shutil.rmtree(pgdir, ignore_errors=True)
     finally:
-        if not fails:
+        if not check.failed:
             shutil.rmtree(work, ignore_errors=True)
         else:
             print("# kept for inspection: " + work)
-    print("%d checks, %d failure(s) (seed %d)" % (checks, fails, SEED))
-    return 1 if fails else 0
+    print("%d checks, %d failure(s) (seed %d)" % (check.n, check.failed, SEED))
+    return 1 if check.failed else 0
 
 
 if __name__ == "__main__":

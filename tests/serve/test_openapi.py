@@ -33,26 +33,14 @@ import jsonschema
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import ROOT, Server, examples, quote, raw, status_of  # noqa: E402
+from jikoserve import ROOT, Checks, Server, examples, quote, raw, status_of  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 SPEC_PATH = os.path.join(ROOT, "docs", "openapi.yaml")
 ROUTE_C = os.path.join(ROOT, "src", "serve", "route.c")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-fails = 0
-checks = 0
-
-
-def check(cond, what):
-    global fails, checks
-    checks += 1
-    if cond:
-        print("ok   " + what)
-    else:
-        fails += 1
-        print("FAIL " + what)
-    return cond
+check = Checks()
 
 
 # ---- the document ---------------------------------------------------------
@@ -439,9 +427,9 @@ def main():
               "%s %s: good and bad requests answered (%s)" % (m.upper(), p, sorted(got)))
     print("%d of %d documented (path, method, status) exercised"
           % (sum(1 for _ in conf.seen), len(conf.seen) + len(missing)))
-    print("%d checks, %d failure(s)" % (checks, fails))
-    print("%d passed, %d failed" % (checks - fails, fails))
-    return 1 if fails else 0
+    print("%d checks, %d failure(s)" % (check.n, check.failed))
+    print("%d passed, %d failed" % (check.n - check.failed, check.failed))
+    return 1 if check.failed else 0
 
 
 def big_target(path):

@@ -15,16 +15,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import Server, quote  # noqa: E402
+from jikoserve import Checks, Server, quote  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(("ok   " if cond else "FAIL ") + what)
-    fails += 0 if cond else 1
+check = Checks()
 
 
 def rss_kb(pid):
@@ -59,7 +53,7 @@ def main():
     if not wrk:
         check(os.environ.get("CI") != "true", "wrk is installed (scripts/deps.sh)")
         print("skip: no wrk")
-        return 1 if fails else 0
+        return 1 if check.failed else 0
     srv = Server(JIKO, conf="rate = 0\nmax_inflight = 1\nmax_connections = 300\n"
                             "connection_timeout_s = 5\n", threads=2)
     srv.start()
@@ -130,7 +124,7 @@ def main():
         check(st == 200, "serving after the connection flood")
     finally:
         check(srv.stop() == 0, "clean exit")
-    return 1 if fails else 0
+    return 1 if check.failed else 0
 
 
 if __name__ == "__main__":

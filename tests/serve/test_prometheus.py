@@ -39,23 +39,12 @@ import urllib.request
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import Server, quote  # noqa: E402
+from jikoserve import Checks, Server, quote  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 CI = os.environ.get("CI") == "true"
 WAIT_S = 30
-fails = 0
-checks = 0
-
-
-def check(cond, what):
-    global fails, checks
-    checks += 1
-    print(("ok   " if cond else "FAIL ") + what)
-    sys.stdout.flush()
-    if not cond:
-        fails += 1
-    return cond
+check = Checks()
 
 
 def which(name):
@@ -390,13 +379,13 @@ def main():
     finally:
         rc = srv.stop()
         check(rc == 0, "jiko serve stopped: exit %s" % rc)
-        if fails:
+        if check.failed:
             print("# kept for inspection: " + srvdir)
         else:
             shutil.rmtree(srvdir, ignore_errors=True)
     print("# took %.1f s" % (time.time() - t0))
-    print("%d checks, %d failure(s)" % (checks, fails))
-    return 1 if fails else 0
+    print("%d checks, %d failure(s)" % (check.n, check.failed))
+    return 1 if check.failed else 0
 
 
 if __name__ == "__main__":
