@@ -1,0 +1,83 @@
+/*
+ * live_conf.h — what the live engine watches and how it behaves: the
+ * [watch NAME] and [live] sections of the server's configuration file
+ * (docs/watch.md).
+ *
+ *     [watch dns-tokyo]
+ *     match     = dns_failure_ratio{site="tokyo"}   # match.h
+ *     operator  = Demo ISP
+ *     service   = internet_access                   # a service catalog code
+ *     users     = 1200000        # users served by what this series measures
+ *     detect    = anomaly        # anomaly (capacity: not yet)
+ *     effect    = degrade        # stop | degrade (default degrade)
+ *     equipment = application_server                # equipment catalog code
+ *     area      = 東京都
+ *
+ *     [live]
+ *     group_window_min = 30      # events this close join one incident
+ *     lead_minutes     = 60, 30, 10
+ *     close_samples    = 3       # normal samples before an incident ends ...
+ *     close_min        = 5       # ... and normal minutes (both)
+ *     max_series       = 100000
+ *     checkpoint       = /var/lib/jiko/live.ckpt
+ *     checkpoint_s     = 60
+ *
+ * Sections of other types ([serve], [webhook]) are left to their modules.
+ */
+#ifndef JIKO_LIVE_CONF_H
+#define JIKO_LIVE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "conf.h"
+#include "error.h"
+#include "incident.h"
+#include "match.h"
+
+#define LIVE_MAX_LEADS 8
+
+typedef enum live_detect { LIVE_DETECT_ANOMALY = 1 } live_detect;
+
+typedef struct live_watch {
+    char *name;            /* the section's name */
+    match_selector *match;
+    char *match_text;      /* as written, for messages */
+    char *op;              /* operator */
+    char *service;         /* catalog code */
+    int64_t users;
+    live_detect detect;
+    incident_effect effect;
+    char *equipment;       /* catalog code or NULL */
+    char *area;            /* free text or NULL */
+    long line;             /* of the section header */
+} live_watch;
+
+typedef struct live_conf {
+    live_watch *watches;
+    size_t n_watches;
+    int64_t group_window_ms;
+    int64_t lead_ms[LIVE_MAX_LEADS]; /* descending */
+    int n_leads;
+    int close_samples;
+    int64_t close_ms;
+    size_t max_series;
+    char *checkpoint; /* NULL: none */
+    int64_t checkpoint_ms;
+} live_conf;
+
+/* The defaults: no watch, 30 min, 60/30/10 min, 3 samples and 5 min,
+ * 100,000 series, no checkpoint file, 60 s. */
+void live_conf_default(live_conf *c);
+
+/* Read the [watch NAME] and [live] sections of f, checking service and
+ * equipment codes against cat.  Errors (JIKO_ERR_CONFIG) name the file,
+ * line and key.  On failure c holds what it held before plus nothing to
+ * leak (live_conf_free is still right). */
+int live_conf_load(live_conf *c, const conf_file *f, const catalog *cat, jiko_error *err);
+
+void live_conf_free(live_conf *c);
+
+#endif
