@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "server.h"
 
 static void help(FILE *out)
@@ -86,22 +87,42 @@ int cmd_serve(int argc, char **argv)
     serve_conf_default(&conf);
     jiko_error err;
     error_clear(&err);
-    if (config && serve_conf_load(&conf, config, &err))
+    /* one file, read once: [serve] here, [live] and [watch] for the engine */
+    conf_file file = {0};
+    if (config && (conf_load(config, &file, &err) || serve_conf_from(&conf, &file, &err))) {
+        conf_free(&file);
         return cli_fail("serve", &err);
+    }
     if (listen && serve_conf_listen(&conf, listen, &err)) {
+        conf_free(&file);
         cli_fail("serve", &err);
         return CLI_USAGE;
     }
     if (threads) {
         long n;
-        if (cli_opt_long("serve", "--threads", "a thread count 0-256", threads, 0, 256, &n))
+        if (cli_opt_long("serve", "--threads", "a thread count 0-256", threads, 0, 256, &n)) {
+            conf_free(&file);
             return CLI_USAGE;
+        }
         conf.threads = (int)n;
     }
     cli_env env;
     int rc = cli_env_load(&env, rules_dir, catalog_dir);
-    if (rc)
+    if (rc) {
+        conf_free(&file);
         return rc;
+    }
+    live_conf watch;
+    live_conf_default(&watch);
+    rc = config ? live_conf_load(&watch, &file, &env.cat, &err) : 0;
+    conf_free(&file);
+    live_engine *engine = NULL;
+    live_env lenv = {&env.cat, &env.rules, &watch, NULL, NULL};
+    if (rc || live_engine_new(&engine, &lenv, NULL, &err)) {
+        live_conf_free(&watch);
+        cli_env_free(&env);
+        return cli_fail("serve", &err);
+    }
     /* the signals are taken by sigwait below, in this thread only: every
      * server thread inherits the blocked mask */
     sigset_t sigs;
@@ -110,20 +131,23 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is the server's business, not fatal */
-    api_env api = {&env.cat, &env.rules};
+    api_env api = {&env.cat, &env.rules, engine};
     server *srv;
     const char *url = cli_db_url(db);
     if (server_start(&srv, &conf, url, &api, &err)) {
         rc = cli_fail("serve", &err);
+        live_engine_free(engine);
+        live_conf_free(&watch);
         cli_env_free(&env);
         return rc == CLI_REJECTED ? CLI_USAGE : rc;
     }
     char base[160];
     snprintf(base, sizeof base, strchr(conf.host, ':') ? "http://[%s]:%d" : "http://%s:%d",
              conf.host, server_port(srv));
-    fprintf(stderr, "jiko serve: listening on %s (registry %s, %s)\n", base,
+    fprintf(stderr, "jiko serve: listening on %s (registry %s, %s, %zu watch%s)\n", base,
             store_is_pg_url(url) ? "postgresql" : url,
-            conf.threads ? "I/O thread and workers" : "one thread per connection");
+            conf.threads ? "I/O thread and workers" : "one thread per connection",
+            watch.n_watches, watch.n_watches == 1 ? "" : "es");
     if (ready && write_ready(ready, base))
         cli_error("serve", "cannot write --ready-file %s", ready);
     int sig = 0;
@@ -131,6 +155,8 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "jiko serve: %s: finishing the requests in progress\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop(srv);
+    live_engine_free(engine);
+    live_conf_free(&watch);
     cli_env_free(&env);
     fprintf(stderr, "jiko serve: stopped\n");
     return CLI_OK;

@@ -11,6 +11,7 @@
 #include "num.h"
 #include "report.h"
 #include "report_case.h"
+#include "api_ingest.h"
 #include "report_render.h"
 #include "rules_json.h"
 #include "store_row.h"
@@ -30,13 +31,16 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
     if (m->id == ROUTE_INCIDENTS && m->method == ROUTE_POST) {
         allowed = ROLE(TOKEN_ADMIN);
         why = "storing incidents needs an admin token of the incident's operator";
+    } else if (route_ingests(m->id)) {
+        allowed = ROLE(TOKEN_INGEST);
+        why = "KPI samples and alerts are sent with an ingest token of their operator";
     } else if (m->id == ROUTE_REPORT_FY) {
         allowed = ROLE(TOKEN_REGULATOR);
         why = "the yearly statistics cover every operator: regulator tokens only";
     }
     if (allowed & ROLE(role))
         return true;
-    error_set(err, JIKO_ERR_FORBIDDEN, NULL, 0, NULL, "a %s token may not make this call: %s",
+    error_set(err, JIKO_ERR_FORBIDDEN, NULL, 0, NULL, "this call is not for %s tokens: %s",
               token_role_name(role), why);
     return false;
 }
@@ -737,6 +741,9 @@ void api_handle(const api_env *env, const api_request *rq, reply *out)
     case ROUTE_REPORT_FY: report_fy(env, rq, out); return;
     case ROUTE_REPORT_INCIDENT: report_incident(env, rq, out); return;
     case ROUTE_REPORT_QUARTER: report_quarter(env, rq, out); return;
+    case ROUTE_WRITE_PROM: api_write_prom(env, rq, out); return;
+    case ROUTE_WRITE_INFLUX: api_write_influx(env, rq, out); return;
+    case ROUTE_ALERTS: api_alerts(env, rq, out); return;
     case ROUTE_NONE:
     case ROUTE_HEALTHZ:
     case ROUTE_METRICS:

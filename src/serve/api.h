@@ -7,7 +7,7 @@
  * Who may call what (roles of token.h):
  *   admin      read and write its own operator's incidents
  *   viewer     read its own operator's incidents
- *   ingest     the KPI and alert endpoints only (none in this API version)
+ *   ingest     the KPI and alert endpoints only (api_ingest.h)
  *   regulator  read every operator's incidents and the yearly statistics;
  *              write nothing
  * Rulebooks and classification without storing are open to every role but
@@ -31,6 +31,7 @@
 typedef struct api_env {
     const catalog *cat;
     const rules_set *rules;
+    struct live_engine *engine; /* the ingest endpoints feed it (engine.h) */
 } api_env;
 
 typedef struct api_request {

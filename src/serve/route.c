@@ -41,6 +41,12 @@ static const route_def routes[] = {
      {"api", "v1", "reports", "incident", ":op", ":id"}, {"format", "lang"}, false},
     {ROUTE_REPORT_QUARTER, GETS, "/api/v1/reports/quarter/{year}/{q}",
      {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"}, false},
+    {ROUTE_WRITE_PROM, ROUTE_POST, "/api/v1/write", {"api", "v1", "write"}, {NULL}, false},
+    /* org and bucket: what InfluxDB clients (Telegraf) always send; one
+     * registry has no buckets, so they are taken and ignored */
+    {ROUTE_WRITE_INFLUX, ROUTE_POST, "/api/v2/write", {"api", "v2", "write"},
+     {"precision", "org", "bucket", "orgID"}, false},
+    {ROUTE_ALERTS, ROUTE_POST, "/api/v1/alerts", {"api", "v1", "alerts"}, {NULL}, false},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 #define SEGS_MAX 7

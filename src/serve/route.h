@@ -31,6 +31,9 @@ typedef enum route_id {
     ROUTE_REPORT_FY,        /* GET /api/v1/reports/fy/{year} */
     ROUTE_REPORT_INCIDENT,  /* GET /api/v1/reports/incident/{operator}/{id} */
     ROUTE_REPORT_QUARTER,   /* GET /api/v1/reports/quarter/{year}/{q} */
+    ROUTE_WRITE_PROM,       /* POST /api/v1/write (Prometheus remote_write) */
+    ROUTE_WRITE_INFLUX,     /* POST /api/v2/write (InfluxDB v2 line protocol) */
+    ROUTE_ALERTS,           /* POST /api/v1/alerts (Alertmanager webhook) */
     ROUTE_COUNT
 } route_id;
 
@@ -89,5 +92,11 @@ void route_free(route_match *m);
  * when `plus_is_space` (query strings).  Returns the decoded length, or -1
  * for a '%' not followed by two hex digits. */
 long route_decode(const char *s, size_t n, bool plus_is_space, char *out);
+
+/* Whether the route takes KPI samples or alerts (role ingest). */
+static inline bool route_ingests(route_id id)
+{
+    return id == ROUTE_WRITE_PROM || id == ROUTE_WRITE_INFLUX || id == ROUTE_ALERTS;
+}
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "conf.h"
 #include "error.h"
 
 typedef struct serve_conf {
@@ -41,6 +42,11 @@ int serve_conf_listen(serve_conf *c, const char *text, jiko_error *err);
 
 /* Read the [serve] section of a config file over *c.  Unknown keys, bad
  * values and unknown sections are errors with file:line. */
+/* The [serve] section of a configuration file already read; the [live],
+ * [watch NAME] and [webhook NAME] sections are left to their modules, any
+ * other section is an error. */
+int serve_conf_from(serve_conf *c, const conf_file *f, jiko_error *err);
+
 int serve_conf_load(serve_conf *c, const char *path, jiko_error *err);
 
 #endif

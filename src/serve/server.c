@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "limit.h"
 #include "metrics.h"
 #include "num.h"
@@ -65,6 +66,12 @@ struct server {
     pthread_cond_t q_cv;
     bool q_stop, q_inited;
     pthread_t *workers;
+    /* The live engine's clock: every second its open incidents are
+     * classified as of now and their alarms raised (engine.h). */
+    pthread_t ticker;
+    bool ticker_started, tick_stop;
+    pthread_mutex_t tick_mu;
+    pthread_cond_t tick_cv;
     int n_workers;
     _Atomic long open_incidents;
     _Atomic int64_t open_ms;               /* when open_incidents was counted */
@@ -276,10 +283,17 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- the pipeline ---- */
 
-static bool body_type_ok(const char *ct)
+static bool body_type_ok(route_id route, const char *ct)
 {
+    /* InfluxDB takes line protocol whatever the type says */
+    if (route == ROUTE_WRITE_INFLUX)
+        return true;
     if (!ct)
         return false;
+    /* remote_write 1.0; 2.0 says proto=io.prometheus.write.v2.Request: a
+     * different message, refused rather than misread */
+    if (route == ROUTE_WRITE_PROM)
+        return strncasecmp(ct, "application/x-protobuf", 22) == 0 && !strstr(ct, "write.v2");
     static const char *const types[] = {"application/json", "application/x-ndjson",
                                         "application/jsonl", "application/json-lines"};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -344,7 +358,8 @@ static void run_handler(server *s, request *rq, reply *r)
     store *db = pool_get(&s->db);
     char empty[1] = ""; /* a request without a body: the handler may still cut it */
     api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, wall_ms(), db};
-    bool writes = rq->route.method == ROUTE_POST && rq->route.id == ROUTE_INCIDENTS &&
+    bool writes = rq->route.method == ROUTE_POST &&
+                  (rq->route.id == ROUTE_INCIDENTS || route_ingests(rq->route.id)) &&
                   !store_may_retry(db);
     if (writes)
         pthread_mutex_lock(&s->write_mu);
@@ -352,6 +367,44 @@ static void run_handler(server *s, request *rq, reply *r)
     if (writes)
         pthread_mutex_unlock(&s->write_mu);
     pool_put(&s->db, db);
+}
+
+#define TICK_MS 1000
+
+static void *ticker_main(void *arg)
+{
+    server *s = arg;
+    char last[ERROR_TEXT_MAX] = "";
+    pthread_mutex_lock(&s->tick_mu);
+    while (!s->tick_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += TICK_MS / 1000;
+        pthread_cond_timedwait(&s->tick_cv, &s->tick_mu, &until);
+        if (s->tick_stop)
+            break;
+        pthread_mutex_unlock(&s->tick_mu);
+        store *db = pool_get(&s->db);
+        bool serial = !store_may_retry(db);
+        if (serial)
+            pthread_mutex_lock(&s->write_mu);
+        jiko_error err;
+        int rc = live_tick(s->env->engine, db, wall_ms(), &err);
+        if (serial)
+            pthread_mutex_unlock(&s->write_mu);
+        pool_put(&s->db, db);
+        /* said once per distinct failure, not every second */
+        if (rc && strcmp(err.message, last) != 0) {
+            snprintf(last, sizeof last, "%s", err.message);
+            fprintf(stderr, "jiko serve: live countdown: %s (retrying every second)\n",
+                    err.message);
+        } else if (!rc) {
+            last[0] = '\0';
+        }
+        pthread_mutex_lock(&s->tick_mu);
+    }
+    pthread_mutex_unlock(&s->tick_mu);
+    return NULL;
 }
 
 static void *worker_main(void *arg)
@@ -490,10 +543,15 @@ static enum MHD_Result check_request(server *s, struct MHD_Connection *c, const 
         return handle(s, c, rq);
 
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    if (!body_type_ok(ct))
-        return send_error(s, c, rq, 415, "unsupported_media_type", 0,
-                          "send application/json (one incident) or application/x-ndjson "
-                          "(JSON Lines) in UTF-8, not '%s'",
+    if (!body_type_ok(rq->route.id, ct))
+        return send_error(s, c, rq, 415, "unsupported_media_type", 0, "send %s, not '%s'",
+                          rq->route.id == ROUTE_WRITE_PROM
+                              ? "a Prometheus remote_write 1.0 body (application/x-protobuf, "
+                                "snappy-compressed)"
+                          : rq->route.id == ROUTE_ALERTS
+                              ? "Alertmanager's webhook payload (application/json)"
+                              : "application/json (one incident) or application/x-ndjson "
+                                "(JSON Lines) in UTF-8",
                           ct ? ct : "(no Content-Type)");
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     long n = 0;
@@ -717,6 +775,17 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
                   c->host, c->port, strerror(errno));
         goto fail;
     }
+    if (env->engine) {
+        pthread_mutex_init(&s->tick_mu, NULL);
+        pthread_cond_init(&s->tick_cv, NULL);
+        if (pthread_create(&s->ticker, NULL, ticker_main, s)) {
+            pthread_mutex_destroy(&s->tick_mu);
+            pthread_cond_destroy(&s->tick_cv);
+            error_set(err, JIKO_ERR_NOMEM, NULL, 0, NULL, "cannot start the live engine's clock");
+            goto fail;
+        }
+        s->ticker_started = true;
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : c->port;
     *out = s;
@@ -766,6 +835,15 @@ void server_stop(server *s)
     }
     if (s->d)
         MHD_stop_daemon(s->d);
+    if (s->ticker_started) {
+        pthread_mutex_lock(&s->tick_mu);
+        s->tick_stop = true;
+        pthread_cond_signal(&s->tick_cv);
+        pthread_mutex_unlock(&s->tick_mu);
+        pthread_join(s->ticker, NULL);
+        pthread_mutex_destroy(&s->tick_mu);
+        pthread_cond_destroy(&s->tick_cv);
+    }
     if (s->q_inited) {
         pthread_mutex_destroy(&s->q_mu);
         pthread_cond_destroy(&s->q_cv);
