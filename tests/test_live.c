@@ -253,7 +253,7 @@ static void fixture_open(fixture *f, tu_env *env)
     unlink(f->path);
     assert_int_equal(store_open(&f->db, f->path, &err), 0);
     f->lenv = (live_env){&env->cat, &env->rules, &f->conf, on_event, &f->ev};
-    assert_int_equal(live_engine_new(&f->e, &f->lenv, f->db, &err), 0);
+    assert_int_equal(live_engine_new(&f->e, &f->lenv, f->db, 0, &err), 0);
 }
 
 static void fixture_close(fixture *f)
@@ -462,6 +462,113 @@ static void test_person_edit_kept(void **state)
     fixture_close(&f);
 }
 
+static int count_incidents(void *ctx, const store_row *r)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int incidents_of(fixture *f, const char *op)
+{
+    int n = 0;
+    jiko_error err;
+    store_filter flt = {.op = op, .open = -1};
+    assert_int_equal(store_list(f->db, &flt, count_incidents, &n, &err), 0);
+    return n;
+}
+
+static void restart(fixture *f, bool checkpoint, int64_t now)
+{
+    jiko_error err;
+    if (checkpoint)
+        assert_int_equal(live_checkpoint(f->e, &err), 0);
+    live_engine_free(f->e);
+    assert_int_equal(live_engine_new(&f->e, &f->lenv, f->db, now, &err), 0);
+}
+
+/* Restarted with its checkpoint: the alert's series is still linked to its
+ * incident, so its resolution closes it; nothing is opened twice. */
+static void test_restart_with_checkpoint(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    char ckpt[80];
+    snprintf(ckpt, sizeof ckpt, "%s.live", f.path);
+    f.conf.checkpoint = strdup(ckpt);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    alert(&f, "Demo ISP", "DNSDown", true, t0, 0, t0);
+    alert(&f, "Demo ISP", "MailDown", true, t0 + MIN_MS, 0, t0 + MIN_MS);
+    restart(&f, true, t0 + 2 * MIN_MS);
+    live_stats st;
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.open_incidents, 1);
+    assert_int_equal(st.series, 2);
+    alert(&f, "Demo ISP", "DNSDown", false, t0, t0 + 20 * MIN_MS, t0 + 21 * MIN_MS);
+    assert_int_equal(f.ev.n, 2); /* still open: the mail alert holds it */
+    alert(&f, "Demo ISP", "MailDown", false, t0, t0 + 25 * MIN_MS, t0 + 26 * MIN_MS);
+    assert_int_equal(f.ev.n, 3);
+    assert_int_equal(f.ev.type[2], LIVE_EV_CLOSED);
+    assert_string_equal(f.ev.id[2], f.ev.id[0]);
+    assert_int_equal(incidents_of(&f, "Demo ISP"), 1);
+    json_t *r = stored(&f, "Demo ISP", f.ev.id[0], NULL);
+    assert_string_equal(json_string_value(json_object_get(r, "ended_at")),
+                        "2026-12-05T10:25:00+09:00");
+    assert_int_equal(json_array_size(json_object_get(r, "services")), 2);
+    json_decref(r);
+
+    /* a damaged checkpoint is ignored, not trusted */
+    restart(&f, true, t0 + 30 * MIN_MS);
+    FILE *c = fopen(ckpt, "r+b");
+    assert_non_null(c);
+    fseek(c, 40, SEEK_SET);
+    fputc('#', c);
+    fclose(c);
+    restart(&f, false, t0 + 30 * MIN_MS);
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.series, 0);
+    unlink(ckpt);
+    fixture_close(&f);
+}
+
+/* Restarted without a checkpoint (kill -9 before the first one): the open
+ * incident is reloaded from the registry; the alert, sent again by
+ * Alertmanager, joins it instead of opening a second one, and a person's
+ * change made before the restart stays. */
+static void test_restart_without_checkpoint(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    alert(&f, "Demo ISP", "DNSDown", true, t0, 0, t0);
+    const char *id = f.ev.id[0];
+    json_t *r = stored(&f, "Demo ISP", id, NULL);
+    json_object_set_new(r, "region", json_string("関東"));
+    char *text = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    intake_opts io = {&f.env->cat, &f.env->rules, NULL, t0};
+    import_results res;
+    jiko_error err;
+    assert_int_equal(import_text(f.db, &io, text, strlen(text), "api", "region corrected", NULL,
+                                 &res, &err),
+                     0);
+    import_results_free(&res);
+    free(text);
+
+    restart(&f, false, t0 + 2 * MIN_MS);
+    alert(&f, "Demo ISP", "DNSDown", true, t0, 0, t0 + 2 * MIN_MS);
+    alert(&f, "Demo ISP", "DNSDown", false, t0, t0 + 30 * MIN_MS, t0 + 31 * MIN_MS);
+    assert_int_equal(incidents_of(&f, "Demo ISP"), 1);
+    assert_int_equal(f.ev.type[f.ev.n - 1], LIVE_EV_CLOSED);
+    assert_string_equal(f.ev.id[f.ev.n - 1], id);
+    r = stored(&f, "Demo ISP", id, NULL);
+    assert_string_equal(json_string_value(json_object_get(r, "region")), "関東");
+    assert_string_equal(json_string_value(json_object_get(r, "ended_at")),
+                        "2026-12-05T10:30:00+09:00");
+    json_decref(r);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +577,8 @@ int main(void)
         cmocka_unit_test(test_alerts_open_group_close),
         cmocka_unit_test(test_countdown_exact),
         cmocka_unit_test(test_person_edit_kept),
+        cmocka_unit_test(test_restart_with_checkpoint),
+        cmocka_unit_test(test_restart_without_checkpoint),
     };
     return cmocka_run_group_tests(tests, tu_env_setup, tu_env_teardown);
 }

@@ -164,7 +164,8 @@ static void test_metrics_text(void **state)
     metrics_request(m, ROUTE_INCIDENT, 200, 0.0003);
     metrics_request(m, ROUTE_INCIDENT, 404, 0.02);
     metrics_refused(m, METRICS_REFUSED_RATE);
-    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7};
+    live_stats live = {.samples = 10, .unwatched = 4, .series = 3, .opened = 1};
+    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7, &live};
     size_t len;
     char *text = metrics_render(m, &g, &len);
     assert_non_null(text);
@@ -173,6 +174,10 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(text, "jiko_http_request_duration_seconds_bucket{route=\"/api/v1/incidents/{operator}/{id}\",le=\"+Inf\"} 2\n"));
     assert_non_null(strstr(text, "jiko_http_refused_total{reason=\"rate_limit\"} 1\n"));
     assert_non_null(strstr(text, "jiko_open_incidents 2\n"));
+    assert_non_null(strstr(text, "jiko_live_samples_total{watched=\"true\"} 6\n"));
+    assert_non_null(strstr(text, "jiko_live_samples_total{watched=\"false\"} 4\n"));
+    assert_non_null(strstr(text, "jiko_live_series 3\n"));
+    assert_non_null(strstr(text, "jiko_live_incidents_total{change=\"opened\"} 1\n"));
     free(text);
     metrics_free(m);
 }

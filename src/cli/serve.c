@@ -116,9 +116,24 @@ int cmd_serve(int argc, char **argv)
     live_conf_default(&watch);
     rc = config ? live_conf_load(&watch, &file, &env.cat, &err) : 0;
     conf_free(&file);
+    const char *url = cli_db_url(db);
+    /* detector states kept beside a SQLite registry unless told otherwise */
+    if (!rc && !watch.checkpoint && !store_is_pg_url(url)) {
+        size_t n = strlen(url) + 6;
+        watch.checkpoint = malloc(n);
+        if (watch.checkpoint)
+            snprintf(watch.checkpoint, n, "%s.live", url);
+    }
     live_engine *engine = NULL;
     live_env lenv = {&env.cat, &env.rules, &watch, NULL, NULL};
-    if (rc || live_engine_new(&engine, &lenv, NULL, &err)) {
+    store *boot = NULL;
+    int64_t now = 0;
+    cli_now(NULL, &now, "serve");
+    if (!rc)
+        rc = store_open(&boot, url, &err) || live_engine_new(&engine, &lenv, boot, now, &err);
+    if (boot)
+        store_close(boot);
+    if (rc) {
         live_conf_free(&watch);
         cli_env_free(&env);
         return cli_fail("serve", &err);
@@ -133,7 +148,6 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is the server's business, not fatal */
     api_env api = {&env.cat, &env.rules, engine};
     server *srv;
-    const char *url = cli_db_url(db);
     if (server_start(&srv, &conf, url, &api, &err)) {
         rc = cli_fail("serve", &err);
         live_engine_free(engine);
@@ -155,6 +169,8 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "jiko serve: %s: finishing the requests in progress\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop(srv);
+    if (live_checkpoint(engine, &err))
+        cli_fail("serve", &err);
     live_engine_free(engine);
     live_conf_free(&watch);
     cli_env_free(&env);

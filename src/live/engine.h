@@ -102,11 +102,17 @@ typedef struct live_stats {
 
 typedef struct live_engine live_engine;
 
-/* A new engine: no series; the open incidents it made before (ids
- * "live-...", ongoing) are reloaded from db, and the detector states from
- * conf->checkpoint when there is one.  env and what it points to must
- * outlive the engine. */
-int live_engine_new(live_engine **out, const live_env *env, store *db, jiko_error *err);
+/* A new engine.  The open incidents it made before (ids "live-...",
+ * ongoing, of an operator with a watch of their service) are reloaded from
+ * db (NULL: none) as of now_ms, with the fields it last wrote itself (from
+ * their history), so that a person's later changes stay theirs; and the
+ * detector states, the series' links to incidents and the alarms already
+ * sent from conf->checkpoint when there is one (a damaged or foreign file
+ * is said on stderr and ignored).  Without a checkpoint, a reloaded
+ * incident is joined by the next anomalous series of its watches and closes
+ * when they recover.  env and what it points to must outlive the engine. */
+int live_engine_new(live_engine **out, const live_env *env, store *db, int64_t now_ms,
+                    jiko_error *err);
 void live_engine_free(live_engine *e);
 
 /* One ingest request: begin, feed its samples and alerts, commit.
@@ -131,6 +137,9 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err);
 /* Write the detector states to conf->checkpoint (write, fsync, rename):
  * 0, or -1 with err.  Nothing to do without a checkpoint file. */
 int live_checkpoint(live_engine *e, jiko_error *err);
+
+/* How often live_checkpoint should run (0: there is no checkpoint file). */
+int64_t live_checkpoint_every_ms(const live_engine *e);
 
 void live_stats_get(live_engine *e, live_stats *out);
 

@@ -137,6 +137,47 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "# TYPE jiko_open_incidents gauge\n"
                 "jiko_open_incidents %ld\n",
                 g->open_incidents);
+    if (g->live) {
+        const live_stats *l = g->live;
+        fprintf(out,
+                "# HELP jiko_live_samples_total KPI samples fed to the live engine's detectors.\n"
+                "# TYPE jiko_live_samples_total counter\n"
+                "jiko_live_samples_total{watched=\"true\"} %llu\n"
+                "jiko_live_samples_total{watched=\"false\"} %llu\n"
+                "# HELP jiko_live_refused_samples_total Samples of new series refused beyond "
+                "max_series.\n"
+                "# TYPE jiko_live_refused_samples_total counter\n"
+                "jiko_live_refused_samples_total %llu\n"
+                "# HELP jiko_live_series Series the live engine holds a detector for.\n"
+                "# TYPE jiko_live_series gauge\n"
+                "jiko_live_series %zu\n"
+                "# HELP jiko_live_alerts_total Alertmanager alerts received, by status and "
+                "whether a watch selected them.\n"
+                "# TYPE jiko_live_alerts_total counter\n"
+                "jiko_live_alerts_total{status=\"firing\"} %llu\n"
+                "jiko_live_alerts_total{status=\"resolved\"} %llu\n"
+                "jiko_live_alerts_total{status=\"unmatched\"} %llu\n"
+                "# HELP jiko_live_incidents_total Incidents the live engine opened, updated and "
+                "closed.\n"
+                "# TYPE jiko_live_incidents_total counter\n"
+                "jiko_live_incidents_total{change=\"opened\"} %llu\n"
+                "jiko_live_incidents_total{change=\"updated\"} %llu\n"
+                "jiko_live_incidents_total{change=\"closed\"} %llu\n"
+                "# HELP jiko_live_open_incidents Incidents the live engine has open.\n"
+                "# TYPE jiko_live_open_incidents gauge\n"
+                "jiko_live_open_incidents %zu\n"
+                "# HELP jiko_live_events_total Events raised (opened, updated, serious_soon, "
+                "serious, closed, deadline.soon).\n"
+                "# TYPE jiko_live_events_total counter\n"
+                "jiko_live_events_total %llu\n",
+                (unsigned long long)(l->samples - l->unwatched),
+                (unsigned long long)l->unwatched, (unsigned long long)l->refused_series,
+                l->series, (unsigned long long)l->alerts_firing,
+                (unsigned long long)l->alerts_resolved, (unsigned long long)l->alerts_unmatched,
+                (unsigned long long)l->opened, (unsigned long long)l->updated,
+                (unsigned long long)l->closed, l->open_incidents,
+                (unsigned long long)l->events);
+    }
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "route.h"
 
 /* Why a request was refused before its handler ran (docs/api.md). */
@@ -42,6 +43,7 @@ typedef struct metrics_gauges {
     long open_incidents;  /* -1: unknown (the registry could not be read) */
     long tokens;          /* active API tokens */
     long connections;     /* open client connections */
+    const live_stats *live; /* the live engine's figures; NULL: none */
 } metrics_gauges;
 
 /* The exposition text (malloc'd, *len bytes), or NULL when out of memory. */

@@ -341,7 +341,12 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
     refresh_rss(s, now);
     metrics_gauges g = {atomic_load(&s->inflight), s->conf.max_inflight, atomic_load(&s->rss),
                         atomic_load(&s->open_incidents), auth_count(s->tokens),
-                        atomic_load(&s->connections)};
+                        atomic_load(&s->connections), NULL};
+    live_stats live;
+    if (s->env->engine) {
+        live_stats_get(s->env->engine, &live);
+        g.live = &live;
+    }
     reply r = {0};
     size_t len;
     char *text = metrics_render(s->stats, &g, &len);
@@ -375,6 +380,7 @@ static void *ticker_main(void *arg)
 {
     server *s = arg;
     char last[ERROR_TEXT_MAX] = "";
+    int64_t every = live_checkpoint_every_ms(s->env->engine), saved = wall_ms();
     pthread_mutex_lock(&s->tick_mu);
     while (!s->tick_stop) {
         struct timespec until;
@@ -400,6 +406,12 @@ static void *ticker_main(void *arg)
                     err.message);
         } else if (!rc) {
             last[0] = '\0';
+        }
+        /* the detectors' states, so that a restart needs no new warm-up */
+        if (every && wall_ms() - saved >= every) {
+            saved = wall_ms();
+            if (live_checkpoint(s->env->engine, &err))
+                fprintf(stderr, "jiko serve: %s: %s\n", err.file, err.message);
         }
         pthread_mutex_lock(&s->tick_mu);
     }
