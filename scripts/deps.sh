@@ -30,6 +30,7 @@ PKGS=(
   libmicrohttpd-dev # the HTTP server of jiko serve (src/serve/server.c)
   wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
   nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
+  prometheus-alertmanager # tests/serve/test_live.py: a real Alertmanager sends its webhook to jiko
 )
 
 missing=()

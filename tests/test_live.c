@@ -462,6 +462,42 @@ static void test_person_edit_kept(void **state)
     fixture_close(&f);
 }
 
+/* A KPI that jumps to its failed level and stays there: the detector soon
+ * scores it low again, but the incident stays open until the value is back
+ * at its usual level; ended_at = the first sample back there. */
+static void test_level_shift_stays_open(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    const char *kv[] = {"site=tokyo"};
+    jiko_error err;
+    live_batch *b = live_begin(f.e, "Demo ISP");
+    for (int k = -600; k < 120; k++) {
+        double v = k < 0 ? 0.01 + 0.0001 * ((k + 700) % 7) : k < 60 ? 0.95 : 0.0103;
+        ingest_sample s = sample_of("dns_failure_ratio", kv, 1, v, t0 + k * MIN_MS);
+        live_feed(b, &s);
+        if (k == 59) { /* an hour at the failed level: still open */
+            assert_int_equal(live_commit(b, f.db, t0 + k * MIN_MS, &err), 0);
+            assert_int_equal(f.ev.n, 1);
+            live_stats st;
+            live_stats_get(f.e, &st);
+            assert_int_equal(st.open_incidents, 1);
+            b = live_begin(f.e, "Demo ISP");
+        }
+    }
+    assert_int_equal(live_commit(b, f.db, t0 + 120 * MIN_MS, &err), 0);
+    assert_int_equal(f.ev.n, 2);
+    assert_int_equal(f.ev.type[1], LIVE_EV_CLOSED);
+    json_t *r = stored(&f, "Demo ISP", f.ev.id[0], NULL);
+    assert_string_equal(json_string_value(json_object_get(r, "started_at")),
+                        "2026-12-05T10:00:00+09:00");
+    assert_string_equal(json_string_value(json_object_get(r, "ended_at")),
+                        "2026-12-05T11:00:00+09:00");
+    json_decref(r);
+    fixture_close(&f);
+}
+
 static int count_incidents(void *ctx, const store_row *r)
 {
     (void)r;
@@ -577,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_alerts_open_group_close),
         cmocka_unit_test(test_countdown_exact),
         cmocka_unit_test(test_person_edit_kept),
+        cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_restart_with_checkpoint),
         cmocka_unit_test(test_restart_without_checkpoint),
     };

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,13 @@ typedef struct live_series {
     bool rematch;    /* read from a checkpoint: match again at the next sample */
     bool alert;      /* an Alertmanager alert, not a detected series */
     detect_state st;
+    /* The series' usual level, learnt while it holds no incident open and
+     * frozen while it does: an incident ends when the value is back near
+     * it, not merely when the detector stops scoring high — a detector
+     * flags the change, and a KPI stuck at its failed level soon scores
+     * low again (docs/watch.md). */
+    double base_mean, base_dev;
+    int32_t base_n;
     int normal_run;          /* consecutive normal samples while attached */
     int64_t first_normal_ms; /* first of them */
     live_inc *inc;           /* the incident it holds open, or NULL */
@@ -322,10 +330,48 @@ static void series_leaves(live_engine *e, live_series *s)
     e->stats.open_incidents--;
 }
 
-static void series_normal(live_engine *e, live_series *s, int64_t t)
+/* Samples before the usual level is trusted, its learning rate, and how
+ * far from it (in mean absolute deviations) a value still counts as back. */
+#define LIVE_BASE_MIN_N 20
+#define LIVE_BASE_ALPHA 0.05
+#define LIVE_BASE_BAND 4.0
+
+static void base_learn(live_series *s, double v)
 {
-    if (!s->inc)
+    if (!isfinite(v))
         return;
+    if (s->base_n == 0) {
+        s->base_mean = v;
+        s->base_dev = 0;
+    } else {
+        double a = s->base_n < 1.0 / LIVE_BASE_ALPHA ? 1.0 / (s->base_n + 1) : LIVE_BASE_ALPHA;
+        s->base_dev += a * (fabs(v - s->base_mean) - s->base_dev);
+        s->base_mean += a * (v - s->base_mean);
+    }
+    if (s->base_n < INT32_MAX)
+        s->base_n++;
+}
+
+/* Whether v is back within the usual band (always, before it is known). */
+static bool base_near(const live_series *s, double v)
+{
+    if (s->alert || s->base_n < LIVE_BASE_MIN_N || !isfinite(v))
+        return true;
+    double band = LIVE_BASE_BAND * s->base_dev + 1e-9 * fabs(s->base_mean);
+    return fabs(v - s->base_mean) <= band;
+}
+
+static void series_normal(live_engine *e, live_series *s, int64_t t, double v)
+{
+    if (!s->inc) {
+        base_learn(s, v);
+        return;
+    }
+    if (!base_near(s, v)) { /* quiet detector, but not back to the usual level */
+        s->normal_run = 0;
+        s->first_normal_ms = -1;
+        return;
+    }
     if (s->normal_run == 0)
         s->first_normal_ms = t;
     s->normal_run++;
@@ -455,16 +501,17 @@ static int reload(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
  * Native byte order and struct layout: it is read back by the same build
  * on the same machine (the header says which layout; another one is
  * refused and the detectors start afresh).
- *   "JIKOLIV1", u32 sizeof(detect_state), u32 0, u64 series count,
+ *   "JIKOLIV2", u32 sizeof(detect_state), u32 0, u64 series count,
  *   per series: u32 key length, key, u16 watch-name length, watch name,
  *               u8 alert, i32 normal_run, i64 first_normal_ms,
+ *               f64 base_mean, f64 base_dev, i32 base_n,
  *               u16 incident-id length, incident id, detect_state;
  *   u64 incident count,
  *   per incident: u16 op length, op, u16 id length, id, u32 leads_fired,
  *               u8 serious_sent, u8 deadline_sent, u16 watch count,
  *               (u16 length, watch name) each;
  *   u64 FNV-1a of everything before. */
-#define CKPT_MAGIC "JIKOLIV1"
+#define CKPT_MAGIC "JIKOLIV2"
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -532,6 +579,9 @@ int live_checkpoint(live_engine *e, jiko_error *err)
         put(&o, &alert, 1);
         put(&o, &run, 4);
         put(&o, &first, 8);
+        put(&o, &s->base_mean, 8);
+        put(&o, &s->base_dev, 8);
+        put(&o, &s->base_n, 4);
         put_str(&o, s->inc ? s->inc->id : NULL);
         put(&o, &s->st, sizeof s->st);
     }
@@ -624,6 +674,11 @@ static void restore_series(live_engine *e, ckpt_in *in)
     get(in, &alert, 1);
     get(in, &run, 4);
     get(in, &first, 8);
+    double bmean, bdev;
+    int32_t bn;
+    get(in, &bmean, 8);
+    get(in, &bdev, 8);
+    get(in, &bn, 4);
     get_str(in, incid, sizeof incid);
     const unsigned char *st = take(in, sizeof(detect_state));
     if (!in->ok || e->n_series >= c->max_series)
@@ -641,6 +696,9 @@ static void restore_series(live_engine *e, ckpt_in *in)
     s->alert = alert;
     s->normal_run = run;
     s->first_normal_ms = first;
+    s->base_mean = bmean;
+    s->base_dev = bdev;
+    s->base_n = bn;
     /* the operator is the key's part before 0x1f */
     const char *sep = memchr(key, 0x1f, klen);
     snprintf(op, sizeof op, "%.*s", sep ? (int)(sep - key) : 0, key);
@@ -805,7 +863,7 @@ int live_feed(void *batch, const ingest_sample *s)
     if (score >= DETECT_ALERT_THRESHOLD)
         series_anomalous(e, ls, b->op, s->t_ms);
     else
-        series_normal(e, ls, s->t_ms);
+        series_normal(e, ls, s->t_ms, s->value);
     return 0;
 }
 
