@@ -203,6 +203,26 @@ static void test_conf_lines(void **state)
     }
 }
 
+/* The example configuration of the documentation is valid. */
+static void test_example_conf(void **state)
+{
+    tu_env *env = *state;
+    char path[4096];
+    conf_file f;
+    jiko_error err;
+    assert_int_equal(conf_load(tu_path(path, sizeof path, "examples/jiko.conf"), &f, &err), 0);
+    live_conf c;
+    live_conf_default(&c);
+    if (live_conf_load(&c, &f, &env->cat, &err))
+        fail_msg("examples/jiko.conf: %s", err.message);
+    assert_int_equal(c.n_watches, 3);
+    const char *kv[] = {"fw=fw12", "role=mobile-core"};
+    ingest_sample s = sample_of("firewall_session_drop_ratio", kv, 2, 0, 0);
+    assert_true(match_sample(c.watches[1].match, &s));
+    live_conf_free(&c);
+    conf_free(&f);
+}
+
 /* ---- the engine ---- */
 
 typedef struct seen {
@@ -610,6 +630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selectors),
         cmocka_unit_test(test_conf_lines),
+        cmocka_unit_test(test_example_conf),
         cmocka_unit_test(test_alerts_open_group_close),
         cmocka_unit_test(test_countdown_exact),
         cmocka_unit_test(test_person_edit_kept),

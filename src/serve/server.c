@@ -197,12 +197,13 @@ static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *
         size_t n = 0;
         const char *b = r->status == 503 ? reply_nomem_body(&n) : "";
         resp = MHD_create_response_from_buffer(n, (void *)b, MHD_RESPMEM_PERSISTENT);
-        ctype = "application/json";
+        ctype = r->status == 204 ? NULL : "application/json"; /* No Content: no type */
     }
     reply_free(r);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (r->retry_after > 0) {
         char ra[16];

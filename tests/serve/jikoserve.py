@@ -168,3 +168,62 @@ def status_of(response):
 def examples():
     with open(EXAMPLES, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+# ---- Prometheus remote_write bodies, for the ingest tests and benchmarks ----
+# A WriteRequest (proto/remote.proto) encoded by hand and compressed with
+# snappy's block format using literals only (valid snappy that any decoder
+# reads; no compression needed for a test), so that no protobuf or snappy
+# module is required.
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _field(num, wire, payload):
+    if wire == 2:
+        return _varint(num << 3 | 2) + _varint(len(payload)) + payload
+    return _varint(num << 3 | wire) + payload
+
+
+def snappy_literal(data):
+    """Snappy block format: the length, then literal chunks of <= 60 bytes
+    (one tag byte each) or longer ones with a 1-4 byte length."""
+    out = bytearray(_varint(len(data)))
+    i = 0
+    while i < len(data):
+        chunk = data[i:i + 65536]
+        n = len(chunk) - 1
+        if n < 60:
+            out.append(n << 2)
+        elif n < 256:
+            out += bytes([60 << 2, n])
+        else:
+            out += bytes([61 << 2]) + n.to_bytes(2, "little")
+        out += chunk
+        i += len(chunk)
+    return bytes(out)
+
+
+def remote_write_body(series):
+    """series: [(labels dict incl. __name__, [(t_ms, value), ...]), ...]."""
+    import struct
+    req = b""
+    for labels, samples in series:
+        ts = b""
+        for name in sorted(labels):
+            lab = _field(1, 2, name.encode()) + _field(2, 2, str(labels[name]).encode())
+            ts += _field(1, 2, lab)
+        for t, v in samples:
+            smp = _field(1, 1, struct.pack("<d", v)) + _field(2, 0, _varint(t & (2**64 - 1)))
+            ts += _field(2, 2, smp)
+        req += _field(1, 2, ts)
+    return snappy_literal(req)

@@ -33,7 +33,7 @@ import jsonschema
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import ROOT, Checks, Server, examples, quote, raw, status_of  # noqa: E402
+from jikoserve import remote_write_body, ROOT, Checks, Server, examples, quote, raw, status_of  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 SPEC_PATH = os.path.join(ROOT, "docs", "openapi.yaml")
@@ -402,6 +402,7 @@ def main():
         reports(c, tok, ex)
         unmatched(c, tok)
         headers_too_large(c, tok)
+        ingest(c, tok)
         broken_record(c, srv, tok)
         registry_failure(c, srv, tok)
     finally:
@@ -430,6 +431,42 @@ def main():
     print("%d checks, %d failure(s)" % (check.n, check.failed))
     print("%d passed, %d failed" % (check.n - check.failed, check.failed))
     return 1 if check.failed else 0
+
+
+def ingest(c, tok):
+    """The three ingest endpoints, good and bad."""
+    ing, adm = tok[("ingest", A)], tok[("admin", A)]
+    W, I, AL = "/api/v1/write", "/api/v2/write", "/api/v1/alerts"
+    PB = "application/x-protobuf"
+    good = remote_write_body([({"__name__": "kpi_x", "site": "a"}, [(1700000000000, 0.5)])])
+    c.call("POST", W, good, ing, ctype=PB, headers={"Content-Encoding": "snappy"}, want=204)
+    c.call("POST", W, b"junk", ing, ctype=PB, want=400)
+    bad_series = remote_write_body([({"site": "no name"}, [(1700000000000, 1.0)])])
+    c.call("POST", W, bad_series, ing, ctype=PB, want=400, what="remote_write without __name__")
+    c.call("POST", W, good, adm, ctype=PB, want=403)
+    c.call("POST", W, good, None, ctype=PB, want=401)
+    c.call("POST", W, good, ing, ctype="application/json", want=415)
+    c.call("POST", W, good, ing, ctype=PB + ";proto=io.prometheus.write.v2.Request", want=415)
+    c.call("POST", W, "x" * 70000, ing, ctype=PB, want=413)
+    c.call("GET", W, None, ing, want=405)
+    c.call("POST", big_target(W), good, ing, ctype=PB, want=414)
+    c.call("POST", I + "?precision=s&org=o&bucket=b", "kpi_x,site=a value=1 1700000000\n", ing,
+           ctype="text/plain", want=204)
+    c.call("POST", I, "kpi_x,site=a value=1\nkpi_x,site=a value=\n", ing, ctype="text/plain",
+           want=400)
+    c.call("POST", I + "?precision=weeks", "kpi_x v=1", ing, ctype="text/plain", want=400)
+    c.call("POST", I + "?colour=red", "kpi_x v=1", ing, ctype="text/plain", want=400)
+    c.call("POST", I, "kpi_x v=1", tok[("viewer", A)], ctype="text/plain", want=403)
+    c.call("DELETE", I, None, ing, want=405)
+    alerts = {"version": "4", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "Nothing"},
+         "startsAt": "2026-12-05T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}]}
+    c.call("POST", AL, json.dumps(alerts), ing, want=200)
+    c.call("POST", AL, json.dumps(dict(alerts, version="3")), ing, want=400)
+    c.call("POST", AL, "[1,2", ing, want=400)
+    c.call("POST", AL, json.dumps(alerts), tok[("regulator", None)], want=403)
+    c.call("POST", AL, json.dumps(alerts), ing, ctype="text/plain", want=415)
+    c.call("PUT", AL, None, ing, want=405)
 
 
 def big_target(path):
