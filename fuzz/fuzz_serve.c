@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "engine.h"
 #include "fuzz_env.h"
 #include "route.h"
 
@@ -29,6 +30,33 @@ static store *fuzz_store(void)
     if (!db && store_open(&db, ":memory:", &err))
         abort();
     return db;
+}
+
+/* The live engine behind the ingest endpoints: one watch of operator A
+ * over series "kpi" and alerts "X", at most 1000 series (inputs name new
+ * series without end). */
+static live_engine *fuzz_engine(fuzz_data *env)
+{
+    static live_engine *e;
+    static live_conf conf;
+    if (!e) {
+        static const char text[] = "[watch w]\nmatch = kpi\noperator = A\nservice = dns\n"
+                                   "users = 50000\n[watch a]\nmatch = {alertname=\"X\"}\n"
+                                   "operator = A\nservice = ftth\nusers = 40000\n"
+                                   "[live]\nmax_series = 1000\n";
+        conf_file f;
+        jiko_error err;
+        live_conf_default(&conf);
+        if (conf_parse(text, sizeof text - 1, "fuzz", &f, &err) ||
+            live_conf_load(&conf, &f, &env->cat, &err))
+            abort();
+        conf_free(&f);
+        static live_env le;
+        le = (live_env){&env->cat, &env->rules, &conf, NULL, NULL};
+        if (live_engine_new(&e, &le, NULL, 0, &err))
+            abort();
+    }
+    return e;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,15 +83,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (route_parse(method, target, &m, &err) == 0) {
         if (route_allows(&m) && (m.id == ROUTE_CLASSIFY || m.id == ROUTE_INCIDENTS ||
                                  m.id == ROUTE_RULES || m.id == ROUTE_RULEBOOK ||
-                                 m.id == ROUTE_INCIDENT || m.id == ROUTE_HISTORY)) {
+                                 m.id == ROUTE_INCIDENT || m.id == ROUTE_HISTORY ||
+                                 route_ingests(m.id))) {
             fuzz_data *env = fuzz_data_get(1);
-            api_env ae = {&env->cat, &env->rules};
+            api_env ae = {&env->cat, &env->rules, fuzz_engine(env)};
             size_t blen = nl ? n - tlen - 1 : 0;
             body = malloc(blen + 1);
             if (body) {
                 memcpy(body, nl ? nl + 1 : "", blen);
                 body[blen] = '\0';
-                auth_who who = {"t_fuzz", TOKEN_ADMIN, (char *)"A"};
+                auth_who who = {"t_fuzz", route_ingests(m.id) ? TOKEN_INGEST : TOKEN_ADMIN,
+                                (char *)"A"};
                 api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_store()};
                 reply r = {0};
                 api_handle(&ae, &rq, &r);

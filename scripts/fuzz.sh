@@ -10,7 +10,7 @@ build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -70,8 +70,20 @@ while IFS= read -r line; do
 done < <(head -4 "$root/examples/fy2021-serious.jsonl")
 printf '\x01/api/v1/incidents\n%s\n%s\n' "$(head -1 "$root/examples/fy2021-serious.jsonl")" '{"id":1}' >"$work/serve/seed-jsonl"
 
+# watch seeds: the example configuration, and selectors one per file
+cp "$root/examples/jiko.conf" "$work/watch/seed-example"
+i=0
+for m in 'm{a="b", c!="d", e=~"f.*", g!~"[0-9]+"}' '{alertname="X"}' 'm{a=~"(a|b"}' 'm{a="\\q"}' 'x{a=~"\\d"}'; do
+  i=$((i + 1))
+  printf '[watch w]\nmatch = %s\noperator = A\nservice = dns\nusers = 1\n[live]\nlead_minutes = 5, 1\n' "$m" >"$work/watch/seed-$i"
+done
+# serve seeds for the ingest endpoints (as an ingest token of operator A)
+printf '\x01/api/v1/alerts\n%s' '{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"X"},"startsAt":"2021-08-03T15:00:00Z"},{"status":"resolved","labels":{"alertname":"X"},"startsAt":"2021-08-03T15:00:00Z","endsAt":"2021-08-03T16:00:00Z"}]}' >"$work/serve/seed-alerts"
+printf '\x01/api/v2/write?precision=s\n%s' 'kpi,site=a value=0.5 1627970400
+kpi,site=a value=0.9 1627970460' >"$work/serve/seed-influx"
+
 status=0
-for t in incident rules influx prom report serve; do
+for t in incident rules influx prom report serve watch; do
   echo "fuzz_$t: ${secs}s"
   max_len=65536
   asan=${ASAN_OPTIONS:-}
