@@ -72,7 +72,7 @@ struct live_engine {
     live_env env;
     pthread_mutex_t mu;
     strmap series; /* key -> live_series */
-    size_t n_series;
+    size_t n_series, key_bytes;
     live_inc *incs; /* open ones, and closed serious ones until deadline.soon */
     live_stats stats;
     char *scratch; /* series names are built here */
@@ -283,6 +283,7 @@ static live_series *series_find(live_engine *e, const char *op, const ingest_sam
                 ls->watch = match_watch(e->env.conf, op, s);
                 *slot = ls;
                 e->n_series++;
+                e->key_bytes += klen + 1;
                 e->stats.series = e->n_series;
             }
         }
@@ -706,6 +707,7 @@ static void restore_series(live_engine *e, ckpt_in *in)
         s->inc->pending++;
     *slot = s;
     e->n_series++;
+    e->key_bytes += klen + 1;
 }
 
 static void restore_incident(live_engine *e, ckpt_in *in)
@@ -1139,5 +1141,7 @@ void live_stats_get(live_engine *e, live_stats *out)
 {
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
+    out->state_bytes = e->n_series * sizeof(live_series) + e->key_bytes +
+                       e->series.cap * (sizeof(char *) + sizeof(size_t) + sizeof(void *));
     pthread_mutex_unlock(&e->mu);
 }

@@ -98,6 +98,7 @@ typedef struct live_stats {
     uint64_t alerts_firing, alerts_resolved, alerts_unmatched;
     uint64_t opened, updated, closed, events;
     size_t series, open_incidents;
+    size_t state_bytes; /* the series' memory: detectors, names, the table */
 } live_stats;
 
 typedef struct live_engine live_engine;

@@ -151,6 +151,10 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "# HELP jiko_live_series Series the live engine holds a detector for.\n"
                 "# TYPE jiko_live_series gauge\n"
                 "jiko_live_series %zu\n"
+                "# HELP jiko_live_state_bytes Memory of the series: detector states, names, "
+                "the table.\n"
+                "# TYPE jiko_live_state_bytes gauge\n"
+                "jiko_live_state_bytes %zu\n"
                 "# HELP jiko_live_alerts_total Alertmanager alerts received, by status and "
                 "whether a watch selected them.\n"
                 "# TYPE jiko_live_alerts_total counter\n"
@@ -172,7 +176,7 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "jiko_live_events_total %llu\n",
                 (unsigned long long)(l->samples - l->unwatched),
                 (unsigned long long)l->unwatched, (unsigned long long)l->refused_series,
-                l->series, (unsigned long long)l->alerts_firing,
+                l->series, l->state_bytes, (unsigned long long)l->alerts_firing,
                 (unsigned long long)l->alerts_resolved, (unsigned long long)l->alerts_unmatched,
                 (unsigned long long)l->opened, (unsigned long long)l->updated,
                 (unsigned long long)l->closed, l->open_incidents,
