@@ -55,6 +55,7 @@ bench: build
 	./$(BUILD)/bench_report $(BUILD)/bench-report-1m.db
 	python3 bench/import_bench.py --jiko $(BUILD)/jiko --pg
 	bash bench/serve_bench.sh $(BUILD)
+	bash bench/live_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZDIR)
