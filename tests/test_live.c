@@ -14,6 +14,7 @@
 #include "jst.h"
 #include "live_conf.h"
 #include "match.h"
+#include "report.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -184,6 +185,15 @@ static void test_conf_lines(void **state)
         {"[live]\nmax_series = 0\n", 2, "max_series", "number of series"},
         {"[live]\ncheckpoint_s = 0\n", 2, "checkpoint_s", "number of seconds"},
         {"[live]\nwhat = 1\n", 2, "what", "unknown key in [live]"},
+        {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\nwholesale_to = A, B\n", 1,
+         "wholesale_users", "go together"},
+        {"[watch a]\nmatch = m\nwholesale_to = A, B\nwholesale_users = 1\n", 4, "wholesale_users",
+         "as many numbers as wholesale_to"},
+        {"[watch a]\nmatch = m\nwholesale_users = 1, x\n", 3, "wholesale_users", "numbers of users"},
+        {"[watch a]\nmatch = m\nwholesale_to = A, , B\n", 3, "wholesale_to", "operator names"},
+        {"[watch a]\nmatch = m\nwholesale_to = A, A\n", 3, "wholesale_to", "distinct operators"},
+        {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\nwholesale_to = X\n"
+         "wholesale_users = 5\n", 1, "wholesale_to", "cannot receive its own service"},
         {"[live x]\n", 1, NULL, "takes no name"},
         {"[live]\n[live]\n", 2, NULL, "given twice"},
     };
@@ -260,12 +270,13 @@ typedef struct fixture {
     seen ev;
 } fixture;
 
-static void fixture_open(fixture *f, tu_env *env)
+static void fixture_open_conf(fixture *f, tu_env *env, const char *conf)
 {
     memset(f, 0, sizeof *f);
     f->env = env;
     jiko_error err;
-    assert_int_equal(load_conf(env, good_conf, &f->conf, &err), 0);
+    if (load_conf(env, conf, &f->conf, &err))
+        fail_msg("conf: %s", err.message);
     snprintf(f->path, sizeof f->path, "/tmp/jiko-live-XXXXXX");
     int fd = mkstemp(f->path);
     assert_true(fd >= 0);
@@ -274,6 +285,11 @@ static void fixture_open(fixture *f, tu_env *env)
     assert_int_equal(store_open(&f->db, f->path, &err), 0);
     f->lenv = (live_env){&env->cat, &env->rules, &f->conf, on_event, &f->ev};
     assert_int_equal(live_engine_new(&f->e, &f->lenv, f->db, 0, &err), 0);
+}
+
+static void fixture_open(fixture *f, tu_env *env)
+{
+    fixture_open_conf(f, env, good_conf);
 }
 
 static void fixture_close(fixture *f)
@@ -518,6 +534,57 @@ static void test_level_shift_stays_open(void **state)
     fixture_close(&f);
 }
 
+/* A provider's outage reaches two receiving operators (卸先): each gets a
+ * linked incident with its own users, closed with the provider's; the
+ * yearly report counts the serious ones as one accident of two reporting
+ * operators (the release's ※ rule). */
+static void test_wholesale_linked(void **state)
+{
+    fixture f;
+    fixture_open_conf(&f, *state,
+                      "[watch core]\nmatch = {alertname=\"CoreDown\"}\noperator = Net Co\n"
+                      "service = internet_access\nusers = 1200000\nwholesale_to = MVNO A, MVNO B\n"
+                      "wholesale_users = 30000, 20000\n");
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    alert(&f, "Net Co", "CoreDown", true, t0, 0, t0);
+    assert_int_equal(f.ev.n, 3); /* opened: the provider's and the two receivers' */
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(f.ev.type[k], LIVE_EV_OPENED);
+        assert_string_equal(f.ev.id[k], "live-20261205-100000-core");
+    }
+    json_t *r = stored(&f, "MVNO A", "live-20261205-100000-core", NULL);
+    assert_string_equal(json_string_value(json_object_get(r, "wholesale_provider")), "Net Co");
+    assert_string_equal(json_string_value(json_object_get(r, "started_at")),
+                        "2026-12-05T10:00:00+09:00");
+    json_t *svc = json_array_get(json_object_get(r, "services"), 0);
+    assert_int_equal(json_integer_value(json_object_get(svc, "users")), 30000);
+    json_decref(r);
+    r = stored(&f, "Net Co", "live-20261205-100000-core", NULL);
+    assert_null(json_object_get(r, "wholesale_provider"));
+    json_decref(r);
+
+    alert(&f, "Net Co", "CoreDown", false, t0, t0 + 180 * MIN_MS, t0 + 181 * MIN_MS);
+    assert_int_equal(f.ev.n, 6);
+    const char *ops[] = {"Net Co", "MVNO A", "MVNO B"};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(f.ev.type[3 + k], LIVE_EV_CLOSED);
+        r = stored(&f, ops[k], "live-20261205-100000-core", NULL);
+        assert_string_equal(json_string_value(json_object_get(r, "ended_at")),
+                            "2026-12-05T13:00:00+09:00");
+        json_decref(r);
+    }
+    report_year y;
+    jiko_error err;
+    assert_int_equal(report_compute(&y, f.db, &f.env->cat, 2026, &err), 0);
+    assert_int_equal(y.cur.reports[REPORT_SERIOUS], 1);   /* one accident ... */
+    assert_int_equal(y.cur.operators[REPORT_SERIOUS], 2); /* ... Net Co and MVNO A */
+    assert_int_equal(y.cur.serious_records, 2);
+    assert_int_equal(y.cur.n_accidents, 1);
+    assert_string_equal(y.cur.accidents[0].ops[0], "Net Co");
+    report_free(&y);
+    fixture_close(&f);
+}
+
 static int count_incidents(void *ctx, const store_row *r)
 {
     (void)r;
@@ -635,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_countdown_exact),
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
+        cmocka_unit_test(test_wholesale_linked),
         cmocka_unit_test(test_restart_with_checkpoint),
         cmocka_unit_test(test_restart_without_checkpoint),
     };

@@ -63,6 +63,11 @@ struct live_inc {
     bool dirty, fresh;        /* to store; never stored */
     bool closing;             /* ended since it was last stored */
     char reason[256];
+    /* A receiving operator's incident (卸先), linked to its provider's: it
+     * has no series or watches of its own and follows the provider's. */
+    bool linked;
+    char *provider_op;
+    live_inc *provider;       /* NULL once the provider's is forgotten */
     uint32_t leads_fired;     /* bit i: lead_ms[i] sent */
     bool serious_sent, deadline_sent;
     live_inc *next;
@@ -99,6 +104,7 @@ const char *live_event_name(live_event_type t)
 
 static void inc_free(live_inc *i)
 {
+    free(i->provider_op);
     free(i->op);
     free(i->id);
     free(i->watches);
@@ -110,7 +116,7 @@ static void inc_free(live_inc *i)
 static live_inc *inc_find_open(live_engine *e, const char *op, int64_t t)
 {
     for (live_inc *i = e->incs; i; i = i->next)
-        if (i->ended_ms < 0 && strcmp(i->op, op) == 0 &&
+        if (i->ended_ms < 0 && !i->linked && strcmp(i->op, op) == 0 &&
             (i->pending > 0 || t - i->last_anomaly_ms <= e->env.conf->group_window_ms))
             return i;
     return NULL;
@@ -188,11 +194,31 @@ static live_inc *inc_open(live_engine *e, const char *op, int w, int64_t t)
 }
 
 /* The engine's own fields of the incident, as it would write them now. */
+/* Users of a receiving operator in a watch (-1: the watch does not name it). */
+static int64_t wholesale_users_of(const live_watch *w, const char *op)
+{
+    for (size_t k = 0; k < w->n_wholesale; k++)
+        if (strcmp(w->wholesale_to[k], op) == 0)
+            return w->wholesale_users[k];
+    return -1;
+}
+
+/* The users a watch counts in incident i: its own, or for a linked
+ * incident those of i's operator as a receiver (-1: not in i). */
+static int64_t watch_users(const live_watch *w, const live_inc *i)
+{
+    return i->linked ? wholesale_users_of(w, i->op) : w->users;
+}
+
 static json_t *own_fields(live_engine *e, const live_inc *i)
 {
     const live_conf *c = e->env.conf;
+    /* a linked incident shows its provider's watches that name its operator */
+    const live_inc *src = i->linked && i->provider ? i->provider : i;
     char t[JST_TEXT_MAX];
     json_t *o = json_object();
+    if (i->linked)
+        json_object_set_new(o, "wholesale_provider", json_string(i->provider_op));
     json_object_set_new(o, "started_at", json_string(jst_format(i->started_ms, t, sizeof t)));
     json_object_set_new(o, "ended_at", i->ended_ms < 0
                                            ? json_null()
@@ -200,19 +226,25 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
     json_t *svcs = json_array();
     /* one entry per distinct service, in the order the watches joined;
      * users: the sum over the watches of that service */
-    for (size_t k = 0; k < i->n_watches; k++) {
-        const live_watch *w = &c->watches[i->watches[k]];
+    const live_watch *first = NULL;
+    for (size_t k = 0; k < src->n_watches; k++) {
+        const live_watch *w = &c->watches[src->watches[k]];
+        if (watch_users(w, i) < 0)
+            continue;
+        if (!first)
+            first = w;
         bool seen = false;
         for (size_t j = 0; j < k && !seen; j++)
-            seen = strcmp(c->watches[i->watches[j]].service, w->service) == 0;
+            seen = watch_users(&c->watches[src->watches[j]], i) >= 0 &&
+                   strcmp(c->watches[src->watches[j]].service, w->service) == 0;
         if (seen)
             continue;
         long long users = 0;
         bool stop = false;
-        for (size_t j = k; j < i->n_watches; j++) {
-            const live_watch *x = &c->watches[i->watches[j]];
-            if (strcmp(x->service, w->service) == 0) {
-                users += x->users;
+        for (size_t j = k; j < src->n_watches; j++) {
+            const live_watch *x = &c->watches[src->watches[j]];
+            if (strcmp(x->service, w->service) == 0 && watch_users(x, i) >= 0) {
+                users += watch_users(x, i);
                 stop = stop || x->effect == INCIDENT_STOP;
             }
         }
@@ -220,18 +252,74 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
                                               stop ? "stop" : "degrade", "users", users));
     }
     json_object_set_new(o, "services", svcs);
-    const live_watch *first = &c->watches[i->watches[0]];
-    if (first->equipment)
+    if (first && first->equipment)
         json_object_set_new(o, "equipment", json_string(first->equipment));
-    if (first->area)
+    if (first && first->area)
         json_object_set_new(o, "region", json_string(first->area));
     char summary[512];
-    int n = snprintf(summary, sizeof summary, "Opened by jiko's live engine: anomaly on");
-    for (size_t k = 0; k < i->n_watches && n < (int)sizeof summary; k++)
-        n += snprintf(summary + n, sizeof summary - (size_t)n, "%s %s", k ? "," : "",
-                      c->watches[i->watches[k]].match_text);
+    int n = i->linked ? snprintf(summary, sizeof summary,
+                                 "Wholesale service of %s (incident %s); jiko's live engine saw "
+                                 "an anomaly on",
+                                 i->provider_op, i->id)
+                      : snprintf(summary, sizeof summary, "Opened by jiko's live engine: anomaly on");
+    bool more = false;
+    for (size_t k = 0; k < src->n_watches && n < (int)sizeof summary; k++)
+        if (watch_users(&c->watches[src->watches[k]], i) >= 0) {
+            n += snprintf(summary + n, sizeof summary - (size_t)n, "%s %s", more ? "," : "",
+                          c->watches[src->watches[k]].match_text);
+            more = true;
+        }
     json_object_set_new(o, "summary", json_string(summary));
     return o;
+}
+
+/* The receiving operators' incidents follow their provider's: made when
+ * it is first stored, changed and closed with it (the same id, start and
+ * end; wholesale_provider set), so that the yearly report counts the
+ * provider's and the receivers' reports as one accident (※1/※2). */
+static int link_wholesale(live_engine *e)
+{
+    const live_conf *c = e->env.conf;
+    for (live_inc *p = e->incs; p; p = p->next) {
+        if (p->linked || !p->dirty)
+            continue;
+        for (size_t k = 0; k < p->n_watches; k++) {
+            const live_watch *w = &c->watches[p->watches[k]];
+            for (size_t r = 0; r < w->n_wholesale; r++) {
+                live_inc *l = NULL;
+                for (live_inc *x = e->incs; x && !l; x = x->next)
+                    if (x->linked && x->provider == p && strcmp(x->op, w->wholesale_to[r]) == 0)
+                        l = x;
+                if (!l) {
+                    l = calloc(1, sizeof *l);
+                    if (!l || !(l->op = strdup(w->wholesale_to[r])) || !(l->id = strdup(p->id)) ||
+                        !(l->provider_op = strdup(p->op))) {
+                        if (l)
+                            inc_free(l);
+                        return -1;
+                    }
+                    l->linked = true;
+                    l->provider = p;
+                    l->fresh = true;
+                    l->ended_ms = -1;
+                    l->next = e->incs;
+                    e->incs = l;
+                    e->stats.open_incidents++;
+                    mark(l, false, "live: wholesale service of %s, incident %s", p->op, p->id);
+                }
+                l->started_ms = p->started_ms;
+                if (p->closing && l->ended_ms < 0) {
+                    l->ended_ms = p->ended_ms;
+                    l->closing = true;
+                    e->stats.open_incidents--;
+                    mark(l, true, "live: closed with %s's incident %s", p->op, p->id);
+                } else {
+                    mark(l, false, "live: follows %s's incident %s", p->op, p->id);
+                }
+            }
+        }
+    }
+    return 0;
 }
 
 /* ---- series ---- */
@@ -424,8 +512,8 @@ static int last_own_version(void *ctx, const store_row *r)
         return 0;
     json_decref(*mine);
     *mine = json_object();
-    static const char *const own[] = {"started_at", "ended_at", "services",
-                                      "equipment",  "region",   "summary"};
+    static const char *const own[] = {"started_at", "ended_at", "services",          "equipment",
+                                      "region",     "summary",  "wholesale_provider"};
     for (size_t k = 0; k < sizeof own / sizeof own[0]; k++) {
         json_t *v = json_object_get(rec, own[k]);
         if (v)
@@ -475,7 +563,16 @@ static int reload_row(void *ctx, const store_row *r)
             }
         }
     }
-    if (i->n_watches == 0) { /* no watch of this configuration made it: left to people */
+    const char *prov = json_string_value(json_object_get(i->record, "wholesale_provider"));
+    if (prov) { /* a receiver's: linked to its provider's after the reload */
+        i->linked = true;
+        i->n_watches = 0;
+        if (!(i->provider_op = strdup(prov))) {
+            inc_free(i);
+            error_nomem(x->err, "reloading the live engine's incidents");
+            return x->rc = -1;
+        }
+    } else if (i->n_watches == 0) { /* no watch of this configuration made it: left to people */
         inc_free(i);
         return 0;
     }
@@ -491,6 +588,22 @@ static int reload(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
     store_filter f = {.open = 1};
     if (store_list(db, &f, reload_row, &x, err) || x.rc)
         return -1;
+    /* receivers' incidents follow their provider's, when it was reloaded
+     * too; else they are left to people */
+    for (live_inc **p = &e->incs; *p;) {
+        live_inc *i = *p;
+        if (i->linked)
+            for (live_inc *q = e->incs; q && !i->provider; q = q->next)
+                if (!q->linked && strcmp(q->op, i->provider_op) == 0 && strcmp(q->id, i->id) == 0)
+                    i->provider = q;
+        if (i->linked && !i->provider) {
+            *p = i->next;
+            e->stats.open_incidents--;
+            inc_free(i);
+        } else {
+            p = &i->next;
+        }
+    }
     for (live_inc *i = e->incs; i; i = i->next)
         if (store_history(db, i->op, i->id, last_own_version, &i->mine, err))
             return -1;
@@ -1016,7 +1129,7 @@ static int store_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jik
                        &version, err);
     /* opened, or updated; and closed when it ended (an incident can open
      * and close within one request: both are said) */
-    if (!rc && (i->fresh || !i->closing))
+    if (!rc && (i->fresh || (!i->closing && outcome != STORE_UNCHANGED)))
         rc = emit(e, db, i, i->fresh ? LIVE_EV_OPENED : LIVE_EV_UPDATED, 0, &s, now_ms, err);
     if (!rc && i->closing)
         rc = emit(e, db, i, LIVE_EV_CLOSED, 0, &s, now_ms, err);
@@ -1043,9 +1156,13 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
     error_clear(err);
     int rc = 0;
     bool any = false;
+    if (link_wholesale(e)) {
+        error_nomem(err, "the receiving operators' incidents");
+        rc = -1;
+    }
     for (live_inc *i = e->incs; i; i = i->next)
         any = any || i->dirty;
-    if (any) {
+    if (any && !rc) {
         rc = store_begin(db, err);
         for (live_inc *i = e->incs; i && !rc; i = i->next)
             if (i->dirty)
@@ -1067,6 +1184,9 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
             p = &i->next;
         } else {
             *p = i->next;
+            for (live_inc *x = e->incs; x; x = x->next)
+                if (x->provider == i)
+                    x->provider = NULL;
             inc_free(i);
         }
     }

@@ -11,6 +11,8 @@
 
 #define MS_PER_MIN 60000
 
+static int bad(const conf_file *f, const conf_entry *e, jiko_error *err, const char *what);
+
 void live_conf_default(live_conf *c)
 {
     memset(c, 0, sizeof *c);
@@ -34,6 +36,86 @@ static void watch_free(live_watch *w)
     free(w->service);
     free(w->equipment);
     free(w->area);
+    for (size_t k = 0; k < w->n_wholesale; k++)
+        free(w->wholesale_to[k]);
+    free(w->wholesale_to);
+    free(w->wholesale_users);
+}
+
+/* A comma-separated list into its trimmed items (at most max); the count,
+ * or -1 when an item is empty or there are too many. */
+static int split_list(const char *v, char items[][256], int max)
+{
+    int n = 0;
+    const char *p = v;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (!len || n == max || len >= 256)
+            return -1;
+        memcpy(items[n], p, len);
+        items[n++][len] = '\0';
+        if (!e)
+            return n;
+        p = e + 1;
+    }
+}
+
+static int wholesale_key(live_watch *w, const conf_file *f, const conf_entry *e, bool users,
+                         jiko_error *err)
+{
+    char items[LIVE_MAX_WHOLESALE][256];
+    int n = split_list(e->value, items, LIVE_MAX_WHOLESALE);
+    if (n < 0)
+        return bad(f, e, err,
+                   users ? "a comma-separated list of numbers of users"
+                         : "a comma-separated list of up to 32 operator names");
+    if (users ? w->wholesale_users != NULL : w->wholesale_to != NULL) {
+        error_set(err, JIKO_ERR_CONFIG, f->path, e->line, e->key, "given twice in one section");
+        return -1;
+    }
+    if (users) {
+        w->wholesale_users = calloc((size_t)n, sizeof *w->wholesale_users);
+        if (!w->wholesale_users) {
+            error_nomem(err, "reading the configuration");
+            return -1;
+        }
+        for (int k = 0; k < n; k++) {
+            long v;
+            if (!num_parse_long(items[k], 0, 1000000000L, &v))
+                return bad(f, e, err, "a comma-separated list of numbers of users");
+            w->wholesale_users[k] = v;
+        }
+        if (!w->n_wholesale)
+            w->n_wholesale = (size_t)n;
+        else if (w->n_wholesale != (size_t)n)
+            return bad(f, e, err, "as many numbers as wholesale_to has operators");
+        return 0;
+    }
+    w->wholesale_to = calloc((size_t)n, sizeof *w->wholesale_to);
+    if (!w->wholesale_to) {
+        error_nomem(err, "reading the configuration");
+        return -1;
+    }
+    if (w->n_wholesale && w->n_wholesale != (size_t)n) {
+        w->n_wholesale = 0;
+        return bad(f, e, err, "as many operators as wholesale_users has numbers");
+    }
+    w->n_wholesale = (size_t)n;
+    for (int k = 0; k < n; k++) {
+        for (int j = 0; j < k; j++)
+            if (strcmp(items[j], items[k]) == 0)
+                return bad(f, e, err, "distinct operators");
+        if (!(w->wholesale_to[k] = strdup(items[k]))) {
+            error_nomem(err, "reading the configuration");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void live_conf_free(live_conf *c)
@@ -95,6 +177,8 @@ static int watch_key(live_watch *w, const conf_file *f, const conf_entry *e, con
     }
     if (strcmp(k, "area") == 0)
         return dup_value(&w->area, f, e, err);
+    if (strcmp(k, "wholesale_to") == 0 || strcmp(k, "wholesale_users") == 0)
+        return wholesale_key(w, f, e, k[10] == 'u', err);
     if (strcmp(k, "users") == 0) {
         long v;
         if (!num_parse_long(e->value, 0, 1000000000L, &v))
@@ -122,7 +206,7 @@ static int watch_key(live_watch *w, const conf_file *f, const conf_entry *e, con
     }
     error_set(err, JIKO_ERR_CONFIG, f->path, e->line, k,
               "unknown key in [watch]; expected match, operator, service, users, detect, effect, "
-              "equipment or area (docs/watch.md)");
+              "equipment, area, wholesale_to or wholesale_users (docs/watch.md)");
     return -1;
 }
 
@@ -173,6 +257,21 @@ static int load_watch(live_conf *c, const conf_file *f, const conf_section *s, c
                   s->name, missing);
         return -1;
     }
+    if (w->n_wholesale && (!w->wholesale_to || !w->wholesale_users)) {
+        const char *k = w->wholesale_to ? "wholesale_users" : "wholesale_to";
+        error_set(err, JIKO_ERR_CONFIG, f->path, s->line, k,
+                  "[watch %s] needs '%s = ...': wholesale_to and wholesale_users go together, "
+                  "one number of users per receiving operator",
+                  s->name, k);
+        return -1;
+    }
+    for (size_t k = 0; k < w->n_wholesale; k++)
+        if (strcmp(w->wholesale_to[k], w->op) == 0) {
+            error_set(err, JIKO_ERR_CONFIG, f->path, s->line, "wholesale_to",
+                      "[watch %s]: the operator '%s' cannot receive its own service wholesale",
+                      s->name, w->op);
+            return -1;
+        }
     return 0;
 }
 

@@ -12,6 +12,8 @@
  *     effect    = degrade        # stop | degrade (default degrade)
  *     equipment = application_server                # equipment catalog code
  *     area      = 東京都
+ *     wholesale_to    = MVNO A, MVNO B    # receiving operators (卸先), each
+ *     wholesale_users = 30000, 20000      # with its own users affected
  *
  *     [live]
  *     group_window_min = 30      # events this close join one incident
@@ -52,8 +54,16 @@ typedef struct live_watch {
     incident_effect effect;
     char *equipment;       /* catalog code or NULL */
     char *area;            /* free text or NULL */
+    /* Operators receiving this service wholesale (卸役務): each gets a
+     * linked incident of its own with its users. */
+    char **wholesale_to;
+    int64_t *wholesale_users;
+    size_t n_wholesale;
     long line;             /* of the section header */
 } live_watch;
+
+/* Receiving operators per watch, at most. */
+#define LIVE_MAX_WHOLESALE 32
 
 typedef struct live_conf {
     live_watch *watches;
