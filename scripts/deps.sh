@@ -31,6 +31,7 @@ PKGS=(
   wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
   nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
   prometheus-alertmanager # tests/serve/test_live.py: a real Alertmanager sends its webhook to jiko
+  libcurl4-openssl-dev # jiko replay sends KPI files to a server
 )
 
 missing=()

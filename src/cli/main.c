@@ -31,6 +31,7 @@ static const struct {
     {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
     {"serve", cmd_serve, "the HTTP API over the registry, with tokens, limits and /metrics"},
     {"token", cmd_token, "API tokens for the server: create, list, revoke"},
+    {"replay", cmd_replay, "send a recorded KPI file to a server, as if it were happening now"},
 };
 
 static void usage(FILE *out)

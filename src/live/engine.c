@@ -78,6 +78,7 @@ struct live_engine {
     pthread_mutex_t mu;
     strmap series; /* key -> live_series */
     size_t n_series, key_bytes;
+    int64_t latest_ms; /* the latest sample or alert time seen */
     live_inc *incs; /* open ones, and closed serious ones until deadline.soon */
     live_stats stats;
     char *scratch; /* series names are built here */
@@ -971,6 +972,8 @@ int live_feed(void *batch, const ingest_sample *s)
         return 0;
     double score = detect_step(&ls->st, s->t_ms, s->value);
     e->stats.samples++;
+    if (s->t_ms > e->latest_ms)
+        e->latest_ms = s->t_ms;
     if (ls->watch < 0) {
         e->stats.unwatched++;
         return 0;
@@ -991,6 +994,9 @@ bool live_alert(live_batch *b, const ingest_sample *labels, bool firing, int64_t
         e->stats.alerts_unmatched++;
         return false;
     }
+    int64_t t = firing ? starts_ms : ends_ms;
+    if (t > e->latest_ms)
+        e->latest_ms = t;
     if (firing) {
         e->stats.alerts_firing++;
         series_anomalous(e, ls, b->op, starts_ms);
@@ -1005,6 +1011,13 @@ bool live_alert(live_batch *b, const ingest_sample *labels, bool firing, int64_t
 }
 
 /* ---- storing ---- */
+
+/* The time the law is applied at: the wall clock, or with clock = samples
+ * (back-testing a recording) the latest sample's time. */
+static int64_t as_of_ms(const live_engine *e, int64_t wall)
+{
+    return e->env.conf->clock_samples && e->latest_ms ? e->latest_ms : wall;
+}
 
 typedef struct stored {
     incident inc;
@@ -1121,7 +1134,7 @@ static int store_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jik
     }
     stored s = {0};
     s.text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int rc = s.text ? classify_text(e, s.text, now_ms, &s, err) : -1;
+    int rc = s.text ? classify_text(e, s.text, as_of_ms(e, now_ms), &s, err) : -1;
     store_outcome outcome;
     int version = 0;
     if (!rc)
@@ -1197,7 +1210,10 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
 
 /* ---- counting down ---- */
 
-static int tick_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jiko_error *err)
+/* as_of: the time the countdown is judged at (the wall clock, or the
+ * samples' with clock = samples); now_ms: the wall clock, for the events. */
+static int tick_one(live_engine *e, live_inc *i, store *db, int64_t as_of, int64_t now_ms,
+                    jiko_error *err)
 {
     if (!i->record)
         return 0;
@@ -1207,7 +1223,7 @@ static int tick_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jiko
         return -1;
     }
     stored s = {0};
-    int rc = classify_text(e, text, now_ms, &s, err);
+    int rc = classify_text(e, text, as_of, &s, err);
     free(text);
     if (rc)
         return -1;
@@ -1217,8 +1233,8 @@ static int tick_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jiko
          * passed are marked sent with it (one alarm, not three at once) */
         int due = -1;
         for (int k = 0; k < c->n_leads; k++)
-            if (!(i->leads_fired & (1u << k)) && now_ms >= s.res.becomes_ms - c->lead_ms[k] &&
-                now_ms < s.res.becomes_ms)
+            if (!(i->leads_fired & (1u << k)) && as_of >= s.res.becomes_ms - c->lead_ms[k] &&
+                as_of < s.res.becomes_ms)
                 due = k;
         if (due >= 0) {
             for (int k = 0; k <= due; k++)
@@ -1232,7 +1248,7 @@ static int tick_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jiko
         rc = emit(e, db, i, LIVE_EV_SERIOUS, 0, &s, now_ms, err);
     }
     if (!rc && i->serious_sent && !i->deadline_sent && s.res.has_written &&
-        jst_midnight(jst_add_days(s.res.written, 1)) - now_ms <= LIVE_DEADLINE_SOON_MS) {
+        jst_midnight(jst_add_days(s.res.written, 1)) - as_of <= LIVE_DEADLINE_SOON_MS) {
         i->deadline_sent = true;
         rc = emit(e, db, i, LIVE_EV_DEADLINE_SOON, 0, &s, now_ms, err);
     }
@@ -1244,9 +1260,10 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
 {
     error_clear(err);
     pthread_mutex_lock(&e->mu);
+    int64_t as_of = as_of_ms(e, now_ms);
     int rc = store_begin(db, err);
     for (live_inc *i = e->incs; i && !rc; i = i->next)
-        rc = tick_one(e, i, db, now_ms, err);
+        rc = tick_one(e, i, db, as_of, now_ms, err);
     rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
     pthread_mutex_unlock(&e->mu);
     return rc;

@@ -342,6 +342,12 @@ static int live_key(live_conf *c, const conf_file *f, const conf_entry *e, jiko_
         c->checkpoint_ms = (int64_t)v * 1000;
         return 0;
     }
+    if (strcmp(k, "clock") == 0) {
+        if (strcmp(e->value, "wall") != 0 && strcmp(e->value, "samples") != 0)
+            return bad(f, e, err, "wall or samples");
+        c->clock_samples = strcmp(e->value, "samples") == 0;
+        return 0;
+    }
     if (strcmp(k, "checkpoint") == 0) {
         free(c->checkpoint);
         c->checkpoint = NULL;
@@ -349,7 +355,7 @@ static int live_key(live_conf *c, const conf_file *f, const conf_entry *e, jiko_
     }
     error_set(err, JIKO_ERR_CONFIG, f->path, e->line, k,
               "unknown key in [live]; expected group_window_min, lead_minutes, close_samples, "
-              "close_min, max_series, checkpoint or checkpoint_s (docs/watch.md)");
+              "close_min, max_series, checkpoint, checkpoint_s or clock (docs/watch.md)");
     return -1;
 }
 

@@ -23,6 +23,7 @@
  *     max_series       = 100000
  *     checkpoint       = /var/lib/jiko/live.ckpt
  *     checkpoint_s     = 60
+ *     clock            = wall     # samples: back-testing a recording
  *
  * Sections of other types ([serve], [webhook]) are left to their modules.
  */
@@ -74,6 +75,7 @@ typedef struct live_conf {
     int close_samples;
     int64_t close_ms;
     size_t max_series;
+    bool clock_samples; /* clock = samples: the law applied as of the samples' time */
     char *checkpoint; /* NULL: none */
     int64_t checkpoint_ms;
 } live_conf;
