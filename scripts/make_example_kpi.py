@@ -43,7 +43,7 @@ while t <= end:
         conns *= 3.0 + rng.gauss(0, 0.3)
         mem = 0.99 + rng.gauss(0, 0.002)
         logins = 0.08 + rng.gauss(0, 0.02)
-    ts = int(t.timestamp())
+    ts = int(t.timestamp()) * 1000000000  # nanoseconds, line protocol's default
     print("pop_connections,site=pop value=%.0f %d" % (conns, ts))
     print("pop_memory_ratio,site=pop value=%.4f %d" % (min(mem, 1.0), ts))
     print("pop_login_success_ratio,site=pop value=%.4f %d" % (min(max(logins, 0.0), 1.0), ts))

@@ -585,6 +585,28 @@ static void test_wholesale_linked(void **state)
     fixture_close(&f);
 }
 
+static int incidents_of(fixture *f, const char *op);
+
+/* An incident the law cannot take (an alert from 1970, before any
+ * rulebook) is said and dropped; it does not hold back the next batches. */
+static void test_unstorable_dropped(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    alert(&f, "Demo ISP", "MailDown", true, 1000, 0, t0); /* commits: the drop is not a failure */
+    assert_int_equal(f.ev.n, 0);
+    live_stats st;
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(st.open_incidents, 0);
+    alert(&f, "Demo ISP", "DNSDown", true, t0, 0, t0);
+    assert_int_equal(f.ev.n, 1);
+    assert_int_equal(f.ev.type[0], LIVE_EV_OPENED);
+    assert_int_equal(incidents_of(&f, "Demo ISP"), 1);
+    fixture_close(&f);
+}
+
 static int count_incidents(void *ctx, const store_row *r)
 {
     (void)r;
@@ -703,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_wholesale_linked),
+        cmocka_unit_test(test_unstorable_dropped),
         cmocka_unit_test(test_restart_with_checkpoint),
         cmocka_unit_test(test_restart_without_checkpoint),
     };

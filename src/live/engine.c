@@ -38,11 +38,12 @@ typedef struct live_series {
     bool alert;      /* an Alertmanager alert, not a detected series */
     detect_state st;
     /* The series' usual level, learnt while it holds no incident open and
-     * frozen while it does: an incident ends when the value is back near
-     * it, not merely when the detector stops scoring high — a detector
-     * flags the change, and a KPI stuck at its failed level soon scores
-     * low again (docs/watch.md). */
-    double base_mean, base_dev;
+     * frozen while it does, and its failed level while it does: an
+     * incident ends when the value is back nearer the usual level than the
+     * failed one, not merely when the detector stops scoring high — a
+     * detector flags the change, and a KPI stuck at its failed level soon
+     * scores low again (docs/watch.md). */
+    double base_mean, fail_mean;
     int32_t base_n;
     int normal_run;          /* consecutive normal samples while attached */
     int64_t first_normal_ms; /* first of them */
@@ -62,7 +63,8 @@ struct live_inc {
     int version;
     bool dirty, fresh;        /* to store; never stored */
     bool closing;             /* ended since it was last stored */
-    char reason[256];
+    bool dropped;             /* refused by the law: to be forgotten */
+    char reason[512];
     /* A receiving operator's incident (卸先), linked to its provider's: it
      * has no series or watches of its own and follows the provider's. */
     bool linked;
@@ -125,15 +127,20 @@ static live_inc *inc_find_open(live_engine *e, const char *op, int64_t t)
 
 /* The incident is to be stored, with this reason for its new version.
  * Within one batch the first reason stays (an incident opened and grown
- * in one request is "opened"), except that closing is always said. */
+ * in one request is "opened"), and closing is added to it ("live: opened
+ * by watch X, ...; closed: normal again from ..."). */
 __attribute__((format(printf, 3, 4))) static void mark(live_inc *i, bool closing,
                                                        const char *fmt, ...)
 {
     if (!i->dirty || closing) {
+        char text[sizeof i->reason];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(i->reason, sizeof i->reason, fmt, ap);
+        vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
+        size_t n = i->dirty ? strlen(i->reason) : 0;
+        const char *add = i->dirty && strncmp(text, "live: ", 6) == 0 ? text + 6 : text;
+        snprintf(i->reason + n, sizeof i->reason - n, "%s%s", n ? "; " : "", add);
     }
     i->dirty = true;
 }
@@ -240,14 +247,30 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
                    strcmp(c->watches[src->watches[j]].service, w->service) == 0;
         if (seen)
             continue;
+        /* each population once (its largest count); populations add up */
         long long users = 0;
         bool stop = false;
         for (size_t j = k; j < src->n_watches; j++) {
             const live_watch *x = &c->watches[src->watches[j]];
-            if (strcmp(x->service, w->service) == 0 && watch_users(x, i) >= 0) {
-                users += watch_users(x, i);
-                stop = stop || x->effect == INCIDENT_STOP;
+            if (strcmp(x->service, w->service) != 0 || watch_users(x, i) < 0)
+                continue;
+            stop = stop || x->effect == INCIDENT_STOP;
+            bool counted = false; /* its population was counted at an earlier j */
+            for (size_t q = k; q < j && !counted; q++) {
+                const live_watch *y = &c->watches[src->watches[q]];
+                counted = strcmp(y->service, w->service) == 0 && watch_users(y, i) >= 0 &&
+                          strcmp(y->population, x->population) == 0;
             }
+            if (counted)
+                continue;
+            int64_t most = 0;
+            for (size_t q = j; q < src->n_watches; q++) {
+                const live_watch *y = &c->watches[src->watches[q]];
+                if (strcmp(y->service, w->service) == 0 && watch_users(y, i) > most &&
+                    strcmp(y->population, x->population) == 0)
+                    most = watch_users(y, i);
+            }
+            users += most;
         }
         json_array_append_new(svcs, json_pack("{s:s, s:s, s:I}", "service", w->service, "effect",
                                               stop ? "stop" : "degrade", "users", users));
@@ -382,10 +405,15 @@ static live_series *series_find(live_engine *e, const char *op, const ingest_sam
     return ls;
 }
 
-static void series_anomalous(live_engine *e, live_series *s, const char *op, int64_t t)
+/* How fast the failed level follows the values while an incident is open. */
+#define LIVE_FAIL_ALPHA 0.2
+
+static void series_anomalous(live_engine *e, live_series *s, const char *op, int64_t t, double v)
 {
     s->normal_run = 0;
     s->first_normal_ms = -1;
+    if (isfinite(v))
+        s->fail_mean = s->inc ? s->fail_mean + LIVE_FAIL_ALPHA * (v - s->fail_mean) : v;
     if (!s->inc) {
         live_inc *i = inc_find_open(e, op, t);
         if (i) {
@@ -420,35 +448,30 @@ static void series_leaves(live_engine *e, live_series *s)
     e->stats.open_incidents--;
 }
 
-/* Samples before the usual level is trusted, its learning rate, and how
- * far from it (in mean absolute deviations) a value still counts as back. */
+/* Samples before the usual level is trusted, and its learning rate (an
+ * exponential mean over about the last 20 samples: it follows a daily
+ * rhythm, so that an evening recovery is judged against the afternoon's
+ * level, not last week's). */
 #define LIVE_BASE_MIN_N 20
 #define LIVE_BASE_ALPHA 0.05
-#define LIVE_BASE_BAND 4.0
 
 static void base_learn(live_series *s, double v)
 {
     if (!isfinite(v))
         return;
-    if (s->base_n == 0) {
-        s->base_mean = v;
-        s->base_dev = 0;
-    } else {
-        double a = s->base_n < 1.0 / LIVE_BASE_ALPHA ? 1.0 / (s->base_n + 1) : LIVE_BASE_ALPHA;
-        s->base_dev += a * (fabs(v - s->base_mean) - s->base_dev);
-        s->base_mean += a * (v - s->base_mean);
-    }
+    double a = s->base_n < 1.0 / LIVE_BASE_ALPHA ? 1.0 / (s->base_n + 1) : LIVE_BASE_ALPHA;
+    s->base_mean = s->base_n ? s->base_mean + a * (v - s->base_mean) : v;
     if (s->base_n < INT32_MAX)
         s->base_n++;
 }
 
-/* Whether v is back within the usual band (always, before it is known). */
-static bool base_near(const live_series *s, double v)
+/* Whether v is back: nearer the usual level than the failed one (always,
+ * before the usual level is known). */
+static bool back_to_usual(const live_series *s, double v)
 {
     if (s->alert || s->base_n < LIVE_BASE_MIN_N || !isfinite(v))
         return true;
-    double band = LIVE_BASE_BAND * s->base_dev + 1e-9 * fabs(s->base_mean);
-    return fabs(v - s->base_mean) <= band;
+    return fabs(v - s->base_mean) < fabs(v - s->fail_mean);
 }
 
 static void series_normal(live_engine *e, live_series *s, int64_t t, double v)
@@ -457,7 +480,8 @@ static void series_normal(live_engine *e, live_series *s, int64_t t, double v)
         base_learn(s, v);
         return;
     }
-    if (!base_near(s, v)) { /* quiet detector, but not back to the usual level */
+    if (!back_to_usual(s, v)) { /* quiet detector, but still at the failed level */
+        s->fail_mean += LIVE_FAIL_ALPHA * (v - s->fail_mean);
         s->normal_run = 0;
         s->first_normal_ms = -1;
         return;
@@ -616,17 +640,17 @@ static int reload(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
  * Native byte order and struct layout: it is read back by the same build
  * on the same machine (the header says which layout; another one is
  * refused and the detectors start afresh).
- *   "JIKOLIV2", u32 sizeof(detect_state), u32 0, u64 series count,
+ *   "JIKOLIV3", u32 sizeof(detect_state), u32 0, u64 series count,
  *   per series: u32 key length, key, u16 watch-name length, watch name,
  *               u8 alert, i32 normal_run, i64 first_normal_ms,
- *               f64 base_mean, f64 base_dev, i32 base_n,
+ *               f64 base_mean, f64 fail_mean, i32 base_n,
  *               u16 incident-id length, incident id, detect_state;
  *   u64 incident count,
  *   per incident: u16 op length, op, u16 id length, id, u32 leads_fired,
  *               u8 serious_sent, u8 deadline_sent, u16 watch count,
  *               (u16 length, watch name) each;
  *   u64 FNV-1a of everything before. */
-#define CKPT_MAGIC "JIKOLIV2"
+#define CKPT_MAGIC "JIKOLIV3"
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -695,7 +719,7 @@ int live_checkpoint(live_engine *e, jiko_error *err)
         put(&o, &run, 4);
         put(&o, &first, 8);
         put(&o, &s->base_mean, 8);
-        put(&o, &s->base_dev, 8);
+        put(&o, &s->fail_mean, 8);
         put(&o, &s->base_n, 4);
         put_str(&o, s->inc ? s->inc->id : NULL);
         put(&o, &s->st, sizeof s->st);
@@ -812,7 +836,7 @@ static void restore_series(live_engine *e, ckpt_in *in)
     s->normal_run = run;
     s->first_normal_ms = first;
     s->base_mean = bmean;
-    s->base_dev = bdev;
+    s->fail_mean = bdev;
     s->base_n = bn;
     /* the operator is the key's part before 0x1f */
     const char *sep = memchr(key, 0x1f, klen);
@@ -979,7 +1003,7 @@ int live_feed(void *batch, const ingest_sample *s)
         return 0;
     }
     if (score >= DETECT_ALERT_THRESHOLD)
-        series_anomalous(e, ls, b->op, s->t_ms);
+        series_anomalous(e, ls, b->op, s->t_ms, s->value);
     else
         series_normal(e, ls, s->t_ms, s->value);
     return 0;
@@ -999,7 +1023,7 @@ bool live_alert(live_batch *b, const ingest_sample *labels, bool firing, int64_t
         e->latest_ms = t;
     if (firing) {
         e->stats.alerts_firing++;
-        series_anomalous(e, ls, b->op, starts_ms);
+        series_anomalous(e, ls, b->op, starts_ms, NAN);
     } else {
         e->stats.alerts_resolved++;
         if (ls->inc) {
@@ -1135,6 +1159,14 @@ static int store_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jik
     stored s = {0};
     s.text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     int rc = s.text ? classify_text(e, s.text, as_of_ms(e, now_ms), &s, err) : -1;
+    if (rc && s.text && err->kind == JIKO_ERR_INVALID) {
+        /* a record the law refuses (a start before any rulebook, say):
+         * never storable, so it must not hold back the others */
+        json_decref(rec);
+        json_decref(mine);
+        free(s.text);
+        return 1;
+    }
     store_outcome outcome;
     int version = 0;
     if (!rc)
@@ -1177,9 +1209,24 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
         any = any || i->dirty;
     if (any && !rc) {
         rc = store_begin(db, err);
-        for (live_inc *i = e->incs; i && !rc; i = i->next)
-            if (i->dirty)
-                rc = store_one(e, i, db, now_ms, err);
+        for (live_inc *i = e->incs; i && !rc; i = i->next) {
+            if (!i->dirty)
+                continue;
+            rc = store_one(e, i, db, now_ms, err);
+            if (rc == 1) { /* refused by the law: said, counted, forgotten */
+                fprintf(stderr, "jiko: live: incident %s of %s cannot be stored and is dropped: %s\n",
+                        i->id, i->op, err->message);
+                e->stats.dropped++;
+                i->dropped = true;
+                i->dirty = false;
+                if (i->ended_ms < 0) {
+                    i->ended_ms = i->started_ms;
+                    e->stats.open_incidents--;
+                }
+                error_clear(err);
+                rc = 0;
+            }
+        }
         rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
         if (!rc)
             for (live_inc *i = e->incs; i; i = i->next)
@@ -1189,10 +1236,20 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
                     i->dirty = i->fresh = i->closing = false;
                 }
     }
+    /* dropped ones first let go of their series */
+    bool dropped = false;
+    for (live_inc *i = e->incs; i; i = i->next)
+        dropped = dropped || i->dropped;
+    for (size_t k = 0; dropped && k < e->series.cap; k++) {
+        live_series *s = e->series.vals ? e->series.vals[k] : NULL;
+        if (s && s->inc && s->inc->dropped)
+            s->inc = NULL;
+    }
     /* ended and done with: forget (a serious one waits for deadline.soon) */
     for (live_inc **p = &e->incs; *p;) {
         live_inc *i = *p;
-        bool keep = i->ended_ms < 0 || i->dirty || (i->serious_sent && !i->deadline_sent);
+        bool keep = !i->dropped &&
+                    (i->ended_ms < 0 || i->dirty || (i->serious_sent && !i->deadline_sent));
         if (keep) {
             p = &i->next;
         } else {

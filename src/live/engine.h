@@ -97,6 +97,7 @@ typedef struct live_stats {
     uint64_t refused_series;   /* samples of new series beyond max_series */
     uint64_t alerts_firing, alerts_resolved, alerts_unmatched;
     uint64_t opened, updated, closed, events;
+    uint64_t dropped; /* incidents the law refused to store (said on stderr) */
     size_t series, open_incidents;
     size_t state_bytes; /* the series' memory: detectors, names, the table */
 } live_stats;

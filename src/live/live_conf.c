@@ -36,6 +36,7 @@ static void watch_free(live_watch *w)
     free(w->service);
     free(w->equipment);
     free(w->area);
+    free(w->population);
     for (size_t k = 0; k < w->n_wholesale; k++)
         free(w->wholesale_to[k]);
     free(w->wholesale_to);
@@ -177,6 +178,8 @@ static int watch_key(live_watch *w, const conf_file *f, const conf_entry *e, con
     }
     if (strcmp(k, "area") == 0)
         return dup_value(&w->area, f, e, err);
+    if (strcmp(k, "population") == 0)
+        return dup_value(&w->population, f, e, err);
     if (strcmp(k, "wholesale_to") == 0 || strcmp(k, "wholesale_users") == 0)
         return wholesale_key(w, f, e, k[10] == 'u', err);
     if (strcmp(k, "users") == 0) {
@@ -206,7 +209,7 @@ static int watch_key(live_watch *w, const conf_file *f, const conf_entry *e, con
     }
     error_set(err, JIKO_ERR_CONFIG, f->path, e->line, k,
               "unknown key in [watch]; expected match, operator, service, users, detect, effect, "
-              "equipment, area, wholesale_to or wholesale_users (docs/watch.md)");
+              "equipment, area, population, wholesale_to or wholesale_users (docs/watch.md)");
     return -1;
 }
 
@@ -255,6 +258,10 @@ static int load_watch(live_conf *c, const conf_file *f, const conf_section *s, c
         error_set(err, JIKO_ERR_CONFIG, f->path, s->line, missing,
                   "[watch %s] needs '%s = ...' (match, operator, service and users are required)",
                   s->name, missing);
+        return -1;
+    }
+    if (!w->population && !(w->population = strdup(w->name))) {
+        error_nomem(err, "reading the configuration");
         return -1;
     }
     if (w->n_wholesale && (!w->wholesale_to || !w->wholesale_users)) {

@@ -12,6 +12,7 @@
  *     effect    = degrade        # stop | degrade (default degrade)
  *     equipment = application_server                # equipment catalog code
  *     area      = 東京都
+ *     population = tokyo-dns        # watches of the same users: counted once
  *     wholesale_to    = MVNO A, MVNO B    # receiving operators (卸先), each
  *     wholesale_users = 30000, 20000      # with its own users affected
  *
@@ -51,6 +52,10 @@ typedef struct live_watch {
     char *op;              /* operator */
     char *service;         /* catalog code */
     int64_t users;
+    /* Watches of one population look at the same users (a POP's connections
+     * and its logins): counted once, the largest; different populations
+     * (Tokyo's resolvers and Osaka's) add up.  Default: the watch's name. */
+    char *population;
     live_detect detect;
     incident_effect effect;
     char *equipment;       /* catalog code or NULL */

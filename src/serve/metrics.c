@@ -167,6 +167,7 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "jiko_live_incidents_total{change=\"opened\"} %llu\n"
                 "jiko_live_incidents_total{change=\"updated\"} %llu\n"
                 "jiko_live_incidents_total{change=\"closed\"} %llu\n"
+                "jiko_live_incidents_total{change=\"dropped\"} %llu\n"
                 "# HELP jiko_live_open_incidents Incidents the live engine has open.\n"
                 "# TYPE jiko_live_open_incidents gauge\n"
                 "jiko_live_open_incidents %zu\n"
@@ -179,7 +180,7 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 l->series, l->state_bytes, (unsigned long long)l->alerts_firing,
                 (unsigned long long)l->alerts_resolved, (unsigned long long)l->alerts_unmatched,
                 (unsigned long long)l->opened, (unsigned long long)l->updated,
-                (unsigned long long)l->closed, l->open_incidents,
+                (unsigned long long)l->closed, (unsigned long long)l->dropped, l->open_incidents,
                 (unsigned long long)l->events);
     }
     if (fclose(out) != 0) {
