@@ -28,6 +28,9 @@ sed -n '3,7p' "$root/examples/fy2021-serious.jsonl" >"$work/report/seed-wholesal
 for f in "$root"/fuzz/regressions/report-*; do
   if [ -e "$f" ]; then cp "$f" "$work/report/seed-regression-$(basename "$f")"; fi
 done
+for f in "$root"/fuzz/regressions/watch-*; do
+  if [ -e "$f" ]; then cp "$f" "$work/watch/seed-regression-$(basename "$f")"; fi
+done
 for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.conf; do
   cp "$f" "$work/rules/seed-$(basename "$f")"
 done

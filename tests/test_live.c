@@ -190,6 +190,8 @@ static void test_conf_lines(void **state)
         {"[watch a]\nmatch = m\nwholesale_to = A, B\nwholesale_users = 1\n", 4, "wholesale_users",
          "as many numbers as wholesale_to"},
         {"[watch a]\nmatch = m\nwholesale_users = 1, x\n", 3, "wholesale_users", "numbers of users"},
+        {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\nwholesale_users = 1, 2\n", 1,
+         "wholesale_to", "go together"}, /* once freed a list that was never made */
         {"[watch a]\nmatch = m\nwholesale_to = A, , B\n", 3, "wholesale_to", "operator names"},
         {"[watch a]\nmatch = m\nwholesale_to = A, A\n", 3, "wholesale_to", "distinct operators"},
         {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\nwholesale_to = X\n"

@@ -37,7 +37,9 @@ static void watch_free(live_watch *w)
     free(w->equipment);
     free(w->area);
     free(w->population);
-    for (size_t k = 0; k < w->n_wholesale; k++)
+    /* n_wholesale may come from wholesale_users alone (a section refused
+     * for the missing wholesale_to) */
+    for (size_t k = 0; w->wholesale_to && k < w->n_wholesale; k++)
         free(w->wholesale_to[k]);
     free(w->wholesale_to);
     free(w->wholesale_users);
