@@ -28,6 +28,7 @@ PKGS=(
   python3-jsonschema # tests/serve/test_openapi.py validates answers against its schemas
   prometheus        # tests/serve/test_prometheus.py: promtool check metrics, and a real scrape of /metrics
   libmicrohttpd-dev # the HTTP server of jiko serve (src/serve/server.c)
+  libcurl4-openssl-dev # outgoing webhooks: HTTP POST with timeouts and TLS (src/notify/notify_send.c)
   wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
   nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
 )

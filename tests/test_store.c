@@ -66,7 +66,7 @@ static void reset_pg(const char *url)
     assert_int_equal(PQstatus(c), CONNECTION_OK);
     PQclear(PQexec(c, "SET client_min_messages = warning;"
                       "DROP VIEW IF EXISTS incident_current;"
-                      "DROP TABLE IF EXISTS incident_version, incident, api_token, jiko_schema;"
+                      "DROP TABLE IF EXISTS incident_version, incident, api_token, webhook_outbox, jiko_schema;"
                       "DROP FUNCTION IF EXISTS jiko_test_boom() CASCADE;"
                       "DROP SEQUENCE IF EXISTS jiko_test_boom_seq"));
     PQfinish(c);

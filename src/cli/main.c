@@ -31,6 +31,7 @@ static const struct {
     {"forecast", cmd_forecast, "when will a disk, memory or session table reach its limit?"},
     {"serve", cmd_serve, "the HTTP API over the registry, with tokens, limits and /metrics"},
     {"token", cmd_token, "API tokens for the server: create, list, revoke"},
+    {"webhook", cmd_webhook, "outgoing webhooks: queue a test event, deliver, list the outbox"},
 };
 
 static void usage(FILE *out)

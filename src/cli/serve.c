@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf.h"
+#include "notify_conf.h"
+#include "notify_send.h"
 #include "server.h"
 
 static void help(FILE *out)
@@ -26,6 +29,8 @@ static void help(FILE *out)
           "  --listen ADDR:PORT address to listen on (default 127.0.0.1:8080; port 0 = any\n"
           "                     free port)\n"
           "  --config FILE      settings: the [serve] section (limits, threads; docs/api.md)\n"
+          "                     and [webhook NAME] subscriptions, delivered from the\n"
+          "                     registry's outbox on a thread of their own (docs/webhooks.md)\n"
           "  --threads N        worker threads for the handlers (default 2; 0 = one thread\n"
           "                     per connection)\n"
           "  --ready-file FILE  when listening, write the server's URL to FILE\n"
@@ -51,6 +56,14 @@ static int write_ready(const char *path, const char *url)
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         return -1;
     return 0;
+}
+
+/* The webhook sender's lines, from its thread: one fprintf each, so that
+ * they do not interleave with the server's. */
+static void log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "jiko serve: %s\n", line);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -86,22 +99,39 @@ int cmd_serve(int argc, char **argv)
     serve_conf_default(&conf);
     jiko_error err;
     error_clear(&err);
-    if (config && serve_conf_load(&conf, config, &err))
+    /* one reading of the file for the server and the webhooks */
+    conf_file file = {0};
+    notify_subs *subs = NULL;
+    notify_sender_opts so;
+    notify_sender_opts_default(&so);
+    if (config && (conf_load(config, &file, &err) || serve_conf_apply(&conf, &file, &err) ||
+                   notify_subs_load(&file, &subs, &err) || notify_sender_opts_test_env(&so, &err))) {
+        conf_free(&file);
+        notify_subs_free(subs);
         return cli_fail("serve", &err);
+    }
+    conf_free(&file);
+    so.subs = subs;
+    so.log = log_line;
     if (listen && serve_conf_listen(&conf, listen, &err)) {
         cli_fail("serve", &err);
+        notify_subs_free(subs);
         return CLI_USAGE;
     }
     if (threads) {
         long n;
-        if (cli_opt_long("serve", "--threads", "a thread count 0-256", threads, 0, 256, &n))
+        if (cli_opt_long("serve", "--threads", "a thread count 0-256", threads, 0, 256, &n)) {
+            notify_subs_free(subs);
             return CLI_USAGE;
+        }
         conf.threads = (int)n;
     }
     cli_env env;
     int rc = cli_env_load(&env, rules_dir, catalog_dir);
-    if (rc)
+    if (rc) {
+        notify_subs_free(subs);
         return rc;
+    }
     /* the signals are taken by sigwait below, in this thread only: every
      * server thread inherits the blocked mask */
     sigset_t sigs;
@@ -116,7 +146,17 @@ int cmd_serve(int argc, char **argv)
     if (server_start(&srv, &conf, url, &api, &err)) {
         rc = cli_fail("serve", &err);
         cli_env_free(&env);
+        notify_subs_free(subs);
         return rc == CLI_REJECTED ? CLI_USAGE : rc;
+    }
+    /* webhooks go out from a thread of their own, never from a request's */
+    notify_sender *sender = NULL;
+    if (notify_subs_count(subs) && notify_sender_start(&sender, url, &so, &err)) {
+        rc = cli_fail("serve", &err);
+        server_stop(srv);
+        cli_env_free(&env);
+        notify_subs_free(subs);
+        return rc;
     }
     char base[160];
     snprintf(base, sizeof base, strchr(conf.host, ':') ? "http://[%s]:%d" : "http://%s:%d",
@@ -131,6 +171,14 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "jiko serve: %s: finishing the requests in progress\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop(srv);
+    if (sender) {
+        notify_stats st;
+        notify_sender_stats(sender, &st);
+        notify_sender_stop(sender);
+        fprintf(stderr, "jiko serve: webhooks: %ld delivered, %ld failed attempts, %ld given up, "
+                        "%ld pending\n", st.delivered, st.failed, st.given_up, st.pending);
+    }
+    notify_subs_free(subs);
     cli_env_free(&env);
     fprintf(stderr, "jiko serve: stopped\n");
     return CLI_OK;

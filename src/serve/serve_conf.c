@@ -2,6 +2,7 @@
 #include "serve_conf.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,23 +130,40 @@ static int set_key(serve_conf *c, const conf_file *f, const conf_entry *e, jiko_
     return -1;
 }
 
+/* Sections of the same file that other modules read (docs/api.md): the
+ * live engine's [watch NAME] and [live], the subscriptions' [webhook NAME]. */
+static bool other_module(const char *type)
+{
+    return strcmp(type, "watch") == 0 || strcmp(type, "live") == 0 ||
+           strcmp(type, "webhook") == 0;
+}
+
+int serve_conf_apply(serve_conf *c, const conf_file *f, jiko_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < f->n_sections && !rc; i++) {
+        const conf_section *s = &f->sections[i];
+        if (other_module(s->type))
+            continue;
+        if (strcmp(s->type, "serve") != 0 || s->name[0]) {
+            error_set(err, JIKO_ERR_CONFIG, f->path, s->line, NULL,
+                      "unknown section [%s%s%s]; expected [serve], [watch NAME], [live] or "
+                      "[webhook NAME]",
+                      s->type, s->name[0] ? " " : "", s->name);
+            rc = -1;
+        }
+        for (size_t j = 0; j < s->n_entries && !rc; j++)
+            rc = set_key(c, f, &s->entries[j], err);
+    }
+    return rc;
+}
+
 int serve_conf_load(serve_conf *c, const char *path, jiko_error *err)
 {
     conf_file f;
     if (conf_load(path, &f, err))
         return -1;
-    int rc = 0;
-    for (size_t i = 0; i < f.n_sections && !rc; i++) {
-        const conf_section *s = &f.sections[i];
-        if (strcmp(s->type, "serve") != 0 || s->name[0]) {
-            error_set(err, JIKO_ERR_CONFIG, path, s->line, NULL,
-                      "unknown section [%s%s%s]; expected [serve]", s->type,
-                      s->name[0] ? " " : "", s->name);
-            rc = -1;
-        }
-        for (size_t j = 0; j < s->n_entries && !rc; j++)
-            rc = set_key(c, &f, &s->entries[j], err);
-    }
+    int rc = serve_conf_apply(c, &f, err);
     conf_free(&f);
     return rc;
 }
