@@ -214,6 +214,17 @@ static const char *const CONF = "[webhook noc]\noperator = A\nurl = http://127.0
                                 "[webhook mic]\nregulator = true\nurl = http://127.0.0.1:1/mic\n"
                                 "secret = " SECRET "\n";
 
+static void drop_db(store *db, const char *path)
+{
+    store_close(db);
+    char aux[160];
+    unlink(path);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
+}
+
 typedef struct seen {
     int n;
     store_outbox_msg m[8];
@@ -234,8 +245,10 @@ static int keep(void *ctx, const store_outbox_msg *m)
     return 0;
 }
 
-static store *fresh_db(const char *path)
+/* A registry file of this process's own (two builds' tests may run at once). */
+static store *fresh_db(const char *name, char *path, size_t size)
 {
+    snprintf(path, size, "/tmp/jiko-test-%s-%ld.db", name, (long)getpid());
     unlink(path);
     char aux[256];
     snprintf(aux, sizeof aux, "%s-wal", path);
@@ -255,7 +268,8 @@ static void test_emit(void **state)
     notify_subs *subs;
     jiko_error err;
     assert_int_equal(load_text(CONF, &subs, &err), 0);
-    store *db = fresh_db("/tmp/jiko-test-notify.db");
+    char path[128];
+    store *db = fresh_db("notify", path, sizeof path);
     notify_event ev = {"incident.opened", "A", "2021-001", "{\"users\":1200,\"report\":\"serious\"}"};
     assert_int_equal(notify_emit(subs, db, &ev, 1634200620000, &err), 2);
     ev = (notify_event){"incident.updated", "A", "2021-001", NULL};
@@ -325,7 +339,7 @@ static void test_emit(void **state)
     memset(&s, 0, sizeof s);
     assert_int_equal(store_outbox_list(db, 0, keep, &s, &err), 0);
     assert_int_equal(s.n, 6);
-    store_close(db);
+    drop_db(db, path);
     notify_subs_free(subs);
 }
 
@@ -336,7 +350,8 @@ static void test_deliver_refused(void **state)
     jiko_error err;
     char msg[ERROR_TEXT_MAX];
     assert_int_equal(load_text(CONF, &subs, &err), 0);
-    store *db = fresh_db("/tmp/jiko-test-notify-send.db");
+    char path[128];
+    store *db = fresh_db("notify-send", path, sizeof path);
     int64_t t0 = 1634200620000;
     notify_event ev = {"incident.opened", "A", "2021-001", NULL};
     assert_int_equal(notify_emit(subs, db, &ev, t0, &err), 2);
@@ -398,7 +413,7 @@ static void test_deliver_refused(void **state)
         assert_true(s.m[i].gave_up_ms >= t0 + o.horizon_ms);
         assert_int_equal(s.m[i].delivered_ms, 0);
     }
-    store_close(db);
+    drop_db(db, path);
     notify_subs_free(mic_only);
     notify_subs_free(subs);
 }
@@ -411,8 +426,8 @@ static void test_sender_thread(void **state)
     notify_subs *subs;
     jiko_error err;
     assert_int_equal(load_text(CONF, &subs, &err), 0);
-    const char *path = "/tmp/jiko-test-notify-thread.db";
-    store *db = fresh_db(path);
+    char path[128];
+    store *db = fresh_db("notify-thread", path, sizeof path);
     notify_sender_opts o;
     notify_sender_opts_default(&o);
     o.subs = subs;
@@ -434,7 +449,7 @@ static void test_sender_thread(void **state)
     /* a registry that cannot be opened is the caller's error at once */
     assert_int_equal(notify_sender_start(&s, "/nonexistent-dir/x.db", &o, &err), -1);
     assert_null(s);
-    store_close(db);
+    drop_db(db, path);
     notify_subs_free(subs);
 }
 
