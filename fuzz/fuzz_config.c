@@ -13,25 +13,10 @@
 #include <string.h>
 
 #include "conf.h"
+#include "fuzz_env.h"
 #include "notify.h"
 #include "notify_send.h"
 #include "serve_conf.h"
-
-static store *fuzz_store(void)
-{
-    /* one registry for many inputs, new every 5000 so that the outbox does
-     * not grow without end */
-    static store *db;
-    static long uses;
-    jiko_error err;
-    if (db && ++uses % 5000 == 0) {
-        store_close(db);
-        db = NULL;
-    }
-    if (!db && store_open(&db, ":memory:", &err))
-        abort();
-    return db;
-}
 
 static void bad_kind(const jiko_error *err)
 {
@@ -73,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strncmp(sig, "v1,", 3) != 0 || strlen(sig) != 47)
             abort();
     }
-    store *db = fuzz_store();
+    store *db = fuzz_memory_store();
     for (int t = 0; t < NOTIFY_EVENT_TYPES && n; t++) {
         /* the first subscription's operator, so that operator matching runs */
         const notify_sub *s0 = notify_subs_at(subs, 0);

@@ -15,22 +15,6 @@
 #include "fuzz_env.h"
 #include "route.h"
 
-static store *fuzz_store(void)
-{
-    /* one registry for many inputs (a fresh one per input costs 20x), new
-     * every 5000 so that stored records do not grow without end */
-    static store *db;
-    static long uses;
-    jiko_error err;
-    if (db && ++uses % 5000 == 0) {
-        store_close(db);
-        db = NULL;
-    }
-    if (!db && store_open(&db, ":memory:", &err))
-        abort();
-    return db;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -64,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 memcpy(body, nl ? nl + 1 : "", blen);
                 body[blen] = '\0';
                 auth_who who = {"t_fuzz", TOKEN_ADMIN, (char *)"A"};
-                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_store()};
+                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_memory_store()};
                 reply r = {0};
                 api_handle(&ae, &rq, &r);
                 if (r.status < 200 || r.status > 599)

@@ -30,60 +30,40 @@ static int load_text(const char *text, notify_subs **subs, jiko_error *err)
     return rc;
 }
 
+static int webhook_case(void *ctx, const char *name, const char *body, size_t len,
+                        const char *want)
+{
+    (void)ctx;
+    (void)len;
+    notify_subs *subs = (notify_subs *)1;
+    jiko_error err;
+    char got[ERROR_TEXT_MAX] = "";
+    error_clear(&err);
+    if (load_text(body, &subs, &err) == 0) {
+        print_error("case '%s': accepted, expected: %s\n", name, want);
+        notify_subs_free(subs);
+        return 1;
+    }
+    int failures = 0;
+    error_format(&err, got, sizeof got);
+    if (strcmp(got, want) != 0 || err.kind != JIKO_ERR_CONFIG || subs != NULL) {
+        print_error("case '%s':\n  got      %s (kind %s)\n  expected %s\n", name, got,
+                    error_kind_name(err.kind), want);
+        failures++;
+    }
+    /* a secret never appears in an error */
+    if (strstr(got, "MfKQ9r8GKYqr") || strstr(got, "AAAAAAAAAAAAAAAA")) {
+        print_error("case '%s': the error shows the secret\n", name);
+        failures++;
+    }
+    return failures;
+}
+
 static void test_bad_configs(void **state)
 {
     (void)state;
-    char path[1024];
-    char *text = tu_read(tu_path(path, sizeof path, "tests/cases/webhook-errors.txt"), NULL);
-    int cases = 0, failures = 0;
-    char *body = NULL, *name = NULL;
-    size_t body_len = 0;
-    for (char *ln = text, *next; ln && *ln; ln = next) {
-        char *nl = strchr(ln, '\n');
-        next = nl ? nl + 1 : NULL;
-        if (nl)
-            *nl = '\0';
-        if (strncmp(ln, "=== ", 4) == 0) {
-            name = ln + 4;
-            free(body);
-            body = calloc(1, strlen(next ? next : "") + 1);
-            body_len = 0;
-        } else if (strncmp(ln, "--- ", 4) == 0) {
-            notify_subs *subs = (notify_subs *)1;
-            jiko_error err;
-            char got[ERROR_TEXT_MAX] = "";
-            error_clear(&err);
-            int rc = load_text(body, &subs, &err);
-            cases++;
-            if (rc == 0) {
-                fprintf(stderr, "case '%s': accepted, expected: %s\n", name, ln + 4);
-                failures++;
-                notify_subs_free(subs);
-            } else {
-                error_format(&err, got, sizeof got);
-                if (strcmp(got, ln + 4) != 0 || err.kind != JIKO_ERR_CONFIG || subs != NULL) {
-                    fprintf(stderr, "case '%s':\n  got      %s (kind %s)\n  expected %s\n", name,
-                            got, error_kind_name(err.kind), ln + 4);
-                    failures++;
-                }
-                /* a secret never appears in an error */
-                if (strstr(got, "MfKQ9r8GKYqr") || strstr(got, "AAAAAAAAAAAAAAAA")) {
-                    fprintf(stderr, "case '%s': the error shows the secret\n", name);
-                    failures++;
-                }
-            }
-            free(body);
-            body = NULL;
-        } else if (body) {
-            size_t n = strlen(ln);
-            memcpy(body + body_len, ln, n);
-            body_len += n;
-            body[body_len++] = '\n';
-            body[body_len] = '\0';
-        }
-    }
-    free(body);
-    free(text);
+    int cases;
+    int failures = tu_each_case("tests/cases/webhook-errors.txt", webhook_case, NULL, &cases);
     assert_true(cases >= 20);
     assert_int_equal(failures, 0);
 }
@@ -217,12 +197,7 @@ static const char *const CONF = "[webhook noc]\noperator = A\nurl = http://127.0
 static void drop_db(store *db, const char *path)
 {
     store_close(db);
-    char aux[160];
-    unlink(path);
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
+    tu_unlink_db(path);
 }
 
 typedef struct seen {
@@ -249,12 +224,7 @@ static int keep(void *ctx, const store_outbox_msg *m)
 static store *fresh_db(const char *name, char *path, size_t size)
 {
     snprintf(path, size, "/tmp/jiko-test-%s-%ld.db", name, (long)getpid());
-    unlink(path);
-    char aux[256];
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
+    tu_unlink_db(path);
     store *db;
     jiko_error err;
     if (store_open(&db, path, &err))

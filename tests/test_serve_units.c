@@ -164,7 +164,7 @@ static void test_metrics_text(void **state)
     metrics_request(m, ROUTE_INCIDENT, 200, 0.0003);
     metrics_request(m, ROUTE_INCIDENT, 404, 0.02);
     metrics_refused(m, METRICS_REFUSED_RATE);
-    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7};
+    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7, 4, 10, 1};
     size_t len;
     char *text = metrics_render(m, &g, &len);
     assert_non_null(text);
@@ -173,6 +173,9 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(text, "jiko_http_request_duration_seconds_bucket{route=\"/api/v1/incidents/{operator}/{id}\",le=\"+Inf\"} 2\n"));
     assert_non_null(strstr(text, "jiko_http_refused_total{reason=\"rate_limit\"} 1\n"));
     assert_non_null(strstr(text, "jiko_open_incidents 2\n"));
+    assert_non_null(strstr(text, "jiko_webhook_messages{state=\"pending\"} 4\n"
+                                 "jiko_webhook_messages{state=\"delivered\"} 10\n"
+                                 "jiko_webhook_messages{state=\"given_up\"} 1\n"));
     free(text);
     metrics_free(m);
 }

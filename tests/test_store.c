@@ -73,16 +73,6 @@ static void reset_pg(const char *url)
     PQfinish(c);
 }
 
-static void unlink_db(const char *path)
-{
-    char aux[1100];
-    unlink(path);
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
-}
-
 static int setup(void **state, const char *url)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -91,7 +81,7 @@ static int setup(void **state, const char *url)
     if (strncmp(url, "postgresql://", 13) == 0)
         reset_pg(url);
     else
-        unlink_db(url);
+        tu_unlink_db(url);
     jiko_error err;
     char msg[ERROR_TEXT_MAX];
     if (store_open(&f->db, url, &err)) {
@@ -956,7 +946,7 @@ static void test_sqlite_upgrade(void **state)
 {
     (void)state;
     const char *path = "/tmp/jiko-test-v1.db";
-    unlink_db(path);
+    tu_unlink_db(path);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     char sql_path[1024];
@@ -1008,7 +998,7 @@ static void test_sqlite_upgrade(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    unlink_db(path);
+    tu_unlink_db(path);
 }
 
 static void test_bad_path(void **state)
@@ -1127,6 +1117,6 @@ int main(int argc, char **argv)
     } else
         printf("PostgreSQL suite skipped: no URL given\n");
     tu_env_teardown(&env);
-    unlink_db("/tmp/jiko-test-store.db");
+    tu_unlink_db("/tmp/jiko-test-store.db");
     return failed;
 }

@@ -164,6 +164,10 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "jiko serve: listening on %s (registry %s, %s)\n", base,
             store_is_pg_url(url) ? "postgresql" : url,
             conf.threads ? "I/O thread and workers" : "one thread per connection");
+    if (sender)
+        fprintf(stderr, "jiko serve: webhooks: %zu subscription%s, delivered from the registry's "
+                        "outbox by a sender thread\n",
+                notify_subs_count(subs), notify_subs_count(subs) == 1 ? "" : "s");
     if (ready && write_ready(ready, base))
         cli_error("serve", "cannot write --ready-file %s", ready);
     int sig = 0;

@@ -238,17 +238,6 @@ static int deliver(const options *o)
     return rc;
 }
 
-/* "YYYY-MM-DD HH:MM:SS" in JST, or "-" for 0. */
-static const char *when(int64_t ms, char *buf, size_t size)
-{
-    if (!ms)
-        return "-";
-    char t[JST_TEXT_MAX];
-    jst_format(ms, t, sizeof t);
-    snprintf(buf, size, "%.10s %.8s", t, t + 11);
-    return buf;
-}
-
 static const char *state_of(const store_outbox_msg *m)
 {
     return m->delivered_ms ? "delivered" : m->gave_up_ms ? "given_up" : "pending";
@@ -309,7 +298,7 @@ static int list_msg(void *ctx, const store_outbox_msg *m)
                 : m->gave_up_ms   ? m->gave_up_ms
                                   : m->next_attempt_ms;
     const char *cols[] = {m->id, state_of(m), m->subscription, m->event, m->incident_id, tries,
-                          when(t, at, sizeof at)};
+                          cli_jst_short(t, at, sizeof at)};
     for (int i = 0; i < 7; i++)
         cli_pad(stdout, cols[i], w[i]);
     utf8_print_safe(stdout, m->op);

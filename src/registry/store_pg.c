@@ -542,6 +542,19 @@ static int pg_token_list(void *impl, store_token_fn fn, void *ctx, jiko_error *e
     return 0;
 }
 
+/* After an update that changed no row: 1 when the id exists (so the row
+ * was not in the state the update wanted), 2 when it does not, -1 with err. */
+static int known_id(pg *p, const char *sql, const char *id, const char *what, jiko_error *err)
+{
+    const char *v[1] = {id};
+    PGresult *res = PQexecParams(p->conn, sql, 1, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, what);
+    int known = PQntuples(res);
+    PQclear(res);
+    return known ? 1 : 2;
+}
+
 static int pg_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_error *err)
 {
     pg *p = impl;
@@ -559,12 +572,8 @@ static int pg_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_erro
     if (revoked)
         return 0;
     /* revoked before, or no such token (tokens are never deleted) */
-    res = PQexecParams(p->conn, "SELECT 1 FROM api_token WHERE id = $1", 1, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return fail_res(p, res, err, "cannot revoke the API token");
-    int known = PQntuples(res);
-    PQclear(res);
-    return known ? 1 : 2;
+    return known_id(p, "SELECT 1 FROM api_token WHERE id = $1", id, "cannot revoke the API token",
+                    err);
 }
 
 static int pg_count_open(void *impl, long *n, jiko_error *err)
@@ -699,13 +708,9 @@ static int pg_outbox_update(void *impl, const char *id, int attempts, int64_t ne
     PQclear(res);
     if (done)
         return 0;
-    res = PQexecParams(p->conn, "SELECT 1 FROM webhook_outbox WHERE id = $1", 1, NULL, v, NULL,
-                       NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return fail_res(p, res, err, "cannot update the webhook message");
-    int known = PQntuples(res);
-    PQclear(res);
-    return known ? 1 : 2;
+    /* delivered or given up before (no message is ever deleted), or unknown */
+    return known_id(p, "SELECT 1 FROM webhook_outbox WHERE id = $1", id,
+                    "cannot update the webhook message", err);
 }
 
 static int pg_outbox_count(void *impl, store_outbox_counts *c, jiko_error *err)

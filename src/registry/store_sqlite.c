@@ -690,6 +690,23 @@ static int sq_token_list(void *impl, store_token_fn fn, void *ctx, jiko_error *e
     return 0;
 }
 
+/* After an update that changed no row: 1 when the id exists (so the row
+ * was not in the state the update wanted), 2 when it does not, -1 with err. */
+static int known_id(sq *s, const char *count_sql, const char *id, const char *what,
+                    jiko_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, count_sql, -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, what);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (n < 0)
+        return fail_db(s, err, what);
+    return n ? 1 : 2;
+}
+
 static int sq_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_error *err)
 {
     sq *s = impl;
@@ -708,16 +725,8 @@ static int sq_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_erro
         return 0;
     /* nothing changed: revoked before, or no such token (tokens are never
      * deleted, so the answer cannot change in between) */
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM api_token WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return fail_db(s, err, "cannot revoke the API token");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (n < 0)
-        return fail_db(s, err, "cannot revoke the API token");
-    return n ? 1 : 2;
+    return known_id(s, "SELECT count(*) FROM api_token WHERE id = ?1", id,
+                    "cannot revoke the API token", err);
 }
 
 static int sq_count_open(void *impl, long *n, jiko_error *err)
@@ -857,16 +866,9 @@ static int sq_outbox_update(void *impl, const char *id, int attempts, int64_t ne
         return fail_db(s, err, "cannot update the webhook message");
     if (sqlite3_changes(s->db) == 1)
         return 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM webhook_outbox WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return fail_db(s, err, "cannot update the webhook message");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (n < 0)
-        return fail_db(s, err, "cannot update the webhook message");
-    return n ? 1 : 2;
+    /* delivered or given up before (no message is ever deleted), or unknown */
+    return known_id(s, "SELECT count(*) FROM webhook_outbox WHERE id = ?1", id,
+                    "cannot update the webhook message", err);
 }
 
 static int sq_outbox_count(void *impl, store_outbox_counts *c, jiko_error *err)

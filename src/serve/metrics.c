@@ -137,6 +137,14 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "# TYPE jiko_open_incidents gauge\n"
                 "jiko_open_incidents %ld\n",
                 g->open_incidents);
+    if (g->webhook_pending >= 0)
+        fprintf(out,
+                "# HELP jiko_webhook_messages Messages in the webhook outbox, by state.\n"
+                "# TYPE jiko_webhook_messages gauge\n"
+                "jiko_webhook_messages{state=\"pending\"} %ld\n"
+                "jiko_webhook_messages{state=\"delivered\"} %ld\n"
+                "jiko_webhook_messages{state=\"given_up\"} %ld\n",
+                g->webhook_pending, g->webhook_delivered, g->webhook_given_up);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

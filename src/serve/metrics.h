@@ -2,7 +2,7 @@
  * metrics.h — the server's own figures, exposed at /metrics in the
  * Prometheus text exposition format 0.0.4: requests by route and status, a
  * latency histogram by route, refusals by reason, the admission queue's
- * depth, resident memory and open incidents.
+ * depth, resident memory, open incidents and the webhook outbox.
  *
  * Counters are atomics: every request thread adds to them without a lock.
  */
@@ -42,6 +42,8 @@ typedef struct metrics_gauges {
     long open_incidents;  /* -1: unknown (the registry could not be read) */
     long tokens;          /* active API tokens */
     long connections;     /* open client connections */
+    /* the webhook outbox by state; pending < 0: unknown (not shown) */
+    long webhook_pending, webhook_delivered, webhook_given_up;
 } metrics_gauges;
 
 /* The exposition text (malloc'd, *len bytes), or NULL when out of memory. */
