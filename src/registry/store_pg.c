@@ -469,6 +469,24 @@ static int pg_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
 
 /* ---- API tokens ----------------------------------------------------------- */
 
+/* One INSERT: 0 done, 1 a unique key is taken (err left for the caller to
+ * say which), -1 with err. */
+static int insert_unique(pg *p, const char *sql, int n, const char *const *v, const char *what,
+                         jiko_error *err)
+{
+    PGresult *res = PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return 0;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
+        PQclear(res);
+        return 1;
+    }
+    return fail_res(p, res, err, what);
+}
+
 static int pg_token_add(void *impl, const store_token *t, jiko_error *err)
 {
     pg *p = impl;
@@ -480,23 +498,15 @@ static int pg_token_add(void *impl, const store_token *t, jiko_error *err)
     const char *v[7] = {t->id, hex, t->op, t->role, t->note, created,
                         t->revoked_ms ? revoked : NULL};
     /* one statement outside a batch: its own transaction */
-    PGresult *res = PQexecParams(p->conn,
-                                 "INSERT INTO api_token (id, hash, operator, role, note,"
-                                 " created_ms, revoked_ms) VALUES ($1, decode($2, 'hex'), $3, $4,"
-                                 " $5, $6::bigint, $7::bigint)",
-                                 7, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        PQclear(res);
-        return 0;
-    }
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
-        PQclear(res);
+    int rc = insert_unique(p,
+                           "INSERT INTO api_token (id, hash, operator, role, note,"
+                           " created_ms, revoked_ms) VALUES ($1, decode($2, 'hex'), $3, $4,"
+                           " $5, $6::bigint, $7::bigint)",
+                           7, v, "cannot store the API token", err);
+    if (rc == 1)
         error_set(err, JIKO_ERR_CONFLICT, p->url, 0, "id",
                   "an API token with id '%s' or the same hash is stored already", t->id);
-        return -1;
-    }
-    return fail_res(p, res, err, "cannot store the API token");
+    return rc ? -1 : 0;
 }
 
 static int hex_digit(char c)
@@ -603,24 +613,16 @@ static int pg_outbox_add(void *impl, const store_outbox_msg *m, jiko_error *err)
     const char *v[9] = {m->id, m->subscription, m->url, m->event, m->op, m->incident_id, m->body,
                         created, next};
     /* one statement: inside the caller's batch, or a transaction of its own */
-    PGresult *res = PQexecParams(p->conn,
-                                 "INSERT INTO webhook_outbox (id, subscription, url, event, operator,"
-                                 " incident_id, body, created_ms, attempts, next_attempt_ms,"
-                                 " last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, 0,"
-                                 " $9::bigint, '')",
-                                 9, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        PQclear(res);
-        return 0;
-    }
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
-        PQclear(res);
+    int rc = insert_unique(p,
+                           "INSERT INTO webhook_outbox (id, subscription, url, event, operator,"
+                           " incident_id, body, created_ms, attempts, next_attempt_ms,"
+                           " last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, 0,"
+                           " $9::bigint, '')",
+                           9, v, "cannot queue the webhook message", err);
+    if (rc == 1)
         error_set(err, JIKO_ERR_CONFLICT, p->url, 0, "id",
                   "a webhook message with id '%s' is stored already", m->id);
-        return -1;
-    }
-    return fail_res(p, res, err, "cannot queue the webhook message");
+    return rc ? -1 : 0;
 }
 
 #define OUTBOX_COLUMNS                                                                        \
