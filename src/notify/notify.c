@@ -45,6 +45,25 @@ static bool text_ok(const char *s)
     return s && *s && utf8_valid(s, strlen(s));
 }
 
+/* Whether a failed json_loadb failed on the text rather than on memory.
+ * jansson says "out of memory" for some allocation failures, sets no error
+ * for others, and reports a string it could not copy as a syntax error; a
+ * mistake in the text fails again the same way, where a transient
+ * allocation failure does not. */
+static bool parse_failed(const char *text, size_t len, const json_error_t *first)
+{
+    if (json_error_code(first) == json_error_out_of_memory || first->text[0] == '\0')
+        return false;
+    json_error_t again;
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &again);
+    if (v) {
+        json_decref(v);
+        return false;
+    }
+    return json_error_code(&again) == json_error_code(first) &&
+           again.position == first->position && strcmp(again.text, first->text) == 0;
+}
+
 /* The body every subscription gets (the same text for all of them). */
 static char *make_body(const notify_event *ev, int64_t now_ms, jiko_error *err)
 {
@@ -57,6 +76,10 @@ static char *make_body(const notify_event *ev, int64_t now_ms, jiko_error *err)
     }
     json_error_t je;
     json_t *data = json_loadb(dj, dl, JSON_REJECT_DUPLICATES, &je);
+    if (!data && !parse_failed(dj, dl, &je)) {
+        error_nomem(err, "reading a webhook's data");
+        return NULL;
+    }
     if (!data || !json_is_object(data)) {
         if (data)
             error_set(err, JIKO_ERR_INVALID, NULL, 0, "data", "must be a JSON object");
@@ -76,10 +99,20 @@ static char *make_body(const notify_event *ev, int64_t now_ms, jiko_error *err)
     json_object_set_new(body, "type", json_string(ev->type));
     json_object_set_new(body, "timestamp", json_string(ts));
     json_object_set_new(body, "data", data);
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(body);
-    if (!text)
+    /* into our own buffer, not json_dumps's: where a process installed a
+     * jansson allocation hook (json_arena.h), json_dumps's string is not
+     * free()'s to free */
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t n = json_dumpb(body, NULL, 0, flags);
+    char *text = n ? malloc(n + 1) : NULL;
+    if (text && json_dumpb(body, text, n, flags) == n)
+        text[n] = '\0';
+    else {
+        free(text);
+        text = NULL;
         error_nomem(err, "making a webhook body");
+    }
+    json_decref(body);
     return text;
 }
 

@@ -85,28 +85,38 @@ static bool name_ok(const char *s)
 }
 
 /* An absolute http(s) URL with a host, as libcurl will read it: checked
- * with libcurl's own parser, so that what passes here is what is sent. */
-static const char *url_problem(const char *u)
+ * with libcurl's own parser, so that what passes here is what is sent.
+ * 0 with *why NULL when good, 0 with *why set when not, -1 when libcurl
+ * ran out of memory (not the URL's fault). */
+static int url_problem(const char *u, const char **why)
 {
+    *why = NULL;
     if (strlen(u) > NOTIFY_URL_MAX)
-        return "is too long";
-    if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0)
-        return "must start with http:// or https://";
-    for (const char *c = u; *c; c++)
+        *why = "is too long";
+    else if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0)
+        *why = "must start with http:// or https://";
+    for (const char *c = u; !*why && *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f)
-            return "must not contain blanks or control characters";
+            *why = "must not contain blanks or control characters";
+    if (*why)
+        return 0;
     CURLU *h = curl_url();
     if (!h)
-        return "could not be checked (out of memory)";
+        return -1;
     char *host = NULL;
-    const char *why = NULL;
-    if (curl_url_set(h, CURLUPART_URL, u, 0) != CURLUE_OK)
-        why = "is not a valid URL";
-    else if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
-        why = "has no host";
+    int rc = 0;
+    CURLUcode uc = curl_url_set(h, CURLUPART_URL, u, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(h, CURLUPART_HOST, &host, 0);
+    if (uc == CURLUE_OUT_OF_MEMORY)
+        rc = -1;
+    else if (uc == CURLUE_NO_HOST || (uc == CURLUE_OK && (!host || !*host)))
+        *why = "has no host";
+    else if (uc != CURLUE_OK)
+        *why = "is not a valid URL";
     curl_free(host);
     curl_url_cleanup(h);
-    return why;
+    return rc;
 }
 
 /* "whsec_" + standard base64 (padding optional) of 24..64 bytes. */
@@ -220,7 +230,9 @@ static int load_one(const conf_file *f, const conf_section *s, notify_sub *sub, 
             }
             sub->regulator = strcmp(v, "true") == 0;
         } else if (strcmp(e->key, "url") == 0) {
-            if ((why = url_problem(v))) {
+            if (url_problem(v, &why))
+                goto oom;
+            if (why) {
                 error_set(err, JIKO_ERR_CONFIG, path, e->line, e->key,
                           "'%.200s' %s; expected an http:// or https:// URL", v, why);
                 return -1;
