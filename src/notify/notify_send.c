@@ -360,7 +360,8 @@ int notify_deliver_due(store *db, const notify_sender_opts *o, int64_t now_ms, n
 
 struct notify_sender {
     notify_sender_opts o;
-    store *db;
+    char *db_url;
+    store *db;           /* NULL after a registry failure, until reopened */
     CURL *curl;
     pthread_t tid;
     pthread_mutex_t mu;
@@ -378,9 +379,17 @@ static void *run(void *arg)
         jiko_error err;
         error_clear(&err);
         int64_t next_due = 0;
-        if (pass(s->db, s->curl, &s->o, wall_ms(), &st, &s->stop, &err)) {
+        /* a connection that failed (a PostgreSQL restart, say) is opened
+         * again at the next pass rather than failing every pass after */
+        if (!s->db && store_open(&s->db, s->db_url, &err))
+            s->db = NULL;
+        if (!s->db || pass(s->db, s->curl, &s->o, wall_ms(), &st, &s->stop, &err)) {
             char msg[ERROR_TEXT_MAX];
             logf_(&s->o, "webhooks: %s", error_format(&err, msg, sizeof msg));
+            if (s->db && err.kind == JIKO_ERR_STORE) {
+                store_close(s->db);
+                s->db = NULL;
+            }
         } else {
             store_outbox_counts c;
             if (store_outbox_count(s->db, &c, &err) == 0)
@@ -438,7 +447,13 @@ int notify_sender_start(notify_sender **out, const char *db_url, const notify_se
     atomic_init(&s->pending, 0);
     /* the registry is opened here, so that a wrong URL is the caller's
      * error at once rather than a line in a log */
+    if (!(s->db_url = strdup(db_url))) {
+        free(s);
+        error_nomem(err, "starting the webhook sender");
+        return -1;
+    }
     if (store_open(&s->db, db_url, err)) {
+        free(s->db_url);
         free(s);
         return -1;
     }
@@ -457,6 +472,7 @@ int notify_sender_start(notify_sender **out, const char *db_url, const notify_se
             pthread_mutex_destroy(&s->mu);
         curl_easy_cleanup(s->curl);
         store_close(s->db);
+        free(s->db_url);
         free(s);
         return -1;
     }
@@ -495,5 +511,6 @@ void notify_sender_stop(notify_sender *s)
     pthread_mutex_destroy(&s->mu);
     curl_easy_cleanup(s->curl);
     store_close(s->db);
+    free(s->db_url);
     free(s);
 }
