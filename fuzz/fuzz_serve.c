@@ -16,22 +16,6 @@
 #include "fuzz_env.h"
 #include "route.h"
 
-static store *fuzz_store(void)
-{
-    /* one registry for many inputs (a fresh one per input costs 20x), new
-     * every 5000 so that stored records do not grow without end */
-    static store *db;
-    static long uses;
-    jiko_error err;
-    if (db && ++uses % 5000 == 0) {
-        store_close(db);
-        db = NULL;
-    }
-    if (!db && store_open(&db, ":memory:", &err))
-        abort();
-    return db;
-}
-
 /* The live engine behind the ingest endpoints: one watch of operator A
  * over series "kpi" and alerts "X", at most 1000 series (inputs name new
  * series without end). */
@@ -52,7 +36,7 @@ static live_engine *fuzz_engine(fuzz_data *env)
             abort();
         conf_free(&f);
         static live_env le;
-        le = (live_env){&env->cat, &env->rules, &conf, NULL, NULL};
+        le = (live_env){&env->cat, &env->rules, &conf, NULL, NULL, NULL};
         if (live_engine_new(&e, &le, NULL, 0, &err))
             abort();
     }
@@ -94,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 body[blen] = '\0';
                 auth_who who = {"t_fuzz", route_ingests(m.id) ? TOKEN_INGEST : TOKEN_ADMIN,
                                 (char *)"A"};
-                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_store()};
+                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_memory_store()};
                 reply r = {0};
                 api_handle(&ae, &rq, &r);
                 if (r.status < 200 || r.status > 599)

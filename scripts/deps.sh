@@ -28,10 +28,10 @@ PKGS=(
   python3-jsonschema # tests/serve/test_openapi.py validates answers against its schemas
   prometheus        # tests/serve/test_prometheus.py: promtool check metrics, and a real scrape of /metrics
   libmicrohttpd-dev # the HTTP server of jiko serve (src/serve/server.c)
+  libcurl4-openssl-dev # outgoing webhooks (src/notify/notify_send.c) and jiko replay: HTTP POST
   wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
   nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
   prometheus-alertmanager # tests/serve/test_live.py: a real Alertmanager sends its webhook to jiko
-  libcurl4-openssl-dev # jiko replay sends KPI files to a server
 )
 
 missing=()

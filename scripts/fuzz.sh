@@ -3,14 +3,15 @@
 # rulebook parsers, seeded from the project's own data (rulebooks, catalogs,
 # example incidents, malformed records), and the Influx line protocol and
 # Prometheus remote_write parsers, seeded with small valid and invalid
-# bodies, and the reports over records stored in a registry.  Crashes are saved in fuzz/artifacts/.
+# bodies, the reports over records stored in a registry, and the server's
+# config file ([serve] and [webhook NAME] subscriptions).  Crashes are saved in fuzz/artifacts/.
 # usage: scripts/fuzz.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$work/config" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -85,8 +86,14 @@ printf '\x01/api/v1/alerts\n%s' '{"version":"4","alerts":[{"status":"firing","la
 printf '\x01/api/v2/write?precision=s\n%s' 'kpi,site=a value=0.5 1627970400
 kpi,site=a value=0.9 1627970460' >"$work/serve/seed-influx"
 
+# config seeds: each broken subscription of tests/cases/webhook-errors.txt,
+# and a whole valid file
+awk -v dir="$work/config" '/^=== /{n++; next} /^--- /{next} /^#/ && !n{next} n{print > (dir "/seed-" n)}' \
+  "$root/tests/cases/webhook-errors.txt"
+printf '[serve]\nthreads = 2\nrate = 50\n[watch a]\nmatch = x\n[live]\n[webhook noc]\noperator = Demo ISP\nurl = https://noc.example.net/h?x=1\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nevents = incident.opened, incident.closed\n[webhook mic]\nregulator = true\nurl = http://[::1]:8080/mic\nsecret = whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==\n' >"$work/config/seed-valid"
+
 status=0
-for t in incident rules influx prom report serve watch; do
+for t in incident rules influx prom report serve watch config; do
   echo "fuzz_$t: ${secs}s"
   max_len=65536
   asan=${ASAN_OPTIONS:-}

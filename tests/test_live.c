@@ -285,7 +285,7 @@ static void fixture_open_conf(fixture *f, tu_env *env, const char *conf)
     close(fd);
     unlink(f->path);
     assert_int_equal(store_open(&f->db, f->path, &err), 0);
-    f->lenv = (live_env){&env->cat, &env->rules, &f->conf, on_event, &f->ev};
+    f->lenv = (live_env){&env->cat, &env->rules, &f->conf, on_event, &f->ev, NULL};
     assert_int_equal(live_engine_new(&f->e, &f->lenv, f->db, 0, &err), 0);
 }
 

@@ -133,62 +133,43 @@ static void test_amendment_is_a_new_file(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
-static void test_error_cases(void **state)
+static int rules_case(void *ctx, const char *name, const char *body, size_t body_len,
+                      const char *want)
 {
-    tu_env *env = *state;
-    char path[1024];
-    char *text = tu_read(tu_path(path, sizeof path, "tests/cases/rules-errors.txt"), NULL);
-    int cases = 0, failures = 0;
-    char *body = NULL, *name = NULL;
-    size_t body_len = 0;
-    for (char *ln = text, *next; ln && *ln; ln = next) {
-        char *nl = strchr(ln, '\n');
-        next = nl ? nl + 1 : NULL;
-        if (nl)
-            *nl = '\0';
-        if (strncmp(ln, "=== ", 4) == 0) {
-            name = ln + 4;
-            free(body);
-            body = calloc(1, strlen(next ? next : "") + 1);
-            body_len = 0;
-        } else if (strncmp(ln, "--- ", 4) == 0) {
-            conf_file f;
-            jiko_error err;
-            char got[ERROR_TEXT_MAX] = "", want[ERROR_TEXT_MAX];
-            error_clear(&err);
-            int rc = conf_parse(body, body_len, "case.rules", &f, &err);
-            if (rc == 0) {
-                rulebook b;
-                rc = rules_parse(&b, &f, &err);
-                conf_free(&f);
-                if (rc == 0) {
-                    rules_set set = {0};
-                    rc = rules_add(&set, &b, &env->cat, &err);
-                    rules_free(&set);
-                }
-            }
-            snprintf(want, sizeof want, "%s", ln + 4);
-            if (rc == 0) {
-                print_error("rules case '%s' was accepted\n", name);
-                failures++;
-            } else {
-                error_format(&err, got, sizeof got);
-                if (getenv("JIKO_TEST_PRINT"))
-                    printf("%s\n  %s\n", name, got);
-                else if (strcmp(got, want) != 0) {
-                    print_error("rules case '%s':\n   got: %s\n  want: %s\n", name, got, want);
-                    failures++;
-                }
-            }
-            cases++;
-        } else if (body) {
-            memcpy(body + body_len, ln, strlen(ln));
-            body_len += strlen(ln);
-            body[body_len++] = '\n';
+    tu_env *env = ctx;
+    conf_file f;
+    jiko_error err;
+    char got[ERROR_TEXT_MAX] = "";
+    error_clear(&err);
+    int rc = conf_parse(body, body_len, "case.rules", &f, &err);
+    if (rc == 0) {
+        rulebook b;
+        rc = rules_parse(&b, &f, &err);
+        conf_free(&f);
+        if (rc == 0) {
+            rules_set set = {0};
+            rc = rules_add(&set, &b, &env->cat, &err);
+            rules_free(&set);
         }
     }
-    free(body);
-    free(text);
+    if (rc == 0) {
+        print_error("rules case '%s' was accepted\n", name);
+        return 1;
+    }
+    error_format(&err, got, sizeof got);
+    if (getenv("JIKO_TEST_PRINT"))
+        printf("%s\n  %s\n", name, got);
+    else if (strcmp(got, want) != 0) {
+        print_error("rules case '%s':\n   got: %s\n  want: %s\n", name, got, want);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_error_cases(void **state)
+{
+    int cases;
+    int failures = tu_each_case("tests/cases/rules-errors.txt", rules_case, *state, &cases);
     print_message("%d broken rulebooks, %d failures\n", cases, failures);
     assert_true(cases >= 15);
     assert_int_equal(failures, 0);

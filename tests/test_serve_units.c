@@ -165,7 +165,7 @@ static void test_metrics_text(void **state)
     metrics_request(m, ROUTE_INCIDENT, 404, 0.02);
     metrics_refused(m, METRICS_REFUSED_RATE);
     live_stats live = {.samples = 10, .unwatched = 4, .series = 3, .opened = 1};
-    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7, &live};
+    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7, &live, 4, 10, 1};
     size_t len;
     char *text = metrics_render(m, &g, &len);
     assert_non_null(text);
@@ -178,6 +178,9 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(text, "jiko_live_samples_total{watched=\"false\"} 4\n"));
     assert_non_null(strstr(text, "jiko_live_series 3\n"));
     assert_non_null(strstr(text, "jiko_live_incidents_total{change=\"opened\"} 1\n"));
+    assert_non_null(strstr(text, "jiko_webhook_messages{state=\"pending\"} 4\n"
+                                 "jiko_webhook_messages{state=\"delivered\"} 10\n"
+                                 "jiko_webhook_messages{state=\"given_up\"} 1\n"));
     free(text);
     metrics_free(m);
 }

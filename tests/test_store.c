@@ -22,6 +22,7 @@ typedef struct fixture {
 } fixture;
 
 static tu_env *g_env; /* loaded once in main; read-only */
+static void set_schema_version(const char *url, int v);
 static char g_url[1024];
 
 /* Store one record, expecting `want`; returns the version store_put gave. */
@@ -66,20 +67,10 @@ static void reset_pg(const char *url)
     assert_int_equal(PQstatus(c), CONNECTION_OK);
     PQclear(PQexec(c, "SET client_min_messages = warning;"
                       "DROP VIEW IF EXISTS incident_current;"
-                      "DROP TABLE IF EXISTS incident_version, incident, api_token, jiko_schema;"
+                      "DROP TABLE IF EXISTS incident_version, incident, api_token, webhook_outbox, jiko_schema;"
                       "DROP FUNCTION IF EXISTS jiko_test_boom() CASCADE;"
                       "DROP SEQUENCE IF EXISTS jiko_test_boom_seq"));
     PQfinish(c);
-}
-
-static void unlink_db(const char *path)
-{
-    char aux[1100];
-    unlink(path);
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
 }
 
 static int setup(void **state, const char *url)
@@ -90,7 +81,7 @@ static int setup(void **state, const char *url)
     if (strncmp(url, "postgresql://", 13) == 0)
         reset_pg(url);
     else
-        unlink_db(url);
+        tu_unlink_db(url);
     jiko_error err;
     char msg[ERROR_TEXT_MAX];
     if (store_open(&f->db, url, &err)) {
@@ -792,12 +783,170 @@ static void test_facts_parts(void **state)
         assert_true(two[0].n > 0 && two[1].n > 0); /* really split */
 }
 
+/* ---- webhook outbox (schema v5) ------------------------------------------ */
+
+typedef struct outbox_seen {
+    int n;
+    char line[8][512];
+} outbox_seen;
+
+static int collect_outbox(void *ctx, const store_outbox_msg *m)
+{
+    outbox_seen *c = ctx;
+    if (c->n < 8)
+        snprintf(c->line[c->n], sizeof c->line[0], "%s|%s|%s|%d|%lld|%lld|%lld|%lld|%s", m->id,
+                 m->subscription, m->event, m->attempts, (long long)m->next_attempt_ms,
+                 (long long)m->last_attempt_ms, (long long)m->delivered_ms,
+                 (long long)m->gave_up_ms, m->last_error);
+    c->n++;
+    return 0;
+}
+
+static store_outbox_msg outbox_msg(const char *id, const char *sub, int64_t created)
+{
+    store_outbox_msg m = {id, sub, "http://127.0.0.1:9/h", "incident.opened", "楽天モバイル株式会社",
+                          "2021-001", "{\"type\":\"incident.opened\"}", created, 0, created, 0, 0,
+                          0, ""};
+    return m;
+}
+
+static void test_outbox(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    outbox_seen c = {0};
+    store_outbox_counts n;
+    assert_int_equal(store_outbox_count(f->db, &n, &err), 0);
+    assert_int_equal(n.pending + n.delivered + n.given_up, 0);
+    assert_int_equal(n.next_due_ms, 0);
+    store_outbox_msg a = outbox_msg("msg_a", "noc", 1000), b = outbox_msg("msg_b", "mic", 2000),
+                     d = outbox_msg("msg_c", "noc", 3000);
+    assert_false(store_in_batch(f->db));
+    assert_int_equal(store_outbox_add(f->db, &a, &err), 0);
+    assert_int_equal(store_outbox_add(f->db, &b, &err), 0);
+    assert_int_equal(store_outbox_add(f->db, &d, &err), 0);
+    assert_int_equal(store_outbox_add(f->db, &a, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_CONFLICT);
+    store_outbox_msg bad = outbox_msg("msg_x", "", 1);
+    assert_int_equal(store_outbox_add(f->db, &bad, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
+    assert_string_equal(err.field, "subscription");
+    bad = outbox_msg("msg_x", "noc", 1);
+    bad.body = "\xff";
+    assert_int_equal(store_outbox_add(f->db, &bad, &err), -1);
+    assert_string_equal(err.field, "body");
+    /* take: due at 2500 are a and b, oldest due first, leased */
+    assert_int_equal(store_outbox_take(f->db, 2500, 1, 60000, collect_outbox, &c, &err), 1);
+    assert_string_equal(c.line[0], "msg_a|noc|incident.opened|0|1000|0|0|0|");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_outbox_take(f->db, 2500, 10, 60000, collect_outbox, &c, &err), 1);
+    assert_string_equal(c.line[0], "msg_b|mic|incident.opened|0|2000|0|0|0|");
+    /* leased: not due again until the lease ends */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_outbox_take(f->db, 2999, 10, 60000, collect_outbox, &c, &err), 0);
+    assert_int_equal(store_outbox_take(f->db, 3000, 10, 60000, collect_outbox, &c, &err), 1);
+    assert_string_equal(c.line[0], "msg_c|noc|incident.opened|0|3000|0|0|0|");
+    assert_int_equal(store_outbox_take(f->db, 3500, 10, 60000, collect_outbox, &c, &err), 0);
+    assert_int_equal(store_outbox_take(f->db, 0, 0, 1, collect_outbox, &c, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
+    /* outcomes: a delivered, b retried then given up, c put back untried */
+    assert_int_equal(store_outbox_delivered(f->db, "msg_a", 1, 2600, &err), 0);
+    assert_int_equal(store_outbox_retry(f->db, "msg_b", 1, 2600, 7600, "HTTP 503", &err), 0);
+    assert_int_equal(store_outbox_retry(f->db, "msg_c", 0, 0, 2600, NULL, &err), 0);
+    assert_int_equal(store_outbox_count(f->db, &n, &err), 0);
+    assert_int_equal(n.pending, 2);
+    assert_int_equal(n.delivered, 1);
+    assert_int_equal(n.given_up, 0);
+    assert_int_equal(n.next_due_ms, 2600);
+    /* an error text is cut at a character boundary */
+    char long_err[1000];
+    memset(long_err, 0, sizeof long_err);
+    for (int i = 0; i < 110; i++)
+        memcpy(long_err + 3 * i, "事", 3);
+    assert_int_equal(store_outbox_give_up(f->db, "msg_b", 2, 90000, long_err, &err), 0);
+    /* only a pending message changes */
+    assert_int_equal(store_outbox_delivered(f->db, "msg_b", 3, 91000, &err), 1);
+    assert_int_equal(store_outbox_retry(f->db, "msg_a", 2, 91000, 99000, "late", &err), 1);
+    assert_int_equal(store_outbox_delivered(f->db, "msg_nope", 1, 1, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_NOT_FOUND);
+    assert_string_equal(err.field, "id");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_outbox_list(f->db, 0, collect_outbox, &c, &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.line[0], "msg_a|noc|incident.opened|1|62500|2600|2600|0|");
+    const char *want_b = "msg_b|mic|incident.opened|2|7600|90000|0|90000|事事";
+    assert_int_equal(strncmp(c.line[1], want_b, strlen(want_b)), 0);
+    assert_int_equal(strlen(strrchr(c.line[1], '|') + 1), 3 * 100); /* 300 bytes: 100 characters */
+    assert_string_equal(c.line[2], "msg_c|noc|incident.opened|0|2600|0|0|0|");
+    /* the newest N, oldest first */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_outbox_list(f->db, 2, collect_outbox, &c, &err), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(strncmp(c.line[0], "msg_b|", 6), 0);
+    assert_int_equal(strncmp(c.line[1], "msg_c|", 6), 0);
+    /* in a batch: gone with its rollback, kept with its commit */
+    assert_int_equal(store_begin(f->db, &err), 0);
+    assert_true(store_in_batch(f->db));
+    store_outbox_msg e = outbox_msg("msg_e", "noc", 4000);
+    assert_int_equal(store_outbox_add(f->db, &e, &err), 0);
+    assert_int_equal(store_rollback(f->db, &err), 0);
+    assert_false(store_in_batch(f->db));
+    assert_int_equal(store_outbox_count(f->db, &n, &err), 0);
+    assert_int_equal(n.pending, 1);
+    assert_int_equal(store_begin(f->db, &err), 0);
+    assert_int_equal(store_outbox_add(f->db, &e, &err), 0);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    assert_int_equal(store_outbox_count(f->db, &n, &err), 0);
+    assert_int_equal(n.pending, 2);
+    /* a second connection does not take what the first has leased */
+    store *other;
+    assert_int_equal(store_open(&other, f->url, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_outbox_take(f->db, 5000, 10, 60000, collect_outbox, &c, &err), 2);
+    assert_int_equal(store_outbox_take(other, 5000, 10, 60000, collect_outbox, &c, &err), 0);
+    assert_int_equal(store_outbox_take(other, 70000, 10, 60000, collect_outbox, &c, &err), 2);
+    store_close(other);
+    /* a row no add could write is damage, not a message */
+    raw_sql(f->url, "INSERT INTO webhook_outbox VALUES ('msg_bad', '', 'u', 'e', 'o', 'i', 'b',"
+                    " 1, 0, 1, NULL, NULL, NULL, '')");
+    assert_int_equal(store_outbox_list(f->db, 0, collect_outbox, &c, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_STORE);
+    assert_non_null(strstr(err.message, "damaged: webhook message msg_bad"));
+    assert_int_equal(store_outbox_take(f->db, 1000000, 10, 1, collect_outbox, &c, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_STORE);
+    assert_false(store_in_batch(f->db));
+}
+
+/* A version-4 registry (tokens, no outbox) is upgraded in place. */
+static void test_upgrade_v4(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "v4", "2021-05-01T10:00:00+09:00", NULL, "ftth", 1), STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    store_close(f->db);
+    f->db = NULL;
+    raw_sql(f->url, "DROP TABLE webhook_outbox");
+    set_schema_version(f->url, 4);
+    assert_int_equal(store_open(&f->db, f->url, &err), 0);
+    store_row row;
+    assert_int_equal(store_get(f->db, NULL, "v4", &row, &err), 1);
+    store_row_free(&row);
+    store_outbox_msg m = outbox_msg("msg_v5", "noc", 1);
+    assert_int_equal(store_outbox_add(f->db, &m, &err), 0);
+    store_outbox_counts n;
+    assert_int_equal(store_outbox_count(f->db, &n, &err), 0);
+    assert_int_equal(n.pending, 1);
+}
+
 /* A database written by schema version 1 is upgraded on open, data intact. */
 static void test_sqlite_upgrade(void **state)
 {
     (void)state;
     const char *path = "/tmp/jiko-test-v1.db";
-    unlink_db(path);
+    tu_unlink_db(path);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     char sql_path[1024];
@@ -838,13 +987,18 @@ static void test_sqlite_upgrade(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     sqlite3_finalize(st);
+    /* v5 added the (empty) webhook outbox */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM webhook_outbox", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
     /* v4 added the (empty) table of API tokens */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM api_token", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    unlink_db(path);
+    tu_unlink_db(path);
 }
 
 static void test_bad_path(void **state)
@@ -934,6 +1088,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_facts, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_guard, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v4, setup_sqlite, teardown),
         cmocka_unit_test(test_sqlite_upgrade),
         cmocka_unit_test(test_bad_path),
     };
@@ -948,6 +1104,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_facts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_facts_parts, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_guard, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v4, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     if (g_url[0])
@@ -959,6 +1117,6 @@ int main(int argc, char **argv)
     } else
         printf("PostgreSQL suite skipped: no URL given\n");
     tu_env_teardown(&env);
-    unlink_db("/tmp/jiko-test-store.db");
+    tu_unlink_db("/tmp/jiko-test-store.db");
     return failed;
 }

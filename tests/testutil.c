@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jst.h"
 
@@ -69,4 +70,50 @@ int64_t tu_time(const char *s)
     if (!jst_parse_rfc3339(s, strlen(s), &ms, &why))
         fail_msg("bad time in test: %s (%s)", s, why);
     return ms;
+}
+
+int tu_each_case(const char *rel, tu_case_fn fn, void *ctx, int *cases)
+{
+    char path[1024];
+    char *text = tu_read(tu_path(path, sizeof path, rel), NULL);
+    int failures = 0;
+    char *body = NULL, *name = NULL;
+    size_t body_len = 0;
+    *cases = 0;
+    for (char *ln = text, *next; ln && *ln; ln = next) {
+        char *nl = strchr(ln, '\n');
+        next = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = '\0';
+        if (strncmp(ln, "=== ", 4) == 0) {
+            name = ln + 4;
+            free(body);
+            body = calloc(1, strlen(next ? next : "") + 1);
+            assert_non_null(body);
+            body_len = 0;
+        } else if (strncmp(ln, "--- ", 4) == 0 && body) {
+            failures += fn(ctx, name, body, body_len, ln + 4);
+            (*cases)++;
+            free(body);
+            body = NULL;
+        } else if (body) {
+            size_t n = strlen(ln);
+            memcpy(body + body_len, ln, n);
+            body_len += n;
+            body[body_len++] = '\n';
+        }
+    }
+    free(body);
+    free(text);
+    return failures;
+}
+
+void tu_unlink_db(const char *path)
+{
+    char aux[1100];
+    unlink(path);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
 }

@@ -27,6 +27,19 @@ typedef struct tu_env {
 int tu_env_setup(void **state);
 int tu_env_teardown(void **state);
 
+/* A file of broken inputs and the error each must give (tests/cases/
+ * rules-errors.txt, webhook-errors.txt): "=== NAME", the input's lines,
+ * "--- EXPECTED".  fn is called per case with the input (NUL-terminated,
+ * len bytes) and returns how many failures it found; tu_each_case returns
+ * their sum and sets *cases.  Lines starting with '#' before the first case
+ * are comments. */
+typedef int (*tu_case_fn)(void *ctx, const char *name, const char *text, size_t len,
+                          const char *want);
+int tu_each_case(const char *rel, tu_case_fn fn, void *ctx, int *cases);
+
+/* Remove a SQLite registry file and its WAL side files. */
+void tu_unlink_db(const char *path);
+
 /* Instant from RFC 3339, failing the test if it does not parse. */
 int64_t tu_time(const char *s);
 

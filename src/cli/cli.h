@@ -85,6 +85,9 @@ FILE *cli_open_input(const char *path, const char *cmd, const char **name);
 FILE *cli_open_operand(int argc, char **argv, const char *cmd, void (*usage)(FILE *),
                        const char **name, int *status);
 
+/* "YYYY-MM-DD HH:MM:SS" in JST for a table column, or "-" for 0. */
+const char *cli_jst_short(int64_t ms, char *buf, size_t size);
+
 /* Left-justify s in `width` terminal columns (wide characters count 2). */
 void cli_pad(FILE *out, const char *s, size_t width);
 
@@ -112,5 +115,6 @@ int cmd_synth(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 #endif

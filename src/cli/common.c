@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "jst.h"
 #include "num.h"
 #include "utf8.h"
 
@@ -69,6 +70,16 @@ void cli_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+const char *cli_jst_short(int64_t ms, char *buf, size_t size)
+{
+    if (!ms)
+        return "-";
+    char t[JST_TEXT_MAX];
+    jst_format(ms, t, sizeof t);
+    snprintf(buf, size, "%.10s %.8s", t, t + 11);
+    return buf;
 }
 
 void cli_pad(FILE *out, const char *s, size_t width)

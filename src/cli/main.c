@@ -32,6 +32,7 @@ static const struct {
     {"serve", cmd_serve, "the HTTP API over the registry, with tokens, limits and /metrics"},
     {"token", cmd_token, "API tokens for the server: create, list, revoke"},
     {"replay", cmd_replay, "send a recorded KPI file to a server, as if it were happening now"},
+    {"webhook", cmd_webhook, "outgoing webhooks: queue a test event, deliver, list the outbox"},
 };
 
 static void usage(FILE *out)

@@ -8,7 +8,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "engine.h"
+#include "notify.h"
+#include "notify_conf.h"
+#include "notify_send.h"
 #include "server.h"
 
 static void help(FILE *out)
@@ -31,8 +35,10 @@ static void help(FILE *out)
           "  --listen ADDR:PORT address to listen on (default 127.0.0.1:8080; port 0 = any\n"
           "                     free port)\n"
           "  --config FILE      settings: [serve] (limits, threads; docs/api.md), [live]\n"
-          "                     and [watch NAME] (the live engine; docs/watch.md);\n"
-          "                     example: examples/jiko.conf\n"
+          "                     and [watch NAME] (the live engine; docs/watch.md),\n"
+          "                     [webhook NAME] subscriptions, delivered from the\n"
+          "                     registry's outbox on a thread of their own\n"
+          "                     (docs/webhooks.md); example: examples/jiko.conf\n"
           "  --threads N        worker threads for the handlers (default 2; 0 = one thread\n"
           "                     per connection)\n"
           "  --ready-file FILE  when listening, write the server's URL to FILE\n"
@@ -58,6 +64,39 @@ static int write_ready(const char *path, const char *url)
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         return -1;
     return 0;
+}
+
+/* The webhook sender's lines, from its thread: one fprintf each, so that
+ * they do not interleave with the server's. */
+static void log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "jiko serve: %s\n", line);
+}
+
+/* The live engine's events become webhook messages in the transaction of
+ * the change that raised them (notify_emit); once it is committed the
+ * sender is told to look at once. */
+typedef struct events {
+    const notify_subs *subs;
+    notify_sender *sender;
+} events;
+
+static int on_live_event(void *ctx, store *db, const live_event *ev, int64_t now_ms,
+                         jiko_error *err)
+{
+    events *x = ctx;
+    if (!notify_subs_count(x->subs))
+        return 0;
+    notify_event ne = {live_event_name(ev->type), ev->op, ev->id, ev->data_json};
+    return notify_emit(x->subs, db, &ne, now_ms, err) < 0 ? -1 : 0;
+}
+
+static void on_live_committed(void *ctx)
+{
+    events *x = ctx;
+    if (x->sender)
+        notify_sender_kick(x->sender);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -93,56 +132,55 @@ int cmd_serve(int argc, char **argv)
     serve_conf_default(&conf);
     jiko_error err;
     error_clear(&err);
-    /* one file, read once: [serve] here, [live] and [watch] for the engine */
+    /* one reading of the file: [serve] for the server, [webhook] for the
+     * sender, [live] and [watch] for the engine (after the catalogs) */
     conf_file file = {0};
-    if (config && (conf_load(config, &file, &err) || serve_conf_from(&conf, &file, &err))) {
-        conf_free(&file);
-        return cli_fail("serve", &err);
+    notify_subs *subs = NULL;
+    notify_sender_opts so;
+    notify_sender_opts_default(&so);
+    live_conf watch;
+    live_conf_default(&watch);
+    cli_env env;
+    bool env_loaded = false;
+    live_engine *engine = NULL;
+    notify_sender *sender = NULL;
+    server *srv = NULL;
+    events ev = {NULL, NULL};
+    int rc = CLI_OK;
+    if (config && (conf_load(config, &file, &err) || serve_conf_apply(&conf, &file, &err) ||
+                   notify_subs_load(&file, &subs, &err) || notify_sender_opts_test_env(&so, &err))) {
+        rc = cli_fail("serve", &err);
+        goto done;
     }
+    so.subs = subs;
+    so.log = log_line;
     if (listen && serve_conf_listen(&conf, listen, &err)) {
-        conf_free(&file);
         cli_fail("serve", &err);
-        return CLI_USAGE;
+        rc = CLI_USAGE;
+        goto done;
     }
     if (threads) {
         long n;
         if (cli_opt_long("serve", "--threads", "a thread count 0-256", threads, 0, 256, &n)) {
-            conf_free(&file);
-            return CLI_USAGE;
+            rc = CLI_USAGE;
+            goto done;
         }
         conf.threads = (int)n;
     }
-    cli_env env;
-    int rc = cli_env_load(&env, rules_dir, catalog_dir);
-    if (rc) {
-        conf_free(&file);
-        return rc;
+    if ((rc = cli_env_load(&env, rules_dir, catalog_dir)) != 0)
+        goto done;
+    env_loaded = true;
+    if (config && live_conf_load(&watch, &file, &env.cat, &err)) {
+        rc = cli_fail("serve", &err);
+        goto done;
     }
-    live_conf watch;
-    live_conf_default(&watch);
-    rc = config ? live_conf_load(&watch, &file, &env.cat, &err) : 0;
-    conf_free(&file);
     const char *url = cli_db_url(db);
     /* detector states kept beside a SQLite registry unless told otherwise */
-    if (!rc && !watch.checkpoint && !store_is_pg_url(url)) {
+    if (!watch.checkpoint && !store_is_pg_url(url)) {
         size_t n = strlen(url) + 6;
         watch.checkpoint = malloc(n);
         if (watch.checkpoint)
             snprintf(watch.checkpoint, n, "%s.live", url);
-    }
-    live_engine *engine = NULL;
-    live_env lenv = {&env.cat, &env.rules, &watch, NULL, NULL};
-    store *boot = NULL;
-    int64_t now = 0;
-    cli_now(NULL, &now, "serve");
-    if (!rc)
-        rc = store_open(&boot, url, &err) || live_engine_new(&engine, &lenv, boot, now, &err);
-    if (boot)
-        store_close(boot);
-    if (rc) {
-        live_conf_free(&watch);
-        cli_env_free(&env);
-        return cli_fail("serve", &err);
     }
     /* the signals are taken by sigwait below, in this thread only: every
      * server thread inherits the blocked mask */
@@ -152,14 +190,29 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is the server's business, not fatal */
+    /* webhooks go out from a thread of their own, never from a request's;
+     * started first, so that the engine's first event finds it */
+    if (notify_subs_count(subs) && notify_sender_start(&sender, url, &so, &err)) {
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    ev = (events){subs, sender};
+    live_env lenv = {&env.cat, &env.rules, &watch, on_live_event, &ev, on_live_committed};
+    store *boot = NULL;
+    int64_t now = 0;
+    cli_now(NULL, &now, "serve");
+    if (store_open(&boot, url, &err) || live_engine_new(&engine, &lenv, boot, now, &err)) {
+        if (boot)
+            store_close(boot);
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    store_close(boot);
     api_env api = {&env.cat, &env.rules, engine};
-    server *srv;
     if (server_start(&srv, &conf, url, &api, &err)) {
         rc = cli_fail("serve", &err);
-        live_engine_free(engine);
-        live_conf_free(&watch);
-        cli_env_free(&env);
-        return rc == CLI_REJECTED ? CLI_USAGE : rc;
+        rc = rc == CLI_REJECTED ? CLI_USAGE : rc;
+        goto done;
     }
     char base[160];
     snprintf(base, sizeof base, strchr(conf.host, ':') ? "http://[%s]:%d" : "http://%s:%d",
@@ -168,18 +221,36 @@ int cmd_serve(int argc, char **argv)
             store_is_pg_url(url) ? "postgresql" : url,
             conf.threads ? "I/O thread and workers" : "one thread per connection",
             watch.n_watches, watch.n_watches == 1 ? "" : "es");
+    if (sender)
+        fprintf(stderr, "jiko serve: webhooks: %zu subscription%s, delivered from the registry's "
+                        "outbox by a sender thread\n",
+                notify_subs_count(subs), notify_subs_count(subs) == 1 ? "" : "s");
     if (ready && write_ready(ready, base))
         cli_error("serve", "cannot write --ready-file %s", ready);
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "jiko serve: %s: finishing the requests in progress\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    server_stop(srv);
-    if (live_checkpoint(engine, &err))
+done:
+    if (srv)
+        server_stop(srv);
+    if (engine && srv && live_checkpoint(engine, &err))
         cli_fail("serve", &err);
     live_engine_free(engine);
+    if (sender) {
+        notify_stats st;
+        notify_sender_stats(sender, &st);
+        notify_sender_stop(sender);
+        fprintf(stderr, "jiko serve: webhooks: %ld delivered, %ld failed attempts, %ld given up, "
+                        "%ld pending\n",
+                st.delivered, st.failed, st.given_up, st.pending);
+    }
+    notify_subs_free(subs);
     live_conf_free(&watch);
-    cli_env_free(&env);
-    fprintf(stderr, "jiko serve: stopped\n");
-    return CLI_OK;
+    conf_free(&file);
+    if (env_loaded)
+        cli_env_free(&env);
+    if (srv)
+        fprintf(stderr, "jiko serve: stopped\n");
+    return rc;
 }

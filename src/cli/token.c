@@ -52,17 +52,6 @@ typedef struct options {
     bool json;
 } options;
 
-/* "YYYY-MM-DD HH:MM:SS" in JST, or "-" for 0. */
-static const char *when(int64_t ms, char *buf, size_t size)
-{
-    if (!ms)
-        return "-";
-    char t[JST_TEXT_MAX];
-    jst_format(ms, t, sizeof t);
-    snprintf(buf, size, "%.10s %.8s", t, t + 11);
-    return buf;
-}
-
 typedef struct lister {
     bool json;
     long n;
@@ -100,8 +89,8 @@ static int list_token(void *ctx, const store_token *t)
     }
     char created[JST_TEXT_MAX], revoked[JST_TEXT_MAX];
     const char *cols[] = {t->id, t->role, t->op ? t->op : "-",
-                          when(t->created_ms, created, sizeof created),
-                          when(t->revoked_ms, revoked, sizeof revoked)};
+                          cli_jst_short(t->created_ms, created, sizeof created),
+                          cli_jst_short(t->revoked_ms, revoked, sizeof revoked)};
     for (int i = 0; i < 5; i++)
         cli_pad(stdout, cols[i], w[i]);
     utf8_print_safe(stdout, t->note[0] ? t->note : "-"); /* free text: may hold anything */

@@ -1201,6 +1201,7 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
     error_clear(err);
     int rc = 0;
     bool any = false;
+    uint64_t events_before = e->stats.events;
     if (link_wholesale(e)) {
         error_nomem(err, "the receiving operators' incidents");
         rc = -1;
@@ -1228,6 +1229,8 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
             }
         }
         rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
+        if (!rc && e->stats.events != events_before && e->env.on_committed)
+            e->env.on_committed(e->env.event_ctx);
         if (!rc)
             for (live_inc *i = e->incs; i; i = i->next)
                 if (i->dirty) {
@@ -1318,10 +1321,13 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
     error_clear(err);
     pthread_mutex_lock(&e->mu);
     int64_t as_of = as_of_ms(e, now_ms);
+    uint64_t events_before = e->stats.events;
     int rc = store_begin(db, err);
     for (live_inc *i = e->incs; i && !rc; i = i->next)
         rc = tick_one(e, i, db, as_of, now_ms, err);
     rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
+    if (!rc && e->stats.events != events_before && e->env.on_committed)
+        e->env.on_committed(e->env.event_ctx);
     pthread_mutex_unlock(&e->mu);
     return rc;
 }

@@ -88,6 +88,9 @@ typedef struct live_env {
     const live_conf *conf;
     live_event_fn on_event; /* may be NULL */
     void *event_ctx;
+    /* After a commit that raised events (NULL: nothing to do): the webhook
+     * sender is told to look at once. */
+    void (*on_committed)(void *event_ctx);
 } live_env;
 
 /* What the engine has done since it started (for /metrics). */

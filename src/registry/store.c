@@ -410,3 +410,221 @@ bool store_same_record(const char *a, size_t alen, const char *b, size_t blen)
     json_decref(jb);
     return same;
 }
+
+/* ---- webhook outbox ------------------------------------------------------- */
+
+bool store_in_batch(const store *s) { return s->ops->in_batch(s->impl); }
+
+static bool filled(const char *s) { return s && *s && text_ok(s); }
+
+int store_outbox_add(store *s, const store_outbox_msg *m, jiko_error *err)
+{
+    static const char *const names[] = {"id", "subscription", "url", "event", "operator",
+                                        "incident_id", "body"};
+    const char *vals[] = {m->id, m->subscription, m->url, m->event, m->op, m->incident_id,
+                          m->body};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        if (!filled(vals[i])) {
+            error_set(err, JIKO_ERR_INVALID, NULL, 0, names[i], "must be non-empty UTF-8 text");
+            return -1;
+        }
+    return s->ops->outbox_add(s->impl, m, err);
+}
+
+/* Rows read back must be rows an add could have written: the sender posts
+ * their body and names their subscription in its logs. */
+typedef struct outbox_checked {
+    store_outbox_fn fn;
+    void *ctx;
+    jiko_error *err;
+    bool damaged;
+} outbox_checked;
+
+static int outbox_check_then(void *ctx, const store_outbox_msg *m)
+{
+    outbox_checked *c = ctx;
+    if (!filled(m->id) || !filled(m->subscription) || !filled(m->url) || !filled(m->event) ||
+        !filled(m->op) || !filled(m->incident_id) || !filled(m->body) || !m->last_error ||
+        !text_ok(m->last_error) || m->attempts < 0 || (m->delivered_ms && m->gave_up_ms)) {
+        error_set(c->err, JIKO_ERR_STORE, NULL, 0, NULL,
+                  "the registry is damaged: webhook message %s: a column is missing, not UTF-8 "
+                  "or out of range",
+                  m->id && text_ok(m->id) ? m->id : "?");
+        c->damaged = true;
+        return 1;
+    }
+    return c->fn(c->ctx, m);
+}
+
+/* The due messages, copied: they are leased before anyone sees them, and
+ * a backend may not change rows under a statement still reading them. */
+typedef struct outbox_taken {
+    store_outbox_msg *v;
+    long n, cap;
+    bool nomem;
+} outbox_taken;
+
+static void outbox_msg_free(store_outbox_msg *m)
+{
+    free((char *)m->id);
+    free((char *)m->subscription);
+    free((char *)m->url);
+    free((char *)m->event);
+    free((char *)m->op);
+    free((char *)m->incident_id);
+    free((char *)m->body);
+    free((char *)m->last_error);
+}
+
+static int outbox_keep(void *ctx, const store_outbox_msg *m)
+{
+    outbox_taken *t = ctx;
+    if (t->n == t->cap) {
+        long cap = t->cap ? 2 * t->cap : 16;
+        store_outbox_msg *v = realloc(t->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            t->nomem = true;
+            return 1;
+        }
+        t->v = v;
+        t->cap = cap;
+    }
+    store_outbox_msg *c = &t->v[t->n];
+    *c = *m;
+    c->id = store_strdup(m->id);
+    c->subscription = store_strdup(m->subscription);
+    c->url = store_strdup(m->url);
+    c->event = store_strdup(m->event);
+    c->op = store_strdup(m->op);
+    c->incident_id = store_strdup(m->incident_id);
+    c->body = store_strdup(m->body);
+    c->last_error = store_strdup(m->last_error);
+    t->n++;
+    if (!c->id || !c->subscription || !c->url || !c->event || !c->op || !c->incident_id ||
+        !c->body || !c->last_error) {
+        t->nomem = true;
+        return 1;
+    }
+    return 0;
+}
+
+int store_outbox_take(store *s, int64_t now_ms, long limit, int64_t lease_ms, store_outbox_fn fn,
+                      void *ctx, jiko_error *err)
+{
+    if (limit < 1 || lease_ms < 0 || now_ms < 0) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0,
+                  limit < 1 ? "limit" : lease_ms < 0 ? "lease" : "now", "must be positive");
+        return -1;
+    }
+    /* read and lease in one transaction (the caller's, or one of our own):
+     * SQLite's write lock or PostgreSQL's row locks keep a second sender
+     * from taking the same messages meanwhile */
+    bool own = !store_in_batch(s);
+    if (own && store_begin(s, err))
+        return -1;
+    outbox_taken t = {0};
+    outbox_checked c = {outbox_keep, &t, err, false};
+    int rc = s->ops->outbox_scan(s->impl, now_ms, limit, outbox_check_then, &c, err);
+    if (t.nomem) {
+        error_nomem(err, "taking webhook messages");
+        rc = -1;
+    }
+    if (c.damaged)
+        rc = -1;
+    for (long i = 0; rc >= 0 && i < t.n; i++)
+        if (s->ops->outbox_update(s->impl, t.v[i].id, t.v[i].attempts, now_ms + lease_ms, 0, 0, 0,
+                                  NULL, err) < 0)
+            rc = -1;
+    if (own) {
+        if (rc >= 0 && store_commit(s, err))
+            rc = -1;
+        if (rc < 0) {
+            jiko_error ignored;
+            store_rollback(s, &ignored);
+        }
+    }
+    for (long i = 0; i < t.n; i++) {
+        if (rc >= 0)
+            fn(ctx, &t.v[i]); /* every one is leased: the caller sees them all */
+        outbox_msg_free(&t.v[i]);
+    }
+    free(t.v);
+    return rc < 0 ? -1 : (int)t.n;
+}
+
+int store_outbox_list(store *s, long limit, store_outbox_fn fn, void *ctx, jiko_error *err)
+{
+    if (limit < 0) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "limit", "must not be negative, got %ld", limit);
+        return -1;
+    }
+    outbox_checked c = {fn, ctx, err, false};
+    int n = s->ops->outbox_scan(s->impl, -1, limit, outbox_check_then, &c, err);
+    return n < 0 || c.damaged ? -1 : 0;
+}
+
+/* An error text as stored: at most STORE_OUTBOX_ERROR_MAX bytes, cut at a
+ * UTF-8 character boundary, NUL-free by construction. */
+static const char *outbox_error_text(const char *e, char *buf, size_t size)
+{
+    if (!e)
+        return NULL;
+    size_t n = strlen(e);
+    if (n >= size)
+        n = size - 1;
+    while (n && ((unsigned char)e[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, e, n);
+    buf[n] = '\0';
+    if (!text_ok(buf))
+        snprintf(buf, size, "(an error message that is not UTF-8)");
+    return buf;
+}
+
+static int outbox_update(store *s, const char *id, int attempts, int64_t next_ms,
+                         int64_t attempt_ms, int64_t delivered_ms, int64_t gave_up_ms,
+                         const char *error, jiko_error *err)
+{
+    if (!id || !*id) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "id", "is empty");
+        return -1;
+    }
+    if (attempts < 0) {
+        error_set(err, JIKO_ERR_INVALID, NULL, 0, "attempts", "must not be negative, got %d",
+                  attempts);
+        return -1;
+    }
+    char buf[STORE_OUTBOX_ERROR_MAX + 1];
+    int rc = s->ops->outbox_update(s->impl, id, attempts, next_ms, attempt_ms, delivered_ms,
+                                   gave_up_ms, outbox_error_text(error, buf, sizeof buf), err);
+    if (rc == 2) {
+        error_set(err, JIKO_ERR_NOT_FOUND, NULL, 0, "id", "no webhook message '%s' in the registry",
+                  id);
+        return -1;
+    }
+    return rc;
+}
+
+int store_outbox_delivered(store *s, const char *id, int attempts, int64_t when_ms,
+                           jiko_error *err)
+{
+    return outbox_update(s, id, attempts, 0, when_ms, when_ms, 0, "", err);
+}
+
+int store_outbox_retry(store *s, const char *id, int attempts, int64_t attempt_ms,
+                       int64_t next_ms, const char *error, jiko_error *err)
+{
+    return outbox_update(s, id, attempts, next_ms, attempt_ms, 0, 0, error, err);
+}
+
+int store_outbox_give_up(store *s, const char *id, int attempts, int64_t when_ms,
+                         const char *error, jiko_error *err)
+{
+    return outbox_update(s, id, attempts, 0, when_ms, 0, when_ms, error, err);
+}
+
+int store_outbox_count(store *s, store_outbox_counts *c, jiko_error *err)
+{
+    memset(c, 0, sizeof *c);
+    return s->ops->outbox_count(s->impl, c, err);
+}

@@ -26,7 +26,7 @@
 #include "incident.h"
 
 /* Schema version written by this build; older databases are upgraded. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Longest comma-separated list of an incident's service codes. */
 #define STORE_SERVICES_MAX 4096
@@ -188,6 +188,82 @@ int store_token_list(store *s, store_token_fn fn, void *ctx, jiko_error *err);
  * revocation time is kept), -1 with err (JIKO_ERR_NOT_FOUND for an unknown
  * id, field "id"). */
 int store_token_revoke(store *s, const char *id, int64_t now_ms, jiko_error *err);
+
+/* ---- Webhook outbox (schema v5) -------------------------------------------
+ * Messages to subscribers' URLs (src/notify/), kept until they are delivered
+ * or given up so that a restart loses none: a message is queued in the same
+ * transaction as the incident change it tells of, and a sender takes it
+ * from here.  No secret is stored: the sender signs with the subscription's
+ * secret from the configuration, looked up by name.
+ *
+ * A message is pending (neither delivered nor given up), delivered, or
+ * given up; pending ones are due when next_attempt_ms has come. */
+
+/* Longest last_error kept (longer ones are cut at a character boundary). */
+#define STORE_OUTBOX_ERROR_MAX 300
+
+typedef struct store_outbox_msg {
+    const char *id;           /* "msg_" + random: the webhook-id, stable across attempts */
+    const char *subscription; /* the [webhook NAME] it is for */
+    const char *url;
+    const char *event;        /* e.g. "incident.opened" */
+    const char *op, *incident_id;
+    const char *body;         /* the JSON sent, exactly */
+    int64_t created_ms;
+    int attempts;             /* attempts made so far */
+    int64_t next_attempt_ms;  /* when a pending message is due */
+    int64_t last_attempt_ms;  /* 0 = never attempted */
+    int64_t delivered_ms;     /* 0 = not delivered */
+    int64_t gave_up_ms;       /* 0 = not given up */
+    const char *last_error;   /* "" when none */
+} store_outbox_msg;
+
+/* One message; its strings are valid during the call.  Nonzero stops. */
+typedef int (*store_outbox_fn)(void *ctx, const store_outbox_msg *m);
+
+/* Whether a batch (store_begin) is open on this connection. */
+bool store_in_batch(const store *s);
+
+/* Queue a message (attempts 0, not delivered, not given up; id, names, url,
+ * body non-empty UTF-8).  Inside the caller's batch when one is open, so
+ * that it commits with the change it tells of; else a transaction of its
+ * own.  A stored id is JIKO_ERR_CONFLICT. */
+int store_outbox_add(store *s, const store_outbox_msg *m, jiko_error *err);
+
+/* Take up to `limit` pending messages due at now_ms, oldest due first, and
+ * lease them: their next_attempt_ms becomes now_ms + lease_ms in the same
+ * transaction, so that another sender on the same registry does not take
+ * them meanwhile, and a sender that dies mid-attempt leaves them to be
+ * taken again when the lease ends.  After the commit, fn sees every message
+ * taken (as it was before the lease; its return value is ignored).  Returns
+ * the number taken, or -1 with err. */
+int store_outbox_take(store *s, int64_t now_ms, long limit, int64_t lease_ms, store_outbox_fn fn,
+                      void *ctx, jiko_error *err);
+
+/* After an attempt made at when_ms / attempt_ms: delivered; rescheduled to
+ * next_ms with the attempt's error (attempt_ms 0 and `error` NULL keep the
+ * last ones: a leased message put back untried); given up.  `attempts` is
+ * the new count.  Only a pending message changes: 0 done, 1 it was no
+ * longer pending (delivered or given up by another sender), -1 with err
+ * (JIKO_ERR_NOT_FOUND: no such id). */
+int store_outbox_delivered(store *s, const char *id, int attempts, int64_t when_ms,
+                           jiko_error *err);
+int store_outbox_retry(store *s, const char *id, int attempts, int64_t attempt_ms,
+                       int64_t next_ms, const char *error, jiko_error *err);
+int store_outbox_give_up(store *s, const char *id, int attempts, int64_t when_ms,
+                         const char *error, jiko_error *err);
+
+/* Every message, oldest first (created_ms, then id); at most `limit` (0 =
+ * all) of the newest when limit > 0. */
+int store_outbox_list(store *s, long limit, store_outbox_fn fn, void *ctx, jiko_error *err);
+
+typedef struct store_outbox_counts {
+    long pending, delivered, given_up;
+    int64_t next_due_ms; /* earliest next_attempt_ms of a pending message; 0 = none */
+} store_outbox_counts;
+
+/* Messages by state (for /metrics and `jiko webhook deliver`). */
+int store_outbox_count(store *s, store_outbox_counts *c, jiko_error *err);
 
 /* How many current incidents are ongoing (no end yet): a count in the
  * database, without reading any record (the server's /metrics). */

@@ -46,6 +46,22 @@ typedef struct store_ops {
     int (*token_add)(void *impl, const store_token *t, jiko_error *err);
     int (*token_list)(void *impl, store_token_fn fn, void *ctx, jiko_error *err);
     int (*token_revoke)(void *impl, const char *id, int64_t now_ms, jiko_error *err);
+    /* Webhook outbox (store.h); arguments checked by store.c. */
+    bool (*in_batch)(void *impl);
+    int (*outbox_add)(void *impl, const store_outbox_msg *m, jiko_error *err);
+    /* due_at < 0: every message (limit = the newest N, 0 = all), oldest
+     * first; else the pending ones due at due_at, oldest due first, locked
+     * for the caller's transaction where the backend has row locks (taken
+     * by another transaction: skipped).  Returns the row count or -1. */
+    int (*outbox_scan)(void *impl, int64_t due_at, long limit, store_outbox_fn fn, void *ctx,
+                       jiko_error *err);
+    /* one pending message: attempts, next_attempt_ms (0 = unchanged),
+     * last_attempt_ms (0 = unchanged), delivered_ms, gave_up_ms (0 = not),
+     * last_error (NULL = unchanged).  0 done, 1 not pending, 2 no such id. */
+    int (*outbox_update)(void *impl, const char *id, int attempts, int64_t next_ms,
+                         int64_t attempt_ms, int64_t delivered_ms, int64_t gave_up_ms,
+                         const char *error, jiko_error *err);
+    int (*outbox_count)(void *impl, store_outbox_counts *c, jiko_error *err);
     void (*close)(void *impl);
 } store_ops;
 

@@ -58,6 +58,19 @@ static const char *const migrations[] = {
     "  note TEXT NOT NULL DEFAULT '',"
     "  created_ms BIGINT NOT NULL, revoked_ms BIGINT,"
     "  CHECK ((role = 'regulator') = (operator IS NULL)));",
+    /* 4 -> 5: the webhook outbox (see store_sqlite.c) */
+    "CREATE TABLE webhook_outbox ("
+    "  id TEXT PRIMARY KEY,"
+    "  subscription TEXT NOT NULL, url TEXT NOT NULL, event TEXT NOT NULL,"
+    "  operator TEXT NOT NULL, incident_id TEXT NOT NULL, body TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+    "  next_attempt_ms BIGINT NOT NULL, last_attempt_ms BIGINT,"
+    "  delivered_ms BIGINT, gave_up_ms BIGINT,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  CHECK (delivered_ms IS NULL OR gave_up_ms IS NULL));"
+    "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms)"
+    "  WHERE delivered_ms IS NULL AND gave_up_ms IS NULL;",
 };
 
 #define ROW_COLUMNS                                                                           \
@@ -456,6 +469,24 @@ static int pg_facts(void *impl, int fy_from, int fy_to, int parts, store_fact_fn
 
 /* ---- API tokens ----------------------------------------------------------- */
 
+/* One INSERT: 0 done, 1 a unique key is taken (err left for the caller to
+ * say which), -1 with err. */
+static int insert_unique(pg *p, const char *sql, int n, const char *const *v, const char *what,
+                         jiko_error *err)
+{
+    PGresult *res = PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return 0;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
+        PQclear(res);
+        return 1;
+    }
+    return fail_res(p, res, err, what);
+}
+
 static int pg_token_add(void *impl, const store_token *t, jiko_error *err)
 {
     pg *p = impl;
@@ -467,23 +498,15 @@ static int pg_token_add(void *impl, const store_token *t, jiko_error *err)
     const char *v[7] = {t->id, hex, t->op, t->role, t->note, created,
                         t->revoked_ms ? revoked : NULL};
     /* one statement outside a batch: its own transaction */
-    PGresult *res = PQexecParams(p->conn,
-                                 "INSERT INTO api_token (id, hash, operator, role, note,"
-                                 " created_ms, revoked_ms) VALUES ($1, decode($2, 'hex'), $3, $4,"
-                                 " $5, $6::bigint, $7::bigint)",
-                                 7, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        PQclear(res);
-        return 0;
-    }
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
-        PQclear(res);
+    int rc = insert_unique(p,
+                           "INSERT INTO api_token (id, hash, operator, role, note,"
+                           " created_ms, revoked_ms) VALUES ($1, decode($2, 'hex'), $3, $4,"
+                           " $5, $6::bigint, $7::bigint)",
+                           7, v, "cannot store the API token", err);
+    if (rc == 1)
         error_set(err, JIKO_ERR_CONFLICT, p->url, 0, "id",
                   "an API token with id '%s' or the same hash is stored already", t->id);
-        return -1;
-    }
-    return fail_res(p, res, err, "cannot store the API token");
+    return rc ? -1 : 0;
 }
 
 static int hex_digit(char c)
@@ -529,6 +552,19 @@ static int pg_token_list(void *impl, store_token_fn fn, void *ctx, jiko_error *e
     return 0;
 }
 
+/* After an update that changed no row: 1 when the id exists (so the row
+ * was not in the state the update wanted), 2 when it does not, -1 with err. */
+static int known_id(pg *p, const char *sql, const char *id, const char *what, jiko_error *err)
+{
+    const char *v[1] = {id};
+    PGresult *res = PQexecParams(p->conn, sql, 1, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, what);
+    int known = PQntuples(res);
+    PQclear(res);
+    return known ? 1 : 2;
+}
+
 static int pg_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_error *err)
 {
     pg *p = impl;
@@ -546,12 +582,8 @@ static int pg_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_erro
     if (revoked)
         return 0;
     /* revoked before, or no such token (tokens are never deleted) */
-    res = PQexecParams(p->conn, "SELECT 1 FROM api_token WHERE id = $1", 1, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return fail_res(p, res, err, "cannot revoke the API token");
-    int known = PQntuples(res);
-    PQclear(res);
-    return known ? 1 : 2;
+    return known_id(p, "SELECT 1 FROM api_token WHERE id = $1", id, "cannot revoke the API token",
+                    err);
 }
 
 static int pg_count_open(void *impl, long *n, jiko_error *err)
@@ -565,10 +597,147 @@ static int pg_count_open(void *impl, long *n, jiko_error *err)
     return 0;
 }
 
+/* ---- webhook outbox ------------------------------------------------------- */
+
+static bool pg_in_batch(void *impl)
+{
+    return PQtransactionStatus(((pg *)impl)->conn) != PQTRANS_IDLE;
+}
+
+static int pg_outbox_add(void *impl, const store_outbox_msg *m, jiko_error *err)
+{
+    pg *p = impl;
+    char created[24], next[24];
+    snprintf(created, sizeof created, "%lld", (long long)m->created_ms);
+    snprintf(next, sizeof next, "%lld", (long long)m->next_attempt_ms);
+    const char *v[9] = {m->id, m->subscription, m->url, m->event, m->op, m->incident_id, m->body,
+                        created, next};
+    /* one statement: inside the caller's batch, or a transaction of its own */
+    int rc = insert_unique(p,
+                           "INSERT INTO webhook_outbox (id, subscription, url, event, operator,"
+                           " incident_id, body, created_ms, attempts, next_attempt_ms,"
+                           " last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, 0,"
+                           " $9::bigint, '')",
+                           9, v, "cannot queue the webhook message", err);
+    if (rc == 1)
+        error_set(err, JIKO_ERR_CONFLICT, p->url, 0, "id",
+                  "a webhook message with id '%s' is stored already", m->id);
+    return rc ? -1 : 0;
+}
+
+#define OUTBOX_COLUMNS                                                                        \
+    "id, subscription, url, event, operator, incident_id, body, created_ms, attempts,"       \
+    " next_attempt_ms, last_attempt_ms, delivered_ms, gave_up_ms, last_error"
+
+static int64_t ms_or_zero(PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? 0 : atoll(PQgetvalue(res, r, c));
+}
+
+static int pg_outbox_scan(void *impl, int64_t due_at, long limit, store_outbox_fn fn, void *ctx,
+                          jiko_error *err)
+{
+    pg *p = impl;
+    char due[24], lim[24];
+    snprintf(due, sizeof due, "%lld", (long long)due_at);
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *v[2] = {due, limit > 0 ? lim : NULL}; /* LIMIT NULL is no limit */
+    /* Taking: the rows stay locked until the caller's transaction ends, and
+     * rows another sender has locked are skipped rather than waited for
+     * (it is sending them). */
+    const char *sql =
+        due_at >= 0 ? "SELECT " OUTBOX_COLUMNS " FROM webhook_outbox"
+                      " WHERE delivered_ms IS NULL AND gave_up_ms IS NULL"
+                      " AND next_attempt_ms <= $1::bigint"
+                      " ORDER BY next_attempt_ms, created_ms, id LIMIT $2::bigint"
+                      " FOR UPDATE SKIP LOCKED"
+                    : "SELECT * FROM (SELECT " OUTBOX_COLUMNS " FROM webhook_outbox"
+                      " WHERE $1::bigint < 0 ORDER BY created_ms DESC, id DESC LIMIT $2::bigint) o"
+                      " ORDER BY created_ms, id";
+    PGresult *res = PQexecParams(p->conn, sql, 2, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot read the webhook outbox");
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        store_outbox_msg m;
+        m.id = PQgetvalue(res, i, 0);
+        m.subscription = PQgetvalue(res, i, 1);
+        m.url = PQgetvalue(res, i, 2);
+        m.event = PQgetvalue(res, i, 3);
+        m.op = PQgetvalue(res, i, 4);
+        m.incident_id = PQgetvalue(res, i, 5);
+        m.body = PQgetvalue(res, i, 6);
+        m.created_ms = atoll(PQgetvalue(res, i, 7));
+        m.attempts = atoi(PQgetvalue(res, i, 8));
+        m.next_attempt_ms = atoll(PQgetvalue(res, i, 9));
+        m.last_attempt_ms = ms_or_zero(res, i, 10);
+        m.delivered_ms = ms_or_zero(res, i, 11);
+        m.gave_up_ms = ms_or_zero(res, i, 12);
+        m.last_error = PQgetvalue(res, i, 13);
+        if (fn(ctx, &m)) {
+            n = i + 1;
+            break;
+        }
+    }
+    PQclear(res);
+    return n;
+}
+
+static int pg_outbox_update(void *impl, const char *id, int attempts, int64_t next_ms,
+                            int64_t attempt_ms, int64_t delivered_ms, int64_t gave_up_ms,
+                            const char *error, jiko_error *err)
+{
+    pg *p = impl;
+    char a[16], nx[24], at[24], d[24], g[24];
+    snprintf(a, sizeof a, "%d", attempts);
+    snprintf(nx, sizeof nx, "%lld", (long long)next_ms);
+    snprintf(at, sizeof at, "%lld", (long long)attempt_ms);
+    snprintf(d, sizeof d, "%lld", (long long)delivered_ms);
+    snprintf(g, sizeof g, "%lld", (long long)gave_up_ms);
+    const char *v[7] = {id, a, nx, at, d, g, error};
+    PGresult *res = PQexecParams(
+        p->conn,
+        "UPDATE webhook_outbox SET attempts = $2::int,"
+        " next_attempt_ms = CASE WHEN $3::bigint = 0 THEN next_attempt_ms ELSE $3::bigint END,"
+        " last_attempt_ms = CASE WHEN $4::bigint = 0 THEN last_attempt_ms ELSE $4::bigint END,"
+        " delivered_ms = nullif($5::bigint, 0), gave_up_ms = nullif($6::bigint, 0),"
+        " last_error = coalesce($7::text, last_error)"
+        " WHERE id = $1 AND delivered_ms IS NULL AND gave_up_ms IS NULL",
+        7, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return fail_res(p, res, err, "cannot update the webhook message");
+    bool done = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (done)
+        return 0;
+    /* delivered or given up before (no message is ever deleted), or unknown */
+    return known_id(p, "SELECT 1 FROM webhook_outbox WHERE id = $1", id,
+                    "cannot update the webhook message", err);
+}
+
+static int pg_outbox_count(void *impl, store_outbox_counts *c, jiko_error *err)
+{
+    pg *p = impl;
+    PGresult *res = PQexec(p->conn,
+                           "SELECT count(*) FILTER (WHERE delivered_ms IS NULL AND gave_up_ms IS NULL),"
+                           " count(delivered_ms), count(gave_up_ms),"
+                           " min(next_attempt_ms) FILTER (WHERE delivered_ms IS NULL AND gave_up_ms IS NULL)"
+                           " FROM webhook_outbox");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_res(p, res, err, "cannot count the webhook messages");
+    c->pending = atol(PQgetvalue(res, 0, 0));
+    c->delivered = atol(PQgetvalue(res, 0, 1));
+    c->given_up = atol(PQgetvalue(res, 0, 2));
+    c->next_due_ms = ms_or_zero(res, 0, 3);
+    PQclear(res);
+    return 0;
+}
+
 static const store_ops pg_ops = {
     "postgresql", true,     pg_begin,     pg_commit,     pg_rollback,     pg_put,
     pg_list,      pg_get,   pg_history,   pg_check,      pg_count_open,   pg_facts,        pg_token_add,
-    pg_token_list, pg_token_revoke, pg_close,
+    pg_token_list, pg_token_revoke, pg_in_batch, pg_outbox_add, pg_outbox_scan, pg_outbox_update,
+    pg_outbox_count, pg_close,
 };
 
 int store_pg_open(void **impl, const store_ops **ops, const char *url, bool create,

@@ -73,6 +73,23 @@ static const char *const migrations[] = {
     "  note TEXT NOT NULL DEFAULT '',"
     "  created_ms INTEGER NOT NULL, revoked_ms INTEGER,"
     "  CHECK ((role = 'regulator') = (operator IS NULL)));",
+    /* 4 -> 5: the webhook outbox (src/notify/): a message per subscription
+     * and event, kept until delivered or given up.  No secret: the sender
+     * signs with the configuration's.  The partial index holds only the
+     * pending messages, so finding the due ones stays cheap however many
+     * delivered ones are kept. */
+    "CREATE TABLE webhook_outbox ("
+    "  id TEXT PRIMARY KEY,"
+    "  subscription TEXT NOT NULL, url TEXT NOT NULL, event TEXT NOT NULL,"
+    "  operator TEXT NOT NULL, incident_id TEXT NOT NULL, body TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+    "  next_attempt_ms INTEGER NOT NULL, last_attempt_ms INTEGER,"
+    "  delivered_ms INTEGER, gave_up_ms INTEGER,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  CHECK (delivered_ms IS NULL OR gave_up_ms IS NULL));"
+    "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms)"
+    "  WHERE delivered_ms IS NULL AND gave_up_ms IS NULL;",
 };
 
 enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_GET, Q_COUNT };
@@ -673,6 +690,23 @@ static int sq_token_list(void *impl, store_token_fn fn, void *ctx, jiko_error *e
     return 0;
 }
 
+/* After an update that changed no row: 1 when the id exists (so the row
+ * was not in the state the update wanted), 2 when it does not, -1 with err. */
+static int known_id(sq *s, const char *count_sql, const char *id, const char *what,
+                    jiko_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, count_sql, -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, what);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (n < 0)
+        return fail_db(s, err, what);
+    return n ? 1 : 2;
+}
+
 static int sq_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_error *err)
 {
     sq *s = impl;
@@ -691,16 +725,8 @@ static int sq_token_revoke(void *impl, const char *id, int64_t now_ms, jiko_erro
         return 0;
     /* nothing changed: revoked before, or no such token (tokens are never
      * deleted, so the answer cannot change in between) */
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM api_token WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return fail_db(s, err, "cannot revoke the API token");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (n < 0)
-        return fail_db(s, err, "cannot revoke the API token");
-    return n ? 1 : 2;
+    return known_id(s, "SELECT count(*) FROM api_token WHERE id = ?1", id,
+                    "cannot revoke the API token", err);
 }
 
 static int sq_count_open(void *impl, long *n, jiko_error *err)
@@ -717,9 +743,160 @@ static int sq_count_open(void *impl, long *n, jiko_error *err)
     return rc == SQLITE_ROW ? 0 : fail_db(s, err, "cannot count the open incidents");
 }
 
+/* ---- webhook outbox ------------------------------------------------------- */
+
+static bool sq_in_batch(void *impl)
+{
+    return !sqlite3_get_autocommit(((sq *)impl)->db);
+}
+
+static int sq_outbox_add(void *impl, const store_outbox_msg *m, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    /* one statement: inside the caller's batch, or a transaction of its own */
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO webhook_outbox (id, subscription, url, event, operator,"
+                           " incident_id, body, created_ms, attempts, next_attempt_ms, last_error)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot queue the webhook message");
+    const char *t[] = {m->id, m->subscription, m->url, m->event, m->op, m->incident_id, m->body};
+    for (int i = 0; i < 7; i++)
+        sqlite3_bind_text(st, i + 1, t[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, m->created_ms);
+    sqlite3_bind_int64(st, 9, m->next_attempt_ms);
+    int rc = sqlite3_step(st);
+    int ext = sqlite3_extended_errcode(s->db);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        error_set(err, JIKO_ERR_CONFLICT, s->path, 0, "id",
+                  "a webhook message with id '%s' is stored already", m->id);
+        return -1;
+    }
+    return fail_db(s, err, "cannot queue the webhook message");
+}
+
+#define OUTBOX_COLUMNS                                                                        \
+    "id, subscription, url, event, operator, incident_id, body, created_ms, attempts,"       \
+    " next_attempt_ms, last_attempt_ms, delivered_ms, gave_up_ms, last_error"
+
+static int64_t col_ms(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
+}
+
+static void read_outbox(sqlite3_stmt *st, store_outbox_msg *m)
+{
+    m->id = (const char *)sqlite3_column_text(st, 0);
+    m->subscription = (const char *)sqlite3_column_text(st, 1);
+    m->url = (const char *)sqlite3_column_text(st, 2);
+    m->event = (const char *)sqlite3_column_text(st, 3);
+    m->op = (const char *)sqlite3_column_text(st, 4);
+    m->incident_id = (const char *)sqlite3_column_text(st, 5);
+    m->body = (const char *)sqlite3_column_text(st, 6);
+    m->created_ms = sqlite3_column_int64(st, 7);
+    m->attempts = sqlite3_column_int(st, 8);
+    m->next_attempt_ms = sqlite3_column_int64(st, 9);
+    m->last_attempt_ms = col_ms(st, 10);
+    m->delivered_ms = col_ms(st, 11);
+    m->gave_up_ms = col_ms(st, 12);
+    m->last_error = (const char *)sqlite3_column_text(st, 13);
+}
+
+static int sq_outbox_scan(void *impl, int64_t due_at, long limit, store_outbox_fn fn, void *ctx,
+                          jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    const char *sql =
+        due_at >= 0 ? "SELECT " OUTBOX_COLUMNS " FROM webhook_outbox"
+                      " WHERE delivered_ms IS NULL AND gave_up_ms IS NULL AND next_attempt_ms <= ?1"
+                      " ORDER BY next_attempt_ms, created_ms, id LIMIT ?2"
+                    /* the newest `limit` (all for -1), shown oldest first */
+                    : "SELECT * FROM (SELECT " OUTBOX_COLUMNS " FROM webhook_outbox"
+                      " ORDER BY created_ms DESC, id DESC LIMIT ?2) ORDER BY created_ms, id";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot read the webhook outbox");
+    sqlite3_bind_int64(st, 1, due_at);
+    sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_outbox_msg m;
+        read_outbox(st, &m);
+        n++;
+        if (fn(ctx, &m))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail_db(s, err, "cannot read the webhook outbox");
+        n = -1;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int sq_outbox_update(void *impl, const char *id, int attempts, int64_t next_ms,
+                            int64_t attempt_ms, int64_t delivered_ms, int64_t gave_up_ms,
+                            const char *error, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE webhook_outbox SET attempts = ?2,"
+                           " next_attempt_ms = CASE WHEN ?3 = 0 THEN next_attempt_ms ELSE ?3 END,"
+                           " last_attempt_ms = CASE WHEN ?4 = 0 THEN last_attempt_ms ELSE ?4 END,"
+                           " delivered_ms = nullif(?5, 0), gave_up_ms = nullif(?6, 0),"
+                           " last_error = coalesce(?7, last_error)"
+                           " WHERE id = ?1 AND delivered_ms IS NULL AND gave_up_ms IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot update the webhook message");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, attempts);
+    sqlite3_bind_int64(st, 3, next_ms);
+    sqlite3_bind_int64(st, 4, attempt_ms);
+    sqlite3_bind_int64(st, 5, delivered_ms);
+    sqlite3_bind_int64(st, 6, gave_up_ms);
+    sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail_db(s, err, "cannot update the webhook message");
+    if (sqlite3_changes(s->db) == 1)
+        return 0;
+    /* delivered or given up before (no message is ever deleted), or unknown */
+    return known_id(s, "SELECT count(*) FROM webhook_outbox WHERE id = ?1", id,
+                    "cannot update the webhook message", err);
+}
+
+static int sq_outbox_count(void *impl, store_outbox_counts *c, jiko_error *err)
+{
+    sq *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FILTER (WHERE delivered_ms IS NULL AND gave_up_ms IS NULL),"
+                           " count(delivered_ms), count(gave_up_ms),"
+                           " min(next_attempt_ms) FILTER (WHERE delivered_ms IS NULL AND gave_up_ms IS NULL)"
+                           " FROM webhook_outbox",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(s, err, "cannot count the webhook messages");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        c->pending = (long)sqlite3_column_int64(st, 0);
+        c->delivered = (long)sqlite3_column_int64(st, 1);
+        c->given_up = (long)sqlite3_column_int64(st, 2);
+        c->next_due_ms = col_ms(st, 3);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail_db(s, err, "cannot count the webhook messages");
+}
+
 static const store_ops sqlite_ops = {
     "sqlite",      false,        sq_begin,       sq_commit, sq_rollback, sq_put, sq_list, sq_get,
     sq_history,    sq_check,     sq_count_open,  sq_facts,       sq_token_add, sq_token_list, sq_token_revoke,
+    sq_in_batch,   sq_outbox_add, sq_outbox_scan, sq_outbox_update, sq_outbox_count,
     sq_close,
 };
 

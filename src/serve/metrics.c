@@ -183,6 +183,14 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 (unsigned long long)l->closed, (unsigned long long)l->dropped, l->open_incidents,
                 (unsigned long long)l->events);
     }
+    if (g->webhook_pending >= 0)
+        fprintf(out,
+                "# HELP jiko_webhook_messages Messages in the webhook outbox, by state.\n"
+                "# TYPE jiko_webhook_messages gauge\n"
+                "jiko_webhook_messages{state=\"pending\"} %ld\n"
+                "jiko_webhook_messages{state=\"delivered\"} %ld\n"
+                "jiko_webhook_messages{state=\"given_up\"} %ld\n",
+                g->webhook_pending, g->webhook_delivered, g->webhook_given_up);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -2,7 +2,7 @@
  * metrics.h — the server's own figures, exposed at /metrics in the
  * Prometheus text exposition format 0.0.4: requests by route and status, a
  * latency histogram by route, refusals by reason, the admission queue's
- * depth, resident memory and open incidents.
+ * depth, resident memory, open incidents and the webhook outbox.
  *
  * Counters are atomics: every request thread adds to them without a lock.
  */
@@ -44,6 +44,8 @@ typedef struct metrics_gauges {
     long tokens;          /* active API tokens */
     long connections;     /* open client connections */
     const live_stats *live; /* the live engine's figures; NULL: none */
+    /* the webhook outbox by state; pending < 0: unknown (not shown) */
+    long webhook_pending, webhook_delivered, webhook_given_up;
 } metrics_gauges;
 
 /* The exposition text (malloc'd, *len bytes), or NULL when out of memory. */

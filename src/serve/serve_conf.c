@@ -2,6 +2,7 @@
 #include "serve_conf.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,31 +130,32 @@ static int set_key(serve_conf *c, const conf_file *f, const conf_entry *e, jiko_
     return -1;
 }
 
-/* Sections of the same file that other modules read. */
-static bool others_section(const char *type)
+/* Sections of the same file that other modules read (docs/api.md): the
+ * live engine's [watch NAME] and [live], the subscriptions' [webhook NAME]. */
+static bool other_module(const char *type)
 {
     return strcmp(type, "watch") == 0 || strcmp(type, "live") == 0 ||
            strcmp(type, "webhook") == 0;
 }
 
-int serve_conf_from(serve_conf *c, const conf_file *f, jiko_error *err)
+int serve_conf_apply(serve_conf *c, const conf_file *f, jiko_error *err)
 {
-    for (size_t i = 0; i < f->n_sections; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < f->n_sections && !rc; i++) {
         const conf_section *s = &f->sections[i];
-        if (others_section(s->type))
+        if (other_module(s->type))
             continue;
         if (strcmp(s->type, "serve") != 0 || s->name[0]) {
             error_set(err, JIKO_ERR_CONFIG, f->path, s->line, NULL,
-                      "unknown section [%s%s%s]; expected [serve], [live], [watch NAME] or "
+                      "unknown section [%s%s%s]; expected [serve], [watch NAME], [live] or "
                       "[webhook NAME]",
                       s->type, s->name[0] ? " " : "", s->name);
-            return -1;
+            rc = -1;
         }
-        for (size_t j = 0; j < s->n_entries; j++)
-            if (set_key(c, f, &s->entries[j], err))
-                return -1;
+        for (size_t j = 0; j < s->n_entries && !rc; j++)
+            rc = set_key(c, f, &s->entries[j], err);
     }
-    return 0;
+    return rc;
 }
 
 int serve_conf_load(serve_conf *c, const char *path, jiko_error *err)
@@ -161,7 +163,7 @@ int serve_conf_load(serve_conf *c, const char *path, jiko_error *err)
     conf_file f;
     if (conf_load(path, &f, err))
         return -1;
-    int rc = serve_conf_from(c, &f, err);
+    int rc = serve_conf_apply(c, &f, err);
     conf_free(&f);
     return rc;
 }

@@ -41,12 +41,13 @@ void serve_conf_default(serve_conf *c);
 int serve_conf_listen(serve_conf *c, const char *text, jiko_error *err);
 
 /* Read the [serve] section of a config file over *c.  Unknown keys, bad
- * values and unknown sections are errors with file:line. */
-/* The [serve] section of a configuration file already read; the [live],
- * [watch NAME] and [webhook NAME] sections are left to their modules, any
- * other section is an error. */
-int serve_conf_from(serve_conf *c, const conf_file *f, jiko_error *err);
-
+ * values and unknown sections are errors with file:line; the sections other
+ * modules read from the same file ([watch NAME], [live], [webhook NAME])
+ * are left to them. */
 int serve_conf_load(serve_conf *c, const char *path, jiko_error *err);
+
+/* The same over a file already parsed (the command reads it once for the
+ * server and the other modules). */
+int serve_conf_apply(serve_conf *c, const conf_file *f, jiko_error *err);
 
 #endif

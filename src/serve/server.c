@@ -75,6 +75,7 @@ struct server {
     int n_workers;
     _Atomic long open_incidents;
     _Atomic int64_t open_ms;               /* when open_incidents was counted */
+    _Atomic long webhook_pending, webhook_delivered, webhook_given_up; /* with open_incidents */
 };
 
 struct job {
@@ -336,13 +337,21 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
         long n = 0;
         jiko_error err;
         atomic_store(&s->open_incidents, store_count_open(db, &n, &err) ? -1 : n);
+        /* the webhook outbox, counted with them (the same 5 s) */
+        store_outbox_counts oc;
+        bool counted = store_outbox_count(db, &oc, &err) == 0;
+        atomic_store(&s->webhook_pending, counted ? oc.pending : -1);
+        atomic_store(&s->webhook_delivered, counted ? oc.delivered : 0);
+        atomic_store(&s->webhook_given_up, counted ? oc.given_up : 0);
         atomic_store(&s->open_ms, now);
         pool_put(&s->db, db);
     }
     refresh_rss(s, now);
     metrics_gauges g = {atomic_load(&s->inflight), s->conf.max_inflight, atomic_load(&s->rss),
                         atomic_load(&s->open_incidents), auth_count(s->tokens),
-                        atomic_load(&s->connections), NULL};
+                        atomic_load(&s->connections), NULL,
+                        atomic_load(&s->webhook_pending), atomic_load(&s->webhook_delivered),
+                        atomic_load(&s->webhook_given_up)};
     live_stats live;
     if (s->env->engine) {
         live_stats_get(s->env->engine, &live);

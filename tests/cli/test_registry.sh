@@ -153,7 +153,7 @@ cmp -s <(sort "$T/kill-export.jsonl") "$T/kill-all" && pass "all $((rounds * 300
 # --- PostgreSQL: the same commands, and concurrent importers ----------------
 if [ -n "$PGURL" ]; then
   PGDB="$PGURL"
-  psql "$PGDB" -qc "DROP VIEW IF EXISTS incident_current; DROP TABLE IF EXISTS incident_version, incident, api_token, jiko_schema" >/dev/null 2>&1
+  psql "$PGDB" -qc "DROP VIEW IF EXISTS incident_current; DROP TABLE IF EXISTS incident_version, incident, api_token, webhook_outbox, jiko_schema" >/dev/null 2>&1
   expect_status 0 "PostgreSQL: import" -- "$JIKO" import --db "$PGDB" "$EX"
   contains "$T/err" "13 stored" "PostgreSQL import summary"
   expect_status 0 "PostgreSQL: amend" -- "$JIKO" amend fy2021-07-globalsign --db "$PGDB" --reason fix "$T/amend.jsonl"

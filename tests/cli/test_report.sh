@@ -179,7 +179,7 @@ contains "$T/out" "Quarterly, detailed form        176    6,709" "totals unchang
 # ---- the same report from PostgreSQL (the serious accidents only: small and quick)
 if [ -n "$PGFILE" ] && [ -s "$PGFILE" ]; then
   PGURL=$(cat "$PGFILE")
-  psql "$PGURL" -qc "DROP VIEW IF EXISTS incident_current; DROP TABLE IF EXISTS incident_version, incident, api_token, jiko_schema" >/dev/null 2>&1
+  psql "$PGURL" -qc "DROP VIEW IF EXISTS incident_current; DROP TABLE IF EXISTS incident_version, incident, api_token, webhook_outbox, jiko_schema" >/dev/null 2>&1
   "$JIKO" import --db "$PGURL" "$SRC/examples/fy2021-serious.jsonl" >/dev/null 2>&1
   "$JIKO" import --db "$T/small.db" "$SRC/examples/fy2021-serious.jsonl" >/dev/null 2>&1
   "$JIKO" report --db "$PGURL" --fy 2021 --format json >"$T/pg.json"

@@ -35,6 +35,15 @@ class Checks:
         return cond
 
 
+def free_port():
+    """A loopback port nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def quote(s):
     """A path segment: percent-encoded UTF-8, '/' included."""
     return urllib.parse.quote(s, safe="")
