@@ -20,7 +20,10 @@
     started_at = startsAt; the alert is resolved: Alertmanager's resolved
     notification closes it with ended_at = endsAt;
   - kill -9: an alert answered 2xx is in the registry after a kill -9 and a
-    restart; sent again, it joins that incident instead of opening a second.
+    restart; sent again, it joins that incident instead of opening a second;
+  - webhooks: the engine's events (incident.opened, incident.closed) reach a
+    receiver on loopback, signed (verified with Python's hmac), carrying the
+    incident and its classification.
 
 Without prometheus or prometheus-alertmanager the parts that need them are
 skipped, except under CI=true, where that is a failure."""
@@ -373,6 +376,45 @@ def kill9(work):
     check(srv.stop() == 0, "jiko serve stopped cleanly")
 
 
+def webhooks(work):
+    """The engine's events as signed webhooks to a receiver."""
+    from test_webhook import Receiver, verify  # the receiver and checker of test_webhook.py
+    import base64
+    from jikoserve import free_port
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    rport = free_port()
+    rcv = Receiver(rport)
+    os.makedirs(os.path.join(work, "wh"), exist_ok=True)
+    conf = CONF + ("[webhook noc]\noperator = %s\nurl = http://127.0.0.1:%d/noc\nsecret = %s\n"
+                   % (A, rport, secret))
+    srv = Server(JIKO, conf=conf, workdir=os.path.join(work, "wh")).start()
+    try:
+        tok = srv.token("ingest", A)
+        starts = datetime.now(timezone.utc) - timedelta(minutes=5)
+        st, _, _ = srv.json("POST", "/api/v1/alerts", json.dumps(alert_body("MailDown", "firing", starts)),
+                            token=tok)
+        ends = datetime.now(timezone.utc).replace(microsecond=0)
+        st2, _, _ = srv.json("POST", "/api/v1/alerts",
+                             json.dumps(alert_body("MailDown", "resolved", starts, ends)), token=tok)
+        check(st == 200 and st2 == 200, "alerts taken (%d, %d)" % (st, st2))
+        got = wait_for("two webhooks delivered", lambda: len(rcv.got) >= 2 and list(rcv.got), 30) or []
+        types = []
+        for _, h, body, path in sorted(got, key=lambda g: g[0]):
+            ok = verify(secret, h.get("webhook-id", ""), h.get("webhook-timestamp", ""), body,
+                        h.get("webhook-signature", ""))
+            msg = json.loads(body)
+            types.append(msg.get("type"))
+            data = msg.get("data", {})
+            check(ok, "%s: signature verified by Python's hmac" % msg.get("type"))
+            check(data.get("incident", {}).get("operator") == A and
+                  data.get("classification", {}).get("id", "").endswith("-mail"),
+                  "%s: the incident and its classification in data" % msg.get("type"))
+        check(sorted(types) == ["incident.closed", "incident.opened"], "opened and closed: %s" % types)
+    finally:
+        check(srv.stop() == 0, "jiko serve (with webhooks) stopped cleanly")
+        rcv.stop()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="jiko-live-")
     srv = Server(JIKO, conf=CONF, workdir=work).start()
@@ -388,6 +430,7 @@ def main():
         check(os.path.exists(os.path.join(work, "jiko.db.live")),
               "the detectors' checkpoint was written at shutdown")
         kill9(work)
+        webhooks(work)
     finally:
         if srv.proc:
             srv.stop(signal.SIGKILL)
