@@ -153,7 +153,8 @@ static bool inc_has_watch(const live_inc *i, int w)
     return false;
 }
 
-static int inc_add_watch(live_engine *e, live_inc *i, int w)
+/* Add watch w to the incident's watches (once); -1 when out of memory. */
+static int inc_push_watch(live_inc *i, int w)
 {
     if (inc_has_watch(i, w))
         return 0;
@@ -162,6 +163,16 @@ static int inc_add_watch(live_engine *e, live_inc *i, int w)
         return -1;
     i->watches = grown;
     i->watches[i->n_watches++] = w;
+    return 0;
+}
+
+/* A watch joins the incident: stored with its reason. */
+static int inc_add_watch(live_engine *e, live_inc *i, int w)
+{
+    if (inc_has_watch(i, w))
+        return 0;
+    if (inc_push_watch(i, w))
+        return -1;
     const live_watch *lw = &e->env.conf->watches[w];
     mark(i, false, "live: watch %s joined (%s, %lld users)", lw->name, lw->service,
          (long long)lw->users);
@@ -513,17 +524,6 @@ static int watch_index(const live_conf *c, const char *name)
     return -1;
 }
 
-static int inc_push_watch(live_inc *i, int w)
-{
-    if (inc_has_watch(i, w))
-        return 0;
-    int *grown = realloc(i->watches, (i->n_watches + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    i->watches = grown;
-    i->watches[i->n_watches++] = w;
-    return 0;
-}
 
 /* The engine's own fields as it last wrote them: those of the latest
  * version stored with a "live:" reason. */
@@ -813,10 +813,10 @@ static void restore_series(live_engine *e, ckpt_in *in)
     get(in, &alert, 1);
     get(in, &run, 4);
     get(in, &first, 8);
-    double bmean, bdev;
+    double bmean, fmean;
     int32_t bn;
     get(in, &bmean, 8);
-    get(in, &bdev, 8);
+    get(in, &fmean, 8);
     get(in, &bn, 4);
     get_str(in, incid, sizeof incid);
     const unsigned char *st = take(in, sizeof(detect_state));
@@ -836,7 +836,7 @@ static void restore_series(live_engine *e, ckpt_in *in)
     s->normal_run = run;
     s->first_normal_ms = first;
     s->base_mean = bmean;
-    s->fail_mean = bdev;
+    s->fail_mean = fmean;
     s->base_n = bn;
     /* the operator is the key's part before 0x1f */
     const char *sep = memchr(key, 0x1f, klen);

@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import Checks, Server, quote  # noqa: E402
+from jikoserve import Checks, Server, free_port, quote  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 CI = os.environ.get("CI") == "true"
@@ -75,14 +74,6 @@ users = 999
 close_samples = 5
 close_min = 0
 """ % {"A": A, "B": B}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def which(name):
@@ -380,7 +371,6 @@ def webhooks(work):
     """The engine's events as signed webhooks to a receiver."""
     from test_webhook import Receiver, verify  # the receiver and checker of test_webhook.py
     import base64
-    from jikoserve import free_port
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     rport = free_port()
     rcv = Receiver(rport)

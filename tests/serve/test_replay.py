@@ -21,7 +21,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import ROOT, Checks, Server, quote  # noqa: E402
+from jikoserve import ROOT, Checks, Server, free_port, quote  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 check = Checks()
@@ -119,11 +119,7 @@ def bad_inputs(work):
     rc, err = replay(csv, "--to", url, "--token", adm, "--speed", "0", "--quiet")
     check(rc == 4 and "403" in err, "a token the server refuses: exit 4 with its answer (%d %s)" % (rc, err.strip()[:200]))
     check(srv.stop() == 0, "server stopped cleanly")
-    s = __import__("socket").socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    rc, err = replay(csv, "--to", "http://127.0.0.1:%d" % port, "--token", ing, "--speed", "0", "--quiet")
+    rc, err = replay(csv, "--to", "http://127.0.0.1:%d" % free_port(), "--token", ing, "--speed", "0", "--quiet")
     check(rc == 4, "an unreachable server: exit 4 after retries (%d)" % rc)
 
 
