@@ -20,6 +20,9 @@
 
 #define MIN_MS 60000LL
 
+/* The PostgreSQL registry of the run (argv[1]); empty: SQLite files. */
+static char g_pg[1024];
+
 /* A sample (or an alert's label set, metric "") from "k=v" pairs, which
  * must be given sorted by name. */
 static ingest_sample sample_of(const char *metric, const char *const *kv, size_t n, double v,
@@ -284,7 +287,10 @@ static void fixture_open_conf(fixture *f, tu_env *env, const char *conf)
     assert_true(fd >= 0);
     close(fd);
     unlink(f->path);
-    assert_int_equal(store_open(&f->db, f->path, &err), 0);
+    if (g_pg[0])
+        tu_reset_pg(g_pg);
+    if (store_open(&f->db, g_pg[0] ? g_pg : f->path, &err))
+        fail_msg("registry: %s", err.message);
     f->lenv = (live_env){&env->cat, &env->rules, &f->conf, on_event, &f->ev, NULL};
     assert_int_equal(live_engine_new(&f->e, &f->lenv, f->db, 0, &err), 0);
 }
@@ -716,8 +722,24 @@ static void test_restart_without_checkpoint(void **state)
     fixture_close(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1) { /* the PostgreSQL run: the engine's registry work on the other backend */
+        tu_pg_url(argv[1], g_pg, sizeof g_pg);
+        if (!g_pg[0]) {
+            fprintf(stderr, "test_live: no PostgreSQL URL in %s\n", argv[1]);
+            return 1;
+        }
+        const struct CMUnitTest pg[] = {
+            cmocka_unit_test(test_alerts_open_group_close),
+            cmocka_unit_test(test_person_edit_kept),
+            cmocka_unit_test(test_wholesale_linked),
+            cmocka_unit_test(test_unstorable_dropped),
+            cmocka_unit_test(test_restart_with_checkpoint),
+            cmocka_unit_test(test_restart_without_checkpoint),
+        };
+        return cmocka_run_group_tests_name("postgresql", pg, tu_env_setup, tu_env_teardown);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selectors),
         cmocka_unit_test(test_conf_lines),

@@ -61,25 +61,13 @@ static char *rec(char *buf, size_t size, const char *op, const char *id, const c
     return buf;
 }
 
-static void reset_pg(const char *url)
-{
-    PGconn *c = PQconnectdb(url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PQclear(PQexec(c, "SET client_min_messages = warning;"
-                      "DROP VIEW IF EXISTS incident_current;"
-                      "DROP TABLE IF EXISTS incident_version, incident, api_token, webhook_outbox, jiko_schema;"
-                      "DROP FUNCTION IF EXISTS jiko_test_boom() CASCADE;"
-                      "DROP SEQUENCE IF EXISTS jiko_test_boom_seq"));
-    PQfinish(c);
-}
-
 static int setup(void **state, const char *url)
 {
     fixture *f = calloc(1, sizeof *f);
     f->env = g_env;
     f->url = url;
     if (strncmp(url, "postgresql://", 13) == 0)
-        reset_pg(url);
+        tu_reset_pg(url);
     else
         tu_unlink_db(url);
     jiko_error err;
@@ -1061,18 +1049,8 @@ static void test_schema_version_guard(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1) {
-        /* a URL, or a file holding one */
-        FILE *fp = fopen(argv[1], "r");
-        if (fp) {
-            if (!fgets(g_url, sizeof g_url, fp))
-                g_url[0] = '\0';
-            fclose(fp);
-            g_url[strcspn(g_url, "\n")] = '\0';
-        } else {
-            snprintf(g_url, sizeof g_url, "%s", argv[1]);
-        }
-    }
+    if (argc > 1) /* a URL, or a file holding one */
+        tu_pg_url(argv[1], g_url, sizeof g_url);
     void *env;
     if (tu_env_setup(&env))
         return 1;

@@ -1,6 +1,8 @@
 /* testutil.c — see testutil.h. */
 #include "testutil.h"
 
+#include <libpq-fe.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +118,30 @@ void tu_unlink_db(const char *path)
     unlink(aux);
     snprintf(aux, sizeof aux, "%s-shm", path);
     unlink(aux);
+}
+
+void tu_reset_pg(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "SET client_min_messages = warning;"
+                      "DROP VIEW IF EXISTS incident_current;"
+                      "DROP TABLE IF EXISTS incident_version, incident, api_token, webhook_outbox, "
+                      "jiko_schema;"
+                      "DROP FUNCTION IF EXISTS jiko_test_boom() CASCADE;"
+                      "DROP SEQUENCE IF EXISTS jiko_test_boom_seq"));
+    PQfinish(c);
+}
+
+void tu_pg_url(const char *arg, char *url, size_t size)
+{
+    FILE *fp = fopen(arg, "r");
+    if (!fp) { /* the URL itself */
+        snprintf(url, size, "%s", arg);
+        return;
+    }
+    if (!fgets(url, (int)size, fp))
+        url[0] = '\0';
+    fclose(fp);
+    url[strcspn(url, "\n")] = '\0';
 }

@@ -43,4 +43,11 @@ void tu_unlink_db(const char *path);
 /* Instant from RFC 3339, failing the test if it does not parse. */
 int64_t tu_time(const char *s);
 
+/* Drop every table of a PostgreSQL registry (a fresh one per test). */
+void tu_reset_pg(const char *url);
+
+/* A PostgreSQL URL given as itself or as a file holding it (tests/CMakeLists.txt
+ * writes pg-url when it starts the test cluster). */
+void tu_pg_url(const char *arg, char *url, size_t size);
+
 #endif

@@ -107,7 +107,8 @@ def write_conf(d, port, extra=""):
     path = os.path.join(d, "jiko.conf")
     with open(path, "w") as f:
         f.write("[serve]\nlisten = 127.0.0.1:0\n"
-                "[watch dns-tokyo]\nmatch = x\n[live]\nlead = 60\n"
+                "[watch dns-tokyo]\nmatch = x\noperator = Demo ISP\nservice = dns\nusers = 1\n"
+                "[live]\nlead_minutes = 60\n"
                 "[webhook noc]\noperator = Demo ISP\nurl = http://127.0.0.1:%d/noc\n"
                 "secret = %s\nevents = incident.opened, incident.closed\n"
                 "[webhook mic]\nregulator = true\nurl = http://127.0.0.1:%d/mic\nsecret = %s\n"
