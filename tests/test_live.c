@@ -245,6 +245,7 @@ typedef struct seen {
     int64_t lead[64], at[64];
     char id[64][96];
     int n;
+    int fail_next; /* the next calls fail, as a registry that is down */
 } seen;
 
 static int on_event(void *ctx, store *db, const live_event *ev, int64_t now_ms, jiko_error *err)
@@ -252,6 +253,11 @@ static int on_event(void *ctx, store *db, const live_event *ev, int64_t now_ms, 
     (void)db;
     (void)err;
     seen *s = ctx;
+    if (s->fail_next > 0) {
+        s->fail_next--;
+        error_set(err, JIKO_ERR_STORE, "outbox", 0, NULL, "the registry is down (test)");
+        return -1;
+    }
     assert_true(s->n < 64);
     s->type[s->n] = ev->type;
     s->lead[s->n] = ev->lead_ms;
@@ -412,31 +418,55 @@ static void test_alerts_open_group_close(void **state)
  * users or more.  The DNS watch counts 50,000: serious at t0 + 2 h; the
  * leads 60, 30, 10 min fire at +60, +90, +110 min exactly, and not a
  * millisecond before. */
-static void test_countdown_exact(void **state)
+/* A steady DNS failure ratio for ten hours, then a jump at t0: the
+ * 50,000-user watch opens an incident at t0. */
+static void open_by_jump(fixture *f, int64_t t0)
 {
-    fixture f;
-    fixture_open(&f, *state);
-    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
-    /* the series watch via an alert-free path: open with the DNS alert
-     * watch (10,000 users) and the series watch's users through a second
-     * watch is not needed: use the 50,000-user watch by its series */
     const char *kv[] = {"site=tokyo"};
-    live_batch *b = live_begin(f.e, "Demo ISP");
-    /* warm the detector up on a flat series, then a jump */
+    live_batch *b = live_begin(f->e, "Demo ISP");
     for (int k = 0; k < 600; k++) {
         ingest_sample s = sample_of("dns_failure_ratio", kv, 1, 0.01 + 0.0001 * (k % 7),
                                     t0 - (600 - k) * MIN_MS);
         live_feed(b, &s);
     }
     jiko_error err;
-    assert_int_equal(live_commit(b, f.db, t0, &err), 0);
-    assert_int_equal(f.ev.n, 0); /* normal: nothing opened */
-    b = live_begin(f.e, "Demo ISP");
+    assert_int_equal(live_commit(b, f->db, t0, &err), 0);
+    assert_int_equal(f->ev.n, 0); /* normal: nothing opened */
+    b = live_begin(f->e, "Demo ISP");
     ingest_sample s = sample_of("dns_failure_ratio", kv, 1, 0.95, t0);
     live_feed(b, &s);
-    assert_int_equal(live_commit(b, f.db, t0 + 500, &err), 0);
+    assert_int_equal(live_commit(b, f->db, t0 + 500, &err), 0);
+    assert_int_equal(f->ev.n, 1);
+    assert_int_equal(f->ev.type[0], LIVE_EV_OPENED);
+}
+
+/* An alarm whose queuing fails (the registry down) is not lost: the next
+ * tick sends it. */
+static void test_alarm_retried(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    open_by_jump(&f, t0);
+    jiko_error err;
+    int64_t at = t0 + 60 * MIN_MS; /* 60 min before it turns serious at t0 + 2 h */
+    f.ev.fail_next = 1;
+    assert_int_equal(live_tick(f.e, f.db, at, &err), -1);
     assert_int_equal(f.ev.n, 1);
-    assert_int_equal(f.ev.type[0], LIVE_EV_OPENED);
+    assert_int_equal(live_tick(f.e, f.db, at + 1000, &err), 0);
+    assert_int_equal(f.ev.n, 2);
+    assert_int_equal(f.ev.type[1], LIVE_EV_SERIOUS_SOON);
+    assert_true(f.ev.lead[1] == 60 * MIN_MS);
+    fixture_close(&f);
+}
+
+static void test_countdown_exact(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    open_by_jump(&f, t0);
+    jiko_error err;
     assert_string_equal(f.ev.id[0], "live-20261205-100000-dns-tokyo");
 
     int64_t serious = t0 + 120 * MIN_MS;
@@ -746,6 +776,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_example_conf),
         cmocka_unit_test(test_alerts_open_group_close),
         cmocka_unit_test(test_countdown_exact),
+        cmocka_unit_test(test_alarm_retried),
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_wholesale_linked),

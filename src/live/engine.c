@@ -1320,12 +1320,44 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
 {
     error_clear(err);
     pthread_mutex_lock(&e->mu);
+    if (!e->incs) { /* nothing to count down: no transaction every second */
+        pthread_mutex_unlock(&e->mu);
+        return 0;
+    }
     int64_t as_of = as_of_ms(e, now_ms);
     uint64_t events_before = e->stats.events;
+    /* the alarms sent are marked as they are queued; if the transaction
+     * fails they were not sent, and are due again at the next tick */
+    size_t n = 0;
+    for (live_inc *i = e->incs; i; i = i->next)
+        n++;
+    typedef struct sent {
+        uint32_t leads;
+        bool serious, deadline;
+    } sent;
+    sent *was = malloc(n * sizeof *was);
+    if (!was) {
+        pthread_mutex_unlock(&e->mu);
+        error_nomem(err, "the live engine's countdown");
+        return -1;
+    }
+    n = 0;
+    for (live_inc *i = e->incs; i; i = i->next)
+        was[n++] = (sent){i->leads_fired, i->serious_sent, i->deadline_sent};
     int rc = store_begin(db, err);
     for (live_inc *i = e->incs; i && !rc; i = i->next)
         rc = tick_one(e, i, db, as_of, now_ms, err);
     rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
+    if (rc) {
+        n = 0;
+        for (live_inc *i = e->incs; i; i = i->next, n++) {
+            i->leads_fired = was[n].leads;
+            i->serious_sent = was[n].serious;
+            i->deadline_sent = was[n].deadline;
+        }
+        e->stats.events = events_before;
+    }
+    free(was);
     if (!rc && e->stats.events != events_before && e->env.on_committed)
         e->env.on_committed(e->env.event_ctx);
     pthread_mutex_unlock(&e->mu);
