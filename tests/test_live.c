@@ -176,7 +176,11 @@ static void test_conf_lines(void **state)
         {"[watch a]\nmatch = m\noperator = X\nservice = dns\n", 1, "users", "needs 'users = ...'"},
         {"[watch a]\noperator = X\nservice = dns\nusers = 1\n", 1, "match", "needs 'match = ...'"},
         {"[watch a]\nmatch = m\noperator = X\noperator = Y\n", 4, "operator", "given twice"},
-        {"[watch a]\nmatch = m\ndetect = capacity\n", 3, "detect", "anomaly"},
+        {"[watch a]\nmatch = m\ndetect = sometimes\n", 3, "detect", "anomaly, capacity or both"},
+        {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\ndetect = capacity\n", 1,
+         "limit", "needs 'limit = ...'"},
+        {"[watch a]\nmatch = m\nlimit = -1\n", 3, "limit", "a number above 0"},
+        {"[watch a]\nmatch = m\nlimit = nan\n", 3, "limit", "a number above 0"},
         {"[watch a]\nmatch = m\neffect = broken\n", 3, "effect", "stop or degrade"},
         {"[watch a]\nmatch = m\nequipment = toaster\n", 3, "equipment", "equipment code"},
         {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\n[watch a]\n", 6, NULL,
@@ -230,7 +234,8 @@ static void test_example_conf(void **state)
     live_conf_default(&c);
     if (live_conf_load(&c, &f, &env->cat, &err))
         fail_msg("examples/jiko.conf: %s", err.message);
-    assert_int_equal(c.n_watches, 3);
+    assert_int_equal(c.n_watches, 4);
+    assert_int_equal(c.watches[2].detect, LIVE_DETECT_CAPACITY);
     const char *kv[] = {"fw=fw12", "role=mobile-core"};
     ingest_sample s = sample_of("firewall_session_drop_ratio", kv, 2, 0, 0);
     assert_true(match_sample(c.watches[1].match, &s));
@@ -264,8 +269,14 @@ static int on_event(void *ctx, store *db, const live_event *ev, int64_t now_ms, 
     s->at[s->n] = now_ms;
     snprintf(s->id[s->n], sizeof s->id[0], "%s", ev->id);
     json_t *data = json_loads(ev->data_json, 0, NULL);
-    assert_non_null(json_object_get(data, "incident"));
-    assert_non_null(json_object_get(data, "classification"));
+    if (ev->type == LIVE_EV_CAPACITY_WARNING) { /* no incident: what and when */
+        assert_true(json_real_value(json_object_get(data, "limit")) > 0);
+        assert_non_null(json_object_get(data, "eta"));
+        assert_string_equal(json_string_value(json_object_get(data, "status")), "growing");
+    } else {
+        assert_non_null(json_object_get(data, "incident"));
+        assert_non_null(json_object_get(data, "classification"));
+    }
     json_decref(data);
     s->n++;
     return 0;
@@ -624,6 +635,71 @@ static void test_wholesale_linked(void **state)
 }
 
 static int incidents_of(fixture *f, const char *op);
+static void restart(fixture *f, bool checkpoint, int64_t now);
+
+/* A disk filling towards its limit: the forecaster warns before it is full
+ * (capacity.warning, no incident: nothing has failed yet); the incident
+ * opens at the first sample at the limit, when the service fails, and ends
+ * when it is emptied.  Kept in the checkpoint like the detectors. */
+static void test_capacity(void **state)
+{
+    fixture f;
+    fixture_open_conf(&f, *state,
+                      "[watch archive]\nmatch = archive_disk_used_ratio{host=\"db1\"}\n"
+                      "operator = Demo ISP\nservice = voice_00xy\nusers = 62095\n"
+                      "detect = capacity\nlimit = 1.0\n");
+    char ckpt[80];
+    snprintf(ckpt, sizeof ckpt, "%s.live", f.path);
+    f.conf.checkpoint = strdup(ckpt);
+    int64_t t0 = tu_time("2021-10-09T04:00:00+09:00");
+    const char *kv[] = {"host=db1"};
+    jiko_error err;
+    int64_t full_at = 0, warned_at = 0;
+    for (int k = 0; k < 8 * 60; k++) { /* 1-minute samples */
+        int64_t t = t0 + k * MIN_MS;
+        /* steady at 50 % for 2 h, then filling 25 %/h to full, full for an
+         * hour, then archived away to 20 % */
+        double v = k < 120 ? 0.5 + 0.001 * (k % 3)
+                   : k < 240 ? 0.5 + 0.25 * (k - 120) / 60.0
+                   : k < 300 ? 1.0
+                             : 0.2;
+        if (v >= 1.0 && !full_at)
+            full_at = t;
+        live_batch *b = live_begin(f.e, "Demo ISP");
+        ingest_sample s = sample_of("archive_disk_used_ratio", kv, 1, v, t);
+        live_feed(b, &s);
+        assert_int_equal(live_commit(b, f.db, t, &err), 0);
+        for (int i = 0; i < f.ev.n; i++)
+            if (f.ev.type[i] == LIVE_EV_CAPACITY_WARNING && !warned_at)
+                warned_at = t;
+        if (k == 200) { /* through a restart, forecaster and all */
+            restart(&f, true, t);
+        }
+    }
+    assert_true(warned_at > 0 && warned_at < full_at); /* seen coming */
+    printf("capacity: warned %lld min before the disk was full\n",
+           (long long)((full_at - warned_at) / MIN_MS));
+    int opened = -1, closed = -1, warnings = 0;
+    for (int i = 0; i < f.ev.n; i++) {
+        warnings += f.ev.type[i] == LIVE_EV_CAPACITY_WARNING;
+        if (f.ev.type[i] == LIVE_EV_OPENED)
+            opened = i;
+        if (f.ev.type[i] == LIVE_EV_CLOSED)
+            closed = i;
+    }
+    assert_int_equal(warnings, 1);
+    assert_string_equal(f.ev.id[0], "capacity:archive");
+    assert_true(opened > 0 && closed > opened);
+    json_t *r = stored(&f, "Demo ISP", f.ev.id[opened], NULL);
+    char want[JST_TEXT_MAX];
+    jst_format(full_at, want, sizeof want);
+    assert_string_equal(json_string_value(json_object_get(r, "started_at")), want);
+    assert_string_equal(json_string_value(json_object_get(r, "ended_at")),
+                        "2021-10-09T09:00:00+09:00");
+    json_decref(r);
+    unlink(ckpt);
+    fixture_close(&f);
+}
 
 /* An incident the law cannot take (an alert from 1970, before any
  * rulebook) is said and dropped; it does not hold back the next batches. */
@@ -781,6 +857,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_wholesale_linked),
         cmocka_unit_test(test_unstorable_dropped),
+        cmocka_unit_test(test_capacity),
         cmocka_unit_test(test_restart_with_checkpoint),
         cmocka_unit_test(test_restart_without_checkpoint),
     };

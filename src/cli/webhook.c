@@ -49,7 +49,8 @@ static void help(FILE *out)
             "  --db URL             registry (default $JIKO_DB or ./jiko.db; postgresql://...);\n"
             "                       emit makes it when it does not exist\n"
             "  --type TYPE          incident.opened, incident.updated, incident.serious_soon,\n"
-            "                       incident.serious, incident.closed or deadline.soon (emit)\n"
+            "                       incident.serious, incident.closed, deadline.soon or\n"
+            "                       capacity.warning (emit)\n"
             "  --operator NAME      the incident's operator (emit)\n"
             "  --incident ID        the incident's id (emit)\n"
             "  --data JSON          the event's data object (emit; default {})\n"
@@ -105,8 +106,8 @@ static int emit(const options *o)
     notify_event_type t;
     if (notify_event_type_parse(o->type, &t)) {
         cli_error("webhook", "--type expects incident.opened, incident.updated, "
-                             "incident.serious_soon, incident.serious, incident.closed or "
-                             "deadline.soon, got '%s'", o->type);
+                             "incident.serious_soon, incident.serious, incident.closed, "
+                             "deadline.soon or capacity.warning, got '%s'", o->type);
         return CLI_USAGE;
     }
     notify_subs *subs;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "detect.h"
+#include "forecast.h"
 #include "intake.h"
 #include "jst.h"
 #include "series.h"
@@ -45,6 +46,8 @@ typedef struct live_series {
      * scores low again (docs/watch.md). */
     double base_mean, fail_mean;
     int32_t base_n;
+    forecast_state *fc;      /* capacity watches: the forecaster; else NULL */
+    bool warned;             /* its warning was sent (again once it clears) */
     int normal_run;          /* consecutive normal samples while attached */
     int64_t first_normal_ms; /* first of them */
     live_inc *inc;           /* the incident it holds open, or NULL */
@@ -75,6 +78,14 @@ struct live_inc {
     live_inc *next;
 };
 
+/* A capacity warning waiting for the next commit (it goes to the outbox in
+ * a transaction like every event). */
+typedef struct live_warning {
+    char *op, *series;
+    int watch;
+    forecast_result r;
+} live_warning;
+
 struct live_engine {
     live_env env;
     pthread_mutex_t mu;
@@ -83,6 +94,8 @@ struct live_engine {
     int64_t latest_ms; /* the latest sample or alert time seen */
     live_inc *incs; /* open ones, and closed serious ones until deadline.soon */
     live_stats stats;
+    live_warning *warnings; /* capacity warnings to send */
+    size_t n_warnings;
     char *scratch; /* series names are built here */
     size_t scratch_cap;
     detect_config dcfg;
@@ -95,7 +108,7 @@ struct live_batch {
 
 static const char *const event_names[LIVE_EV_COUNT] = {
     "incident.opened", "incident.updated", "incident.serious_soon",
-    "incident.serious", "incident.closed", "deadline.soon",
+    "incident.serious", "incident.closed", "deadline.soon", "capacity.warning",
 };
 
 const char *live_event_name(live_event_type t)
@@ -359,6 +372,28 @@ static int link_wholesale(live_engine *e)
 
 /* ---- series ---- */
 
+/* A capacity watch's series gets a forecaster (about 2 KiB); -1 when out
+ * of memory (the series then has none: its limit still opens incidents). */
+static void series_forecaster(const live_conf *c, live_series *s)
+{
+    bool want = s->watch >= 0 && (c->watches[s->watch].detect & LIVE_DETECT_CAPACITY);
+    if (!want || s->fc) {
+        if (!want) {
+            free(s->fc);
+            s->fc = NULL;
+        }
+        return;
+    }
+    forecast_config cfg;
+    forecast_config_default(&cfg);
+    jiko_error err;
+    s->fc = malloc(sizeof *s->fc);
+    if (s->fc && forecast_init(s->fc, &cfg, c->watches[s->watch].limit, &err)) {
+        free(s->fc);
+        s->fc = NULL;
+    }
+}
+
 /* The first watch of the operator that selects the sample, or -1. */
 static int match_watch(const live_conf *c, const char *op, const ingest_sample *s)
 {
@@ -390,6 +425,7 @@ static live_series *series_find(live_engine *e, const char *op, const ingest_sam
     if (ls && ls->rematch) { /* the watches may have changed since the checkpoint */
         ls->rematch = false;
         ls->watch = match_watch(e->env.conf, op, s);
+        series_forecaster(e->env.conf, ls);
     }
     if (!ls) {
         if (e->n_series >= e->env.conf->max_series) {
@@ -404,6 +440,7 @@ static live_series *series_find(live_engine *e, const char *op, const ingest_sam
                 ls->first_normal_ms = -1;
                 detect_init(&ls->st, &e->dcfg);
                 ls->watch = match_watch(e->env.conf, op, s);
+                series_forecaster(e->env.conf, ls);
                 *slot = ls;
                 e->n_series++;
                 e->key_bytes += klen + 1;
@@ -640,17 +677,18 @@ static int reload(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
  * Native byte order and struct layout: it is read back by the same build
  * on the same machine (the header says which layout; another one is
  * refused and the detectors start afresh).
- *   "JIKOLIV3", u32 sizeof(detect_state), u32 0, u64 series count,
+ *   "JIKOLIV4", u32 sizeof(detect_state), u32 sizeof(forecast_state), u64 series count,
  *   per series: u32 key length, key, u16 watch-name length, watch name,
  *               u8 alert, i32 normal_run, i64 first_normal_ms,
  *               f64 base_mean, f64 fail_mean, i32 base_n,
- *               u16 incident-id length, incident id, detect_state;
+ *               u16 incident-id length, incident id, detect_state,
+ *               u8 has a forecaster, u8 its warning sent, [forecast_state];
  *   u64 incident count,
  *   per incident: u16 op length, op, u16 id length, id, u32 leads_fired,
  *               u8 serious_sent, u8 deadline_sent, u16 watch count,
  *               (u16 length, watch name) each;
  *   u64 FNV-1a of everything before. */
-#define CKPT_MAGIC "JIKOLIV3"
+#define CKPT_MAGIC "JIKOLIV4"
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -699,9 +737,9 @@ int live_checkpoint(live_engine *e, jiko_error *err)
     pthread_mutex_lock(&e->mu);
     ckpt_out o = {f, FNV_OFFSET, true};
     put(&o, CKPT_MAGIC, 8);
-    uint32_t size = sizeof(detect_state), zero = 0;
+    uint32_t size = sizeof(detect_state), fsize = sizeof(forecast_state);
     put(&o, &size, 4);
-    put(&o, &zero, 4);
+    put(&o, &fsize, 4);
     uint64_t n = e->n_series;
     put(&o, &n, 8);
     for (size_t k = 0; k < e->series.cap; k++) {
@@ -723,6 +761,10 @@ int live_checkpoint(live_engine *e, jiko_error *err)
         put(&o, &s->base_n, 4);
         put_str(&o, s->inc ? s->inc->id : NULL);
         put(&o, &s->st, sizeof s->st);
+        uint8_t fc[2] = {s->fc != NULL, s->warned};
+        put(&o, fc, 2);
+        if (s->fc)
+            put(&o, s->fc, sizeof *s->fc);
     }
     uint64_t ni = 0;
     for (live_inc *i = e->incs; i; i = i->next)
@@ -820,6 +862,9 @@ static void restore_series(live_engine *e, ckpt_in *in)
     get(in, &bn, 4);
     get_str(in, incid, sizeof incid);
     const unsigned char *st = take(in, sizeof(detect_state));
+    uint8_t fc[2];
+    get(in, fc, 2);
+    const unsigned char *fst = fc[0] ? take(in, sizeof(forecast_state)) : NULL;
     if (!in->ok || e->n_series >= c->max_series)
         return;
     live_series *s = calloc(1, sizeof *s);
@@ -829,6 +874,9 @@ static void restore_series(live_engine *e, ckpt_in *in)
         return;
     }
     memcpy(&s->st, st, sizeof s->st);
+    if (fst && (s->fc = malloc(sizeof *s->fc)) != NULL)
+        memcpy(s->fc, fst, sizeof *s->fc);
+    s->warned = fc[1];
     s->key = e->series.keys[slot - e->series.vals];
     s->watch = name[0] ? watch_index(c, name) : -1;
     s->rematch = true;
@@ -909,13 +957,14 @@ static int restore(live_engine *e, char *why, size_t why_size)
     }
     ckpt_in in = {buf, buf + size - 8, true};
     char magic[8];
-    uint32_t state_size, zero;
+    uint32_t state_size, fc_size;
     uint64_t n;
     get(&in, magic, 8);
     get(&in, &state_size, 4);
-    get(&in, &zero, 4);
+    get(&in, &fc_size, 4);
     get(&in, &n, 8);
-    if (memcmp(magic, CKPT_MAGIC, 8) != 0 || state_size != sizeof(detect_state)) {
+    if (memcmp(magic, CKPT_MAGIC, 8) != 0 || state_size != sizeof(detect_state) ||
+        fc_size != sizeof(forecast_state)) {
         free(buf);
         snprintf(why, why_size, "not a checkpoint of this build");
         return 1;
@@ -963,8 +1012,17 @@ void live_engine_free(live_engine *e)
 {
     if (!e)
         return;
-    for (size_t k = 0; k < e->series.cap; k++)
-        free(e->series.vals ? e->series.vals[k] : NULL);
+    for (size_t k = 0; k < e->series.cap; k++) {
+        live_series *s = e->series.vals ? e->series.vals[k] : NULL;
+        if (s)
+            free(s->fc);
+        free(s);
+    }
+    for (size_t k = 0; k < e->n_warnings; k++) {
+        free(e->warnings[k].op);
+        free(e->warnings[k].series);
+    }
+    free(e->warnings);
     strmap_free(&e->series);
     while (e->incs) {
         live_inc *n = e->incs->next;
@@ -987,6 +1045,29 @@ live_batch *live_begin(live_engine *e, const char *op)
     return b;
 }
 
+/* Queue a capacity warning for the next commit (once per episode). */
+static void capacity_warn(live_engine *e, const char *op, live_series *s, const forecast_result *r)
+{
+    live_warning *grown = realloc(e->warnings, (e->n_warnings + 1) * sizeof *grown);
+    if (!grown)
+        return; /* said again at the next sample: warned stays false */
+    e->warnings = grown;
+    const char *sep = strchr(s->key, 0x1f);
+    live_warning *w = &e->warnings[e->n_warnings];
+    w->op = strdup(op);
+    w->series = strdup(sep ? sep + 1 : s->key);
+    w->watch = s->watch;
+    w->r = *r;
+    if (!w->op || !w->series) {
+        free(w->op);
+        free(w->series);
+        return;
+    }
+    e->n_warnings++;
+    e->stats.capacity_warnings++;
+    s->warned = true;
+}
+
 int live_feed(void *batch, const ingest_sample *s)
 {
     live_batch *b = batch;
@@ -1002,7 +1083,21 @@ int live_feed(void *batch, const ingest_sample *s)
         e->stats.unwatched++;
         return 0;
     }
-    if (score >= DETECT_ALERT_THRESHOLD)
+    const live_watch *w = &e->env.conf->watches[ls->watch];
+    bool anomalous = (w->detect & LIVE_DETECT_ANOMALY) && score >= DETECT_ALERT_THRESHOLD;
+    if (w->detect & LIVE_DETECT_CAPACITY) {
+        /* the forecast warns before; the outage itself is the limit reached */
+        if (ls->fc && isfinite(s->value) && forecast_step(ls->fc, s->t_ms, s->value) == 0) {
+            forecast_result r;
+            forecast_eval(ls->fc, s->t_ms, &r);
+            if (r.warn && r.status == FORECAST_GROWING && !ls->warned)
+                capacity_warn(e, b->op, ls, &r);
+            else if (!r.warn)
+                ls->warned = false;
+        }
+        anomalous = anomalous || (isfinite(s->value) && s->value >= w->limit);
+    }
+    if (anomalous)
         series_anomalous(e, ls, b->op, s->t_ms, s->value);
     else
         series_normal(e, ls, s->t_ms, s->value);
@@ -1195,6 +1290,35 @@ static int store_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jik
     return rc;
 }
 
+/* A capacity warning as an event: no incident exists yet, so its id is
+ * "capacity:WATCH"; the data say what, when and on what basis. */
+static int emit_warning(live_engine *e, store *db, const live_warning *w, int64_t now_ms,
+                        jiko_error *err)
+{
+    e->stats.events++;
+    if (!e->env.on_event)
+        return 0;
+    const live_watch *lw = &e->env.conf->watches[w->watch];
+    char eta[JST_TEXT_MAX], id[LIVE_ID_MAX];
+    snprintf(id, sizeof id, "capacity:%s", lw->name);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:I}", "watch", lw->name,
+                          "series", w->series, "service", lw->service, "status",
+                          forecast_status_name(w->r.status), "value", w->r.value, "limit",
+                          w->r.limit, "eta",
+                          w->r.eta_ms == FORECAST_NEVER ? "" : jst_format(w->r.eta_ms, eta, sizeof eta),
+                          "basis", w->r.basis ? w->r.basis : "", "users", (json_int_t)lw->users);
+    char *data = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!data) {
+        error_nomem(err, "a capacity warning");
+        return -1;
+    }
+    live_event ev = {LIVE_EV_CAPACITY_WARNING, w->op, id, 0, data};
+    int rc = e->env.on_event(e->env.event_ctx, db, &ev, now_ms, err);
+    free(data);
+    return rc;
+}
+
 int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
 {
     live_engine *e = b->e;
@@ -1208,8 +1332,11 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
     }
     for (live_inc *i = e->incs; i; i = i->next)
         any = any || i->dirty;
+    any = any || e->n_warnings > 0;
     if (any && !rc) {
         rc = store_begin(db, err);
+        for (size_t k = 0; k < e->n_warnings && !rc; k++)
+            rc = emit_warning(e, db, &e->warnings[k], now_ms, err);
         for (live_inc *i = e->incs; i && !rc; i = i->next) {
             if (!i->dirty)
                 continue;
@@ -1231,6 +1358,13 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
         rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
         if (!rc && e->stats.events != events_before && e->env.on_committed)
             e->env.on_committed(e->env.event_ctx);
+        if (!rc) { /* sent: else they wait for the next commit */
+            for (size_t k = 0; k < e->n_warnings; k++) {
+                free(e->warnings[k].op);
+                free(e->warnings[k].series);
+            }
+            e->n_warnings = 0;
+        }
         if (!rc)
             for (live_inc *i = e->incs; i; i = i->next)
                 if (i->dirty) {

@@ -63,6 +63,7 @@ typedef enum live_event_type {
     LIVE_EV_SERIOUS,
     LIVE_EV_CLOSED,
     LIVE_EV_DEADLINE_SOON,
+    LIVE_EV_CAPACITY_WARNING, /* no incident yet: id is "capacity:WATCH" */
     LIVE_EV_COUNT
 } live_event_type;
 
@@ -101,6 +102,7 @@ typedef struct live_stats {
     uint64_t alerts_firing, alerts_resolved, alerts_unmatched;
     uint64_t opened, updated, closed, events;
     uint64_t dropped; /* incidents the law refused to store (said on stderr) */
+    uint64_t capacity_warnings; /* resources foreseen exhausted */
     size_t series, open_incidents;
     size_t state_bytes; /* the series' memory: detectors, names, the table */
 } live_stats;

@@ -3,6 +3,7 @@
  */
 #include "live_conf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,13 +193,22 @@ static int watch_key(live_watch *w, const conf_file *f, const conf_entry *e, con
         return 0;
     }
     if (strcmp(k, "detect") == 0) {
-        if (strcmp(e->value, "anomaly") == 0) {
+        if (strcmp(e->value, "anomaly") == 0)
             w->detect = LIVE_DETECT_ANOMALY;
-            return 0;
-        }
-        if (strcmp(e->value, "capacity") == 0 || strcmp(e->value, "both") == 0)
-            return bad(f, e, err, "anomaly (capacity forecasts do not open incidents yet)");
-        return bad(f, e, err, "anomaly");
+        else if (strcmp(e->value, "capacity") == 0)
+            w->detect = LIVE_DETECT_CAPACITY;
+        else if (strcmp(e->value, "both") == 0)
+            w->detect = LIVE_DETECT_BOTH;
+        else
+            return bad(f, e, err, "anomaly, capacity or both");
+        return 0;
+    }
+    if (strcmp(k, "limit") == 0) {
+        double v;
+        if (!num_parse_double(e->value, &v) || !(v > 0) || !isfinite(v))
+            return bad(f, e, err, "the value at exhaustion, a number above 0");
+        w->limit = v;
+        return 0;
     }
     if (strcmp(k, "effect") == 0) {
         if (strcmp(e->value, "stop") == 0)
@@ -210,8 +220,9 @@ static int watch_key(live_watch *w, const conf_file *f, const conf_entry *e, con
         return 0;
     }
     error_set(err, JIKO_ERR_CONFIG, f->path, e->line, k,
-              "unknown key in [watch]; expected match, operator, service, users, detect, effect, "
-              "equipment, area, population, wholesale_to or wholesale_users (docs/watch.md)");
+              "unknown key in [watch]; expected match, operator, service, users, detect, limit, "
+              "effect, equipment, area, population, wholesale_to or wholesale_users "
+              "(docs/watch.md)");
     return -1;
 }
 
@@ -260,6 +271,12 @@ static int load_watch(live_conf *c, const conf_file *f, const conf_section *s, c
         error_set(err, JIKO_ERR_CONFIG, f->path, s->line, missing,
                   "[watch %s] needs '%s = ...' (match, operator, service and users are required)",
                   s->name, missing);
+        return -1;
+    }
+    if ((w->detect & LIVE_DETECT_CAPACITY) && !(w->limit > 0)) {
+        error_set(err, JIKO_ERR_CONFIG, f->path, s->line, "limit",
+                  "[watch %s] needs 'limit = ...' (the value at exhaustion) for detect = %s",
+                  s->name, w->detect == LIVE_DETECT_BOTH ? "both" : "capacity");
         return -1;
     }
     if (!w->population && !(w->population = strdup(w->name))) {

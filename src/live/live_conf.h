@@ -8,7 +8,8 @@
  *     operator  = Demo ISP
  *     service   = internet_access                   # a service catalog code
  *     users     = 1200000        # users served by what this series measures
- *     detect    = anomaly        # anomaly (capacity: not yet)
+ *     detect    = anomaly        # anomaly | capacity | both
+ *     limit     = 1.0            # capacity: the value at exhaustion
  *     effect    = degrade        # stop | degrade (default degrade)
  *     equipment = application_server                # equipment catalog code
  *     area      = 東京都
@@ -43,7 +44,13 @@
 
 #define LIVE_MAX_LEADS 8
 
-typedef enum live_detect { LIVE_DETECT_ANOMALY = 1 } live_detect;
+/* What watches a series: the anomaly detector, the capacity forecaster
+ * (needs the limit), or both. */
+typedef enum live_detect {
+    LIVE_DETECT_ANOMALY = 1,
+    LIVE_DETECT_CAPACITY = 2,
+    LIVE_DETECT_BOTH = LIVE_DETECT_ANOMALY | LIVE_DETECT_CAPACITY
+} live_detect;
 
 typedef struct live_watch {
     char *name;            /* the section's name */
@@ -57,6 +64,7 @@ typedef struct live_watch {
      * (Tokyo's resolvers and Osaka's) add up.  Default: the watch's name. */
     char *population;
     live_detect detect;
+    double limit;          /* capacity: the value at exhaustion; 0 = none */
     incident_effect effect;
     char *equipment;       /* catalog code or NULL */
     char *area;            /* free text or NULL */

@@ -123,7 +123,8 @@ int notify_emit(const notify_subs *subs, store *db, const notify_event *ev, int6
     if (!ev->type || notify_event_type_parse(ev->type, &t)) {
         error_set(err, JIKO_ERR_INVALID, NULL, 0, "type",
                   "unknown event type '%s'; expected incident.opened, incident.updated, "
-                  "incident.serious_soon, incident.serious, incident.closed or deadline.soon",
+                  "incident.serious_soon, incident.serious, incident.closed, deadline.soon or "
+                  "capacity.warning",
                   ev->type ? ev->type : "");
         return -1;
     }

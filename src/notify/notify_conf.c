@@ -14,12 +14,12 @@ struct notify_subs {
 
 static const char *const event_names[NOTIFY_EVENT_TYPES] = {
     "incident.opened", "incident.updated", "incident.serious_soon",
-    "incident.serious", "incident.closed", "deadline.soon",
+    "incident.serious", "incident.closed", "deadline.soon", "capacity.warning",
 };
 
 #define EVENT_LIST                                                                            \
     "incident.opened, incident.updated, incident.serious_soon, incident.serious, "          \
-    "incident.closed, deadline.soon"
+    "incident.closed, deadline.soon, capacity.warning"
 
 const char *notify_event_type_name(notify_event_type t)
 {

@@ -30,6 +30,7 @@ typedef enum notify_event_type {
     NOTIFY_INCIDENT_SERIOUS,
     NOTIFY_INCIDENT_CLOSED,
     NOTIFY_DEADLINE_SOON,
+    NOTIFY_CAPACITY_WARNING, /* a resource foreseen exhausted: no incident yet */
     NOTIFY_EVENT_TYPES /* how many */
 } notify_event_type;
 
