@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run each libFuzzer target for SECONDS (default 60): the incident and
-# rulebook parsers, seeded from the project's own data (rulebooks, catalogs,
+# Run each libFuzzer target for SECONDS (default 60): the incident,
+# rulebook and holiday calendar parsers, seeded from the project's own data (rulebooks, catalogs,
 # example incidents, malformed records), and the Influx line protocol and
 # Prometheus remote_write parsers, seeded with small valid and invalid
 # bodies, and the reports over records stored in a registry.  Crashes are saved in fuzz/artifacts/.
@@ -10,7 +10,7 @@ build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/holiday" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -31,6 +31,9 @@ done
 for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.conf; do
   cp "$f" "$work/rules/seed-$(basename "$f")"
 done
+# holiday seeds: the shipped calendar, and a small one of two years
+cp "$root/catalogs/holidays.conf" "$work/holiday/seed-holidays.conf"
+printf '[calendar]\nfirst_year = 2021\nlast_year = 2022\nweekend = saturday sunday\nyear_end = 12-29 01-03\nsource = s\n[year 2021]\nholiday = 2021-05-03 a | b\n[year 2022]\n' >"$work/holiday/seed-small"
 
 # Influx seeds: first byte = options (see fuzz_influx.c), then the body.
 i=0
@@ -71,7 +74,7 @@ done < <(head -4 "$root/examples/fy2021-serious.jsonl")
 printf '\x01/api/v1/incidents\n%s\n%s\n' "$(head -1 "$root/examples/fy2021-serious.jsonl")" '{"id":1}' >"$work/serve/seed-jsonl"
 
 status=0
-for t in incident rules influx prom report serve; do
+for t in incident rules holiday influx prom report serve; do
   echo "fuzz_$t: ${secs}s"
   max_len=65536
   asan=${ASAN_OPTIONS:-}

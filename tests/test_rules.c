@@ -32,10 +32,46 @@ static void test_loaded(void **state)
         assert_int_equal(b->written_days, 30);
         assert_int_equal(b->quarterly_months, 2);
     }
-    /* jp-2008's thresholds are not confirmed by the seeds and say so */
+    /* jp-2008: MIC's FY2013 release confirms the serious line, the critical
+     * clause and the quarterly telecom line; the non-telecom and info-leak
+     * clauses have no source for the period and say so */
     const rulebook *old = rules_find(&env->rules, "jp-2008");
-    for (size_t k = 0; k < old->n_clauses; k++)
-        assert_true(old->clauses[k].unconfirmed);
+    for (size_t k = 0; k < old->n_clauses; k++) {
+        const rules_clause *cl = &old->clauses[k];
+        bool no_source = cl->kind == RULES_QUARTERLY && strcmp(cl->id, "telecom") != 0;
+        assert_int_equal(cl->unconfirmed, no_source);
+        if (!no_source)
+            assert_non_null(strstr(cl->source, "平成25年度"));
+    }
+    /* Deadlines: the written and quarterly ones move past administrative
+     * holidays, the prompt report never does; each says why. */
+    for (size_t i = 0; i < env->rules.n; i++) {
+        const rulebook *b = &env->rules.books[i];
+        assert_true(b->written_moves.on && b->quarterly_moves.on);
+        assert_false(b->prompt_moves.on);
+        assert_non_null(strstr(b->written_moves.source, "行政機関の休日に関する法律"));
+        assert_non_null(strstr(b->quarterly_moves.source, "第2条"));
+        /* the quarterly duty and the statistics: two keys, two sources */
+        assert_false(b->serious_quarterly_duty.on);
+        assert_non_null(strstr(b->serious_quarterly_duty.source, "4hanki"));
+        assert_true(b->serious_in_statistics.on);
+        assert_non_null(strstr(b->serious_in_statistics.source, i == 2 ? "注3" : "事故"));
+        /* confirmed for the rules in force today only */
+        assert_int_equal(b->serious_quarterly_duty.unconfirmed, i != 2);
+    }
+    /* jp-2015 numbers its categories as the ordinance did in FY2015-FY2018 */
+    const rulebook *mid = rules_find(&env->rules, "jp-2015");
+    static const char *const mid_ids[] = {"1", "2", "3", "4"};
+    size_t n_serious = 0;
+    for (size_t k = 0; k < mid->n_clauses; k++)
+        if (mid->clauses[k].kind == RULES_SERIOUS) {
+            assert_true(n_serious < 4);
+            assert_string_equal(mid->clauses[k].id, mid_ids[n_serious++]);
+        }
+    assert_int_equal(n_serious, 4);
+    int free_mail = catalog_service_index(&env->cat, "email_free", 10);
+    assert_string_equal(mid->clauses[mid->svc_serious[free_mail]].id, "3");
+    assert_non_null(strstr(mid->clauses[mid->svc_serious[free_mail]].name_ja, "音声伝送役務を除く"));
     const rulebook *cur = rules_find(&env->rules, "jp-2019");
     for (size_t k = 0; k < cur->n_clauses; k++)
         assert_false(cur->clauses[k].unconfirmed);

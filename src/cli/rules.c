@@ -61,6 +61,18 @@ static int list(cli_env *env, bool json)
     return CLI_OK;
 }
 
+/* Under a deadline: whether it moves past administrative holidays. */
+static void print_moves(const rules_flag *m, bool ja)
+{
+    if (m->on)
+        printf("    %s [%s]\n",
+               ja ? "期限が行政機関の休日に当たるときは翌開庁日に延長"
+                  : "a deadline on an administrative holiday moves to the next working day",
+               m->source);
+    else
+        printf("    %s\n", ja ? "行政機関の休日による延長なし" : "not moved past administrative holidays");
+}
+
 static void print_clause(const rulebook *b, const rules_clause *cl, const catalog *cat,
                          classify_lang lang)
 {
@@ -134,20 +146,33 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
         printf("  %s [%s]\n", ja ? "簡易な様式: 故障設備が設備一覧で simple_form = yes のもの"
                                  : "simple form: when the failed equipment has simple_form = yes in the catalog",
                b->simple_form_source);
-    if (b->serious_in_quarterly)
-        printf("  %s\n", ja ? "重大な事故も四半期報告（詳細な様式）に計上する"
-                            : "serious accidents are also counted in the quarterly detailed report");
+    if (b->serious_quarterly_duty.source)
+        printf("  %s [%s]\n",
+               b->serious_quarterly_duty.on
+                   ? (ja ? "重大な事故も四半期報告で報告する" : "serious accidents are also filed on the quarterly form")
+                   : (ja ? "重大な事故は四半期報告の対象外" : "serious accidents are not filed on the quarterly form"),
+               b->serious_quarterly_duty.source);
+    if (b->serious_in_statistics.source)
+        printf("  %s [%s]\n",
+               b->serious_in_statistics.on
+                   ? (ja ? "統計: 重大な事故を詳細な様式の件数に含める" : "statistics: serious accidents counted in the detailed-form total")
+                   : (ja ? "統計: 重大な事故を詳細な様式の件数に含めない" : "statistics: serious accidents not counted in the detailed-form total"),
+               b->serious_in_statistics.source);
     if (b->has_prompt)
         printf("  %s [%s]\n", ja ? "速報: 速やかに" : "prompt report: without delay (速やかに)",
                b->prompt_source);
-    if (b->written_days)
+    if (b->written_days) {
         printf(ja ? "  報告書: 発生日から%d日以内（初日不算入） [%s]\n"
                   : "  written report: within %d days of the day it occurred (first day not counted) [%s]\n",
                b->written_days, b->written_source);
-    if (b->quarterly_months)
+        print_moves(&b->written_moves, ja);
+    }
+    if (b->quarterly_months) {
         printf(ja ? "  四半期報告: 四半期経過後%dか月以内 [%s]\n"
                   : "  quarterly report: within %d months after the quarter ends [%s]\n",
                b->quarterly_months, b->quarterly_source);
+        print_moves(&b->quarterly_moves, ja);
+    }
     if (b->has_minor_premises)
         printf("  %s [%s]\n", ja ? "報告不要: 利用者の建物内で完結する軽微な事故"
                                  : "not reportable: minor accidents within a user's premises",

@@ -36,6 +36,18 @@ static bool facility_ok(rules_facility f, const incident *inc)
     return (f == RULES_FACILITY_TELECOM) == (inc->facility == INCIDENT_TELECOM);
 }
 
+/* The deadline a period gives, moved past administrative holidays when the
+ * rulebook says so (行政機関の休日に関する法律 第2条).  False, with the
+ * missing year, when the holiday calendar does not reach that far. */
+static bool move_deadline(const rules_flag *moves, const catalog *cat, jst_date end,
+                          jst_date *due, int *gap_year)
+{
+    *due = end;
+    if (!moves->on)
+        return true;
+    return holiday_next_open(&cat->holidays, end, due, gap_year) == 0;
+}
+
 void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
                        int64_t now_ms, classify_result *r)
 {
@@ -161,17 +173,40 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
             int days = book->written_days;
             if (book->written_civil_code_140 && jst_ms_into_day(inc->started_ms) == 0)
                 days--;
-            r->has_written = true;
-            r->written = jst_add_days(day, days);
+            r->written_period_end = jst_add_days(day, days);
+            r->has_written = move_deadline(&book->written_moves, cat, r->written_period_end,
+                                           &r->written, &r->written_gap_year);
         }
     }
     bool quarterly_duty = r->report == CLASSIFY_SIMPLE || r->report == CLASSIFY_DETAILED ||
-                          (r->report == CLASSIFY_SERIOUS && book->serious_in_quarterly);
+                          (r->report == CLASSIFY_SERIOUS && book->serious_quarterly_duty.on);
     if (quarterly_duty && book->quarterly_months) {
-        r->has_quarterly = true;
         jst_date qend = jst_quarter_end(jst_fiscal_year(day), jst_fiscal_quarter(day));
-        r->quarterly_due = jst_end_of_month_after(qend, book->quarterly_months);
+        r->quarterly_period_end = jst_end_of_month_after(qend, book->quarterly_months);
+        r->has_quarterly = move_deadline(&book->quarterly_moves, cat, r->quarterly_period_end,
+                                         &r->quarterly_due, &r->quarterly_gap_year);
     }
+}
+
+int classify_check_calendar(const classify_result *r, const catalog *cat, const char *file,
+                            long line, jiko_error *err)
+{
+    int gap = r->written_gap_year ? r->written_gap_year : r->quarterly_gap_year;
+    if (!gap)
+        return 0;
+    char d[JST_DATE_TEXT_MAX];
+    jst_format_date(r->written_gap_year ? r->written_period_end : r->quarterly_period_end, d,
+                    sizeof d);
+    const holiday_calendar *h = &cat->holidays;
+    char covers[48] = "no year";
+    if (h->first_year)
+        snprintf(covers, sizeof covers, "%d to %d", h->first_year, h->last_year);
+    error_set(err, JIKO_ERR_INVALID, file, line, "started_at",
+              "no holiday calendar for %d: the %s deadline %s cannot be moved past administrative "
+              "holidays (行政機関の休日に関する法律 第2条) without it; the calendar%s%s covers %s",
+              gap, r->written_gap_year ? "written-report" : "quarterly-report", d,
+              h->path ? " " : "", h->path ? h->path : "", covers);
+    return -1;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -223,6 +258,41 @@ static void note_unconfirmed(json_t *arr, const rules_clause *cl, classify_lang 
         addf(arr, "Caution: this clause is not confirmed by the source documents (%s); check "
                   "it against the ordinance of the time.",
              cl->note ? cl->note : "");
+}
+
+/* When a deadline moved past administrative holidays: which days were
+ * closed and why, and the law that moved it.  When the calendar lacks the
+ * year: say so instead of giving a date. */
+static void moved_reason(json_t *arr, const catalog *cat, const rules_flag *moves, jst_date end,
+                         const jst_date *due, int gap_year, const char *what, classify_lang lang)
+{
+    bool ja = lang == CLASSIFY_JA;
+    char d1[JST_DATE_TEXT_MAX], d2[JST_DATE_TEXT_MAX];
+    jst_format_date(end, d1, sizeof d1);
+    if (gap_year) {
+        addf(arr, ja ? "%s期限: 期間の末日 %s を行政機関の休日に応じて延長するための休日表に%d年がない（no holiday calendar for %d）[%s]"
+                     : "The %s deadline: the period ends on %s, but there is no holiday calendar "
+                       "for %d to move it past administrative holidays; add %d to the calendar [%s].",
+             what, d1, gap_year, gap_year, moves->source);
+        return;
+    }
+    if (!moves->on || !due || jst_compare_dates(*due, end) == 0)
+        return;
+    char days[512] = "";
+    size_t o = 0;
+    for (jst_date d = end; jst_compare_dates(d, *due) < 0 && o < sizeof days - 80;
+         d = jst_add_days(d, 1)) {
+        jst_format_date(d, d2, sizeof d2);
+        int n = snprintf(days + o, sizeof days - o, ja ? "%s%s（%s）" : "%s%s (%s)",
+                         o ? (ja ? "、" : ", ") : "", d2, holiday_why(&cat->holidays, d, ja));
+        if (n > 0)
+            o += (size_t)n;
+    }
+    jst_format_date(*due, d2, sizeof d2);
+    addf(arr, ja ? "%s期限の移動: %s%s は行政機関の休日のため、期限は %s（行政機関の休日に関する法律 第2条）[%s]"
+                 : "The %s deadline moved: %s %s an administrative holiday, so the deadline is "
+                   "%s under 行政機関の休日に関する法律 第2条 [%s].",
+         what, days, ja ? "" : (strchr(days, ',') ? "are each" : "is"), d2, moves->source);
 }
 
 json_t *classify_reasons(const classify_result *r, const incident *inc, const catalog *cat,
@@ -315,13 +385,13 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                      : "No report owed: %s and %s users meet no clause of %s.",
              jst_format_duration(r->duration_ms, d1, sizeof d1), grouped(r->users, n1, sizeof n1),
              b->id);
-    } else if (r->report != CLASSIFY_SERIOUS || b->serious_in_quarterly) {
+    } else if (r->report != CLASSIFY_SERIOUS || b->serious_quarterly_duty.on) {
         const catalog_equipment *eq = inc->equipment >= 0 ? &cat->equipment[inc->equipment] : NULL;
         if (r->report == CLASSIFY_SERIOUS)
-            addf(arr, ja ? "重大な事故は四半期報告（詳細な様式）にも計上する（%s の定め）"
-                         : "Serious accidents are also counted in the quarterly detailed-form "
-                           "report under %s.",
-                 b->id);
+            addf(arr, ja ? "重大な事故も四半期報告（詳細な様式）で報告する [%s]"
+                         : "Serious accidents are also reported on the quarterly detailed form "
+                           "[%s].",
+                 b->serious_quarterly_duty.source ? b->serious_quarterly_duty.source : b->id);
         else if (r->report == CLASSIFY_SIMPLE)
             addf(arr, ja ? "簡易な様式: 故障設備 %s（%s）は簡易な様式が認められる [%s]"
                          : "Simple form (簡易な様式): the failed equipment %s (%s) allows it [%s].",
@@ -346,6 +416,15 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                      : "Written report: due by %s, within %d days of the day it occurred (first "
                        "day not counted, Civil Code Art. 140) [%s].",
              jst_format_date(r->written, t2, sizeof t2), b->written_days, b->written_source);
+    if (r->report == CLASSIFY_SERIOUS && b->written_days)
+        moved_reason(arr, cat, &b->written_moves, r->written_period_end, r->has_written ? &r->written : NULL,
+                     r->written_gap_year, ja ? "詳細報告書" : "written-report", lang);
+    if (r->report == CLASSIFY_SERIOUS && b->quarterly_months && !b->serious_quarterly_duty.on &&
+        b->serious_quarterly_duty.source)
+        addf(arr, ja ? "四半期報告は不要: 重大な事故は四半期報告の対象から除かれる [%s]"
+                     : "No quarterly report: serious accidents are excluded from the quarterly "
+                       "report [%s].",
+             b->serious_quarterly_duty.source);
     if (r->has_quarterly) {
         jst_date qend = jst_quarter_end(fy, q);
         jst_format_date(qend, t1, sizeof t1);
@@ -357,6 +436,10 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
             addf(arr, "Quarterly report: due by %s, within %d months after FY%d Q%d ends on %s [%s].",
                  t2, b->quarterly_months, fy, q, t1, b->quarterly_source);
     }
+    if (r->has_quarterly || r->quarterly_gap_year)
+        moved_reason(arr, cat, &b->quarterly_moves, r->quarterly_period_end,
+                     r->has_quarterly ? &r->quarterly_due : NULL, r->quarterly_gap_year,
+                     ja ? "四半期報告" : "quarterly-report", lang);
     return arr;
 }
 

@@ -169,17 +169,6 @@ static int set_str(parse_ctx *c, char **dst, const conf_entry *e)
     return *dst ? 0 : bad(c, e, "out of memory", NULL);
 }
 
-static int set_bool(parse_ctx *c, bool *dst, const conf_entry *e)
-{
-    if (strcmp(e->value, "yes") == 0)
-        *dst = true;
-    else if (strcmp(e->value, "no") == 0)
-        *dst = false;
-    else
-        return bad(c, e, "expected 'yes' or 'no'", e->value);
-    return 0;
-}
-
 static int set_status(parse_ctx *c, bool *unconfirmed, const conf_entry *e)
 {
     if (strcmp(e->value, "confirmed") == 0)
@@ -188,6 +177,59 @@ static int set_status(parse_ctx *c, bool *unconfirmed, const conf_entry *e)
         *unconfirmed = true;
     else
         return bad(c, e, "expected 'confirmed' or 'unconfirmed'", e->value);
+    return 0;
+}
+
+/* "NAME = yes|no", "NAME.source = ...", "NAME.status = ...": a flag with its
+ * own legal source.  Returns 1 if the key was one of these, 0 if not, -1 on
+ * error.  `yes`/`no` are the flag's words ("yes"/"no", "move"/"stay"). */
+static int flag_key(parse_ctx *c, const char *name, const char *yes, const char *no,
+                    rules_flag *f, bool *given, const conf_entry *e)
+{
+    size_t n = strlen(name);
+    if (strncmp(e->key, name, n) != 0)
+        return 0;
+    const char *rest = e->key + n;
+    if (!*rest) {
+        if (*given)
+            return bad(c, e, "given twice in one section", NULL);
+        *given = true;
+        if (strcmp(e->value, yes) == 0)
+            f->on = true;
+        else if (strcmp(e->value, no) == 0)
+            f->on = false;
+        else {
+            char want[64];
+            snprintf(want, sizeof want, "expected '%s' or '%s'", yes, no);
+            return bad(c, e, want, e->value);
+        }
+        return 1;
+    }
+    if (strcmp(rest, ".source") == 0)
+        return set_str(c, &f->source, e) ? -1 : 1;
+    if (strcmp(rest, ".status") == 0)
+        return set_status(c, &f->unconfirmed, e) ? -1 : 1;
+    return 0;
+}
+
+/* A flag given without its source (or a source without the flag). */
+static int flag_check(parse_ctx *c, const conf_section *s, const char *name, const rules_flag *f,
+                      bool given)
+{
+    char key[64];
+    if (given && !f->source) {
+        snprintf(key, sizeof key, "%s.source", name);
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, key,
+                  "missing in [%s%s%s]: '%s' needs its legal source", s->type,
+                  s->name[0] ? " " : "", s->name, name);
+        return -1;
+    }
+    if (!given && f->source) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, name,
+                  "missing in [%s%s%s]: '%s.source' is given but not '%s' itself", s->type,
+                  s->name[0] ? " " : "", s->name, name, name);
+        return -1;
+    }
     return 0;
 }
 
@@ -360,7 +402,7 @@ static void free_clause(rules_clause *cl)
 
 static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
 {
-    bool have_effective = false;
+    bool have_effective = false, duty_given = false, stats_given = false;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         int r = 0;
@@ -390,7 +432,19 @@ static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
             else
                 return bad(c, e, "expected 'stop degrade' or 'stop'", e->value);
         } else if (strcmp(e->key, "serious_in_quarterly") == 0) {
-            r = set_bool(c, &b->serious_in_quarterly, e);
+            return bad(c, e,
+                       "replaced by two keys, each with its source: serious_quarterly_duty (must "
+                       "a serious accident also be filed on the quarterly form) and "
+                       "serious_in_statistics (do the yearly statistics count it in the "
+                       "detailed-form total)",
+                       NULL);
+        } else if ((r = flag_key(c, "serious_quarterly_duty", "yes", "no",
+                                 &b->serious_quarterly_duty, &duty_given, e)) != 0 ||
+                   (r = flag_key(c, "serious_in_statistics", "yes", "no",
+                                 &b->serious_in_statistics, &stats_given, e)) != 0) {
+            if (r < 0)
+                return -1;
+            r = 0;
         } else {
             return bad(c, e, "unknown key in [rulebook]", NULL);
         }
@@ -403,6 +457,9 @@ static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, missing, "missing in [rulebook]");
         return -1;
     }
+    if (flag_check(c, s, "serious_quarterly_duty", &b->serious_quarterly_duty, duty_given) ||
+        flag_check(c, s, "serious_in_statistics", &b->serious_in_statistics, stats_given))
+        return -1;
     return 0;
 }
 
@@ -411,19 +468,24 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
 {
     bool is_deadline = strcmp(s->type, "deadline") == 0;
     char **source = NULL;
+    rules_flag *moves = NULL;
+    bool moves_given = false;
     if (is_deadline && strcmp(s->name, "prompt") == 0) {
         if (b->has_prompt)
             goto twice;
         b->has_prompt = true;
         source = &b->prompt_source;
+        moves = &b->prompt_moves;
     } else if (is_deadline && strcmp(s->name, "written") == 0) {
         if (b->written_days)
             goto twice;
         source = &b->written_source;
+        moves = &b->written_moves;
     } else if (is_deadline && strcmp(s->name, "quarterly") == 0) {
         if (b->quarterly_months)
             goto twice;
         source = &b->quarterly_source;
+        moves = &b->quarterly_moves;
     } else if (is_deadline) {
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
                   "unknown deadline '%s'; expected prompt, written or quarterly", s->name);
@@ -452,6 +514,18 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
         } else if (strcmp(e->key, "note") == 0 || strcmp(e->key, "name.ja") == 0 ||
                    strcmp(e->key, "name.en") == 0) {
             /* descriptive only */
+        } else if (is_deadline && moves && strncmp(e->key, "holidays", 8) == 0) {
+            int r = flag_key(c, "holidays", "move", "stay", moves, &moves_given, e);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
+            if (moves == &b->prompt_moves && moves->on)
+                return bad(c, e,
+                           "the prompt report is owed without delay (速やかに), not within a "
+                           "period, so 行政機関の休日に関する法律 第2条 cannot move it: expected "
+                           "'stay'",
+                           e->value);
         } else if (is_deadline && strcmp(e->key, "within") == 0) {
             int n = 0;
             char unit[16] = "";
@@ -493,6 +567,8 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
             return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
         }
     }
+    if (moves && flag_check(c, s, "holidays", moves, moves_given))
+        return -1;
     if (!*source) {
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "source", "missing in [%s %s]", s->type, s->name);
         return -1;
@@ -608,6 +684,11 @@ void rules_free_book(rulebook *b)
     free(b->prompt_source);
     free(b->written_source);
     free(b->quarterly_source);
+    free(b->prompt_moves.source);
+    free(b->written_moves.source);
+    free(b->quarterly_moves.source);
+    free(b->serious_quarterly_duty.source);
+    free(b->serious_in_statistics.source);
     free(b->simple_form_source);
     free(b->minor_source);
     free(b->svc_serious);

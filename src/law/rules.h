@@ -64,6 +64,14 @@ typedef struct rules_clause {
     unsigned critical_mask;           /* critical: bit (1 << RULES_CRIT_*) per facility kind */
 } rules_clause;
 
+/* A yes/no rule with its own legal source ("key = yes", "key.source = ...",
+ * optional "key.status = unconfirmed"). */
+typedef struct rules_flag {
+    bool on;
+    bool unconfirmed;
+    char *source; /* NULL when the rulebook does not give the key */
+} rules_flag;
+
 typedef struct rulebook {
     char *id, *title_ja, *title_en, *source, *note, *path;
     char *categories_from; /* rulebook whose service categories apply, or NULL */
@@ -71,17 +79,25 @@ typedef struct rulebook {
     bool has_end;
     jst_date end;          /* last day in force, derived from the next rulebook */
     bool count_degrade;    /* quality degradation counts, not only stoppage */
-    bool serious_in_quarterly; /* serious accidents are also in the quarterly report */
+    /* Two different things about serious accidents and the quarterly report:
+     * whether the operator must also file them on the quarterly form (the
+     * duty: due.quarterly, the quarterly batch), and whether MIC's yearly
+     * statistics count them inside the detailed-form total (release 注3). */
+    rules_flag serious_quarterly_duty;
+    rules_flag serious_in_statistics;
     rules_clause *clauses;
     size_t n_clauses;
     /* deadlines */
     bool has_prompt;
     char *prompt_source;
+    rules_flag prompt_moves;    /* always off: 速やかに is no period (may cite why) */
     int written_days;           /* 0 = no written-report deadline */
     bool written_civil_code_140; /* first day not counted unless it starts at 00:00 */
     char *written_source;
+    rules_flag written_moves;   /* moved past administrative holidays (holiday.h) */
     int quarterly_months;       /* 0 = no quarterly deadline */
     char *quarterly_source;
+    rules_flag quarterly_moves;
     /* forms and exclusions */
     bool has_simple_form;
     char *simple_form_source;

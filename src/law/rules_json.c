@@ -24,6 +24,24 @@ json_t *rules_summary_json(const rulebook *b)
     return o;
 }
 
+/* {"value": true, "source": "...", "status": "confirmed"} */
+static json_t *flag_json(const rules_flag *f)
+{
+    return json_pack("{s:b,s:s,s:s}", "value", f->on, "source", f->source, "status",
+                     f->unconfirmed ? "unconfirmed" : "confirmed");
+}
+
+/* A deadline's "holidays": "move" or "stay", and the source when it moves. */
+static json_t *holidays_json(json_t *deadline, const rules_flag *moves)
+{
+    if (!deadline)
+        return NULL;
+    json_object_set_new(deadline, "holidays", json_string(moves->on ? "move" : "stay"));
+    if (moves->source)
+        json_object_set_new(deadline, "holidays_source", json_string(moves->source));
+    return deadline;
+}
+
 json_t *rules_book_json(const rulebook *b, const catalog *cat)
 {
     char from[JST_DATE_TEXT_MAX];
@@ -38,7 +56,12 @@ json_t *rules_book_json(const rulebook *b, const catalog *cat)
     json_object_set_new(o, "file", json_string(b->path));
     json_object_set_new(o, "source", json_string(b->source));
     json_object_set_new(o, "effects", json_string(b->count_degrade ? "stop degrade" : "stop"));
-    json_object_set_new(o, "serious_in_quarterly", json_boolean(b->serious_in_quarterly));
+    /* the duty, under its old name: whether a serious accident is also filed quarterly */
+    json_object_set_new(o, "serious_in_quarterly", json_boolean(b->serious_quarterly_duty.on));
+    if (b->serious_quarterly_duty.source)
+        json_object_set_new(o, "serious_quarterly_duty", flag_json(&b->serious_quarterly_duty));
+    if (b->serious_in_statistics.source)
+        json_object_set_new(o, "serious_in_statistics", flag_json(&b->serious_in_statistics));
     json_t *cls = json_array();
     for (size_t k = 0; k < b->n_clauses; k++)
         json_array_append_new(cls, rules_clause_json(b, &b->clauses[k], cat));
@@ -48,12 +71,16 @@ json_t *rules_book_json(const rulebook *b, const catalog *cat)
         json_object_set_new(d, "prompt", json_pack("{s:s,s:s}", "within", "without_delay", "source",
                                                    b->prompt_source));
     if (b->written_days)
-        json_object_set_new(d, "written", json_pack("{s:i,s:s,s:s}", "days", b->written_days, "from",
-                                                    "occurrence_day", "source", b->written_source));
+        json_object_set_new(d, "written",
+                            holidays_json(json_pack("{s:i,s:s,s:s}", "days", b->written_days, "from",
+                                                    "occurrence_day", "source", b->written_source),
+                                          &b->written_moves));
     if (b->quarterly_months)
         json_object_set_new(d, "quarterly",
-                            json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months, "from",
-                                      "quarter_end", "source", b->quarterly_source));
+                            holidays_json(json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months,
+                                                    "from", "quarter_end", "source",
+                                                    b->quarterly_source),
+                                          &b->quarterly_moves));
     json_object_set_new(o, "deadlines", d);
     return o;
 }
