@@ -13,6 +13,8 @@
  */
 #include "classify.h"
 
+#include "num.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -225,16 +227,7 @@ static void addf(json_t *arr, const char *fmt, ...)
 /* 456516 -> "456,516" */
 static const char *grouped(int64_t v, char *buf, size_t size)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    size_t o = 0;
-    for (int i = 0; i < n && o + 1 < size; i++) {
-        if (i && tmp[i] != '-' && (n - i) % 3 == 0 && tmp[i - 1] != '-')
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = '\0';
-    return buf;
+    return num_group_digits(v, buf, size);
 }
 
 static const char *clause_name(const rules_clause *cl, classify_lang lang)

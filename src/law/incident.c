@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json_fast.h"
+#include "num.h"
 #include "jst.h"
 #include "rules.h"
 
@@ -167,6 +168,46 @@ static const char *const critical_names[] = {"none", "satellite", "submarine_cab
 static const char *const cause_names[] = {"equipment", "human", "external", "other", NULL};
 static const char *const notice_kinds[] = {"first", "update", "recovery", NULL};
 static const char *const notice_channels[] = {"web", "sns", "press", "mail", "other", NULL};
+static const char *const users_qualifiers[] = {"exact", "max", "about", "max_about", "at_least", NULL};
+static const char *const users_units[] = {"users", "operators", NULL};
+
+char *incident_users_format(int64_t users, incident_users_qualifier q, bool operators, bool ja,
+                            char *buf, size_t size)
+{
+    char num[32];
+    if ((unsigned)q > INCIDENT_USERS_AT_LEAST)
+        q = INCIDENT_USERS_EXACT;
+    bool rough = q == INCIDENT_USERS_ABOUT || q == INCIDENT_USERS_MAX_ABOUT || q == INCIDENT_USERS_AT_LEAST;
+    if (operators) {
+        num_group_digits(users, num, sizeof num);
+        snprintf(buf, size, ja ? "%s社" : "%s operators", num);
+        return buf;
+    }
+    /* a rounded figure is written in 万 (10,000s), as the release does */
+    if (ja && rough && users >= 10000 && users % 10000 == 0)
+        snprintf(num, sizeof num, "%lld万", (long long)(users / 10000));
+    else
+        num_group_digits(users, num, sizeof num);
+    static const char *const pre_ja[] = {"", "最大", "約", "最大約", ""};
+    static const char *const pre_en[] = {"", "up to ", "about ", "up to about ", ""};
+    if (ja)
+        snprintf(buf, size, "%s%s人%s", pre_ja[q], num, q == INCIDENT_USERS_AT_LEAST ? "以上" : "");
+    else
+        snprintf(buf, size, "%s%s users%s", pre_en[q], num, q == INCIDENT_USERS_AT_LEAST ? " or more" : "");
+    return buf;
+}
+
+char *incident_users_text(const incident *inc, int64_t users, bool ja, char *buf, size_t size)
+{
+    return incident_users_format(users, inc->users_qualifier, inc->users_are_operators, ja, buf,
+                                 size);
+}
+
+incident_users_qualifier incident_users_qualifier_of(const char *name)
+{
+    int k = name ? enum_index(name, users_qualifiers) : -1;
+    return k > 0 ? (incident_users_qualifier)k : INCIDENT_USERS_EXACT;
+}
 
 const char *incident_cause_name(incident_cause c)
 {
@@ -351,6 +392,16 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
             return fail(v, "users", "%s", msg);
         }
     }
+    if (get_enum(v, obj, "users_qualifier", users_qualifiers,
+                 "expected \"exact\", \"max\" (最大), \"about\" (約), \"max_about\" (最大約) or "
+                 "\"at_least\" (以上)",
+                 0, &k))
+        return -1;
+    inc->users_qualifier = (incident_users_qualifier)k;
+    if (get_enum(v, obj, "users_unit", users_units,
+                 "expected \"users\" or \"operators\" (users counted as companies, e.g. 9社)", 0, &k))
+        return -1;
+    inc->users_are_operators = k == 1;
     j = json_object_get(obj, "cause");
     inc->cause = INCIDENT_CAUSE_NONE;
     if (j && !json_is_null(j)) {
@@ -381,7 +432,8 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
                         json_string_value(j), EQUIPMENT_CODES_HINT);
     }
     if (get_string(v, obj, "region", false, false, &s) ||
-        get_string(v, obj, "summary", false, false, &s) || check_string_array(v, obj, "measures") ||
+        get_string(v, obj, "summary", false, false, &s) ||
+        get_string(v, obj, "summary_en", false, false, &s) || check_string_array(v, obj, "measures") ||
         check_notices(v, obj))
         return -1;
     return 0;

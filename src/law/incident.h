@@ -45,6 +45,16 @@ typedef struct incident_service {
     int64_t users;
 } incident_service;
 
+/* How the affected users were reported (optional "users_qualifier"): MIC
+ * writes 最大456,516人, 最大約50万人, 約100万人, 100万人以上. */
+typedef enum incident_users_qualifier {
+    INCIDENT_USERS_EXACT = 0, /* "exact" (default) */
+    INCIDENT_USERS_MAX,       /* "max": 最大 */
+    INCIDENT_USERS_ABOUT,     /* "about": 約 */
+    INCIDENT_USERS_MAX_ABOUT, /* "max_about": 最大約 */
+    INCIDENT_USERS_AT_LEAST,  /* "at_least": 以上 */
+} incident_users_qualifier;
+
 typedef struct incident {
     json_t *json; /* the record as parsed (owned reference) */
     const char *id, *op, *wholesale_provider; /* wholesale_provider may be NULL */
@@ -57,6 +67,8 @@ typedef struct incident {
     size_t n_services;
     int64_t users; /* as given, or the largest service count */
     bool users_given;
+    incident_users_qualifier users_qualifier;
+    bool users_are_operators; /* "users_unit": "operators" — counted as companies (JSAT: 9社) */
     incident_cause cause;
     int equipment; /* catalog equipment index, -1 = unknown */
     const char *equipment_code; /* its code, NULL = unknown */
@@ -72,6 +84,18 @@ int incident_from_json(incident *inc, json_t *obj, const catalog *cat, const cha
                        long line, jiko_error *err);
 
 void incident_free(incident *inc);
+
+/* The affected users as a release writes them: "最大約50万人", "100万人以上",
+ * "9社" (Japanese) or "up to about 500,000 users", "9 operators" — `users`
+ * with the incident's qualifier and unit. */
+char *incident_users_text(const incident *inc, int64_t users, bool ja, char *buf, size_t size);
+
+/* The same from the parts, for a caller that holds no parsed incident (the
+ * yearly report reads them from the stored record); and a qualifier's enum
+ * from its JSON name (INCIDENT_USERS_EXACT for NULL or an unknown name). */
+char *incident_users_format(int64_t users, incident_users_qualifier q, bool operators, bool ja,
+                            char *buf, size_t size);
+incident_users_qualifier incident_users_qualifier_of(const char *name);
 
 /* Names of enum values as they appear in JSON. */
 const char *incident_cause_name(incident_cause c);

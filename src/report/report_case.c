@@ -114,7 +114,9 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         text_out(&s, buf);
     }
     row_end(&s);
-    row(&s, ja ? "発生日時" : "Started", jst_format(inc->started_ms, t1, sizeof t1));
+    char wt[JST_WAREKI_MAX];
+    row(&s, ja ? "発生日時" : "Started",
+        ja ? jst_format_wareki(inc->started_ms, wt, sizeof wt) : jst_format(inc->started_ms, t1, sizeof t1));
     if (inc->ongoing) {
         row(&s, ja ? "継続時間" : "Duration", ja ? "継続中" : "ongoing");
     } else {
@@ -123,9 +125,8 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         row(&s, ja ? "継続時間" : "Duration", buf);
     }
     char num[32];
-    report_group_digits(inc->users, num, sizeof num);
-    snprintf(buf, sizeof buf, ja ? "%s人" : "%s", num);
-    row(&s, ja ? "影響利用者数" : "Affected users", buf);
+    /* as reported: 最大約50万人, 100万人以上, 9社 (users_qualifier, users_unit) */
+    row(&s, ja ? "影響利用者数" : "Affected users", incident_users_text(inc, inc->users, ja, buf, sizeof buf));
     row(&s, ja ? "影響地域" : "Area", jstr(j, "region"));
     row_begin(&s, ja ? "影響を受けたサービス" : "Services");
     for (size_t i = 0; i < inc->n_services; i++) {
@@ -141,13 +142,21 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         text_out(&s, buf);
     }
     row_end(&s);
-    row(&s, ja ? "障害内容" : "What happened", jstr(j, "summary"));
+    const char *summary = !ja && jstr(j, "summary_en") ? jstr(j, "summary_en") : jstr(j, "summary");
+    row(&s, ja ? "障害内容" : "What happened", summary);
     row_begin(&s, ja ? "重大な事故に該当する電気通信役務の区分" : "Serious-accident category");
     if (!r->n_serious)
         text_out(&s, ja ? "該当なし" : "none");
     for (int i = 0; i < r->n_serious; i++) {
         const rules_clause *cl = &r->book->clauses[r->serious[i].clause];
-        snprintf(buf, sizeof buf, "%s %s [%s]", cl->id, ja ? cl->name_ja : cl->name_en, cl->source);
+        /* Japanese: the ordinance's numbering and wording (五：一から四までに掲げる…);
+         * the critical-facility clause and jp-2008's single clause have no number */
+        if (ja && cl->kind == RULES_SERIOUS && report_category_kanji(cl->id) != cl->id)
+            snprintf(buf, sizeof buf, "%s：%s［%s］", report_category_kanji(cl->id), cl->name_ja, cl->source);
+        else if (ja)
+            snprintf(buf, sizeof buf, "%s［%s］", cl->name_ja, cl->source);
+        else
+            snprintf(buf, sizeof buf, "%s %s [%s]", cl->id, cl->name_en, cl->source);
         if (i)
             sep(&s);
         text_out(&s, buf);
@@ -181,24 +190,26 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         const json_t *n = json_array_get(notices, i);
         const char *at = jstr(n, "at");
         int64_t ms;
-        char when[40];
+        char when[JST_WAREKI_MAX];
         if (at && jst_parse_rfc3339(at, strlen(at), &ms, NULL))
-            jst_format(ms, when, sizeof when);
+            ja ? jst_format_wareki(ms, when, sizeof when) : jst_format(ms, when, sizeof when);
         else
             snprintf(when, sizeof when, "%s", at ? at : "");
-        snprintf(buf, sizeof buf, "%s %s (%s): %s", when, notice_kind(jstr(n, "kind"), ja),
-                 jstr(n, "channel") ? jstr(n, "channel") : "",
+        snprintf(buf, sizeof buf, ja ? "%s %s（%s）: %s" : "%s %s (%s): %s", when,
+                 notice_kind(jstr(n, "kind"), ja), report_channel_label(jstr(n, "channel"), ja),
                  jstr(n, "text") ? jstr(n, "text") : "");
         if (i)
             sep(&s);
         text_out(&s, buf);
     }
     row_end(&s);
-    char due[200] = "";
+    char due[400] = "";
     if (r->has_written) {
-        char d[16];
-        snprintf(due, sizeof due, ja ? "報告書: %s まで（%s）" : "written report by %s (%s)",
-                 jst_format_date(r->written, d, sizeof d), r->book->written_source);
+        char d[JST_WAREKI_MAX];
+        snprintf(due, sizeof due, ja ? "報告書: %sまで（%s）" : "written report by %s (%s)",
+                 ja ? jst_format_wareki_date(r->written, d, sizeof d)
+                    : jst_format_date(r->written, d, sizeof d),
+                 r->book->written_source);
     }
     row(&s, ja ? "報告期限" : "Report due", due);
     snprintf(buf, sizeof buf, "%s (%s)", r->book->id, ja ? r->book->title_ja : r->book->title_en);
@@ -228,24 +239,30 @@ void report_batch_write(FILE *out, int fy, int q, const char *op, const rulebook
                         const report_batch_item *items, int n, const catalog *cat,
                         report_format fmt, bool ja)
 {
-    char due[16] = "";
+    char due[16] = "", due_ja[JST_WAREKI_MAX] = "";
     for (int i = 0; i < n; i++)
         if (items[i].r->has_quarterly) {
             jst_format_date(items[i].r->quarterly_due, due, sizeof due);
+            jst_format_wareki_date(items[i].r->quarterly_due, due_ja, sizeof due_ja);
             break;
         }
     if (fmt == REPORT_CSV) {
         fputs("form,operator,id,started_at,ended_at,duration_min,users,services,facility,cause,"
               "equipment,clauses,due\n", out);
     } else if (fmt == REPORT_TEXT) {
-        fprintf(out, ja ? "%d年度 第%d四半期 四半期報告%s%s\n" : "Quarterly report, FY%d Q%d%s%s\n",
-                fy, q, op ? " — " : "", op ? op : "");
+        char fy_ja[JST_WAREKI_MAX];
+        if (ja)
+            fprintf(out, "%s（%d年度） 第%d四半期 四半期報告%s%s\n",
+                    jst_format_wareki_fy(fy, fy_ja, sizeof fy_ja), fy, q, op ? " — " : "", op ? op : "");
+        else
+            fprintf(out, "Quarterly report, FY%d Q%d%s%s\n", fy, q, op ? " — " : "", op ? op : "");
         int months = book ? book->quarterly_months : 0;
         char word[16];
         if (!months)
-            fprintf(out, ja ? "提出期限: %s\n" : "Due: %s\n", n ? due : "—");
+            fprintf(out, ja ? "提出期限: %s\n" : "Due: %s\n", n ? (ja ? due_ja : due) : "—");
         else if (ja)
-            fprintf(out, "提出期限: %s（四半期終了後%dか月以内）\n", n ? due : "—", months);
+            fprintf(out, "提出期限: %s（四半期終了後%dか月以内。行政機関の休日に当たるときは翌開庁日）\n",
+                    n ? due_ja : "—", months);
         else
             fprintf(out, "Due: %s (within %s month%s after the quarter)\n", n ? due : "—",
                     count_word(months, word, sizeof word), months == 1 ? "" : "s");

@@ -86,6 +86,9 @@ PY
 expect_status 0 "text report in Japanese" -- "$JIKO" report --db "$DB" --fy 2021 --lang ja
 contains "$T/out" "重大な事故" "Japanese text uses the release's terms"
 contains "$T/out" "四半期報告対象外" "the matrix note uses the release's term for cells outside the duty"
+contains "$T/out" "1 報告の概要（令和3年度、括弧内は令和2年度）" "fiscal years as era years"
+contains "$T/out" "区分は電気通信事業法施行規則第58条の区分" "the category footnote cites the ordinance that has the categories"
+! grep -q "事故報告規則の区分" "$T/out" && pass "no footnote citing the wrong ordinance" || fail "footnote cites 事故報告規則"
 expect_status 0 "Markdown report" -- "$JIKO" report --db "$DB" --fy 2021 --format md --lang en
 contains "$T/out" "## 3(1) Detailed-form reports by duration and affected users" "Markdown headings"
 contains "$T/out" "| 2 h - 5 h | 3,025 | 236 | 40 | 4 | 7 | 3 | 3,315 | 49.4% |" "Markdown matrix row"
@@ -118,15 +121,21 @@ expect_status 0 "all tables as CSV" -- "$JIKO" report --db "$DB" --fy 2021 --for
 expect_status 0 "case sheet, Markdown, ja" -- "$JIKO" report incident fy2021-02-pepabo --db "$DB" --lang ja
 contains "$T/out" "| 事業者名 | GMOペパボ株式会社 |" "case sheet: operator"
 contains "$T/out" "| 継続時間 | 2時間25分 |" "case sheet: duration"
-contains "$T/out" "| 影響利用者数 | 456,516人 |" "case sheet: users"
-contains "$T/out" "2021-08-03T15:20:00+09:00 初報 (web): ムームーメールをご利用のお客様へ" "case sheet: notices time line"
-contains "$T/out" "報告書: 2021-09-02 まで" "case sheet: written report due (30 days, first day not counted)"
+contains "$T/out" "| 影響利用者数 | 最大456,516人 |" "case sheet: users as reported, with their qualifier (最大)"
+contains "$T/out" "| 発生日時 | 令和3年8月3日 15時00分 |" "case sheet: start as an era date and time"
+contains "$T/out" "令和3年8月3日 15時20分 初報（自社サイト）: ムームーメールをご利用のお客様へ" "case sheet: notices time line, channel in words"
+! grep -qE '\((web|press|sns)\)|critical|telecom' "$T/out" && pass "case sheet: no raw codes in the Japanese text" || fail "raw codes in the Japanese case sheet"
+contains "$T/out" "報告書: 令和3年9月2日まで" "case sheet: written report due (30 days, first day not counted)"
+contains "$T/out" "五：一から四までに掲げる電気通信役務以外の電気通信役務" "case sheet: the category numbered and named as the ordinance does"
+contains "$T/out" "| 障害内容 | インターネット関連サービス（有料）（電子メール）の提供の停止（利用不可） |" "case sheet: the summary in Japanese as in the release"
 contains "$T/out" "1. リバースプロキシサーバの台数を増強" "case sheet: measures"
 expect_status 0 "case sheet, HTML, en, wholesale" -- "$JIKO" report incident fy2021-03-arteria --db "$DB" --lang en --format html
 for op in 株式会社U-NEXT つなぐネットコミュニケーションズ株式会社 株式会社ファミリーネット・ジャパン 楽天モバイル株式会社; do
   contains "$T/out" "$op" "case sheet lists the wholesale receiver $op"
 done
 contains "$T/out" "<th>Serious-accident category</th><td>5 " "case sheet: category in English"
+contains "$T/out" "<th>Affected users</th><td>up to about 500,000 users</td>" "case sheet: users with their qualifier in English"
+contains "$T/out" "<th>What happened</th><td>Name resolution failed" "case sheet: the English summary for --lang en"
 expect_status 6 "case sheet of an unknown incident" -- "$JIKO" report incident no-such-id --db "$DB"
 contains "$T/err" "no incident 'no-such-id'" "not-found message"
 
@@ -148,7 +157,8 @@ assert forms == sorted(forms), "detailed first, then simple"
 assert forms.count("simple") == sum(r["report"] == "simple" for r in want)
 PY
 expect_status 0 "quarterly batch text" -- "$JIKO" report quarter --fy 2021 --q 3 --db "$DB" --lang ja
-contains "$T/out" "提出期限: 2022-02-28" "quarterly due date in Japanese text"
+contains "$T/out" "令和3年度（2021年度） 第3四半期" "fiscal year in the Japanese era, the Gregorian year in brackets"
+contains "$T/out" "提出期限: 令和4年2月28日" "quarterly due date in Japanese text, as an era date"
 expect_status 0 "quarterly batch text for one operator" -- "$JIKO" report quarter --fy 2021 --q 3 --operator "株式会社NTTドコモ" --db "$DB" --lang ja
 ! grep -q "fy2021-06-docomo" "$T/out" && pass "the operator's serious accident is not in its quarterly batch" || fail "serious accident in the quarterly batch"
 
