@@ -141,6 +141,17 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
             print_clause(b, &b->clauses[k], &env->cat, lang);
         }
     }
+    if (b->has_osore) {
+        const rules_osore *o = &b->osore;
+        printf("\n%s\n  %s%s\n", ja ? "重大な事故が生ずるおそれがあると認められる事態:" : "Situations likely to cause a serious accident (おそれ事態):",
+               ja ? o->name_ja : o->name_en, o->unconfirmed ? (ja ? "（未確認）" : " (unconfirmed)") : "");
+        printf(ja ? "    前年度末の利用者数 %lld 以上、%d 以上の都道府県にわたる役務のコア設備\n"
+                  : "    operators with %lld users or more at the end of the previous fiscal year; core equipment of services spanning %d or more prefectures\n",
+               (long long)o->min_operator_users, o->min_prefectures);
+        printf("    %s %s\n", ja ? "根拠:" : "source:", o->source);
+        if (o->note)
+            printf("    %s %s\n", ja ? "注記:" : "note:", o->note);
+    }
     printf("\n%s\n", ja ? "様式と期限:" : "Forms and deadlines:");
     if (b->has_simple_form)
         printf("  %s [%s]\n", ja ? "簡易な様式: 故障設備が設備一覧で simple_form = yes のもの"
@@ -172,6 +183,18 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
                   : "  quarterly report: within %d months after the quarter ends [%s]\n",
                b->quarterly_months, b->quarterly_source);
         print_moves(&b->quarterly_moves, ja);
+    }
+    if (b->osore_days) {
+        printf(ja ? "  重大な事故が生ずるおそれがあると認められる事態の報告: 覚知した日から%d日以内 [%s]\n"
+                  : "  report of a situation likely to cause a serious accident: within %d days of the day it was noticed [%s]\n",
+               b->osore_days, b->osore_source);
+        print_moves(&b->osore_moves, ja);
+    }
+    if (b->secrecy_days) {
+        printf(ja ? "  通信の秘密の漏えいの報告: 漏えいを知った日から%d日以内 [%s]\n"
+                  : "  report of a leak of the secrecy of communications: within %d days of the day it became known [%s]\n",
+               b->secrecy_days, b->secrecy_source);
+        print_moves(&b->secrecy_moves, ja);
     }
     if (b->has_minor_premises)
         printf("  %s [%s]\n", ja ? "報告不要: 利用者の建物内で完結する軽微な事故"

@@ -61,6 +61,18 @@ typedef struct classify_result {
     /* A year the holiday calendar does not cover that a deadline reached (0:
      * none).  The deadline is then not given (has_* false): never a guess. */
     int written_gap_year, quarterly_gap_year;
+    /* 重大な事故が生ずるおそれがあると認められる事態: owed when the rulebook has
+     * [osore core_network] and the incident meets every condition; due 30
+     * days after the day it was noticed (覚知), moved past holidays */
+    bool osore;
+    bool has_osore_due;
+    jst_date osore_due, osore_period_end;
+    int osore_gap_year;
+    /* 通信の秘密の漏えい (施行規則 第57条 表二): due 30 days after the day the
+     * operator learnt of it */
+    bool has_secrecy_due;
+    jst_date secrecy_due, secrecy_period_end;
+    int secrecy_gap_year;
     int64_t becomes_ms;   /* ongoing only: earliest moment it is (or was) serious */
     int becomes_clause, becomes_threshold;
 } classify_result;
@@ -68,6 +80,11 @@ typedef struct classify_result {
 /* Classify under `book` (never NULL).  `now_ms` matters only while ongoing. */
 void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
                        int64_t now_ms, classify_result *r);
+
+/* For an incident with an osore_event: the first field that keeps it from
+ * being a reportable おそれ事態 under the rulebook's [osore core_network], or
+ * NULL when every condition is met. */
+const char *classify_osore_unmet(const rulebook *book, const incident *inc);
 
 /* Fails (JIKO_ERR_INVALID, field started_at, naming `file` and `line`) when
  * a deadline could not be moved past the administrative holidays because the

@@ -170,6 +170,57 @@ static const char *const notice_kinds[] = {"first", "update", "recovery", NULL};
 static const char *const notice_channels[] = {"web", "sns", "press", "mail", "other", NULL};
 static const char *const users_qualifiers[] = {"exact", "max", "about", "max_about", "at_least", NULL};
 static const char *const users_units[] = {"users", "operators", NULL};
+static const char *const core_functions[] = {"none", "transmission", "switching", "control",
+                                             "operation", "subscriber_auth", NULL};
+static const char *const osore_events[] = {"none", "could_not_stop", "failover_failed", NULL};
+
+/* The optional fields of a situation likely to cause a serious accident
+ * (おそれ事態) and of a leak of the secrecy of communications. */
+static int check_osore(vctx *v, incident *inc, json_t *obj)
+{
+    json_t *j = json_object_get(obj, "noticed_at");
+    inc->has_noticed = j && !json_is_null(j);
+    if (inc->has_noticed && get_time(v, j, "noticed_at", &inc->noticed_ms))
+        return -1;
+    j = json_object_get(obj, "secrecy_leak_known_at");
+    inc->has_secrecy_leak = j && !json_is_null(j);
+    if (inc->has_secrecy_leak && get_time(v, j, "secrecy_leak_known_at", &inc->secrecy_leak_known_ms))
+        return -1;
+    j = json_object_get(obj, "operator_users_prev_fy");
+    inc->operator_users_prev_fy = -1;
+    if (j && !json_is_null(j) && get_users(v, j, "operator_users_prev_fy", &inc->operator_users_prev_fy))
+        return -1;
+    j = json_object_get(obj, "prefectures");
+    inc->prefectures = 0;
+    if (j && !json_is_null(j)) {
+        if (!json_is_integer(j) || json_integer_value(j) < 1 || json_integer_value(j) > 47)
+            return fail(v, "prefectures",
+                        "expected the number of prefectures the service spans, 1 to 47");
+        inc->prefectures = (int)json_integer_value(j);
+    }
+    int k;
+    if (get_enum(v, obj, "core_function", core_functions,
+                 "expected null, \"transmission\", \"switching\", \"control\", \"operation\" or "
+                 "\"subscriber_auth\" (the core function of the equipment; null for terminal "
+                 "equipment and access lines)",
+                 0, &k))
+        return -1;
+    inc->core_function = (incident_core_function)k;
+    if (get_enum(v, obj, "osore_event", osore_events,
+                 "expected null, \"could_not_stop\" or \"failover_failed\"", 0, &k))
+        return -1;
+    inc->osore_event = (incident_osore_event)k;
+    if (inc->osore_event != INCIDENT_OSORE_NONE && !inc->has_noticed)
+        return fail(v, "noticed_at",
+                    "missing; a situation likely to cause a serious accident (osore_event) is "
+                    "reported within 30 days of the day it was noticed");
+    if (inc->has_noticed && inc->noticed_ms < inc->started_ms)
+        return fail(v, "noticed_at", "is before started_at; it cannot be noticed before it began");
+    if (inc->has_secrecy_leak && inc->secrecy_leak_known_ms < inc->started_ms)
+        return fail(v, "secrecy_leak_known_at",
+                    "is before started_at; a leak cannot be known before it began");
+    return 0;
+}
 
 char *incident_users_format(int64_t users, incident_users_qualifier q, bool operators, bool ja,
                             char *buf, size_t size)
@@ -369,10 +420,13 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
         return fail(v, "facility",
                     "is \"non_telecom\" but a critical facility (satellite, submarine cable) is a "
                     "telecom facility");
-    if (check_services(v, inc, obj, cat))
+    if (check_services(v, inc, obj, cat) || check_osore(v, inc, obj))
         return -1;
-    if (inc->n_services == 0 && !inc->info_leak)
-        return fail(v, "services", "is empty; only an information leak may affect no service");
+    if (inc->n_services == 0 && !inc->info_leak && inc->osore_event == INCIDENT_OSORE_NONE &&
+        !inc->has_secrecy_leak)
+        return fail(v, "services", "is empty; only an information leak, a situation likely to "
+                                   "cause a serious accident (osore_event) or a leak of the "
+                                   "secrecy of communications may affect no service");
     j = json_object_get(obj, "users");
     int64_t max_users = 0;
     for (size_t i = 0; i < inc->n_services; i++)

@@ -55,6 +55,23 @@ typedef enum incident_users_qualifier {
     INCIDENT_USERS_AT_LEAST,  /* "at_least": 以上 */
 } incident_users_qualifier;
 
+/* A situation likely to cause a serious accident (おそれ事態, optional fields):
+ * the core function of the equipment concerned and what happened. */
+typedef enum incident_core_function {
+    INCIDENT_CORE_NONE = 0,       /* not core equipment (terminal equipment, access lines) or not given */
+    INCIDENT_CORE_TRANSMISSION,   /* "transmission": 伝送機能 */
+    INCIDENT_CORE_SWITCHING,      /* "switching": 交換機能 */
+    INCIDENT_CORE_CONTROL,        /* "control": 制御機能 */
+    INCIDENT_CORE_OPERATION,      /* "operation": 運用・監視・保守に係る機能 */
+    INCIDENT_CORE_SUBSCRIBER_AUTH,/* "subscriber_auth": 通信の接続・認証に係る加入者管理機能 */
+} incident_core_function;
+
+typedef enum incident_osore_event {
+    INCIDENT_OSORE_NONE = 0,
+    INCIDENT_OSORE_COULD_NOT_STOP,   /* "could_not_stop": 運用を停止しようとしたが停止できなかった */
+    INCIDENT_OSORE_FAILOVER_FAILED,  /* "failover_failed": 速やかに覚知できず予備設備へ切り替えられなかった */
+} incident_osore_event;
+
 typedef struct incident {
     json_t *json; /* the record as parsed (owned reference) */
     const char *id, *op, *wholesale_provider; /* wholesale_provider may be NULL */
@@ -72,6 +89,18 @@ typedef struct incident {
     incident_cause cause;
     int equipment; /* catalog equipment index, -1 = unknown */
     const char *equipment_code; /* its code, NULL = unknown */
+    /* おそれ事態 (optional): when the operator noticed it (覚知), its users at
+     * the end of the previous fiscal year (-1 = not given), the prefectures
+     * the service spans (0 = not given), the core function and the event */
+    bool has_noticed;
+    int64_t noticed_ms;
+    int64_t operator_users_prev_fy;
+    int prefectures;
+    incident_core_function core_function;
+    incident_osore_event osore_event;
+    /* 通信の秘密の漏えい (optional): when the operator learnt of it */
+    bool has_secrecy_leak;
+    int64_t secrecy_leak_known_ms;
 } incident;
 
 /* Parse one JSON Lines record.  `file` and `line` name it in errors.

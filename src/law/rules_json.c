@@ -78,10 +78,30 @@ json_t *rules_book_json(const rulebook *b, const catalog *cat)
     if (b->quarterly_months)
         json_object_set_new(d, "quarterly",
                             holidays_json(json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months,
-                                                    "from", "quarter_end", "source",
+                                                    "from", b->periodic_yearly ? "fiscal_year_end" : "quarter_end", "source",
                                                     b->quarterly_source),
                                           &b->quarterly_moves));
+    if (b->osore_days)
+        json_object_set_new(d, "osore",
+                            holidays_json(json_pack("{s:i,s:s,s:s}", "days", b->osore_days, "from",
+                                                    "noticed_day", "source", b->osore_source),
+                                          &b->osore_moves));
+    if (b->secrecy_days)
+        json_object_set_new(d, "secrecy_leak",
+                            holidays_json(json_pack("{s:i,s:s,s:s}", "days", b->secrecy_days, "from",
+                                                    "known_day", "source", b->secrecy_source),
+                                          &b->secrecy_moves));
     json_object_set_new(o, "deadlines", d);
+    if (b->has_osore) {
+        const rules_osore *x = &b->osore;
+        json_object_set_new(o, "osore",
+                            json_pack("{s:s,s:s,s:I,s:i,s:s,s:s}", "name_ja", x->name_ja, "name_en",
+                                      x->name_en, "min_operator_users", (json_int_t)x->min_operator_users,
+                                      "min_prefectures", x->min_prefectures, "source", x->source,
+                                      "status", x->unconfirmed ? "unconfirmed" : "confirmed"));
+    }
+    if (b->not_in_force)
+        json_object_set_new(o, "in_force", json_false());
     return o;
 }
 
