@@ -172,29 +172,31 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
     if (b->has_prompt)
         printf("  %s [%s]\n", ja ? "速報: 速やかに" : "prompt report: without delay (速やかに)",
                b->prompt_source);
-    if (b->written_days) {
-        printf(ja ? "  報告書: 発生日から%d日以内（初日不算入） [%s]\n"
-                  : "  written report: within %d days of the day it occurred (first day not counted) [%s]\n",
-               b->written_days, b->written_source);
-        print_moves(&b->written_moves, ja);
-    }
-    if (b->quarterly_months) {
-        printf(ja ? "  四半期報告: 四半期経過後%dか月以内 [%s]\n"
-                  : "  quarterly report: within %d months after the quarter ends [%s]\n",
-               b->quarterly_months, b->quarterly_source);
-        print_moves(&b->quarterly_moves, ja);
-    }
-    if (b->osore_days) {
-        printf(ja ? "  重大な事故が生ずるおそれがあると認められる事態の報告: 覚知した日から%d日以内 [%s]\n"
-                  : "  report of a situation likely to cause a serious accident: within %d days of the day it was noticed [%s]\n",
-               b->osore_days, b->osore_source);
-        print_moves(&b->osore_moves, ja);
-    }
-    if (b->secrecy_days) {
-        printf(ja ? "  通信の秘密の漏えいの報告: 漏えいを知った日から%d日以内 [%s]\n"
-                  : "  report of a leak of the secrecy of communications: within %d days of the day it became known [%s]\n",
-               b->secrecy_days, b->secrecy_source);
-        print_moves(&b->secrecy_moves, ja);
+    /* the deadlines counted from a day, each with whether it moves past holidays:
+     * "before N after [source]" */
+    const struct { int n; const char *ja[2], *en[2], *source; const rules_flag *m; } dl[] = {
+        {b->written_days, {"報告書: 発生日から", "日以内（初日不算入）"},
+         {"written report: within ", " days of the day it occurred (first day not counted)"},
+         b->written_source, &b->written_moves},
+        {b->quarterly_months,
+         {b->periodic_yearly ? "定期報告: 年度経過後" : "四半期報告: 四半期経過後", "か月以内"},
+         {b->periodic_yearly ? "yearly report: within " : "quarterly report: within ",
+          b->periodic_yearly ? " months after the fiscal year ends" : " months after the quarter ends"},
+         b->quarterly_source, &b->quarterly_moves},
+        {b->osore_days, {"重大な事故が生ずるおそれがあると認められる事態の報告: 覚知した日から", "日以内"},
+         {"report of a situation likely to cause a serious accident: within ",
+          " days of the day it was noticed"},
+         b->osore_source, &b->osore_moves},
+        {b->secrecy_days, {"通信の秘密の漏えいの報告: 漏えいを知った日から", "日以内"},
+         {"report of a leak of the secrecy of communications: within ", " days of the day it became known"},
+         b->secrecy_source, &b->secrecy_moves},
+    };
+    for (size_t k = 0; k < sizeof dl / sizeof dl[0]; k++) {
+        if (!dl[k].n)
+            continue;
+        const char *const *w = ja ? dl[k].ja : dl[k].en;
+        printf("  %s%d%s [%s]\n", w[0], dl[k].n, w[1], dl[k].source);
+        print_moves(dl[k].m, ja);
     }
     if (b->has_minor_premises)
         printf("  %s [%s]\n", ja ? "報告不要: 利用者の建物内で完結する軽微な事故"

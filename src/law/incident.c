@@ -371,6 +371,65 @@ static int check_string_array(vctx *v, json_t *obj, const char *key)
     return 0;
 }
 
+static const char *const cause_kinds[] = {"none", "cyber_attack", "outbound_cyber_attack", NULL};
+static const char *const measure_kinds[] = {"interim", "permanent", NULL};
+static const char *const measure_states[] = {"done", "planned", NULL};
+
+/* The case sheet's optional fields (seed 000's 別紙): inquiries, the parts of
+ * the cause, and measures as interim/permanent with their state and date. */
+static int check_case_fields(vctx *v, json_t *obj)
+{
+    json_t *j = json_object_get(obj, "inquiries");
+    if (j && !json_is_null(j) && (!json_is_integer(j) || json_integer_value(j) < 0))
+        return fail(v, "inquiries",
+                    "expected the number of inquiries the operator received (事業者への問合せ件数), "
+                    "0 or more");
+    json_t *cause = json_object_get(obj, "cause");
+    if (json_is_object(cause)) {
+        static const char *const parts[] = {"outline", "escalation", "prolongation"};
+        for (int i = 0; i < 3; i++) {
+            json_t *p = json_object_get(cause, parts[i]);
+            if (p && !json_is_null(p) && !json_is_string(p)) {
+                char f[32];
+                snprintf(f, sizeof f, "cause.%s", parts[i]);
+                return fail(v, f, "expected a string, got %s", type_name(p));
+            }
+        }
+        int k;
+        if (get_enum(v, cause, "kind", cause_kinds,
+                     "expected null, \"cyber_attack\" or \"outbound_cyber_attack\" "
+                     "(送信型対電気通信設備サイバー攻撃)",
+                     0, &k)) {
+            snprintf(v->err->field, sizeof v->err->field, "cause.kind");
+            return -1;
+        }
+    }
+    json_t *arr = json_object_get(obj, "measures_detail");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return fail(v, "measures_detail", "expected an array, got %s", type_name(arr));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *m = json_array_get(arr, i);
+        json_t *kind = json_object_get(m, "kind"), *state = json_object_get(m, "status"),
+               *text = json_object_get(m, "text"), *date = json_object_get(m, "date");
+        jst_date d;
+        if (!json_is_object(m))
+            return failf(v, "measures_detail", i, "", "expected an object {\"kind\", \"text\", \"status\", \"date\"}, got %s",
+                         type_name(m));
+        if (!json_is_string(kind) || enum_index(json_string_value(kind), measure_kinds) < 0)
+            return failf(v, "measures_detail", i, ".kind", "expected \"interim\" (暫定) or \"permanent\" (恒久)");
+        if (!json_is_string(text))
+            return failf(v, "measures_detail", i, ".text", "missing; expected a string");
+        if (state && !json_is_null(state) &&
+            (!json_is_string(state) || enum_index(json_string_value(state), measure_states) < 0))
+            return failf(v, "measures_detail", i, ".status", "expected \"done\" (実施完了) or \"planned\" (予定)");
+        if (date && !json_is_null(date) && (!json_is_string(date) || !jst_parse_date(json_string_value(date), &d)))
+            return failf(v, "measures_detail", i, ".date", "expected a date YYYY-MM-DD");
+    }
+    return 0;
+}
+
 static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
 {
     const char *s;
@@ -488,6 +547,7 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
     if (get_string(v, obj, "region", false, false, &s) ||
         get_string(v, obj, "summary", false, false, &s) ||
         get_string(v, obj, "summary_en", false, false, &s) || check_string_array(v, obj, "measures") ||
+        check_case_fields(v, obj) ||
         check_notices(v, obj))
         return -1;
     return 0;

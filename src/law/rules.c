@@ -578,32 +578,29 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
     char **source = NULL;
     rules_flag *moves = NULL;
     bool moves_given = false;
-    if (is_deadline && strcmp(s->name, "prompt") == 0) {
-        if (b->has_prompt)
+    /* each deadline: whether it was given already, its source and its holiday rule */
+    const struct {
+        const char *name;
+        int *count;       /* the period's length; NULL for the prompt report */
+        const char *unit; /* its unit */
+        char **source;
+        rules_flag *moves;
+    } dl[] = {
+        {"prompt", NULL, NULL, &b->prompt_source, &b->prompt_moves},
+        {"written", &b->written_days, "days", &b->written_source, &b->written_moves},
+        {"quarterly", &b->quarterly_months, "months", &b->quarterly_source, &b->quarterly_moves},
+        {"osore", &b->osore_days, "days", &b->osore_source, &b->osore_moves},
+        {"secrecy_leak", &b->secrecy_days, "days", &b->secrecy_source, &b->secrecy_moves},
+    };
+    size_t di = 0;
+    while (is_deadline && di < sizeof dl / sizeof dl[0] && strcmp(s->name, dl[di].name) != 0)
+        di++;
+    if (is_deadline && di < sizeof dl / sizeof dl[0]) {
+        if (dl[di].count ? *dl[di].count != 0 : b->has_prompt)
             goto twice;
-        b->has_prompt = true;
-        source = &b->prompt_source;
-        moves = &b->prompt_moves;
-    } else if (is_deadline && strcmp(s->name, "written") == 0) {
-        if (b->written_days)
-            goto twice;
-        source = &b->written_source;
-        moves = &b->written_moves;
-    } else if (is_deadline && strcmp(s->name, "quarterly") == 0) {
-        if (b->quarterly_months)
-            goto twice;
-        source = &b->quarterly_source;
-        moves = &b->quarterly_moves;
-    } else if (is_deadline && strcmp(s->name, "osore") == 0) {
-        if (b->osore_days)
-            goto twice;
-        source = &b->osore_source;
-        moves = &b->osore_moves;
-    } else if (is_deadline && strcmp(s->name, "secrecy_leak") == 0) {
-        if (b->secrecy_days)
-            goto twice;
-        source = &b->secrecy_source;
-        moves = &b->secrecy_moves;
+        b->has_prompt |= di == 0;
+        source = dl[di].source;
+        moves = dl[di].moves;
     } else if (is_deadline) {
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
                   "unknown deadline '%s'; expected prompt, written, quarterly, osore or secrecy_leak",
@@ -654,16 +651,12 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
             } else if (sscanf(e->value, "%d %15s", &n, unit) != 2 || n < 1 || n > 366) {
                 return bad(c, e, "expected a count and a unit, e.g. '30 days' or '2 months'",
                            e->value);
-            } else if (strcmp(s->name, "written") == 0 || strcmp(s->name, "osore") == 0 ||
-                       strcmp(s->name, "secrecy_leak") == 0) {
-                if (strcmp(unit, "days") != 0)
-                    return bad(c, e, "this deadline is counted in days", e->value);
-                *(s->name[0] == 'w' ? &b->written_days : s->name[0] == 'o' ? &b->osore_days
-                                                                          : &b->secrecy_days) = n;
+            } else if (strcmp(unit, dl[di].unit) != 0) {
+                char want[64];
+                snprintf(want, sizeof want, "this deadline is counted in %s", dl[di].unit);
+                return bad(c, e, want, e->value);
             } else {
-                if (strcmp(unit, "months") != 0)
-                    return bad(c, e, "the quarterly deadline is counted in months", e->value);
-                b->quarterly_months = n;
+                *dl[di].count = n;
             }
         } else if (is_deadline && strcmp(e->key, "from") == 0) {
             if (strcmp(s->name, "written") == 0) {
@@ -703,17 +696,9 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "source", "missing in [%s %s]", s->type, s->name);
         return -1;
     }
-    if (is_deadline && strcmp(s->name, "written") == 0 && !b->written_days) {
-        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 30 days'");
-        return -1;
-    }
-    if (is_deadline && (strcmp(s->name, "osore") == 0 || strcmp(s->name, "secrecy_leak") == 0) &&
-        !(s->name[0] == 'o' ? b->osore_days : b->secrecy_days)) {
-        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 30 days'");
-        return -1;
-    }
-    if (is_deadline && strcmp(s->name, "quarterly") == 0 && !b->quarterly_months) {
-        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 2 months'");
+    if (is_deadline && dl[di].count && !*dl[di].count) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = %s'",
+                  strcmp(dl[di].unit, "days") == 0 ? "30 days" : "2 months");
         return -1;
     }
     return 0;

@@ -70,27 +70,20 @@ json_t *rules_book_json(const rulebook *b, const catalog *cat)
     if (b->has_prompt)
         json_object_set_new(d, "prompt", json_pack("{s:s,s:s}", "within", "without_delay", "source",
                                                    b->prompt_source));
-    if (b->written_days)
-        json_object_set_new(d, "written",
-                            holidays_json(json_pack("{s:i,s:s,s:s}", "days", b->written_days, "from",
-                                                    "occurrence_day", "source", b->written_source),
-                                          &b->written_moves));
-    if (b->quarterly_months)
-        json_object_set_new(d, "quarterly",
-                            holidays_json(json_pack("{s:i,s:s,s:s}", "months", b->quarterly_months,
-                                                    "from", b->periodic_yearly ? "fiscal_year_end" : "quarter_end", "source",
-                                                    b->quarterly_source),
-                                          &b->quarterly_moves));
-    if (b->osore_days)
-        json_object_set_new(d, "osore",
-                            holidays_json(json_pack("{s:i,s:s,s:s}", "days", b->osore_days, "from",
-                                                    "noticed_day", "source", b->osore_source),
-                                          &b->osore_moves));
-    if (b->secrecy_days)
-        json_object_set_new(d, "secrecy_leak",
-                            holidays_json(json_pack("{s:i,s:s,s:s}", "days", b->secrecy_days, "from",
-                                                    "known_day", "source", b->secrecy_source),
-                                          &b->secrecy_moves));
+    /* the deadlines counted in days or months from a day, each with its holidays */
+    const struct { const char *key, *unit, *from; int n; const char *source; const rules_flag *m; } dl[] = {
+        {"written", "days", "occurrence_day", b->written_days, b->written_source, &b->written_moves},
+        {"quarterly", "months", b->periodic_yearly ? "fiscal_year_end" : "quarter_end",
+         b->quarterly_months, b->quarterly_source, &b->quarterly_moves},
+        {"osore", "days", "noticed_day", b->osore_days, b->osore_source, &b->osore_moves},
+        {"secrecy_leak", "days", "known_day", b->secrecy_days, b->secrecy_source, &b->secrecy_moves},
+    };
+    for (size_t k = 0; k < sizeof dl / sizeof dl[0]; k++)
+        if (dl[k].n)
+            json_object_set_new(d, dl[k].key,
+                                holidays_json(json_pack("{s:i,s:s,s:s}", dl[k].unit, dl[k].n, "from",
+                                                        dl[k].from, "source", dl[k].source),
+                                              dl[k].m));
     json_object_set_new(o, "deadlines", d);
     if (b->has_osore) {
         const rules_osore *x = &b->osore;

@@ -359,9 +359,19 @@ const char *report_category_kanji(const char *id)
     return id;
 }
 
+static const char *const channel_codes[] = {"web", "sns", "press", "mail", "other"};
+
+bool report_channel_known(const char *channel)
+{
+    for (int i = 0; channel && i < 5; i++)
+        if (strcmp(channel, channel_codes[i]) == 0)
+            return true;
+    return false;
+}
+
 const char *report_channel_label(const char *channel, bool ja)
 {
-    static const char *const codes[] = {"web", "sns", "press", "mail", "other"};
+    const char *const *codes = channel_codes;
     static const char *const jl[] = {"自社サイト", "SNS", "報道発表", "メール", "その他"};
     static const char *const el[] = {"website", "SNS", "press release", "e-mail", "other"};
     for (int i = 0; channel && i < 5; i++)

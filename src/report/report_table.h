@@ -78,4 +78,7 @@ const char *report_category_kanji(const char *id);
  * "website", press -> 報道発表 / "press release", ... */
 const char *report_channel_label(const char *channel, bool ja);
 
+/* Whether a channel is one of the contract's (web, sns, press, mail, other). */
+bool report_channel_known(const char *channel);
+
 #endif

@@ -128,11 +128,20 @@ contains "$T/out" "令和3年8月3日 15時20分 初報（自社サイト）: �
 contains "$T/out" "報告書: 令和3年9月2日まで" "case sheet: written report due (30 days, first day not counted)"
 contains "$T/out" "五：一から四までに掲げる電気通信役務以外の電気通信役務" "case sheet: the category numbered and named as the ordinance does"
 contains "$T/out" "| 障害内容 | インターネット関連サービス（有料）（電子メール）の提供の停止（利用不可） |" "case sheet: the summary in Japanese as in the release"
-contains "$T/out" "1. リバースプロキシサーバの台数を増強" "case sheet: measures"
+contains "$T/out" "＜暫定対処＞<br>リバースプロキシサーバの台数を増強する。【令和3年8月3日実施完了】" "case sheet: measures as interim / permanent with their state and date"
+contains "$T/out" "【令和4年11月30日実施完了予定】" "case sheet: a planned measure"
+contains "$T/out" "| 事業者への問合せ件数 | 1,767件 |" "case sheet: inquiries to the operator"
+contains "$T/out" "<br>＜長期化した原因＞復旧作業中に" "case sheet: the cause in its parts"
+# 様式第27's causes include 送信型対電気通信設備サイバー攻撃 since 2019-04-01
+printf '%s\n' '{"id":"cyber-1","operator":"Cyber Co","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T18:00:00+09:00","services":[{"service":"ftth","effect":"stop","users":100}],"cause":{"category":"external","kind":"outbound_cyber_attack","detail":"踏み台"}}' >"$T/cyber.jsonl"
+"$JIKO" import --db "$T/cyber.db" "$T/cyber.jsonl" 2>/dev/null
+expect_status 0 "case sheet of an outbound cyber attack" -- "$JIKO" report incident cyber-1 --db "$T/cyber.db" --lang ja
+contains "$T/out" "| 発生原因 | 外的要因（送信型対電気通信設備サイバー攻撃）：踏み台 |" "case sheet: the cause kind 送信型対電気通信設備サイバー攻撃"
 expect_status 0 "case sheet, HTML, en, wholesale" -- "$JIKO" report incident fy2021-03-arteria --db "$DB" --lang en --format html
 for op in 株式会社U-NEXT つなぐネットコミュニケーションズ株式会社 株式会社ファミリーネット・ジャパン 楽天モバイル株式会社; do
-  contains "$T/out" "$op" "case sheet lists the wholesale receiver $op"
+  contains "$T/out" "※$op" "case sheet lists and marks (※) the wholesale receiver $op"
 done
+! grep -q "※アルテリア" "$T/out" && pass "the facility owner is not marked ※" || fail "the owner is marked as a receiver"
 contains "$T/out" "<th>Serious-accident category</th><td>5 " "case sheet: category in English"
 contains "$T/out" "<th>Affected users</th><td>up to about 500,000 users</td>" "case sheet: users with their qualifier in English"
 contains "$T/out" "<th>What happened</th><td>Name resolution failed" "case sheet: the English summary for --lang en"
