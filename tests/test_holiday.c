@@ -33,32 +33,33 @@ static void test_kinds(void **state)
     const holiday_calendar *c = &((tu_env *)*state)->cat.holidays;
     assert_int_equal(c->first_year, 2008);
     assert_true(c->last_year >= 2027);
-    const holiday_day *h;
-    /* 第1条第1項第1号: weekends */
-    assert_int_equal(holiday_kind_of(c, day("2021-11-13"), NULL), HOLIDAY_WEEKEND);
-    assert_int_equal(holiday_kind_of(c, day("2021-11-14"), NULL), HOLIDAY_WEEKEND);
-    assert_int_equal(holiday_kind_of(c, day("2021-11-15"), NULL), HOLIDAY_OPEN);
-    /* 第2号: national holidays, substitute holidays, moved holidays, 2019's 休日 */
-    assert_int_equal(holiday_kind_of(c, day("2021-07-22"), &h), HOLIDAY_NATIONAL);
-    assert_string_equal(h->name_ja, "海の日");
-    assert_int_equal(holiday_kind_of(c, day("2021-08-09"), &h), HOLIDAY_NATIONAL);
-    assert_string_equal(h->name_ja, "山の日 振替休日");
-    assert_int_equal(holiday_kind_of(c, day("2019-05-01"), NULL), HOLIDAY_NATIONAL);
-    assert_int_equal(holiday_kind_of(c, day("2019-10-22"), NULL), HOLIDAY_NATIONAL);
-    assert_int_equal(holiday_kind_of(c, day("2020-07-24"), NULL), HOLIDAY_NATIONAL);
-    /* the usual スポーツの日 was a working day in 2021 (moved to 23 July) */
-    assert_int_equal(holiday_kind_of(c, day("2021-10-11"), NULL), HOLIDAY_OPEN);
-    assert_int_equal(holiday_kind_of(c, day("2020-10-12"), NULL), HOLIDAY_OPEN);
-    /* 天皇誕生日: 23 Dec until 2018, none in 2019, 23 Feb from 2020 */
-    assert_int_equal(holiday_kind_of(c, day("2018-12-24"), NULL), HOLIDAY_NATIONAL);
-    assert_int_equal(holiday_kind_of(c, day("2019-12-23"), NULL), HOLIDAY_OPEN);
-    assert_int_equal(holiday_kind_of(c, day("2020-02-24"), NULL), HOLIDAY_NATIONAL);
-    /* 第3号: 29 December to 3 January; a national holiday wins the name */
-    assert_int_equal(holiday_kind_of(c, day("2021-12-29"), NULL), HOLIDAY_YEAR_END);
-    assert_int_equal(holiday_kind_of(c, day("2022-01-03"), NULL), HOLIDAY_YEAR_END);
-    assert_int_equal(holiday_kind_of(c, day("2022-01-01"), NULL), HOLIDAY_NATIONAL);
-    assert_int_equal(holiday_kind_of(c, day("2021-12-28"), NULL), HOLIDAY_OPEN);
-    assert_int_equal(holiday_kind_of(c, day("2022-01-04"), NULL), HOLIDAY_OPEN);
+    /* each kind of day, as 第1条第1項 lists them */
+    static const struct { const char *day; holiday_kind kind; const char *name; } days[] = {
+        /* 第1号: weekends */
+        {"2021-11-13", HOLIDAY_WEEKEND, NULL}, {"2021-11-14", HOLIDAY_WEEKEND, NULL},
+        {"2021-11-15", HOLIDAY_OPEN, NULL},
+        /* 第2号: national holidays, substitutes, the Olympic moves, 2019's 休日 */
+        {"2021-07-22", HOLIDAY_NATIONAL, "海の日"}, {"2021-08-09", HOLIDAY_NATIONAL, "山の日 振替休日"},
+        {"2019-05-01", HOLIDAY_NATIONAL, NULL}, {"2019-10-22", HOLIDAY_NATIONAL, NULL},
+        {"2020-07-24", HOLIDAY_NATIONAL, NULL},
+        /* the usual スポーツの日 was a working day in 2021 (moved to 23 July) and 2020 */
+        {"2021-10-11", HOLIDAY_OPEN, NULL}, {"2020-10-12", HOLIDAY_OPEN, NULL},
+        /* 天皇誕生日: 23 Dec until 2018, none in 2019, 23 Feb from 2020 */
+        {"2018-12-24", HOLIDAY_NATIONAL, NULL}, {"2019-12-23", HOLIDAY_OPEN, NULL},
+        {"2020-02-24", HOLIDAY_NATIONAL, NULL},
+        /* 第3号: 29 December to 3 January; a national holiday wins the name */
+        {"2021-12-29", HOLIDAY_YEAR_END, NULL}, {"2022-01-03", HOLIDAY_YEAR_END, NULL},
+        {"2022-01-01", HOLIDAY_NATIONAL, "元日"}, {"2021-12-28", HOLIDAY_OPEN, NULL},
+        {"2022-01-04", HOLIDAY_OPEN, NULL},
+    };
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        const holiday_day *h;
+        if (holiday_kind_of(c, day(days[i].day), &h) != days[i].kind)
+            fail_msg("%s: kind %d, expected %d", days[i].day, holiday_kind_of(c, day(days[i].day), NULL),
+                     days[i].kind);
+        if (days[i].name)
+            assert_string_equal(h->name_ja, days[i].name);
+    }
     assert_string_equal(holiday_why(c, day("2021-11-13"), true), "土曜日");
     assert_string_equal(holiday_why(c, day("2021-07-23"), false), "Health and Sports Day");
     assert_string_equal(holiday_why(c, day("2021-12-30"), false), "year-end closure");

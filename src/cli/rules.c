@@ -61,6 +61,14 @@ static int list(cli_env *env, bool json)
     return CLI_OK;
 }
 
+/* A yes/no rule with its source, when the rulebook gives it. */
+static void print_flag(const rules_flag *f, const char *yes, const char *no)
+{
+    if (f->source)
+        printf("  %s%s [%s]\n", f->on ? yes : no, f->unconfirmed ? " (unconfirmed / 未確認)" : "",
+               f->source);
+}
+
 /* Under a deadline: whether it moves past administrative holidays. */
 static void print_moves(const rules_flag *m, bool ja)
 {
@@ -157,18 +165,11 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
         printf("  %s [%s]\n", ja ? "簡易な様式: 故障設備が設備一覧で simple_form = yes のもの"
                                  : "simple form: when the failed equipment has simple_form = yes in the catalog",
                b->simple_form_source);
-    if (b->serious_quarterly_duty.source)
-        printf("  %s [%s]\n",
-               b->serious_quarterly_duty.on
-                   ? (ja ? "重大な事故も四半期報告で報告する" : "serious accidents are also filed on the quarterly form")
-                   : (ja ? "重大な事故は四半期報告の対象外" : "serious accidents are not filed on the quarterly form"),
-               b->serious_quarterly_duty.source);
-    if (b->serious_in_statistics.source)
-        printf("  %s [%s]\n",
-               b->serious_in_statistics.on
-                   ? (ja ? "統計: 重大な事故を詳細な様式の件数に含める" : "statistics: serious accidents counted in the detailed-form total")
-                   : (ja ? "統計: 重大な事故を詳細な様式の件数に含めない" : "statistics: serious accidents not counted in the detailed-form total"),
-               b->serious_in_statistics.source);
+    print_flag(&b->serious_quarterly_duty, ja ? "重大な事故も四半期報告で報告する" : "serious accidents are also filed on the quarterly form",
+               ja ? "重大な事故は四半期報告の対象外" : "serious accidents are not filed on the quarterly form");
+    print_flag(&b->serious_in_statistics,
+               ja ? "統計: 重大な事故を詳細な様式の件数に含める" : "statistics: serious accidents counted in the detailed-form total",
+               ja ? "統計: 重大な事故を詳細な様式の件数に含めない" : "statistics: serious accidents not counted in the detailed-form total");
     if (b->has_prompt)
         printf("  %s [%s]\n", ja ? "速報: 速やかに" : "prompt report: without delay (速やかに)",
                b->prompt_source);

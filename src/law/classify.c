@@ -500,6 +500,10 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                      : "No quarterly report: serious accidents are excluded from the quarterly "
                        "report [%s].",
              b->serious_quarterly_duty.source);
+    if (r->report == CLASSIFY_SERIOUS && b->quarterly_months && !b->serious_quarterly_duty.on)
+        note_unconfirmed(arr, b->serious_quarterly_duty.unconfirmed,
+                         "no source states the quarterly duty of serious accidents for this period",
+                         lang);
     if (r->has_quarterly) {
         jst_date qend = jst_quarter_end(fy, q);
         jst_format_date(qend, t1, sizeof t1);

@@ -308,8 +308,10 @@ def selection():
       svc="email_free", users=100000, dur=24 * H - 1, cats=[])
     s("FY2017 free hosting 12h, 1,000,000 users: category 3", "2017-06-01T10:00:00+09:00", "jp-2015",
       svc="hosting_free", users=1000000, dur=12 * H, cats=["3"])
-    s("FY2016 paid mail 2h, 30,000 users: category 4", "2016-06-01T10:00:00+09:00", "jp-2015",
-      svc="email_paid", users=30000, dur=2 * H, cats=["4"])
+    s("FY2016 paid mail 2h, 30,000 users: category 4; no quarterly report, unconfirmed for the period",
+      "2016-06-01T10:00:00+09:00", "jp-2015", svc="email_paid", users=30000, dur=2 * H, cats=["4"],
+      reasons_contain=["No quarterly report: serious accidents are excluded",
+                       "no source states the quarterly duty of serious accidents for this period"])
     s("FY2016 FTTH 1h, 1,000,000 users: category 4", "2016-06-01T10:00:00+09:00", "jp-2015",
       svc="ftth", users=1000000, dur=H, cats=["4"])
     s("FY2016 emergency voice 1h, 30,000 users: category 1", "2016-06-01T10:00:00+09:00", "jp-2015",
