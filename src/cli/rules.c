@@ -54,7 +54,7 @@ static int list(cli_env *env, bool json)
     printf("%-10s %-10s %-10s %s\n", "ID", "FROM", "UNTIL", "TITLE");
     for (size_t i = 0; i < env->rules.n; i++) {
         const rulebook *b = &env->rules.books[i];
-        printf("%-10s %-10s %-10s %s\n", b->id, jst_format_date(b->effective, from, sizeof from),
+        printf("%-10s %-10s %-10s %s\n", b->id, rules_effective_text(b, from, sizeof from),
                b->has_end ? end_text(b, to, sizeof to) : "-", b->title_en);
         printf("%-32s %s\n", "", b->title_ja);
     }
@@ -113,7 +113,7 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
         return CLI_USAGE;
     }
     char from[16], to[16];
-    jst_format_date(b->effective, from, sizeof from);
+    rules_effective_text(b, from, sizeof from);
     if (json) {
         json_t *o = rules_book_json(b, &env->cat);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -123,6 +123,9 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
     }
     bool ja = lang == CLASSIFY_JA;
     printf("%s — %s\n", b->id, ja ? b->title_ja : b->title_en);
+    if (b->not_in_force)
+        printf("%s\n", ja ? "施行されていない（施行日未定）: 発生日によっては選ばれない"
+                          : "not in force: never chosen by date (apply it with --rulebook)");
     printf("%s %s – %s   %s %s\n", ja ? "施行期間:" : "in force:", from,
            b->has_end ? end_text(b, to, sizeof to) : (ja ? "現在" : "now"), ja ? "ファイル:" : "file:",
            b->path);

@@ -50,6 +50,14 @@ static bool move_deadline(const rules_flag *moves, const catalog *cat, jst_date 
     return holiday_next_open(&cat->holidays, end, due, gap_year) == 0;
 }
 
+/* The last day of a period of `days` days from the day of `ms` (JST): Civil
+ * Code Art. 140 does not count the first day unless the period starts at
+ * 00:00 exactly. */
+static jst_date days_after(int64_t ms, int days)
+{
+    return jst_add_days(jst_date_of(ms), jst_ms_into_day(ms) == 0 ? days - 1 : days);
+}
+
 void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
                        int64_t now_ms, classify_result *r)
 {
@@ -170,12 +178,9 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
             r->prompt_ms = earliest;
         }
         if (book->written_days) {
-            /* Civil Code Art. 140: the first day is not counted unless the
-             * period starts at 00:00 exactly. */
-            int days = book->written_days;
-            if (book->written_civil_code_140 && jst_ms_into_day(inc->started_ms) == 0)
-                days--;
-            r->written_period_end = jst_add_days(day, days);
+            r->written_period_end = book->written_civil_code_140
+                                        ? days_after(inc->started_ms, book->written_days)
+                                        : jst_add_days(day, book->written_days);
             r->has_written = move_deadline(&book->written_moves, cat, r->written_period_end,
                                            &r->written, &r->written_gap_year);
         }
@@ -192,13 +197,13 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
     }
     r->osore = book->has_osore && classify_osore_unmet(book, inc) == NULL;
     if (r->osore && book->osore_days) {
-        /* "覚知した日から30日以内": the first day is not counted (民法第140条) */
-        r->osore_period_end = jst_add_days(jst_date_of(inc->noticed_ms), book->osore_days);
+        /* "覚知した日から30日以内", counted like the written report */
+        r->osore_period_end = days_after(inc->noticed_ms, book->osore_days);
         r->has_osore_due = move_deadline(&book->osore_moves, cat, r->osore_period_end,
                                          &r->osore_due, &r->osore_gap_year);
     }
     if (inc->has_secrecy_leak && book->secrecy_days) {
-        r->secrecy_period_end = jst_add_days(jst_date_of(inc->secrecy_leak_known_ms), book->secrecy_days);
+        r->secrecy_period_end = days_after(inc->secrecy_leak_known_ms, book->secrecy_days);
         r->has_secrecy_due = move_deadline(&book->secrecy_moves, cat, r->secrecy_period_end,
                                            &r->secrecy_due, &r->secrecy_gap_year);
     }

@@ -840,6 +840,15 @@ void rules_free(rules_set *set)
     memset(set, 0, sizeof *set);
 }
 
+const char *rules_effective_text(const rulebook *b, char *buf, size_t size)
+{
+    if (b->not_in_force && b->effective.y == 9999) {
+        snprintf(buf, size, "unknown");
+        return buf;
+    }
+    return jst_format_date(b->effective, buf, size);
+}
+
 const rulebook *rules_find(const rules_set *set, const char *id)
 {
     for (size_t i = 0; i < set->n; i++)

@@ -158,6 +158,10 @@ const rulebook *rules_select(const rules_set *set, int64_t ms);
 /* The rulebook with this id, or NULL. */
 const rulebook *rules_find(const rules_set *set, const char *id);
 
+/* The first day in force as "YYYY-MM-DD", or "unknown" for a rulebook not in
+ * force whose date is not known. */
+const char *rules_effective_text(const rulebook *b, char *buf, size_t size);
+
 /* Parse "duration >= 2h and users >= 30000" and its one-sided forms. */
 int rules_parse_threshold(const char *text, rules_threshold *t, const char **why);
 

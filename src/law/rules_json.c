@@ -1,7 +1,16 @@
 /* rules_json.c — rulebooks as JSON (see rules_json.h). */
 #include "rules_json.h"
 
+#include <string.h>
+
 #include "jst.h"
+
+/* The first day in force; null for a rulebook not in force with no date yet. */
+static json_t *effective_json(const rulebook *b, char *buf, size_t size)
+{
+    const char *t = rules_effective_text(b, buf, size);
+    return strcmp(t, "unknown") == 0 ? json_null() : json_string(t);
+}
 
 static json_t *until_json(const rulebook *b)
 {
@@ -16,7 +25,7 @@ json_t *rules_summary_json(const rulebook *b)
     if (!o)
         return NULL;
     json_object_set_new(o, "id", json_string(b->id));
-    json_object_set_new(o, "effective", json_string(jst_format_date(b->effective, from, sizeof from)));
+    json_object_set_new(o, "effective", effective_json(b, from, sizeof from));
     json_object_set_new(o, "until", until_json(b));
     json_object_set_new(o, "title_ja", json_string(b->title_ja));
     json_object_set_new(o, "title_en", json_string(b->title_en));
@@ -51,7 +60,7 @@ json_t *rules_book_json(const rulebook *b, const catalog *cat)
     json_object_set_new(o, "id", json_string(b->id));
     json_object_set_new(o, "title_ja", json_string(b->title_ja));
     json_object_set_new(o, "title_en", json_string(b->title_en));
-    json_object_set_new(o, "effective", json_string(jst_format_date(b->effective, from, sizeof from)));
+    json_object_set_new(o, "effective", effective_json(b, from, sizeof from));
     json_object_set_new(o, "until", until_json(b));
     json_object_set_new(o, "file", json_string(b->path));
     json_object_set_new(o, "source", json_string(b->source));

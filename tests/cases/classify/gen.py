@@ -435,6 +435,10 @@ def osore():
                     inc("secrecy-sat", [], 0, start="2021-10-14T10:00:00+09:00",
                         secrecy_leak_known_at="2021-10-14T12:00:00+09:00"),
                     {"rulebook": "jp-2019", "due": {"secrecy_leak": "2021-11-15"}}))
+    out.append(case("secrecy leak known at 00:00 JST: the first day counts (Civil Code Art. 140)",
+                    inc("secrecy-midnight", [], 0, start="2024-08-19T10:00:00+09:00",
+                        secrecy_leak_known_at="2024-08-20T00:00:00+09:00"),
+                    {"due": {"secrecy_leak": "2024-09-18"}}))
     out.append(case("secrecy leak under jp-2015: not modelled for that period",
                     inc("secrecy-2017", [], 0, start="2017-08-05T10:00:00+09:00",
                         secrecy_leak_known_at="2017-08-20T09:00:00+09:00"),
