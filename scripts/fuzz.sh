@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run each libFuzzer target for SECONDS (default 60): the incident and
-# rulebook parsers, seeded from the project's own data (rulebooks, catalogs,
+# Run each libFuzzer target for SECONDS (default 60): the incident,
+# rulebook and holiday calendar parsers, seeded from the project's own data (rulebooks, catalogs,
 # example incidents, malformed records), and the Influx line protocol and
 # Prometheus remote_write parsers, seeded with small valid and invalid
 # bodies, the reports over records stored in a registry, and the server's
@@ -11,7 +11,7 @@ build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$work/config" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/holiday" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$work/config" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -35,6 +35,9 @@ done
 for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.conf; do
   cp "$f" "$work/rules/seed-$(basename "$f")"
 done
+# holiday seeds: the shipped calendar, and a small one of two years
+cp "$root/catalogs/holidays.conf" "$work/holiday/seed-holidays.conf"
+printf '[calendar]\nfirst_year = 2021\nlast_year = 2022\nweekend = saturday sunday\nyear_end = 12-29 01-03\nsource = s\n[year 2021]\nholiday = 2021-05-03 a | b\n[year 2022]\n' >"$work/holiday/seed-small"
 
 # Influx seeds: first byte = options (see fuzz_influx.c), then the body.
 i=0
@@ -93,7 +96,7 @@ awk -v dir="$work/config" '/^=== /{n++; next} /^--- /{next} /^#/ && !n{next} n{p
 printf '[serve]\nthreads = 2\nrate = 50\n[watch a]\nmatch = x\n[live]\n[webhook noc]\noperator = Demo ISP\nurl = https://noc.example.net/h?x=1\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nevents = incident.opened, incident.closed\n[webhook mic]\nregulator = true\nurl = http://[::1]:8080/mic\nsecret = whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==\n' >"$work/config/seed-valid"
 
 status=0
-for t in incident rules influx prom report serve watch config; do
+for t in incident rules holiday influx prom report serve watch config; do
   echo "fuzz_$t: ${secs}s"
   max_len=65536
   asan=${ASAN_OPTIONS:-}

@@ -38,6 +38,35 @@ static void test_minimal_defaults(void **state)
     incident_free(&inc);
 }
 
+/* Users as a release writes them, with the optional qualifier and unit. */
+static void test_users_as_reported(void **state)
+{
+    tu_env *env = *state;
+    static const struct { const char *extra; long long users; const char *ja, *en; } cases[] = {
+        {"", 456516, "456,516人", "456,516 users"},
+        {",\"users_qualifier\":\"max\"", 456516, "最大456,516人", "up to 456,516 users"},
+        {",\"users_qualifier\":\"max_about\"", 500000, "最大約50万人", "up to about 500,000 users"},
+        {",\"users_qualifier\":\"about\"", 1000000, "約100万人", "about 1,000,000 users"},
+        {",\"users_qualifier\":\"at_least\"", 1000000, "100万人以上", "1,000,000 users or more"},
+        {",\"users_qualifier\":\"about\"", 12345, "約12,345人", "about 12,345 users"},
+        {",\"users_qualifier\":\"exact\"", 1000000, "1,000,000人", "1,000,000 users"},
+        {",\"users_unit\":\"operators\"", 9, "9社", "9 operators"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char rec[512], buf[96];
+        snprintf(rec, sizeof rec,
+                 "{\"id\":\"u\",\"operator\":\"Op\",\"started_at\":\"2021-08-03T15:00:00+09:00\","
+                 "\"services\":[{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":%lld}]%s}",
+                 cases[i].users, cases[i].extra);
+        incident inc;
+        jiko_error err;
+        assert_int_equal(incident_parse(&inc, rec, strlen(rec), &env->cat, "t", 1, &err), 0);
+        assert_string_equal(incident_users_text(&inc, inc.users, true, buf, sizeof buf), cases[i].ja);
+        assert_string_equal(incident_users_text(&inc, inc.users, false, buf, sizeof buf), cases[i].en);
+        incident_free(&inc);
+    }
+}
+
 static void test_full_record(void **state)
 {
     tu_env *env = *state;
@@ -111,6 +140,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_defaults),
+        cmocka_unit_test(test_users_as_reported),
         cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_leak_only),
         cmocka_unit_test(test_catalog_lookup),

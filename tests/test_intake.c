@@ -131,7 +131,7 @@ static void test_error_kinds(void **state)
 static void test_rules_json(void **state)
 {
     const tu_env *env = *state;
-    const rulebook *b = rules_find(&env->rules, "jp-2019");
+    const rulebook *b = rules_find(&env->rules, "jp-2023");
     json_t *s = rules_summary_json(b);
     static const char *const keys[] = {"id", "effective", "until", "title_ja", "title_en", "file"};
     size_t i = 0;

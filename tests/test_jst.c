@@ -131,6 +131,43 @@ static void test_jst_dates(void **state)
     assert_false(jst_parse_date("2019-02-30", &d));
 }
 
+/* Japanese era dates as MIC writes them, and the era boundaries. */
+static void test_wareki(void **state)
+{
+    (void)state;
+    char b[JST_WAREKI_MAX];
+    static const struct { int y, m, d; const char *want; } dates[] = {
+        {2021, 5, 30, "令和3年5月30日"},   {2019, 4, 30, "平成31年4月30日"},
+        {2019, 5, 1, "令和元年5月1日"},    {2020, 1, 1, "令和2年1月1日"},
+        {1989, 1, 7, "昭和64年1月7日"},    {1989, 1, 8, "平成元年1月8日"},
+        {1926, 12, 24, "大正15年12月24日"}, {1926, 12, 25, "昭和元年12月25日"},
+        {1912, 7, 29, "明治45年7月29日"},   {1912, 7, 30, "大正元年7月30日"},
+        {1900, 1, 1, "明治33年1月1日"},    {2008, 4, 1, "平成20年4月1日"},
+    };
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        jst_date d = {dates[i].y, dates[i].m, dates[i].d};
+        assert_string_equal(jst_format_wareki_date(d, b, sizeof b), dates[i].want);
+    }
+    /* JST, whatever offset the instant was written with */
+    assert_string_equal(jst_format_wareki(tu_time("2021-05-30T20:41:00+09:00"), b, sizeof b),
+                        "令和3年5月30日 20時41分");
+    assert_string_equal(jst_format_wareki(tu_time("2021-10-08T22:56:00Z"), b, sizeof b),
+                        "令和3年10月9日 7時56分");
+    assert_string_equal(jst_format_wareki(tu_time("2019-04-30T15:00:00Z"), b, sizeof b),
+                        "令和元年5月1日 0時00分");
+    /* fiscal years take the era of 1 May of their first year */
+    assert_string_equal(jst_format_wareki_fy(2021, b, sizeof b), "令和3年度");
+    assert_string_equal(jst_format_wareki_fy(2019, b, sizeof b), "令和元年度");
+    assert_string_equal(jst_format_wareki_fy(2018, b, sizeof b), "平成30年度");
+    assert_string_equal(jst_format_wareki_fy(1989, b, sizeof b), "平成元年度");
+    assert_string_equal(jst_format_wareki_fy(1988, b, sizeof b), "昭和63年度");
+    assert_string_equal(jst_format_wareki_fy(2008, b, sizeof b), "平成20年度");
+    /* small buffers are cut, never overrun */
+    char small[8];
+    jst_format_wareki(tu_time("2021-05-30T20:41:00+09:00"), small, sizeof small);
+    assert_true(strlen(small) < sizeof small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_jst_dates),
+        cmocka_unit_test(test_wareki),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,19 +9,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "classify.h"
+#include "rules_json.h"
 #include "testutil.h"
 
 static void test_loaded(void **state)
 {
     tu_env *env = *state;
-    assert_int_equal(env->rules.n, 3);
+    assert_int_equal(env->rules.n, 4);
     assert_string_equal(env->rules.books[0].id, "jp-2008");
     assert_string_equal(env->rules.books[1].id, "jp-2015");
     assert_string_equal(env->rules.books[2].id, "jp-2019");
+    assert_string_equal(env->rules.books[3].id, "jp-2023");
     char buf[16];
     assert_string_equal(jst_format_date(env->rules.books[0].end, buf, sizeof buf), "2015-03-31");
     assert_string_equal(jst_format_date(env->rules.books[1].end, buf, sizeof buf), "2019-03-31");
-    assert_false(env->rules.books[2].has_end);
+    assert_string_equal(jst_format_date(env->rules.books[2].end, buf, sizeof buf), "2023-06-15");
+    assert_false(env->rules.books[3].has_end);
+    /* jp-2023 adds the おそれ事態 report (unconfirmed: its effective date and
+     * article are not confirmed offline); the secrecy-leak report from jp-2019 */
+    const rulebook *osore = &env->rules.books[3];
+    assert_true(osore->has_osore && osore->osore.unconfirmed);
+    assert_int_equal(osore->osore.min_operator_users, 30000);
+    assert_int_equal(osore->osore.min_prefectures, 2);
+    assert_int_equal(osore->osore_days, 30);
+    assert_true(osore->osore_moves.on);
+    assert_false(env->rules.books[2].has_osore);
+    assert_int_equal(env->rules.books[2].secrecy_days, 30);
+    assert_int_equal(env->rules.books[1].secrecy_days, 0);
     /* every clause of every rulebook cites its source */
     for (size_t i = 0; i < env->rules.n; i++) {
         const rulebook *b = &env->rules.books[i];
@@ -32,10 +47,46 @@ static void test_loaded(void **state)
         assert_int_equal(b->written_days, 30);
         assert_int_equal(b->quarterly_months, 2);
     }
-    /* jp-2008's thresholds are not confirmed by the seeds and say so */
+    /* jp-2008: MIC's FY2013 release confirms the serious line, the critical
+     * clause and the quarterly telecom line; the non-telecom and info-leak
+     * clauses have no source for the period and say so */
     const rulebook *old = rules_find(&env->rules, "jp-2008");
-    for (size_t k = 0; k < old->n_clauses; k++)
-        assert_true(old->clauses[k].unconfirmed);
+    for (size_t k = 0; k < old->n_clauses; k++) {
+        const rules_clause *cl = &old->clauses[k];
+        bool no_source = cl->kind == RULES_QUARTERLY && strcmp(cl->id, "telecom") != 0;
+        assert_int_equal(cl->unconfirmed, no_source);
+        if (!no_source)
+            assert_non_null(strstr(cl->source, "平成25年度"));
+    }
+    /* Deadlines: the written and quarterly ones move past administrative
+     * holidays, the prompt report never does; each says why. */
+    for (size_t i = 0; i < env->rules.n; i++) {
+        const rulebook *b = &env->rules.books[i];
+        assert_true(b->written_moves.on && b->quarterly_moves.on);
+        assert_false(b->prompt_moves.on);
+        assert_non_null(strstr(b->written_moves.source, "行政機関の休日に関する法律"));
+        assert_non_null(strstr(b->quarterly_moves.source, "第2条"));
+        /* the quarterly duty and the statistics: two keys, two sources */
+        assert_false(b->serious_quarterly_duty.on);
+        assert_non_null(strstr(b->serious_quarterly_duty.source, "4hanki"));
+        assert_true(b->serious_in_statistics.on);
+        assert_non_null(strstr(b->serious_in_statistics.source, i >= 2 ? "注3" : "事故"));
+        /* confirmed for the rules in force today only */
+        assert_int_equal(b->serious_quarterly_duty.unconfirmed, i < 2);
+    }
+    /* jp-2015 numbers its categories as the ordinance did in FY2015-FY2018 */
+    const rulebook *mid = rules_find(&env->rules, "jp-2015");
+    static const char *const mid_ids[] = {"1", "2", "3", "4"};
+    size_t n_serious = 0;
+    for (size_t k = 0; k < mid->n_clauses; k++)
+        if (mid->clauses[k].kind == RULES_SERIOUS) {
+            assert_true(n_serious < 4);
+            assert_string_equal(mid->clauses[k].id, mid_ids[n_serious++]);
+        }
+    assert_int_equal(n_serious, 4);
+    int free_mail = catalog_service_index(&env->cat, "email_free", 10);
+    assert_string_equal(mid->clauses[mid->svc_serious[free_mail]].id, "3");
+    assert_non_null(strstr(mid->clauses[mid->svc_serious[free_mail]].name_ja, "音声伝送役務を除く"));
     const rulebook *cur = rules_find(&env->rules, "jp-2019");
     for (size_t k = 0; k < cur->n_clauses; k++)
         assert_false(cur->clauses[k].unconfirmed);
@@ -51,7 +102,9 @@ static void test_selection(void **state)
         {"2015-04-01T00:00:00+09:00", "jp-2015"},
         {"2019-03-31T14:59:59.999Z", "jp-2015"},
         {"2019-03-31T15:00:00Z", "jp-2019"},
-        {"2026-11-30T12:00:00+09:00", "jp-2019"},
+        {"2023-06-15T23:59:59+09:00", "jp-2019"},
+        {"2023-06-15T15:00:00Z", "jp-2023"},
+        {"2026-11-30T12:00:00+09:00", "jp-2023"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const rulebook *b = rules_select(&env->rules, tu_time(cases[i].t));
@@ -91,6 +144,69 @@ static void test_thresholds(void **state)
 }
 
 /* A later amendment is a new file: copy the shipped rulebooks and add one. */
+/* A rulebook not in force (a proposal) is loaded and shown but never chosen
+ * by date, ends no other rulebook's period, and can carry a yearly report. */
+static void test_not_in_force(void **state)
+{
+    tu_env *env = *state;
+    char path[1024], msg[1024];
+    conf_file f;
+    jiko_error err;
+    if (conf_load(tu_path(path, sizeof path, "tests/cases/jp-2025-proposal.rules"), &f, &err))
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    rulebook b;
+    int rc = rules_parse(&b, &f, &err);
+    conf_free(&f);
+    if (rc)
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    assert_true(b.not_in_force && b.periodic_yearly);
+    rules_set set = {0};
+    /* the shipped rulebooks, then the proposal */
+    for (size_t i = 0; i < env->rules.n; i++) {
+        conf_file g;
+        rulebook x;
+        assert_int_equal(conf_load(env->rules.books[i].path, &g, &err), 0);
+        assert_int_equal(rules_parse(&x, &g, &err), 0);
+        conf_free(&g);
+        assert_int_equal(rules_add(&set, &x, &env->cat, &err), 0);
+    }
+    if (rules_add(&set, &b, &env->cat, &err))
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    const rulebook *p = rules_find(&set, "jp-2025-proposal");
+    assert_non_null(p);
+    assert_false(p->has_end);
+    assert_string_equal(rules_select(&set, tu_time("2026-04-01T00:00:00+09:00"))->id, "jp-2023");
+    assert_string_equal(rules_select(&set, tu_time("9999-12-31T12:00:00+09:00"))->id, "jp-2023");
+    assert_false(rules_find(&set, "jp-2023")->has_end);
+    /* forced: the yearly report is due three months after the fiscal year */
+    incident inc;
+    static const char rec[] =
+        "{\"id\":\"p\",\"operator\":\"Op\",\"started_at\":\"2021-08-03T10:00:00+09:00\","
+        "\"ended_at\":\"2021-08-03T11:00:00+09:00\",\"services\":[{\"service\":\"ftth\","
+        "\"effect\":\"stop\",\"users\":20000}]}";
+    assert_int_equal(incident_parse(&inc, rec, strlen(rec), &env->cat, "t", 1, &err), 0);
+    classify_result r;
+    classify_incident(p, &env->cat, &inc, inc.started_ms, &r);
+    assert_int_equal(r.report, CLASSIFY_SERIOUS); /* the placeholder lower line */
+    classify_incident(rules_find(&set, "jp-2019"), &env->cat, &inc, inc.started_ms, &r);
+    assert_int_equal(r.report, CLASSIFY_NONE);
+    incident_free(&inc);
+    static const char rec2[] =
+        "{\"id\":\"q\",\"operator\":\"Op\",\"started_at\":\"2021-08-03T10:00:00+09:00\","
+        "\"ended_at\":\"2021-08-03T13:00:00+09:00\",\"services\":[{\"service\":\"ftth\","
+        "\"effect\":\"stop\",\"users\":100}]}";
+    assert_int_equal(incident_parse(&inc, rec2, strlen(rec2), &env->cat, "t", 1, &err), 0);
+    classify_incident(p, &env->cat, &inc, inc.started_ms, &r);
+    char d[16];
+    assert_true(r.has_quarterly);
+    assert_string_equal(jst_format_date(r.quarterly_due, d, sizeof d), "2022-06-30");
+    incident_free(&inc);
+    json_t *j = rules_book_json(p, &env->cat);
+    assert_true(json_is_false(json_object_get(j, "in_force")));
+    json_decref(j);
+    rules_free(&set);
+}
+
 static void test_amendment_is_a_new_file(void **state)
 {
     tu_env *env = *state;
@@ -182,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_selection),
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_amendment_is_a_new_file),
+        cmocka_unit_test(test_not_in_force),
         cmocka_unit_test(test_error_cases),
     };
     return cmocka_run_group_tests(tests, tu_env_setup, tu_env_teardown);

@@ -194,6 +194,75 @@ char *jst_format_date(jst_date d, char *buf, size_t size)
     return buf;
 }
 
+/* The eras and their first days (改元): 明治 counted from the adoption of the
+ * Gregorian calendar (明治6年1月1日 = 1873-01-01). */
+static const struct {
+    const char *name;
+    int y, m, d; /* first day */
+} ERAS[] = {
+    {"令和", 2019, 5, 1}, {"平成", 1989, 1, 8}, {"昭和", 1926, 12, 25},
+    {"大正", 1912, 7, 30}, {"明治", 1868, 10, 23},
+};
+
+/* The era of a date and its year in that era; -1 before 1873. */
+static int era_of(jst_date d, int *era_year)
+{
+    if (d.y < 1873)
+        return -1;
+    for (int i = 0; i < (int)(sizeof ERAS / sizeof ERAS[0]); i++) {
+        jst_date first = {ERAS[i].y, ERAS[i].m, ERAS[i].d};
+        if (jst_compare_dates(d, first) >= 0) {
+            *era_year = d.y - ERAS[i].y + 1;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* "令和3年" or "令和元年" */
+static int era_year_text(int era, int n, char *buf, size_t size)
+{
+    if (n == 1)
+        return snprintf(buf, size, "%s元年", ERAS[era].name);
+    return snprintf(buf, size, "%s%d年", ERAS[era].name, n);
+}
+
+char *jst_format_wareki_date(jst_date d, char *buf, size_t size)
+{
+    int n, era = era_of(d, &n);
+    if (era < 0) {
+        snprintf(buf, size, "%d年%d月%d日", d.y, d.m, d.d);
+        return buf;
+    }
+    int k = era_year_text(era, n, buf, size);
+    if (k >= 0 && (size_t)k < size)
+        snprintf(buf + k, size - (size_t)k, "%d月%d日", d.m, d.d);
+    return buf;
+}
+
+char *jst_format_wareki(int64_t ms, char *buf, size_t size)
+{
+    jst_format_wareki_date(jst_date_of(ms), buf, size);
+    size_t k = strlen(buf);
+    int64_t min = jst_ms_into_day(ms) / 60000;
+    snprintf(buf + k, size - k, " %d時%02d分", (int)(min / 60), (int)(min % 60));
+    return buf;
+}
+
+char *jst_format_wareki_fy(int fiscal_year, char *buf, size_t size)
+{
+    jst_date may = {fiscal_year, 5, 1};
+    int n, era = era_of(may, &n);
+    if (era < 0) {
+        snprintf(buf, size, "%d年度", fiscal_year);
+        return buf;
+    }
+    int k = era_year_text(era, n, buf, size);
+    if (k >= 0 && (size_t)k < size)
+        snprintf(buf + k, size - (size_t)k, "度"); /* 令和3年 -> 令和3年度 */
+    return buf;
+}
+
 jst_date jst_add_days(jst_date d, int64_t days)
 {
     return jst_civil_from_days(jst_days_from_civil(d) + days);

@@ -76,6 +76,18 @@ jst_date jst_quarter_end(int fiscal_year, int quarter);
 /* Last day of the month `months` months after the month of d. */
 jst_date jst_end_of_month_after(jst_date d, int months);
 
+/* Japanese era dates (和暦) for Japanese documents, as MIC writes them:
+ * 令和3年5月30日, 令和3年5月30日 20時41分, 令和3年度.  The first year of an
+ * era is 元年 (平成31年4月30日 is followed by 令和元年5月1日).  Eras from
+ * 明治 (1873, the Gregorian calendar's first year in Japan) on; an earlier
+ * date is written in the Gregorian calendar.  A fiscal year (April to March)
+ * takes the era in force on 1 May of its first year, so FY2019 is 令和元年度
+ * and FY1988 昭和63年度.  Room: JST_WAREKI_MAX bytes. */
+#define JST_WAREKI_MAX 64
+char *jst_format_wareki_date(jst_date d, char *buf, size_t size);
+char *jst_format_wareki(int64_t ms, char *buf, size_t size);
+char *jst_format_wareki_fy(int fiscal_year, char *buf, size_t size);
+
 /* "2h25m", "34h9m", "59m59s", "0s": a compact duration for reasons. */
 char *jst_format_duration(int64_t ms, char *buf, size_t size);
 

@@ -2,6 +2,7 @@
 #include "num.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -50,4 +51,21 @@ bool num_parse_double(const char *s, double *out)
         return false;
     *out = v;
     return true;
+}
+
+char *num_group_digits(long long v, char *buf, size_t size)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", v < 0 ? -v : v);
+    size_t o = 0;
+    if (v < 0 && o + 1 < size)
+        buf[o++] = '-';
+    for (int i = 0; i < n && o + 2 < size; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    if (size)
+        buf[o] = '\0';
+    return buf;
 }

@@ -10,6 +10,7 @@
 #define JIKO_NUM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A decimal integer in [min, max]. */
@@ -20,5 +21,8 @@ bool num_parse_u64(const char *s, uint64_t *out);
 
 /* A finite real ("1.5", "-2", "500e9"). */
 bool num_parse_double(const char *s, double *out);
+
+/* 456516 -> "456,516": digits in groups of three, for people to read. */
+char *num_group_digits(long long v, char *buf, size_t size);
 
 #endif

@@ -54,11 +54,31 @@ static int list(cli_env *env, bool json)
     printf("%-10s %-10s %-10s %s\n", "ID", "FROM", "UNTIL", "TITLE");
     for (size_t i = 0; i < env->rules.n; i++) {
         const rulebook *b = &env->rules.books[i];
-        printf("%-10s %-10s %-10s %s\n", b->id, jst_format_date(b->effective, from, sizeof from),
+        printf("%-10s %-10s %-10s %s\n", b->id, rules_effective_text(b, from, sizeof from),
                b->has_end ? end_text(b, to, sizeof to) : "-", b->title_en);
         printf("%-32s %s\n", "", b->title_ja);
     }
     return CLI_OK;
+}
+
+/* A yes/no rule with its source, when the rulebook gives it. */
+static void print_flag(const rules_flag *f, const char *yes, const char *no)
+{
+    if (f->source)
+        printf("  %s%s [%s]\n", f->on ? yes : no, f->unconfirmed ? " (unconfirmed / 未確認)" : "",
+               f->source);
+}
+
+/* Under a deadline: whether it moves past administrative holidays. */
+static void print_moves(const rules_flag *m, bool ja)
+{
+    if (m->on)
+        printf("    %s [%s]\n",
+               ja ? "期限が行政機関の休日に当たるときは翌開庁日に延長"
+                  : "a deadline on an administrative holiday moves to the next working day",
+               m->source);
+    else
+        printf("    %s\n", ja ? "行政機関の休日による延長なし" : "not moved past administrative holidays");
 }
 
 static void print_clause(const rulebook *b, const rules_clause *cl, const catalog *cat,
@@ -93,7 +113,7 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
         return CLI_USAGE;
     }
     char from[16], to[16];
-    jst_format_date(b->effective, from, sizeof from);
+    rules_effective_text(b, from, sizeof from);
     if (json) {
         json_t *o = rules_book_json(b, &env->cat);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -103,6 +123,9 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
     }
     bool ja = lang == CLASSIFY_JA;
     printf("%s — %s\n", b->id, ja ? b->title_ja : b->title_en);
+    if (b->not_in_force)
+        printf("%s\n", ja ? "施行されていない（施行日未定）: 発生日によっては選ばれない"
+                          : "not in force: never chosen by date (apply it with --rulebook)");
     printf("%s %s – %s   %s %s\n", ja ? "施行期間:" : "in force:", from,
            b->has_end ? end_text(b, to, sizeof to) : (ja ? "現在" : "now"), ja ? "ファイル:" : "file:",
            b->path);
@@ -129,25 +152,56 @@ static int show(cli_env *env, const char *id, bool json, classify_lang lang)
             print_clause(b, &b->clauses[k], &env->cat, lang);
         }
     }
+    if (b->has_osore) {
+        const rules_osore *o = &b->osore;
+        printf("\n%s\n  %s%s\n", ja ? "重大な事故が生ずるおそれがあると認められる事態:" : "Situations likely to cause a serious accident (おそれ事態):",
+               ja ? o->name_ja : o->name_en, o->unconfirmed ? (ja ? "（未確認）" : " (unconfirmed)") : "");
+        printf(ja ? "    前年度末の利用者数 %lld 以上、%d 以上の都道府県にわたる役務のコア設備\n"
+                  : "    operators with %lld users or more at the end of the previous fiscal year; core equipment of services spanning %d or more prefectures\n",
+               (long long)o->min_operator_users, o->min_prefectures);
+        printf("    %s %s\n", ja ? "根拠:" : "source:", o->source);
+        if (o->note)
+            printf("    %s %s\n", ja ? "注記:" : "note:", o->note);
+    }
     printf("\n%s\n", ja ? "様式と期限:" : "Forms and deadlines:");
     if (b->has_simple_form)
         printf("  %s [%s]\n", ja ? "簡易な様式: 故障設備が設備一覧で simple_form = yes のもの"
                                  : "simple form: when the failed equipment has simple_form = yes in the catalog",
                b->simple_form_source);
-    if (b->serious_in_quarterly)
-        printf("  %s\n", ja ? "重大な事故も四半期報告（詳細な様式）に計上する"
-                            : "serious accidents are also counted in the quarterly detailed report");
+    print_flag(&b->serious_quarterly_duty, ja ? "重大な事故も四半期報告で報告する" : "serious accidents are also filed on the quarterly form",
+               ja ? "重大な事故は四半期報告の対象外" : "serious accidents are not filed on the quarterly form");
+    print_flag(&b->serious_in_statistics,
+               ja ? "統計: 重大な事故を詳細な様式の件数に含める" : "statistics: serious accidents counted in the detailed-form total",
+               ja ? "統計: 重大な事故を詳細な様式の件数に含めない" : "statistics: serious accidents not counted in the detailed-form total");
     if (b->has_prompt)
         printf("  %s [%s]\n", ja ? "速報: 速やかに" : "prompt report: without delay (速やかに)",
                b->prompt_source);
-    if (b->written_days)
-        printf(ja ? "  報告書: 発生日から%d日以内（初日不算入） [%s]\n"
-                  : "  written report: within %d days of the day it occurred (first day not counted) [%s]\n",
-               b->written_days, b->written_source);
-    if (b->quarterly_months)
-        printf(ja ? "  四半期報告: 四半期経過後%dか月以内 [%s]\n"
-                  : "  quarterly report: within %d months after the quarter ends [%s]\n",
-               b->quarterly_months, b->quarterly_source);
+    /* the deadlines counted from a day, each with whether it moves past holidays:
+     * "before N after [source]" */
+    const struct { int n; const char *ja[2], *en[2], *source; const rules_flag *m; } dl[] = {
+        {b->written_days, {"報告書: 発生日から", "日以内（初日不算入）"},
+         {"written report: within ", " days of the day it occurred (first day not counted)"},
+         b->written_source, &b->written_moves},
+        {b->quarterly_months,
+         {b->periodic_yearly ? "定期報告: 年度経過後" : "四半期報告: 四半期経過後", "か月以内"},
+         {b->periodic_yearly ? "yearly report: within " : "quarterly report: within ",
+          b->periodic_yearly ? " months after the fiscal year ends" : " months after the quarter ends"},
+         b->quarterly_source, &b->quarterly_moves},
+        {b->osore_days, {"重大な事故が生ずるおそれがあると認められる事態の報告: 覚知した日から", "日以内"},
+         {"report of a situation likely to cause a serious accident: within ",
+          " days of the day it was noticed"},
+         b->osore_source, &b->osore_moves},
+        {b->secrecy_days, {"通信の秘密の漏えいの報告: 漏えいを知った日から", "日以内"},
+         {"report of a leak of the secrecy of communications: within ", " days of the day it became known"},
+         b->secrecy_source, &b->secrecy_moves},
+    };
+    for (size_t k = 0; k < sizeof dl / sizeof dl[0]; k++) {
+        if (!dl[k].n)
+            continue;
+        const char *const *w = ja ? dl[k].ja : dl[k].en;
+        printf("  %s%d%s [%s]\n", w[0], dl[k].n, w[1], dl[k].source);
+        print_moves(dl[k].m, ja);
+    }
     if (b->has_minor_premises)
         printf("  %s [%s]\n", ja ? "報告不要: 利用者の建物内で完結する軽微な事故"
                                  : "not reportable: minor accidents within a user's premises",

@@ -290,7 +290,15 @@ int catalog_load(catalog *c, const char *dir, jiko_error *err)
     int rc = catalog_from_conf(c, &sf, &ef, err);
     conf_free(&sf);
     conf_free(&ef);
-    return rc;
+    if (rc)
+        return rc;
+    char hp[1024];
+    snprintf(hp, sizeof hp, "%s/holidays.conf", dir);
+    if (holiday_load(&c->holidays, hp, err)) {
+        catalog_free(c);
+        return -1;
+    }
+    return 0;
 }
 
 void catalog_free(catalog *c)
@@ -319,6 +327,7 @@ void catalog_free(catalog *c)
     }
     free(c->services);
     free(c->equipment);
+    holiday_free(&c->holidays);
     memset(c, 0, sizeof *c);
 }
 

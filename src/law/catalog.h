@@ -1,6 +1,7 @@
 /*
  * catalog.h — the service and equipment catalogs (catalogs/services.conf and
- * catalogs/equipment.conf).
+ * catalogs/equipment.conf), and the holiday calendar (catalogs/holidays.conf,
+ * holiday.h) that goes with them wherever they are loaded.
  *
  * The service catalog maps a service code to its serious-accident category
  * under each rulebook, its statistics group and subgroup, and whether it
@@ -16,6 +17,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "holiday.h"
 
 typedef struct catalog_override {
     char *rulebook; /* rulebook id */
@@ -48,9 +50,12 @@ typedef struct catalog {
     size_t n_services;
     catalog_equipment *equipment; /* sorted by code */
     size_t n_equipment;
+    /* The administrative holidays that move deadlines (holidays.conf); with
+     * catalog_from_conf alone it covers no year. */
+    holiday_calendar holidays;
 } catalog;
 
-/* Load DIR/services.conf and DIR/equipment.conf. */
+/* Load DIR/services.conf, DIR/equipment.conf and DIR/holidays.conf. */
 int catalog_load(catalog *c, const char *dir, jiko_error *err);
 
 /* Interpret already parsed files (used by catalog_load and the fuzzers). */

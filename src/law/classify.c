@@ -13,6 +13,8 @@
  */
 #include "classify.h"
 
+#include "num.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +36,26 @@ static bool facility_ok(rules_facility f, const incident *inc)
     if (f == RULES_FACILITY_ANY)
         return true;
     return (f == RULES_FACILITY_TELECOM) == (inc->facility == INCIDENT_TELECOM);
+}
+
+/* The deadline a period gives, moved past administrative holidays when the
+ * rulebook says so (行政機関の休日に関する法律 第2条).  False, with the
+ * missing year, when the holiday calendar does not reach that far. */
+static bool move_deadline(const rules_flag *moves, const catalog *cat, jst_date end,
+                          jst_date *due, int *gap_year)
+{
+    *due = end;
+    if (!moves->on)
+        return true;
+    return holiday_next_open(&cat->holidays, end, due, gap_year) == 0;
+}
+
+/* The last day of a period of `days` days from the day of `ms` (JST): Civil
+ * Code Art. 140 does not count the first day unless the period starts at
+ * 00:00 exactly. */
+static jst_date days_after(int64_t ms, int days)
+{
+    return jst_add_days(jst_date_of(ms), jst_ms_into_day(ms) == 0 ? days - 1 : days);
 }
 
 void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
@@ -156,22 +178,80 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
             r->prompt_ms = earliest;
         }
         if (book->written_days) {
-            /* Civil Code Art. 140: the first day is not counted unless the
-             * period starts at 00:00 exactly. */
-            int days = book->written_days;
-            if (book->written_civil_code_140 && jst_ms_into_day(inc->started_ms) == 0)
-                days--;
-            r->has_written = true;
-            r->written = jst_add_days(day, days);
+            r->written_period_end = book->written_civil_code_140
+                                        ? days_after(inc->started_ms, book->written_days)
+                                        : jst_add_days(day, book->written_days);
+            r->has_written = move_deadline(&book->written_moves, cat, r->written_period_end,
+                                           &r->written, &r->written_gap_year);
         }
     }
     bool quarterly_duty = r->report == CLASSIFY_SIMPLE || r->report == CLASSIFY_DETAILED ||
-                          (r->report == CLASSIFY_SERIOUS && book->serious_in_quarterly);
+                          (r->report == CLASSIFY_SERIOUS && book->serious_quarterly_duty.on);
     if (quarterly_duty && book->quarterly_months) {
-        r->has_quarterly = true;
-        jst_date qend = jst_quarter_end(jst_fiscal_year(day), jst_fiscal_quarter(day));
-        r->quarterly_due = jst_end_of_month_after(qend, book->quarterly_months);
+        /* a yearly periodic report (a proposal) counts from the fiscal year's end */
+        jst_date qend = jst_quarter_end(jst_fiscal_year(day),
+                                        book->periodic_yearly ? 4 : jst_fiscal_quarter(day));
+        r->quarterly_period_end = jst_end_of_month_after(qend, book->quarterly_months);
+        r->has_quarterly = move_deadline(&book->quarterly_moves, cat, r->quarterly_period_end,
+                                         &r->quarterly_due, &r->quarterly_gap_year);
     }
+    r->osore = book->has_osore && classify_osore_unmet(book, inc) == NULL;
+    if (r->osore && book->osore_days) {
+        /* "覚知した日から30日以内", counted like the written report */
+        r->osore_period_end = days_after(inc->noticed_ms, book->osore_days);
+        r->has_osore_due = move_deadline(&book->osore_moves, cat, r->osore_period_end,
+                                         &r->osore_due, &r->osore_gap_year);
+    }
+    if (inc->has_secrecy_leak && book->secrecy_days) {
+        r->secrecy_period_end = days_after(inc->secrecy_leak_known_ms, book->secrecy_days);
+        r->has_secrecy_due = move_deadline(&book->secrecy_moves, cat, r->secrecy_period_end,
+                                           &r->secrecy_due, &r->secrecy_gap_year);
+    }
+}
+
+const char *classify_osore_unmet(const rulebook *book, const incident *inc)
+{
+    const rules_osore *o = &book->osore;
+    if (inc->osore_event == INCIDENT_OSORE_NONE)
+        return "osore_event";
+    if (!(o->events & (1u << inc->osore_event)))
+        return "osore_event";
+    if (inc->operator_users_prev_fy < 0 || inc->operator_users_prev_fy < o->min_operator_users)
+        return "operator_users_prev_fy";
+    if (inc->prefectures < o->min_prefectures)
+        return "prefectures";
+    if (inc->core_function == INCIDENT_CORE_NONE || !(o->functions & (1u << inc->core_function)))
+        return "core_function";
+    return NULL;
+}
+
+int classify_check_calendar(const classify_result *r, const catalog *cat, const char *file,
+                            long line, jiko_error *err)
+{
+    const struct { int gap; jst_date end; const char *what; } d4[] = {
+        {r->written_gap_year, r->written_period_end, "written-report"},
+        {r->quarterly_gap_year, r->quarterly_period_end, "quarterly-report"},
+        {r->osore_gap_year, r->osore_period_end, "osore-report"},
+        {r->secrecy_gap_year, r->secrecy_period_end, "secrecy-leak-report"},
+    };
+    size_t k = 0;
+    while (k < 4 && !d4[k].gap)
+        k++;
+    if (k == 4)
+        return 0;
+    int gap = d4[k].gap;
+    char d[JST_DATE_TEXT_MAX];
+    jst_format_date(d4[k].end, d, sizeof d);
+    const holiday_calendar *h = &cat->holidays;
+    char covers[48] = "no year";
+    if (h->first_year)
+        snprintf(covers, sizeof covers, "%d to %d", h->first_year, h->last_year);
+    error_set(err, JIKO_ERR_INVALID, file, line, "started_at",
+              "no holiday calendar for %d: the %s deadline %s cannot be moved past administrative "
+              "holidays (行政機関の休日に関する法律 第2条) without it; the calendar%s%s covers %s",
+              gap, d4[k].what, d,
+              h->path ? " " : "", h->path ? h->path : "", covers);
+    return -1;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -190,16 +270,7 @@ static void addf(json_t *arr, const char *fmt, ...)
 /* 456516 -> "456,516" */
 static const char *grouped(int64_t v, char *buf, size_t size)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    size_t o = 0;
-    for (int i = 0; i < n && o + 1 < size; i++) {
-        if (i && tmp[i] != '-' && (n - i) % 3 == 0 && tmp[i - 1] != '-')
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = '\0';
-    return buf;
+    return num_group_digits(v, buf, size);
 }
 
 static const char *clause_name(const rules_clause *cl, classify_lang lang)
@@ -212,17 +283,96 @@ static const char *svc_name(const catalog *cat, int svc, classify_lang lang)
     return lang == CLASSIFY_JA ? cat->services[svc].name_ja : cat->services[svc].name_en;
 }
 
-static void note_unconfirmed(json_t *arr, const rules_clause *cl, classify_lang lang)
+static void note_unconfirmed(json_t *arr, bool unconfirmed, const char *note, classify_lang lang)
 {
-    if (!cl->unconfirmed)
+    if (!unconfirmed)
         return;
     if (lang == CLASSIFY_JA)
         addf(arr, "注意: この条項の内容は原資料で確認できていません（%s）。当時の省令で確認してください。",
-             cl->note ? cl->note : "");
+             note ? note : "");
     else
         addf(arr, "Caution: this clause is not confirmed by the source documents (%s); check "
                   "it against the ordinance of the time.",
-             cl->note ? cl->note : "");
+             note ? note : "");
+}
+
+/* When a deadline moved past administrative holidays: which days were
+ * closed and why, and the law that moved it.  When the calendar lacks the
+ * year: say so instead of giving a date. */
+static void moved_reason(json_t *arr, const catalog *cat, const rules_flag *moves, jst_date end,
+                         const jst_date *due, int gap_year, const char *what, classify_lang lang)
+{
+    bool ja = lang == CLASSIFY_JA;
+    char d1[JST_DATE_TEXT_MAX], d2[JST_DATE_TEXT_MAX];
+    jst_format_date(end, d1, sizeof d1);
+    if (gap_year) {
+        addf(arr, ja ? "%s期限: 期間の末日 %s を行政機関の休日に応じて延長するための休日表に%d年がない（no holiday calendar for %d）[%s]"
+                     : "The %s deadline: the period ends on %s, but there is no holiday calendar "
+                       "for %d to move it past administrative holidays; add %d to the calendar [%s].",
+             what, d1, gap_year, gap_year, moves->source);
+        return;
+    }
+    if (!moves->on || !due || jst_compare_dates(*due, end) == 0)
+        return;
+    char days[512] = "";
+    size_t o = 0;
+    for (jst_date d = end; jst_compare_dates(d, *due) < 0 && o < sizeof days - 80;
+         d = jst_add_days(d, 1)) {
+        jst_format_date(d, d2, sizeof d2);
+        int n = snprintf(days + o, sizeof days - o, ja ? "%s%s（%s）" : "%s%s (%s)",
+                         o ? (ja ? "、" : ", ") : "", d2, holiday_why(&cat->holidays, d, ja));
+        if (n > 0)
+            o += (size_t)n;
+    }
+    jst_format_date(*due, d2, sizeof d2);
+    addf(arr, ja ? "%s期限の移動: %s%s は行政機関の休日のため、期限は %s（行政機関の休日に関する法律 第2条）[%s]"
+                 : "The %s deadline moved: %s %s an administrative holiday, so the deadline is "
+                   "%s under 行政機関の休日に関する法律 第2条 [%s].",
+         what, days, ja ? "" : (strchr(days, ',') ? "are each" : "is"), d2, moves->source);
+}
+
+/* The おそれ事態 report: owed and when, or which condition is not met. */
+static void osore_reasons(json_t *arr, const classify_result *r, const incident *inc,
+                          const catalog *cat, classify_lang lang)
+{
+    const rulebook *b = r->book;
+    bool ja = lang == CLASSIFY_JA;
+    if (inc->osore_event == INCIDENT_OSORE_NONE)
+        return;
+    if (!b->has_osore) {
+        addf(arr, ja ? "重大な事故が生ずるおそれがあると認められる事態の報告: %s には定めがない（令和4年法律第70号による改正の施行前）"
+                     : "Situation likely to cause a serious accident (おそれ事態): %s has no such "
+                       "report (before the 2022 amendment of the Act took effect).",
+             b->id);
+        return;
+    }
+    const rules_osore *o = &b->osore;
+    char t[JST_DATE_TEXT_MAX], n1[32];
+    if (!r->osore) {
+        const char *why = classify_osore_unmet(b, inc);
+        if (ja)
+            addf(arr, "%s: 報告不要（%s が条件を満たさない: 前年度末の利用者数%s以上、%d以上の都道府県、コア機能、所定の事態）[%s]",
+                 o->name_ja, why, grouped(o->min_operator_users, n1, sizeof n1), o->min_prefectures,
+                 o->source);
+        else
+            addf(arr, "%s: no report owed: '%s' does not meet the conditions (%s users or more at "
+                      "the end of the previous fiscal year, %d or more prefectures, a core "
+                      "function, one of the events) [%s].",
+                 o->name_en, why, grouped(o->min_operator_users, n1, sizeof n1), o->min_prefectures,
+                 o->source);
+    } else if (r->has_osore_due) {
+        addf(arr, ja ? "%s: 報告書は %s まで（覚知した日から%d日以内、初日不算入）[%s]"
+                     : "%s: report due by %s, within %d days of the day it was noticed (first day "
+                       "not counted) [%s].",
+             ja ? o->name_ja : o->name_en, jst_format_date(r->osore_due, t, sizeof t), b->osore_days,
+             b->osore_source);
+    }
+    if (r->osore)
+        note_unconfirmed(arr, o->unconfirmed, o->note, lang);
+    if (r->osore)
+        moved_reason(arr, cat, &b->osore_moves, r->osore_period_end,
+                     r->has_osore_due ? &r->osore_due : NULL, r->osore_gap_year,
+                     ja ? "おそれ事態の報告" : "osore-report", lang);
 }
 
 json_t *classify_reasons(const classify_result *r, const incident *inc, const catalog *cat,
@@ -281,7 +431,7 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                            "users, meeting '%s' [%s].",
                  cl->id, clause_name(cl, lang), svc_name(cat, h->svc, lang), d1, n1,
                  cl->thresholds[h->threshold].text, cl->source);
-        note_unconfirmed(arr, cl, lang);
+        note_unconfirmed(arr, cl->unconfirmed, cl->note, lang);
     }
     if (inc->ongoing && r->n_serious == 0) {
         if (r->has_becomes) {
@@ -308,20 +458,20 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                          : "Quarterly report clause %s — %s: %s and %s users meet '%s' [%s].",
                  cl->id, clause_name(cl, lang), jst_format_duration(r->duration_ms, d1, sizeof d1),
                  grouped(r->users, n1, sizeof n1), cl->thresholds[h->threshold].text, cl->source);
-        note_unconfirmed(arr, cl, lang);
+        note_unconfirmed(arr, cl->unconfirmed, cl->note, lang);
     }
     if (r->report == CLASSIFY_NONE) {
         addf(arr, ja ? "報告不要: 継続時間 %s、%s 人は %s のいずれの条項にも該当しない"
                      : "No report owed: %s and %s users meet no clause of %s.",
              jst_format_duration(r->duration_ms, d1, sizeof d1), grouped(r->users, n1, sizeof n1),
              b->id);
-    } else if (r->report != CLASSIFY_SERIOUS || b->serious_in_quarterly) {
+    } else if (r->report != CLASSIFY_SERIOUS || b->serious_quarterly_duty.on) {
         const catalog_equipment *eq = inc->equipment >= 0 ? &cat->equipment[inc->equipment] : NULL;
         if (r->report == CLASSIFY_SERIOUS)
-            addf(arr, ja ? "重大な事故は四半期報告（詳細な様式）にも計上する（%s の定め）"
-                         : "Serious accidents are also counted in the quarterly detailed-form "
-                           "report under %s.",
-                 b->id);
+            addf(arr, ja ? "重大な事故も四半期報告（詳細な様式）で報告する [%s]"
+                         : "Serious accidents are also reported on the quarterly detailed form "
+                           "[%s].",
+                 b->serious_quarterly_duty.source ? b->serious_quarterly_duty.source : b->id);
         else if (r->report == CLASSIFY_SIMPLE)
             addf(arr, ja ? "簡易な様式: 故障設備 %s（%s）は簡易な様式が認められる [%s]"
                          : "Simple form (簡易な様式): the failed equipment %s (%s) allows it [%s].",
@@ -346,6 +496,19 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                      : "Written report: due by %s, within %d days of the day it occurred (first "
                        "day not counted, Civil Code Art. 140) [%s].",
              jst_format_date(r->written, t2, sizeof t2), b->written_days, b->written_source);
+    if (r->report == CLASSIFY_SERIOUS && b->written_days)
+        moved_reason(arr, cat, &b->written_moves, r->written_period_end, r->has_written ? &r->written : NULL,
+                     r->written_gap_year, ja ? "詳細報告書" : "written-report", lang);
+    if (r->report == CLASSIFY_SERIOUS && b->quarterly_months && !b->serious_quarterly_duty.on &&
+        b->serious_quarterly_duty.source)
+        addf(arr, ja ? "四半期報告は不要: 重大な事故は四半期報告の対象から除かれる [%s]"
+                     : "No quarterly report: serious accidents are excluded from the quarterly "
+                       "report [%s].",
+             b->serious_quarterly_duty.source);
+    if (r->report == CLASSIFY_SERIOUS && b->quarterly_months && !b->serious_quarterly_duty.on)
+        note_unconfirmed(arr, b->serious_quarterly_duty.unconfirmed,
+                         "no source states the quarterly duty of serious accidents for this period",
+                         lang);
     if (r->has_quarterly) {
         jst_date qend = jst_quarter_end(fy, q);
         jst_format_date(qend, t1, sizeof t1);
@@ -356,6 +519,21 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
         else
             addf(arr, "Quarterly report: due by %s, within %d months after FY%d Q%d ends on %s [%s].",
                  t2, b->quarterly_months, fy, q, t1, b->quarterly_source);
+    }
+    if (r->has_quarterly || r->quarterly_gap_year)
+        moved_reason(arr, cat, &b->quarterly_moves, r->quarterly_period_end,
+                     r->has_quarterly ? &r->quarterly_due : NULL, r->quarterly_gap_year,
+                     ja ? "四半期報告" : "quarterly-report", lang);
+    osore_reasons(arr, r, inc, cat, lang);
+    if (r->has_secrecy_due || r->secrecy_gap_year) {
+        if (r->has_secrecy_due)
+            addf(arr, ja ? "通信の秘密の漏えいの報告書: %s まで（漏えいを知った日から%d日以内、初日不算入）[%s]"
+                         : "Secrecy-of-communications leak report: due by %s, within %d days of the "
+                           "day the operator learnt of it (first day not counted) [%s].",
+                 jst_format_date(r->secrecy_due, t2, sizeof t2), b->secrecy_days, b->secrecy_source);
+        moved_reason(arr, cat, &b->secrecy_moves, r->secrecy_period_end,
+                     r->has_secrecy_due ? &r->secrecy_due : NULL, r->secrecy_gap_year,
+                     ja ? "通信の秘密の漏えいの報告" : "secrecy-leak-report", lang);
     }
     return arr;
 }
@@ -384,6 +562,12 @@ json_t *classify_to_json(const classify_result *r, const incident *inc, const ca
     if (r->has_quarterly)
         json_object_set_new(due, "quarterly",
                             json_string(jst_format_date(r->quarterly_due, buf, sizeof buf)));
+    /* optional keys, present only when those reports are owed */
+    if (r->has_osore_due)
+        json_object_set_new(due, "osore", json_string(jst_format_date(r->osore_due, buf, sizeof buf)));
+    if (r->has_secrecy_due)
+        json_object_set_new(due, "secrecy_leak",
+                            json_string(jst_format_date(r->secrecy_due, buf, sizeof buf)));
     json_object_set_new(o, "due", due);
     json_object_set_new(o, "becomes_serious_at",
                         r->has_becomes ? json_string(jst_format(r->becomes_ms, buf, sizeof buf))

@@ -53,8 +53,26 @@ typedef struct classify_result {
     bool simple_allowed;  /* failed equipment allows the simple form */
     bool has_prompt, has_written, has_quarterly, has_becomes;
     int64_t prompt_ms;    /* the moment the prompt-report duty arose */
-    jst_date written;     /* last day for the written report */
+    jst_date written;     /* last day for the written report (moved past holidays) */
     jst_date quarterly_due;
+    /* The dates the periods give before 行政機関の休日に関する法律 第2条
+     * moves them; equal to the above when nothing moved. */
+    jst_date written_period_end, quarterly_period_end;
+    /* A year the holiday calendar does not cover that a deadline reached (0:
+     * none).  The deadline is then not given (has_* false): never a guess. */
+    int written_gap_year, quarterly_gap_year;
+    /* 重大な事故が生ずるおそれがあると認められる事態: owed when the rulebook has
+     * [osore core_network] and the incident meets every condition; due 30
+     * days after the day it was noticed (覚知), moved past holidays */
+    bool osore;
+    bool has_osore_due;
+    jst_date osore_due, osore_period_end;
+    int osore_gap_year;
+    /* 通信の秘密の漏えい (施行規則 第57条 表二): due 30 days after the day the
+     * operator learnt of it */
+    bool has_secrecy_due;
+    jst_date secrecy_due, secrecy_period_end;
+    int secrecy_gap_year;
     int64_t becomes_ms;   /* ongoing only: earliest moment it is (or was) serious */
     int becomes_clause, becomes_threshold;
 } classify_result;
@@ -62,6 +80,17 @@ typedef struct classify_result {
 /* Classify under `book` (never NULL).  `now_ms` matters only while ongoing. */
 void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
                        int64_t now_ms, classify_result *r);
+
+/* For an incident with an osore_event: the first field that keeps it from
+ * being a reportable おそれ事態 under the rulebook's [osore core_network], or
+ * NULL when every condition is met. */
+const char *classify_osore_unmet(const rulebook *book, const incident *inc);
+
+/* Fails (JIKO_ERR_INVALID, field started_at, naming `file` and `line`) when
+ * a deadline could not be moved past the administrative holidays because the
+ * holiday calendar lacks its year: "no holiday calendar for 2031 ...". */
+int classify_check_calendar(const classify_result *r, const catalog *cat, const char *file,
+                            long line, jiko_error *err);
 
 /* The contract's string for a report: "serious", "detailed", "simple", "none". */
 const char *classify_report_name(classify_report r);

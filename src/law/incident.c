@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json_fast.h"
+#include "num.h"
 #include "jst.h"
 #include "rules.h"
 
@@ -167,6 +168,97 @@ static const char *const critical_names[] = {"none", "satellite", "submarine_cab
 static const char *const cause_names[] = {"equipment", "human", "external", "other", NULL};
 static const char *const notice_kinds[] = {"first", "update", "recovery", NULL};
 static const char *const notice_channels[] = {"web", "sns", "press", "mail", "other", NULL};
+static const char *const users_qualifiers[] = {"exact", "max", "about", "max_about", "at_least", NULL};
+static const char *const users_units[] = {"users", "operators", NULL};
+static const char *const core_functions[] = {"none", "transmission", "switching", "control",
+                                             "operation", "subscriber_auth", NULL};
+static const char *const osore_events[] = {"none", "could_not_stop", "failover_failed", NULL};
+
+/* The optional fields of a situation likely to cause a serious accident
+ * (おそれ事態) and of a leak of the secrecy of communications. */
+static int check_osore(vctx *v, incident *inc, json_t *obj)
+{
+    json_t *j = json_object_get(obj, "noticed_at");
+    inc->has_noticed = j && !json_is_null(j);
+    if (inc->has_noticed && get_time(v, j, "noticed_at", &inc->noticed_ms))
+        return -1;
+    j = json_object_get(obj, "secrecy_leak_known_at");
+    inc->has_secrecy_leak = j && !json_is_null(j);
+    if (inc->has_secrecy_leak && get_time(v, j, "secrecy_leak_known_at", &inc->secrecy_leak_known_ms))
+        return -1;
+    j = json_object_get(obj, "operator_users_prev_fy");
+    inc->operator_users_prev_fy = -1;
+    if (j && !json_is_null(j) && get_users(v, j, "operator_users_prev_fy", &inc->operator_users_prev_fy))
+        return -1;
+    j = json_object_get(obj, "prefectures");
+    inc->prefectures = 0;
+    if (j && !json_is_null(j)) {
+        if (!json_is_integer(j) || json_integer_value(j) < 1 || json_integer_value(j) > 47)
+            return fail(v, "prefectures",
+                        "expected the number of prefectures the service spans, 1 to 47");
+        inc->prefectures = (int)json_integer_value(j);
+    }
+    int k;
+    if (get_enum(v, obj, "core_function", core_functions,
+                 "expected null, \"transmission\", \"switching\", \"control\", \"operation\" or "
+                 "\"subscriber_auth\" (the core function of the equipment; null for terminal "
+                 "equipment and access lines)",
+                 0, &k))
+        return -1;
+    inc->core_function = (incident_core_function)k;
+    if (get_enum(v, obj, "osore_event", osore_events,
+                 "expected null, \"could_not_stop\" or \"failover_failed\"", 0, &k))
+        return -1;
+    inc->osore_event = (incident_osore_event)k;
+    if (inc->osore_event != INCIDENT_OSORE_NONE && !inc->has_noticed)
+        return fail(v, "noticed_at",
+                    "missing; a situation likely to cause a serious accident (osore_event) is "
+                    "reported within 30 days of the day it was noticed");
+    if (inc->has_noticed && inc->noticed_ms < inc->started_ms)
+        return fail(v, "noticed_at", "is before started_at; it cannot be noticed before it began");
+    if (inc->has_secrecy_leak && inc->secrecy_leak_known_ms < inc->started_ms)
+        return fail(v, "secrecy_leak_known_at",
+                    "is before started_at; a leak cannot be known before it began");
+    return 0;
+}
+
+char *incident_users_format(int64_t users, incident_users_qualifier q, bool operators, bool ja,
+                            char *buf, size_t size)
+{
+    char num[32];
+    if ((unsigned)q > INCIDENT_USERS_AT_LEAST)
+        q = INCIDENT_USERS_EXACT;
+    bool rough = q == INCIDENT_USERS_ABOUT || q == INCIDENT_USERS_MAX_ABOUT || q == INCIDENT_USERS_AT_LEAST;
+    if (operators) {
+        num_group_digits(users, num, sizeof num);
+        snprintf(buf, size, ja ? "%s社" : "%s operators", num);
+        return buf;
+    }
+    /* a rounded figure is written in 万 (10,000s), as the release does */
+    if (ja && rough && users >= 10000 && users % 10000 == 0)
+        snprintf(num, sizeof num, "%lld万", (long long)(users / 10000));
+    else
+        num_group_digits(users, num, sizeof num);
+    static const char *const pre_ja[] = {"", "最大", "約", "最大約", ""};
+    static const char *const pre_en[] = {"", "up to ", "about ", "up to about ", ""};
+    if (ja)
+        snprintf(buf, size, "%s%s人%s", pre_ja[q], num, q == INCIDENT_USERS_AT_LEAST ? "以上" : "");
+    else
+        snprintf(buf, size, "%s%s users%s", pre_en[q], num, q == INCIDENT_USERS_AT_LEAST ? " or more" : "");
+    return buf;
+}
+
+char *incident_users_text(const incident *inc, int64_t users, bool ja, char *buf, size_t size)
+{
+    return incident_users_format(users, inc->users_qualifier, inc->users_are_operators, ja, buf,
+                                 size);
+}
+
+incident_users_qualifier incident_users_qualifier_of(const char *name)
+{
+    int k = name ? enum_index(name, users_qualifiers) : -1;
+    return k > 0 ? (incident_users_qualifier)k : INCIDENT_USERS_EXACT;
+}
 
 const char *incident_cause_name(incident_cause c)
 {
@@ -279,6 +371,65 @@ static int check_string_array(vctx *v, json_t *obj, const char *key)
     return 0;
 }
 
+static const char *const cause_kinds[] = {"none", "cyber_attack", "outbound_cyber_attack", NULL};
+static const char *const measure_kinds[] = {"interim", "permanent", NULL};
+static const char *const measure_states[] = {"done", "planned", NULL};
+
+/* The case sheet's optional fields (seed 000's 別紙): inquiries, the parts of
+ * the cause, and measures as interim/permanent with their state and date. */
+static int check_case_fields(vctx *v, json_t *obj)
+{
+    json_t *j = json_object_get(obj, "inquiries");
+    if (j && !json_is_null(j) && (!json_is_integer(j) || json_integer_value(j) < 0))
+        return fail(v, "inquiries",
+                    "expected the number of inquiries the operator received (事業者への問合せ件数), "
+                    "0 or more");
+    json_t *cause = json_object_get(obj, "cause");
+    if (json_is_object(cause)) {
+        static const char *const parts[] = {"outline", "escalation", "prolongation"};
+        for (int i = 0; i < 3; i++) {
+            json_t *p = json_object_get(cause, parts[i]);
+            if (p && !json_is_null(p) && !json_is_string(p)) {
+                char f[32];
+                snprintf(f, sizeof f, "cause.%s", parts[i]);
+                return fail(v, f, "expected a string, got %s", type_name(p));
+            }
+        }
+        int k;
+        if (get_enum(v, cause, "kind", cause_kinds,
+                     "expected null, \"cyber_attack\" or \"outbound_cyber_attack\" "
+                     "(送信型対電気通信設備サイバー攻撃)",
+                     0, &k)) {
+            snprintf(v->err->field, sizeof v->err->field, "cause.kind");
+            return -1;
+        }
+    }
+    json_t *arr = json_object_get(obj, "measures_detail");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return fail(v, "measures_detail", "expected an array, got %s", type_name(arr));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *m = json_array_get(arr, i);
+        json_t *kind = json_object_get(m, "kind"), *state = json_object_get(m, "status"),
+               *text = json_object_get(m, "text"), *date = json_object_get(m, "date");
+        jst_date d;
+        if (!json_is_object(m))
+            return failf(v, "measures_detail", i, "", "expected an object {\"kind\", \"text\", \"status\", \"date\"}, got %s",
+                         type_name(m));
+        if (!json_is_string(kind) || enum_index(json_string_value(kind), measure_kinds) < 0)
+            return failf(v, "measures_detail", i, ".kind", "expected \"interim\" (暫定) or \"permanent\" (恒久)");
+        if (!json_is_string(text))
+            return failf(v, "measures_detail", i, ".text", "missing; expected a string");
+        if (state && !json_is_null(state) &&
+            (!json_is_string(state) || enum_index(json_string_value(state), measure_states) < 0))
+            return failf(v, "measures_detail", i, ".status", "expected \"done\" (実施完了) or \"planned\" (予定)");
+        if (date && !json_is_null(date) && (!json_is_string(date) || !jst_parse_date(json_string_value(date), &d)))
+            return failf(v, "measures_detail", i, ".date", "expected a date YYYY-MM-DD");
+    }
+    return 0;
+}
+
 static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
 {
     const char *s;
@@ -328,10 +479,13 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
         return fail(v, "facility",
                     "is \"non_telecom\" but a critical facility (satellite, submarine cable) is a "
                     "telecom facility");
-    if (check_services(v, inc, obj, cat))
+    if (check_services(v, inc, obj, cat) || check_osore(v, inc, obj))
         return -1;
-    if (inc->n_services == 0 && !inc->info_leak)
-        return fail(v, "services", "is empty; only an information leak may affect no service");
+    if (inc->n_services == 0 && !inc->info_leak && inc->osore_event == INCIDENT_OSORE_NONE &&
+        !inc->has_secrecy_leak)
+        return fail(v, "services", "is empty; only an information leak, a situation likely to "
+                                   "cause a serious accident (osore_event) or a leak of the "
+                                   "secrecy of communications may affect no service");
     j = json_object_get(obj, "users");
     int64_t max_users = 0;
     for (size_t i = 0; i < inc->n_services; i++)
@@ -351,6 +505,16 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
             return fail(v, "users", "%s", msg);
         }
     }
+    if (get_enum(v, obj, "users_qualifier", users_qualifiers,
+                 "expected \"exact\", \"max\" (最大), \"about\" (約), \"max_about\" (最大約) or "
+                 "\"at_least\" (以上)",
+                 0, &k))
+        return -1;
+    inc->users_qualifier = (incident_users_qualifier)k;
+    if (get_enum(v, obj, "users_unit", users_units,
+                 "expected \"users\" or \"operators\" (users counted as companies, e.g. 9社)", 0, &k))
+        return -1;
+    inc->users_are_operators = k == 1;
     j = json_object_get(obj, "cause");
     inc->cause = INCIDENT_CAUSE_NONE;
     if (j && !json_is_null(j)) {
@@ -381,7 +545,9 @@ static int validate(vctx *v, incident *inc, json_t *obj, const catalog *cat)
                         json_string_value(j), EQUIPMENT_CODES_HINT);
     }
     if (get_string(v, obj, "region", false, false, &s) ||
-        get_string(v, obj, "summary", false, false, &s) || check_string_array(v, obj, "measures") ||
+        get_string(v, obj, "summary", false, false, &s) ||
+        get_string(v, obj, "summary_en", false, false, &s) || check_string_array(v, obj, "measures") ||
+        check_case_fields(v, obj) ||
         check_notices(v, obj))
         return -1;
     return 0;

@@ -45,6 +45,33 @@ typedef struct incident_service {
     int64_t users;
 } incident_service;
 
+/* How the affected users were reported (optional "users_qualifier"): MIC
+ * writes 最大456,516人, 最大約50万人, 約100万人, 100万人以上. */
+typedef enum incident_users_qualifier {
+    INCIDENT_USERS_EXACT = 0, /* "exact" (default) */
+    INCIDENT_USERS_MAX,       /* "max": 最大 */
+    INCIDENT_USERS_ABOUT,     /* "about": 約 */
+    INCIDENT_USERS_MAX_ABOUT, /* "max_about": 最大約 */
+    INCIDENT_USERS_AT_LEAST,  /* "at_least": 以上 */
+} incident_users_qualifier;
+
+/* A situation likely to cause a serious accident (おそれ事態, optional fields):
+ * the core function of the equipment concerned and what happened. */
+typedef enum incident_core_function {
+    INCIDENT_CORE_NONE = 0,       /* not core equipment (terminal equipment, access lines) or not given */
+    INCIDENT_CORE_TRANSMISSION,   /* "transmission": 伝送機能 */
+    INCIDENT_CORE_SWITCHING,      /* "switching": 交換機能 */
+    INCIDENT_CORE_CONTROL,        /* "control": 制御機能 */
+    INCIDENT_CORE_OPERATION,      /* "operation": 運用・監視・保守に係る機能 */
+    INCIDENT_CORE_SUBSCRIBER_AUTH,/* "subscriber_auth": 通信の接続・認証に係る加入者管理機能 */
+} incident_core_function;
+
+typedef enum incident_osore_event {
+    INCIDENT_OSORE_NONE = 0,
+    INCIDENT_OSORE_COULD_NOT_STOP,   /* "could_not_stop": 運用を停止しようとしたが停止できなかった */
+    INCIDENT_OSORE_FAILOVER_FAILED,  /* "failover_failed": 速やかに覚知できず予備設備へ切り替えられなかった */
+} incident_osore_event;
+
 typedef struct incident {
     json_t *json; /* the record as parsed (owned reference) */
     const char *id, *op, *wholesale_provider; /* wholesale_provider may be NULL */
@@ -57,9 +84,23 @@ typedef struct incident {
     size_t n_services;
     int64_t users; /* as given, or the largest service count */
     bool users_given;
+    incident_users_qualifier users_qualifier;
+    bool users_are_operators; /* "users_unit": "operators" — counted as companies (JSAT: 9社) */
     incident_cause cause;
     int equipment; /* catalog equipment index, -1 = unknown */
     const char *equipment_code; /* its code, NULL = unknown */
+    /* おそれ事態 (optional): when the operator noticed it (覚知), its users at
+     * the end of the previous fiscal year (-1 = not given), the prefectures
+     * the service spans (0 = not given), the core function and the event */
+    bool has_noticed;
+    int64_t noticed_ms;
+    int64_t operator_users_prev_fy;
+    int prefectures;
+    incident_core_function core_function;
+    incident_osore_event osore_event;
+    /* 通信の秘密の漏えい (optional): when the operator learnt of it */
+    bool has_secrecy_leak;
+    int64_t secrecy_leak_known_ms;
 } incident;
 
 /* Parse one JSON Lines record.  `file` and `line` name it in errors.
@@ -72,6 +113,18 @@ int incident_from_json(incident *inc, json_t *obj, const catalog *cat, const cha
                        long line, jiko_error *err);
 
 void incident_free(incident *inc);
+
+/* The affected users as a release writes them: "最大約50万人", "100万人以上",
+ * "9社" (Japanese) or "up to about 500,000 users", "9 operators" — `users`
+ * with the incident's qualifier and unit. */
+char *incident_users_text(const incident *inc, int64_t users, bool ja, char *buf, size_t size);
+
+/* The same from the parts, for a caller that holds no parsed incident (the
+ * yearly report reads them from the stored record); and a qualifier's enum
+ * from its JSON name (INCIDENT_USERS_EXACT for NULL or an unknown name). */
+char *incident_users_format(int64_t users, incident_users_qualifier q, bool operators, bool ja,
+                            char *buf, size_t size);
+incident_users_qualifier incident_users_qualifier_of(const char *name);
 
 /* Names of enum values as they appear in JSON. */
 const char *incident_cause_name(incident_cause c);

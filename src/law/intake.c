@@ -33,6 +33,10 @@ int intake_record(const intake_opts *o, const char *text, size_t len, const char
     }
     classify_incident(book, o->cat, inc, o->now_ms, res);
     res->forced = o->forced != NULL;
+    if (classify_check_calendar(res, o->cat, file, line, err)) {
+        incident_free(inc);
+        return -1;
+    }
     return 0;
 }
 

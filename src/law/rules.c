@@ -7,6 +7,8 @@
  */
 #include "rules.h"
 
+#include "incident.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -169,17 +171,6 @@ static int set_str(parse_ctx *c, char **dst, const conf_entry *e)
     return *dst ? 0 : bad(c, e, "out of memory", NULL);
 }
 
-static int set_bool(parse_ctx *c, bool *dst, const conf_entry *e)
-{
-    if (strcmp(e->value, "yes") == 0)
-        *dst = true;
-    else if (strcmp(e->value, "no") == 0)
-        *dst = false;
-    else
-        return bad(c, e, "expected 'yes' or 'no'", e->value);
-    return 0;
-}
-
 static int set_status(parse_ctx *c, bool *unconfirmed, const conf_entry *e)
 {
     if (strcmp(e->value, "confirmed") == 0)
@@ -188,6 +179,59 @@ static int set_status(parse_ctx *c, bool *unconfirmed, const conf_entry *e)
         *unconfirmed = true;
     else
         return bad(c, e, "expected 'confirmed' or 'unconfirmed'", e->value);
+    return 0;
+}
+
+/* "NAME = yes|no", "NAME.source = ...", "NAME.status = ...": a flag with its
+ * own legal source.  Returns 1 if the key was one of these, 0 if not, -1 on
+ * error.  `yes`/`no` are the flag's words ("yes"/"no", "move"/"stay"). */
+static int flag_key(parse_ctx *c, const char *name, const char *yes, const char *no,
+                    rules_flag *f, bool *given, const conf_entry *e)
+{
+    size_t n = strlen(name);
+    if (strncmp(e->key, name, n) != 0)
+        return 0;
+    const char *rest = e->key + n;
+    if (!*rest) {
+        if (*given)
+            return bad(c, e, "given twice in one section", NULL);
+        *given = true;
+        if (strcmp(e->value, yes) == 0)
+            f->on = true;
+        else if (strcmp(e->value, no) == 0)
+            f->on = false;
+        else {
+            char want[64];
+            snprintf(want, sizeof want, "expected '%s' or '%s'", yes, no);
+            return bad(c, e, want, e->value);
+        }
+        return 1;
+    }
+    if (strcmp(rest, ".source") == 0)
+        return set_str(c, &f->source, e) ? -1 : 1;
+    if (strcmp(rest, ".status") == 0)
+        return set_status(c, &f->unconfirmed, e) ? -1 : 1;
+    return 0;
+}
+
+/* A flag given without its source (or a source without the flag). */
+static int flag_check(parse_ctx *c, const conf_section *s, const char *name, const rules_flag *f,
+                      bool given)
+{
+    char key[64];
+    if (given && !f->source) {
+        snprintf(key, sizeof key, "%s.source", name);
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, key,
+                  "missing in [%s%s%s]: '%s' needs its legal source", s->type,
+                  s->name[0] ? " " : "", s->name, name);
+        return -1;
+    }
+    if (!given && f->source) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, name,
+                  "missing in [%s%s%s]: '%s.source' is given but not '%s' itself", s->type,
+                  s->name[0] ? " " : "", s->name, name, name);
+        return -1;
+    }
     return 0;
 }
 
@@ -360,7 +404,7 @@ static void free_clause(rules_clause *cl)
 
 static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
 {
-    bool have_effective = false;
+    bool have_effective = false, duty_given = false, stats_given = false, effective_unknown = false;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         int r = 0;
@@ -379,9 +423,24 @@ static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
         } else if (strcmp(e->key, "categories_from") == 0) {
             r = set_str(c, &b->categories_from, e);
         } else if (strcmp(e->key, "effective") == 0) {
-            if (!jst_parse_date(e->value, &b->effective))
-                return bad(c, e, "expected the first day in force as YYYY-MM-DD (JST)", e->value);
+            if (strcmp(e->value, "unknown") == 0) {
+                /* a proposal: sorts after every rulebook in force */
+                b->effective = (jst_date){9999, 12, 31};
+                effective_unknown = true;
+            } else if (!jst_parse_date(e->value, &b->effective)) {
+                return bad(c, e, "expected the first day in force as YYYY-MM-DD (JST), or 'unknown' "
+                                 "for a rulebook not in force",
+                           e->value);
+            }
             have_effective = true;
+        } else if (strcmp(e->key, "in_force") == 0) {
+            if (strcmp(e->value, "yes") == 0)
+                b->not_in_force = false;
+            else if (strcmp(e->value, "no") == 0)
+                b->not_in_force = true;
+            else
+                return bad(c, e, "expected 'yes' or 'no' (a proposal not in force is never chosen by date)",
+                           e->value);
         } else if (strcmp(e->key, "effects") == 0) {
             if (strcmp(e->value, "stop degrade") == 0 || strcmp(e->value, "degrade stop") == 0)
                 b->count_degrade = true;
@@ -390,7 +449,19 @@ static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
             else
                 return bad(c, e, "expected 'stop degrade' or 'stop'", e->value);
         } else if (strcmp(e->key, "serious_in_quarterly") == 0) {
-            r = set_bool(c, &b->serious_in_quarterly, e);
+            return bad(c, e,
+                       "replaced by two keys, each with its source: serious_quarterly_duty (must "
+                       "a serious accident also be filed on the quarterly form) and "
+                       "serious_in_statistics (do the yearly statistics count it in the "
+                       "detailed-form total)",
+                       NULL);
+        } else if ((r = flag_key(c, "serious_quarterly_duty", "yes", "no",
+                                 &b->serious_quarterly_duty, &duty_given, e)) != 0 ||
+                   (r = flag_key(c, "serious_in_statistics", "yes", "no",
+                                 &b->serious_in_statistics, &stats_given, e)) != 0) {
+            if (r < 0)
+                return -1;
+            r = 0;
         } else {
             return bad(c, e, "unknown key in [rulebook]", NULL);
         }
@@ -403,6 +474,100 @@ static int header_from(parse_ctx *c, rulebook *b, const conf_section *s)
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, missing, "missing in [rulebook]");
         return -1;
     }
+    if (effective_unknown && !b->not_in_force) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "effective",
+                  "is 'unknown', which only a rulebook not in force may say ('in_force = no')");
+        return -1;
+    }
+    if (flag_check(c, s, "serious_quarterly_duty", &b->serious_quarterly_duty, duty_given) ||
+        flag_check(c, s, "serious_in_statistics", &b->serious_in_statistics, stats_given))
+        return -1;
+    return 0;
+}
+
+/* Words of a list key into a bit mask; -1 (error filled) on an unknown word. */
+static int word_mask(parse_ctx *c, const conf_entry *e, const char *const *words, unsigned *mask,
+                     const char *expect)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", e->value);
+    char *w[12];
+    int n = split_words(buf, w, 12);
+    if (n <= 0)
+        return bad(c, e, expect, e->value);
+    for (int k = 0; k < n; k++) {
+        int i = 1;
+        while (words[i] && strcmp(words[i], w[k]) != 0)
+            i++;
+        if (!words[i])
+            return bad(c, e, expect, w[k]);
+        *mask |= 1u << i;
+    }
+    return 0;
+}
+
+/* [osore core_network]: 重大な事故が生ずるおそれがあると認められる事態 */
+static int osore_from(parse_ctx *c, rulebook *b, const conf_section *s)
+{
+    static const char *const functions[] = {"none", "transmission", "switching", "control",
+                                            "operation", "subscriber_auth", NULL};
+    static const char *const events[] = {"none", "could_not_stop", "failover_failed", NULL};
+    if (b->has_osore) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL, "[osore] appears twice");
+        return -1;
+    }
+    if (strcmp(s->name, "core_network") != 0) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
+                  "unknown [osore] clause '%s'; expected [osore core_network]", s->name);
+        return -1;
+    }
+    b->has_osore = true;
+    rules_osore *o = &b->osore;
+    o->line = s->line;
+    o->min_operator_users = -1;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        int r = 0;
+        if (strcmp(e->key, "name.ja") == 0)
+            r = set_str(c, &o->name_ja, e);
+        else if (strcmp(e->key, "name.en") == 0)
+            r = set_str(c, &o->name_en, e);
+        else if (strcmp(e->key, "source") == 0)
+            r = set_str(c, &o->source, e);
+        else if (strcmp(e->key, "note") == 0)
+            r = set_str(c, &o->note, e);
+        else if (strcmp(e->key, "status") == 0)
+            r = set_status(c, &o->unconfirmed, e);
+        else if (strcmp(e->key, "operator_users") == 0) {
+            if (!parse_users(e->value, &o->min_operator_users))
+                return bad(c, e, "expected a number of users, e.g. 30000 (inclusive: 以上)", e->value);
+        } else if (strcmp(e->key, "prefectures") == 0) {
+            long n;
+            char *end;
+            n = strtol(e->value, &end, 10);
+            if (*end || n < 1 || n > 47)
+                return bad(c, e, "expected a number of prefectures, 1 to 47 (inclusive: 以上)", e->value);
+            o->min_prefectures = (int)n;
+        } else if (strcmp(e->key, "functions") == 0) {
+            r = word_mask(c, e, functions, &o->functions,
+                          "expected core functions: transmission switching control operation "
+                          "subscriber_auth");
+        } else if (strcmp(e->key, "events") == 0) {
+            r = word_mask(c, e, events, &o->events, "expected events: could_not_stop failover_failed");
+        } else {
+            return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
+        }
+        if (r)
+            return -1;
+    }
+    const char *missing = !o->name_ja ? "name.ja" : !o->name_en ? "name.en" : !o->source ? "source"
+                        : o->min_operator_users < 0 ? "operator_users"
+                        : !o->min_prefectures ? "prefectures" : !o->functions ? "functions"
+                        : !o->events ? "events" : NULL;
+    if (missing) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, missing, "missing in [osore core_network]");
+        return -1;
+    }
     return 0;
 }
 
@@ -411,22 +576,35 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
 {
     bool is_deadline = strcmp(s->type, "deadline") == 0;
     char **source = NULL;
-    if (is_deadline && strcmp(s->name, "prompt") == 0) {
-        if (b->has_prompt)
+    rules_flag *moves = NULL;
+    bool moves_given = false;
+    /* each deadline: whether it was given already, its source and its holiday rule */
+    const struct {
+        const char *name;
+        int *count;       /* the period's length; NULL for the prompt report */
+        const char *unit; /* its unit */
+        char **source;
+        rules_flag *moves;
+    } dl[] = {
+        {"prompt", NULL, NULL, &b->prompt_source, &b->prompt_moves},
+        {"written", &b->written_days, "days", &b->written_source, &b->written_moves},
+        {"quarterly", &b->quarterly_months, "months", &b->quarterly_source, &b->quarterly_moves},
+        {"osore", &b->osore_days, "days", &b->osore_source, &b->osore_moves},
+        {"secrecy_leak", &b->secrecy_days, "days", &b->secrecy_source, &b->secrecy_moves},
+    };
+    size_t di = 0;
+    while (is_deadline && di < sizeof dl / sizeof dl[0] && strcmp(s->name, dl[di].name) != 0)
+        di++;
+    if (is_deadline && di < sizeof dl / sizeof dl[0]) {
+        if (dl[di].count ? *dl[di].count != 0 : b->has_prompt)
             goto twice;
-        b->has_prompt = true;
-        source = &b->prompt_source;
-    } else if (is_deadline && strcmp(s->name, "written") == 0) {
-        if (b->written_days)
-            goto twice;
-        source = &b->written_source;
-    } else if (is_deadline && strcmp(s->name, "quarterly") == 0) {
-        if (b->quarterly_months)
-            goto twice;
-        source = &b->quarterly_source;
+        b->has_prompt |= di == 0;
+        source = dl[di].source;
+        moves = dl[di].moves;
     } else if (is_deadline) {
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, NULL,
-                  "unknown deadline '%s'; expected prompt, written or quarterly", s->name);
+                  "unknown deadline '%s'; expected prompt, written, quarterly, osore or secrecy_leak",
+                  s->name);
         return -1;
     } else if (strcmp(s->type, "simple_form") == 0) {
         if (b->has_simple_form)
@@ -452,6 +630,18 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
         } else if (strcmp(e->key, "note") == 0 || strcmp(e->key, "name.ja") == 0 ||
                    strcmp(e->key, "name.en") == 0) {
             /* descriptive only */
+        } else if (is_deadline && moves && strncmp(e->key, "holidays", 8) == 0) {
+            int r = flag_key(c, "holidays", "move", "stay", moves, &moves_given, e);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
+            if (moves == &b->prompt_moves && moves->on)
+                return bad(c, e,
+                           "the prompt report is owed without delay (速やかに), not within a "
+                           "period, so 行政機関の休日に関する法律 第2条 cannot move it: expected "
+                           "'stay'",
+                           e->value);
         } else if (is_deadline && strcmp(e->key, "within") == 0) {
             int n = 0;
             char unit[16] = "";
@@ -461,14 +651,12 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
             } else if (sscanf(e->value, "%d %15s", &n, unit) != 2 || n < 1 || n > 366) {
                 return bad(c, e, "expected a count and a unit, e.g. '30 days' or '2 months'",
                            e->value);
-            } else if (strcmp(s->name, "written") == 0) {
-                if (strcmp(unit, "days") != 0)
-                    return bad(c, e, "the written report deadline is counted in days", e->value);
-                b->written_days = n;
+            } else if (strcmp(unit, dl[di].unit) != 0) {
+                char want[64];
+                snprintf(want, sizeof want, "this deadline is counted in %s", dl[di].unit);
+                return bad(c, e, want, e->value);
             } else {
-                if (strcmp(unit, "months") != 0)
-                    return bad(c, e, "the quarterly deadline is counted in months", e->value);
-                b->quarterly_months = n;
+                *dl[di].count = n;
             }
         } else if (is_deadline && strcmp(e->key, "from") == 0) {
             if (strcmp(s->name, "written") == 0) {
@@ -477,8 +665,17 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
                 else
                     return bad(c, e, "expected 'occurrence_day'", e->value);
             } else if (strcmp(s->name, "quarterly") == 0) {
-                if (strcmp(e->value, "quarter_end") != 0)
-                    return bad(c, e, "expected 'quarter_end'", e->value);
+                /* fiscal_year_end: the periodic report is yearly (a proposal of 2025) */
+                if (strcmp(e->value, "fiscal_year_end") == 0)
+                    b->periodic_yearly = true;
+                else if (strcmp(e->value, "quarter_end") != 0)
+                    return bad(c, e, "expected 'quarter_end' or 'fiscal_year_end'", e->value);
+            } else if (strcmp(s->name, "osore") == 0) {
+                if (strcmp(e->value, "noticed_day") != 0)
+                    return bad(c, e, "expected 'noticed_day' (覚知した日)", e->value);
+            } else if (strcmp(s->name, "secrecy_leak") == 0) {
+                if (strcmp(e->value, "known_day") != 0)
+                    return bad(c, e, "expected 'known_day' (漏えいを知った日)", e->value);
             } else {
                 return bad(c, e, "a prompt report has no 'from'", NULL);
             }
@@ -493,16 +690,15 @@ static int misc_from(parse_ctx *c, rulebook *b, const conf_section *s)
             return bad(c, e, "unknown key for this section (see docs/rulebook-format.md)", NULL);
         }
     }
+    if (moves && flag_check(c, s, "holidays", moves, moves_given))
+        return -1;
     if (!*source) {
         error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "source", "missing in [%s %s]", s->type, s->name);
         return -1;
     }
-    if (is_deadline && strcmp(s->name, "written") == 0 && !b->written_days) {
-        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 30 days'");
-        return -1;
-    }
-    if (is_deadline && strcmp(s->name, "quarterly") == 0 && !b->quarterly_months) {
-        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = 2 months'");
+    if (is_deadline && dl[di].count && !*dl[di].count) {
+        error_set(c->err, JIKO_ERR_CONFIG, c->path, s->line, "within", "missing: e.g. 'within = %s'",
+                  strcmp(dl[di].unit, "days") == 0 ? "30 days" : "2 months");
         return -1;
     }
     return 0;
@@ -546,10 +742,14 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
             if (misc_from(&c, b, s))
                 goto fail;
             continue;
+        } else if (strcmp(s->type, "osore") == 0) {
+            if (osore_from(&c, b, s))
+                goto fail;
+            continue;
         } else {
             error_set(err, JIKO_ERR_CONFIG, f->path, s->line, NULL,
                       "unknown section [%s]; expected rulebook, serious, critical, quarterly, "
-                      "deadline, simple_form or minor",
+                      "deadline, simple_form, minor or osore",
                       s->type);
             goto fail;
         }
@@ -582,6 +782,11 @@ int rules_parse(rulebook *b, const conf_file *f, jiko_error *err)
                   "serious clauses need [deadline prompt] and [deadline written]");
         goto fail;
     }
+    if (b->has_osore && !b->osore_days) {
+        error_set(err, JIKO_ERR_CONFIG, f->path, b->osore.line, NULL,
+                  "[osore core_network] needs [deadline osore]");
+        goto fail;
+    }
     if (any_quarterly && !b->quarterly_months) {
         error_set(err, JIKO_ERR_CONFIG, f->path, f->sections[0].line, NULL,
                   "quarterly clauses need [deadline quarterly]");
@@ -608,6 +813,19 @@ void rules_free_book(rulebook *b)
     free(b->prompt_source);
     free(b->written_source);
     free(b->quarterly_source);
+    free(b->prompt_moves.source);
+    free(b->written_moves.source);
+    free(b->quarterly_moves.source);
+    free(b->serious_quarterly_duty.source);
+    free(b->serious_in_statistics.source);
+    free(b->osore.name_ja);
+    free(b->osore.name_en);
+    free(b->osore.source);
+    free(b->osore.note);
+    free(b->osore_source);
+    free(b->osore_moves.source);
+    free(b->secrecy_source);
+    free(b->secrecy_moves.source);
     free(b->simple_form_source);
     free(b->minor_source);
     free(b->svc_serious);
@@ -620,6 +838,15 @@ void rules_free(rules_set *set)
         rules_free_book(&set->books[i]);
     free(set->books);
     memset(set, 0, sizeof *set);
+}
+
+const char *rules_effective_text(const rulebook *b, char *buf, size_t size)
+{
+    if (b->not_in_force && b->effective.y == 9999) {
+        snprintf(buf, size, "unknown");
+        return buf;
+    }
+    return jst_format_date(b->effective, buf, size);
 }
 
 const rulebook *rules_find(const rules_set *set, const char *id)
@@ -635,7 +862,7 @@ const rulebook *rules_select(const rules_set *set, int64_t ms)
     jst_date d = jst_date_of(ms);
     const rulebook *best = NULL;
     for (size_t i = 0; i < set->n; i++)
-        if (jst_compare_dates(set->books[i].effective, d) <= 0)
+        if (!set->books[i].not_in_force && jst_compare_dates(set->books[i].effective, d) <= 0)
             best = &set->books[i];
     return best;
 }
@@ -719,7 +946,8 @@ static int insert_book(rules_set *set, rulebook *b, jiko_error *err)
             rules_free_book(b);
             return -1;
         }
-        if (jst_compare_dates(set->books[i].effective, b->effective) == 0) {
+        if (!b->not_in_force && !set->books[i].not_in_force &&
+            jst_compare_dates(set->books[i].effective, b->effective) == 0) {
             error_set(err, JIKO_ERR_CONFIG, b->path, 0, "effective", "%s takes effect on the same day as %s",
                       b->id, set->books[i].id);
             rules_free_book(b);
@@ -736,10 +964,19 @@ static int insert_book(rules_set *set, rulebook *b, jiko_error *err)
     p[set->n++] = *b;
     memset(b, 0, sizeof *b);
     qsort(set->books, set->n, sizeof *set->books, cmp_books);
+    /* A rulebook is in force until the day before the next one in force;
+     * proposals (not in force) end nothing and have no period of their own. */
     for (size_t i = 0; i < set->n; i++) {
-        set->books[i].has_end = i + 1 < set->n;
-        if (set->books[i].has_end)
-            set->books[i].end = jst_add_days(set->books[i + 1].effective, -1);
+        rulebook *x = &set->books[i];
+        x->has_end = false;
+        if (x->not_in_force)
+            continue;
+        for (size_t k = i + 1; k < set->n; k++)
+            if (!set->books[k].not_in_force) {
+                x->has_end = true;
+                x->end = jst_add_days(set->books[k].effective, -1);
+                break;
+            }
     }
     return 0;
 }

@@ -64,24 +64,63 @@ typedef struct rules_clause {
     unsigned critical_mask;           /* critical: bit (1 << RULES_CRIT_*) per facility kind */
 } rules_clause;
 
+/* A yes/no rule with its own legal source ("key = yes", "key.source = ...",
+ * optional "key.status = unconfirmed"). */
+typedef struct rules_flag {
+    bool on;
+    bool unconfirmed;
+    char *source; /* NULL when the rulebook does not give the key */
+} rules_flag;
+
+/* [osore core_network]: a situation likely to cause a serious accident
+ * (重大な事故が生ずるおそれがあると認められる事態), reported on its own. */
+typedef struct rules_osore {
+    char *name_ja, *name_en, *source, *note;
+    bool unconfirmed;
+    long line;
+    int64_t min_operator_users; /* the operator's users at the end of the previous FY */
+    int min_prefectures;        /* the service spans at least this many prefectures */
+    unsigned functions;         /* bit (1 << incident_core_function) per core function */
+    unsigned events;            /* bit (1 << incident_osore_event) per event */
+} rules_osore;
+
 typedef struct rulebook {
     char *id, *title_ja, *title_en, *source, *note, *path;
     char *categories_from; /* rulebook whose service categories apply, or NULL */
-    jst_date effective;    /* first day in force (JST) */
+    jst_date effective;    /* first day in force (JST); 9999-12-31 when unknown */
+    bool not_in_force;     /* "in_force = no": a proposal, never selected by date */
     bool has_end;
     jst_date end;          /* last day in force, derived from the next rulebook */
     bool count_degrade;    /* quality degradation counts, not only stoppage */
-    bool serious_in_quarterly; /* serious accidents are also in the quarterly report */
+    /* Two different things about serious accidents and the quarterly report:
+     * whether the operator must also file them on the quarterly form (the
+     * duty: due.quarterly, the quarterly batch), and whether MIC's yearly
+     * statistics count them inside the detailed-form total (release 注3). */
+    rules_flag serious_quarterly_duty;
+    rules_flag serious_in_statistics;
     rules_clause *clauses;
     size_t n_clauses;
     /* deadlines */
     bool has_prompt;
     char *prompt_source;
+    rules_flag prompt_moves;    /* always off: 速やかに is no period (may cite why) */
     int written_days;           /* 0 = no written-report deadline */
     bool written_civil_code_140; /* first day not counted unless it starts at 00:00 */
     char *written_source;
+    rules_flag written_moves;   /* moved past administrative holidays (holiday.h) */
     int quarterly_months;       /* 0 = no quarterly deadline */
     char *quarterly_source;
+    rules_flag quarterly_moves;
+    bool periodic_yearly;       /* "from = fiscal_year_end": a yearly, not quarterly, report */
+    /* the おそれ事態 report and the secrecy-leak report (施行規則 第57条 表二) */
+    bool has_osore;
+    rules_osore osore;
+    int osore_days;             /* 0 = no deadline */
+    char *osore_source;
+    rules_flag osore_moves;
+    int secrecy_days;           /* 0 = no secrecy-leak report */
+    char *secrecy_source;
+    rules_flag secrecy_moves;
     /* forms and exclusions */
     bool has_simple_form;
     char *simple_form_source;
@@ -112,11 +151,16 @@ int rules_add(rules_set *set, rulebook *b, const catalog *cat, jiko_error *err);
 void rules_free_book(rulebook *b);
 void rules_free(rules_set *set);
 
-/* The rulebook in force on the JST date of the instant, or NULL. */
+/* The rulebook in force on the JST date of the instant, or NULL.  A
+ * rulebook marked "in_force = no" is never chosen. */
 const rulebook *rules_select(const rules_set *set, int64_t ms);
 
 /* The rulebook with this id, or NULL. */
 const rulebook *rules_find(const rules_set *set, const char *id);
+
+/* The first day in force as "YYYY-MM-DD", or "unknown" for a rulebook not in
+ * force whose date is not known. */
+const char *rules_effective_text(const rulebook *b, char *buf, size_t size);
 
 /* Parse "duration >= 2h and users >= 30000" and its one-sided forms. */
 int rules_parse_threshold(const char *text, rules_threshold *t, const char **why);

@@ -85,5 +85,9 @@ int store_row_classify(const intake_opts *o, const store_row *row, incident *inc
         return -1;
     }
     classify_incident(b, o->cat, inc, row->ended_ms ? row->ended_ms : row->changed_ms, res);
+    if (classify_check_calendar(res, o->cat, "registry", 0, err)) {
+        incident_free(inc);
+        return -1;
+    }
     return 0;
 }

@@ -398,6 +398,13 @@ static int on_serious(void *ctx, const store_row *r)
     if (summary && (!a->summary || slot_i == 0)) {
         free(a->summary);
         a->summary = strdup(summary);
+        const char *en = json_string_value(json_object_get(rec, "summary_en"));
+        free(a->summary_en);
+        a->summary_en = en ? strdup(en) : NULL;
+        a->users_qualifier = (int)incident_users_qualifier_of(
+            json_string_value(json_object_get(rec, "users_qualifier")));
+        const char *unit = json_string_value(json_object_get(rec, "users_unit"));
+        a->users_are_operators = unit && strcmp(unit, "operators") == 0;
     }
     json_decref(rec);
     return 0;
@@ -605,6 +612,7 @@ static void free_counts(report_counts *c)
         free(a->ops);
         free(a->ids);
         free(a->summary);
+        free(a->summary_en);
         free(a->categories);
         free(a->services);
     }

@@ -47,6 +47,9 @@ typedef struct report_accident {
     int n_ops;
     int64_t started_ms, ended_ms, users;
     char *summary;       /* from the owner's record */
+    char *summary_en;    /* its optional English summary, or NULL */
+    int users_qualifier; /* incident_users_qualifier of the owner's record */
+    bool users_are_operators; /* users counted as companies (JSAT: 9社) */
     char *categories;    /* serious categories, comma-separated, merged */
     char *services;      /* service codes, comma-separated, merged */
 } report_accident;

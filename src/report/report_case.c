@@ -74,6 +74,51 @@ static const char *notice_kind(const char *k, bool ja)
     return k;
 }
 
+static const char *cause_kind_label(const char *k, bool ja)
+{
+    if (strcmp(k, "outbound_cyber_attack") == 0)
+        return ja ? "送信型対電気通信設備サイバー攻撃" : "outbound cyber attack on telecom facilities";
+    if (strcmp(k, "cyber_attack") == 0)
+        return ja ? "サイバー攻撃" : "cyber attack";
+    return k;
+}
+
+/* Measures as the case sheets list them: ＜暫定対処＞ / ＜恒久対処＞, each with
+ * 【令和3年8月3日実施完了】 or 【…実施完了予定】. */
+static void measures_detail_out(sheet *s, const json_t *detail, bool ja)
+{
+    char buf[1200], d[JST_WAREKI_MAX], tail[128];
+    for (int pass = 0; pass < 2; pass++) {
+        const char *want = pass == 0 ? "interim" : "permanent";
+        bool head = false;
+        for (size_t i = 0; i < json_array_size(detail); i++) {
+            const json_t *m = json_array_get(detail, i);
+            if (!jstr(m, "kind") || strcmp(jstr(m, "kind"), want) != 0)
+                continue;
+            if (!head) {
+                if (pass == 1 || i)
+                    sep(s);
+                text_out(s, pass == 0 ? (ja ? "＜暫定対処＞" : "Interim:") : (ja ? "＜恒久対処＞" : "Permanent:"));
+                head = true;
+            }
+            const char *st = jstr(m, "status"), *date = jstr(m, "date");
+            jst_date day;
+            tail[0] = '\0';
+            bool done = st && strcmp(st, "done") == 0;
+            if (date && jst_parse_date(date, &day))
+                snprintf(tail, sizeof tail, ja ? "【%s%s】" : " [%s %s]",
+                         ja ? jst_format_wareki_date(day, d, sizeof d) : (done ? "done" : "planned"),
+                         ja ? (done ? "実施完了" : "実施完了予定") : date);
+            else if (st)
+                snprintf(tail, sizeof tail, ja ? "【%s】" : " [%s]",
+                         ja ? (done ? "実施完了" : "予定") : (done ? "done" : "planned"));
+            sep(s);
+            snprintf(buf, sizeof buf, "%s%s", jstr(m, "text"), tail);
+            text_out(s, buf);
+        }
+    }
+}
+
 void report_case_write(FILE *out, const incident *inc, const classify_result *r,
                        const catalog *cat, const char *const *others, int n_others,
                        report_format fmt, bool ja)
@@ -101,11 +146,19 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         fprintf(out, "\n\n| %s | |\n| --- | --- |\n", ja ? "項目" : "Item");
     }
     /* operators: the reporter first, then the others of a wholesale accident */
+    /* ※ marks the receiving operators of a wholesale accident (those that are
+     * not the facility owner), as the release's case sheets do */
+    const char *owner = inc->wholesale_provider ? inc->wholesale_provider : inc->op;
+    bool marked = false;
     row_begin(&s, ja ? "事業者名" : "Operator");
-    text_out(&s, inc->op);
-    for (int i = 0; i < n_others; i++) {
-        sep(&s);
-        text_out(&s, others[i]);
+    for (int i = -1; i < n_others; i++) {
+        const char *name = i < 0 ? inc->op : others[i];
+        bool receiver = n_others > 0 && strcmp(name, owner) != 0;
+        marked |= receiver;
+        if (i >= 0)
+            sep(&s);
+        snprintf(buf, sizeof buf, "%s%s", receiver ? "※" : "", name);
+        text_out(&s, buf);
     }
     if (inc->wholesale_provider) {
         sep(&s);
@@ -113,8 +166,15 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
                  inc->wholesale_provider);
         text_out(&s, buf);
     }
+    if (marked) {
+        sep(&s);
+        text_out(&s, ja ? "※ 卸役務の提供を受けて役務を提供する事業者（卸提供先）"
+                        : "※ operators providing the service on the wholesale provider's facilities");
+    }
     row_end(&s);
-    row(&s, ja ? "発生日時" : "Started", jst_format(inc->started_ms, t1, sizeof t1));
+    char wt[JST_WAREKI_MAX];
+    row(&s, ja ? "発生日時" : "Started",
+        ja ? jst_format_wareki(inc->started_ms, wt, sizeof wt) : jst_format(inc->started_ms, t1, sizeof t1));
     if (inc->ongoing) {
         row(&s, ja ? "継続時間" : "Duration", ja ? "継続中" : "ongoing");
     } else {
@@ -123,10 +183,15 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         row(&s, ja ? "継続時間" : "Duration", buf);
     }
     char num[32];
-    report_group_digits(inc->users, num, sizeof num);
-    snprintf(buf, sizeof buf, ja ? "%s人" : "%s", num);
-    row(&s, ja ? "影響利用者数" : "Affected users", buf);
+    /* as reported: 最大約50万人, 100万人以上, 9社 (users_qualifier, users_unit) */
+    row(&s, ja ? "影響利用者数" : "Affected users", incident_users_text(inc, inc->users, ja, buf, sizeof buf));
     row(&s, ja ? "影響地域" : "Area", jstr(j, "region"));
+    const json_t *inq = json_object_get(j, "inquiries");
+    if (json_is_integer(inq)) {
+        report_group_digits(json_integer_value(inq), num, sizeof num);
+        snprintf(buf, sizeof buf, ja ? "%s件" : "%s", num);
+        row(&s, ja ? "事業者への問合せ件数" : "Inquiries to the operator", buf);
+    }
     row_begin(&s, ja ? "影響を受けたサービス" : "Services");
     for (size_t i = 0; i < inc->n_services; i++) {
         const catalog_service *cs = &cat->services[inc->services[i].svc];
@@ -141,64 +206,105 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         text_out(&s, buf);
     }
     row_end(&s);
-    row(&s, ja ? "障害内容" : "What happened", jstr(j, "summary"));
+    const char *summary = !ja && jstr(j, "summary_en") ? jstr(j, "summary_en") : jstr(j, "summary");
+    row(&s, ja ? "障害内容" : "What happened", summary);
     row_begin(&s, ja ? "重大な事故に該当する電気通信役務の区分" : "Serious-accident category");
     if (!r->n_serious)
         text_out(&s, ja ? "該当なし" : "none");
     for (int i = 0; i < r->n_serious; i++) {
         const rules_clause *cl = &r->book->clauses[r->serious[i].clause];
-        snprintf(buf, sizeof buf, "%s %s [%s]", cl->id, ja ? cl->name_ja : cl->name_en, cl->source);
+        /* Japanese: the ordinance's numbering and wording (五：一から四までに掲げる…);
+         * the critical-facility clause and jp-2008's single clause have no number */
+        if (ja && cl->kind == RULES_SERIOUS && report_category_kanji(cl->id) != cl->id)
+            snprintf(buf, sizeof buf, "%s：%s［%s］", report_category_kanji(cl->id), cl->name_ja, cl->source);
+        else if (ja)
+            snprintf(buf, sizeof buf, "%s［%s］", cl->name_ja, cl->source);
+        else
+            snprintf(buf, sizeof buf, "%s %s [%s]", cl->id, cl->name_en, cl->source);
         if (i)
             sep(&s);
         text_out(&s, buf);
     }
     row_end(&s);
     const json_t *cause = json_object_get(j, "cause");
-    snprintf(buf, sizeof buf, "%s%s%s", cause_label(jstr(cause, "category"), ja),
-             jstr(cause, "detail") ? (ja ? "：" : ": ") : "",
-             jstr(cause, "detail") ? jstr(cause, "detail") : "");
-    row(&s, ja ? "発生原因" : "Cause", cause ? buf : NULL);
+    const char *kind = jstr(cause, "kind"), *category = cause_label(jstr(cause, "category"), ja);
+    const char *kind_text = kind ? cause_kind_label(kind, ja) : NULL;
+    snprintf(buf, sizeof buf, "%s%s%s%s%s", category ? category : "",
+             kind_text ? (ja ? "（" : " (") : "", kind_text ? kind_text : "",
+             kind_text ? (ja ? "）" : ")") : "", jstr(cause, "detail") ? (ja ? "：" : ": ") : "");
+    row_begin(&s, ja ? "発生原因" : "Cause");
+    if (!cause)
+        text_out(&s, "—");
+    else {
+        text_out(&s, buf);
+        if (jstr(cause, "detail"))
+            text_out(&s, jstr(cause, "detail"));
+    }
+    /* the case sheet's parts of the cause, when the record has them */
+    static const char *const parts[] = {"outline", "escalation", "prolongation"};
+    static const char *const parts_ja[] = {"＜発生原因の概要＞", "＜大規模化した原因＞", "＜長期化した原因＞"};
+    static const char *const parts_en[] = {"Outline: ", "Why it grew large: ", "Why it lasted long: "};
+    for (int i = 0; i < 3; i++)
+        if (jstr(cause, parts[i])) {
+            sep(&s);
+            snprintf(buf, sizeof buf, "%s%s", ja ? parts_ja[i] : parts_en[i], jstr(cause, parts[i]));
+            text_out(&s, buf);
+        }
+    row_end(&s);
     row(&s, ja ? "故障設備" : "Failed equipment",
         inc->equipment >= 0 ? (ja ? cat->equipment[inc->equipment].name_ja
                                   : cat->equipment[inc->equipment].name_en)
                             : (ja ? "不明" : "unknown"));
     const json_t *measures = json_object_get(j, "measures");
+    const json_t *detail = json_object_get(j, "measures_detail");
     row_begin(&s, ja ? "再発防止策" : "Measures");
-    if (!json_array_size(measures))
+    if (!json_array_size(measures) && !json_array_size(detail))
         text_out(&s, "—");
-    for (size_t i = 0; i < json_array_size(measures); i++) {
-        if (i)
-            sep(&s);
-        snprintf(buf, sizeof buf, "%zu. %s", i + 1, json_string_value(json_array_get(measures, i)));
-        text_out(&s, buf);
-    }
+    if (json_array_size(detail))
+        measures_detail_out(&s, detail, ja);
+    else
+        for (size_t i = 0; i < json_array_size(measures); i++) {
+            if (i)
+                sep(&s);
+            snprintf(buf, sizeof buf, "%zu. %s", i + 1, json_string_value(json_array_get(measures, i)));
+            text_out(&s, buf);
+        }
     row_end(&s);
     const json_t *notices = json_object_get(j, "notices");
     row_begin(&s, ja ? "情報周知" : "Public notices");
     if (!json_array_size(notices))
         text_out(&s, "—");
+    /* grouped by channel, as the case sheets list 自社サイト / 報道発表 / その他 */
+    static const char *const channels[] = {"web", "press", "sns", "mail", "other", NULL};
+    size_t shown = 0;
+    for (int c = 0; c < 6; c++)
     for (size_t i = 0; i < json_array_size(notices); i++) {
         const json_t *n = json_array_get(notices, i);
+        const char *ch = jstr(n, "channel");
+        if (c < 5 ? !ch || strcmp(ch, channels[c]) != 0 : ch && report_channel_known(ch))
+            continue;
         const char *at = jstr(n, "at");
         int64_t ms;
-        char when[40];
+        char when[JST_WAREKI_MAX];
         if (at && jst_parse_rfc3339(at, strlen(at), &ms, NULL))
-            jst_format(ms, when, sizeof when);
+            ja ? jst_format_wareki(ms, when, sizeof when) : jst_format(ms, when, sizeof when);
         else
             snprintf(when, sizeof when, "%s", at ? at : "");
-        snprintf(buf, sizeof buf, "%s %s (%s): %s", when, notice_kind(jstr(n, "kind"), ja),
-                 jstr(n, "channel") ? jstr(n, "channel") : "",
+        snprintf(buf, sizeof buf, ja ? "%s %s（%s）: %s" : "%s %s (%s): %s", when,
+                 notice_kind(jstr(n, "kind"), ja), report_channel_label(ch, ja),
                  jstr(n, "text") ? jstr(n, "text") : "");
-        if (i)
+        if (shown++)
             sep(&s);
         text_out(&s, buf);
     }
     row_end(&s);
-    char due[200] = "";
+    char due[400] = "";
     if (r->has_written) {
-        char d[16];
-        snprintf(due, sizeof due, ja ? "報告書: %s まで（%s）" : "written report by %s (%s)",
-                 jst_format_date(r->written, d, sizeof d), r->book->written_source);
+        char d[JST_WAREKI_MAX];
+        snprintf(due, sizeof due, ja ? "報告書: %sまで（%s）" : "written report by %s (%s)",
+                 ja ? jst_format_wareki_date(r->written, d, sizeof d)
+                    : jst_format_date(r->written, d, sizeof d),
+                 r->book->written_source);
     }
     row(&s, ja ? "報告期限" : "Report due", due);
     snprintf(buf, sizeof buf, "%s (%s)", r->book->id, ja ? r->book->title_ja : r->book->title_en);
@@ -228,24 +334,30 @@ void report_batch_write(FILE *out, int fy, int q, const char *op, const rulebook
                         const report_batch_item *items, int n, const catalog *cat,
                         report_format fmt, bool ja)
 {
-    char due[16] = "";
+    char due[16] = "", due_ja[JST_WAREKI_MAX] = "";
     for (int i = 0; i < n; i++)
         if (items[i].r->has_quarterly) {
             jst_format_date(items[i].r->quarterly_due, due, sizeof due);
+            jst_format_wareki_date(items[i].r->quarterly_due, due_ja, sizeof due_ja);
             break;
         }
     if (fmt == REPORT_CSV) {
         fputs("form,operator,id,started_at,ended_at,duration_min,users,services,facility,cause,"
               "equipment,clauses,due\n", out);
     } else if (fmt == REPORT_TEXT) {
-        fprintf(out, ja ? "%d年度 第%d四半期 四半期報告%s%s\n" : "Quarterly report, FY%d Q%d%s%s\n",
-                fy, q, op ? " — " : "", op ? op : "");
+        char fy_ja[JST_WAREKI_MAX];
+        if (ja)
+            fprintf(out, "%s（%d年度） 第%d四半期 四半期報告%s%s\n",
+                    jst_format_wareki_fy(fy, fy_ja, sizeof fy_ja), fy, q, op ? " — " : "", op ? op : "");
+        else
+            fprintf(out, "Quarterly report, FY%d Q%d%s%s\n", fy, q, op ? " — " : "", op ? op : "");
         int months = book ? book->quarterly_months : 0;
         char word[16];
         if (!months)
-            fprintf(out, ja ? "提出期限: %s\n" : "Due: %s\n", n ? due : "—");
+            fprintf(out, ja ? "提出期限: %s\n" : "Due: %s\n", n ? (ja ? due_ja : due) : "—");
         else if (ja)
-            fprintf(out, "提出期限: %s（四半期終了後%dか月以内）\n", n ? due : "—", months);
+            fprintf(out, "提出期限: %s（四半期終了後%dか月以内。行政機関の休日に当たるときは翌開庁日）\n",
+                    n ? due_ja : "—", months);
         else
             fprintf(out, "Due: %s (within %s month%s after the quarter)\n", n ? due : "—",
                     count_word(months, word, sizeof word), months == 1 ? "" : "s");

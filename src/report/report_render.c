@@ -132,9 +132,14 @@ static void cell_label(rtable *t, const char *code, bool ja)
 static void build_overview(rtable *t, const report_year *y, bool ja)
 {
     char title[200];
-    snprintf(title, sizeof title, ja ? "1 報告の概要（%d年度、括弧内は%d年度）" :
-                                       "1 Reports received (FY%d, previous year FY%d beside it)",
-             y->cur.fy, y->prev.fy);
+    char fy1[JST_WAREKI_MAX], fy0[JST_WAREKI_MAX];
+    if (ja)
+        snprintf(title, sizeof title, "1 報告の概要（%s、括弧内は%s）",
+                 jst_format_wareki_fy(y->cur.fy, fy1, sizeof fy1),
+                 jst_format_wareki_fy(y->prev.fy, fy0, sizeof fy0));
+    else
+        snprintf(title, sizeof title, "1 Reports received (FY%d, previous year FY%d beside it)",
+                 y->cur.fy, y->prev.fy);
     rtable_init(t, "overview", title);
     rtable_col(t, "report_type", ja ? "報告種別" : "Report type", false);
     rtable_col(t, "operators", ja ? "報告事業者数" : "Operators", true);
@@ -388,6 +393,28 @@ static void format_duration(int64_t ms, bool ja, char *buf, size_t size)
         snprintf(buf, size, "%ld h %ld min", min / 60, min % 60);
 }
 
+/* "1,5" -> "一、五"; "critical" -> "重要設備"; "all" -> "全役務" */
+static const char *categories_ja(const char *ids, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (const char *p = ids; p && *p && o < size;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char id[32];
+        snprintf(id, sizeof id, "%.*s", (int)(n < 31 ? n : 31), p);
+        const char *label = strcmp(id, "critical") == 0 ? "重要設備"
+                          : strcmp(id, "all") == 0     ? "全役務"
+                                                       : report_category_kanji(id);
+        int k = snprintf(buf + o, size - o, "%s%s", o ? "、" : "", label);
+        if (k < 0)
+            break;
+        o += (size_t)k;
+        p = e ? e + 1 : p + n;
+    }
+    return buf;
+}
+
 static void build_serious(rtable *t, const report_counts *c, bool ja)
 {
     rtable_init(t, "serious", ja ? "2(1) 重大な事故の一覧" : "2(1) Serious accidents");
@@ -408,18 +435,33 @@ static void build_serious(rtable *t, const report_counts *c, bool ja)
             if (a->ids[k])
                 o += (size_t)snprintf(ops + o, sizeof ops - o, "%s%s", o ? " / " : "", a->ops[k]);
         rtable_cell(t, ops, NULL);
-        char when[40];
-        rtable_cell(t, jst_format(a->started_ms, when, sizeof when), NULL);
+        char when[JST_WAREKI_MAX];
+        rtable_cell(t, ja ? jst_format_wareki(a->started_ms, when, sizeof when)
+                          : jst_format(a->started_ms, when, sizeof when), NULL);
         char d[64], raw[32];
         format_duration(a->ended_ms - a->started_ms, ja, d, sizeof d);
         snprintf(raw, sizeof raw, "%lld", (long long)((a->ended_ms - a->started_ms) / 60000));
         rtable_cell(t, raw, d);
-        cell_count(t, (long)a->users);
-        rtable_cell(t, a->categories ? a->categories : "", NULL);
-        rtable_cell(t, a->summary ? a->summary : "", NULL);
+        /* the raw cell keeps the number; the shown text is as reported
+         * (最大約50万人, 100万人以上, 9社) */
+        char users_raw[32], users_txt[96];
+        snprintf(users_raw, sizeof users_raw, "%lld", (long long)a->users);
+        rtable_cell(t, users_raw,
+                    incident_users_format(a->users, (incident_users_qualifier)a->users_qualifier,
+                                          a->users_are_operators, ja, users_txt, sizeof users_txt));
+        char cats[256];
+        rtable_cell(t, a->categories ? a->categories : "",
+                    ja ? categories_ja(a->categories, cats, sizeof cats) : NULL);
+        const char *summary = !ja && a->summary_en ? a->summary_en : a->summary;
+        rtable_cell(t, summary ? summary : "", NULL);
     }
-    rtable_note(t, ja ? "継続時間の生の値は分。区分は事故報告規則の区分（1〜5、critical = 衛星・海底ケーブル等）。"
-                      : "Raw durations are in minutes. Categories 1-5 of the serious-accident rule; critical = satellite, submarine cable or similar facility.");
+    rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分（発生時の規則の号番号）。"
+                        "「重要設備」は衛星、海底ケーブルその他これに準ずる重要な電気通信設備の故障、"
+                        "「全役務」は役務区分の導入前（平成26年度まで）の基準。"
+                      : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
+                        "Art. 58 as numbered when the accident occurred; critical = failure of a "
+                        "satellite, submarine cable or comparable facility; all = the single line "
+                        "before service categories (to FY2014).");
 }
 
 static void build(rtable *t, const char *id, const report_year *y, bool ja)
@@ -447,8 +489,18 @@ typedef struct bar {
     long pct, prev_pct; /* -1 = none */
 } bar;
 
+/* "令和3年度" or "FY2021" */
+static const char *fy_label(int fy, bool ja, char *buf, size_t size)
+{
+    if (ja)
+        return jst_format_wareki_fy(fy, buf, size);
+    snprintf(buf, size, "FY%d", fy);
+    return buf;
+}
+
 static void svg_bars(FILE *out, const char *title, const bar *b, int n, int fy, bool ja)
 {
+    char l1[JST_WAREKI_MAX], l0[JST_WAREKI_MAX];
     /* room for the longest label: about 7 px per column at 12 px type
      * (a CJK character takes two columns) */
     size_t widest = 0;
@@ -477,11 +529,11 @@ static void svg_bars(FILE *out, const char *title, const bar *b, int n, int fy, 
         }
     }
     fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"10\" class=\"cur\"/>"
-                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d%s</text>"
+                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s</text>"
                  "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"6\" class=\"prev\"/>"
-                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s%d%s</text>\n",
-            label_w, 8, label_w + 16, 17, ja ? "" : "FY", fy, ja ? "年度" : "", label_w + 100, 10,
-            label_w + 116, 17, ja ? "" : "FY", fy - 1, ja ? "年度" : "");
+                 "<text x=\"%d\" y=\"%d\" class=\"val\">%s</text>\n",
+            label_w, 8, label_w + 16, 17, fy_label(fy, ja, l1, sizeof l1), label_w + 100, 10,
+            label_w + 116, 17, fy_label(fy - 1, ja, l0, sizeof l0));
     fputs("</svg><figcaption>", out);
     report_html_escape(out, title);
     fputs("</figcaption></figure>\n", out);
@@ -528,9 +580,12 @@ static void write_html(FILE *out, const report_year *y, bool ja, rtable *tables,
     fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n<title>",
             ja ? "ja" : "en");
     char title[200];
-    snprintf(title, sizeof title,
-             ja ? "電気通信サービスの事故発生状況（%d年度）" : "Telecom service accidents, FY%d",
-             y->cur.fy);
+    char fyt[JST_WAREKI_MAX];
+    if (ja)
+        snprintf(title, sizeof title, "電気通信サービスの事故発生状況（%s）",
+                 jst_format_wareki_fy(y->cur.fy, fyt, sizeof fyt));
+    else
+        snprintf(title, sizeof title, "Telecom service accidents, FY%d", y->cur.fy);
     report_html_escape(out, title);
     fprintf(out, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_style);
     report_html_escape(out, title);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "utf8.h"
 
 void rtable_init(rtable *t, const char *id, const char *title)
@@ -347,16 +348,34 @@ void rtable_write_html(FILE *out, const rtable *t)
 
 char *report_group_digits(long long v, char *buf, size_t size)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", v < 0 ? -v : v);
-    size_t o = 0;
-    if (v < 0 && o + 1 < size)
-        buf[o++] = '-';
-    for (int i = 0; i < n && o + 2 < size; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = '\0';
-    return buf;
+    return num_group_digits(v, buf, size);
+}
+
+const char *report_category_kanji(const char *id)
+{
+    static const char *const kanji[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九"};
+    if (id && id[0] >= '1' && id[0] <= '9' && !id[1])
+        return kanji[id[0] - '1'];
+    return id;
+}
+
+static const char *const channel_codes[] = {"web", "sns", "press", "mail", "other"};
+
+bool report_channel_known(const char *channel)
+{
+    for (int i = 0; channel && i < 5; i++)
+        if (strcmp(channel, channel_codes[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *report_channel_label(const char *channel, bool ja)
+{
+    const char *const *codes = channel_codes;
+    static const char *const jl[] = {"自社サイト", "SNS", "報道発表", "メール", "その他"};
+    static const char *const el[] = {"website", "SNS", "press release", "e-mail", "other"};
+    for (int i = 0; channel && i < 5; i++)
+        if (strcmp(channel, codes[i]) == 0)
+            return ja ? jl[i] : el[i];
+    return channel ? channel : "";
 }

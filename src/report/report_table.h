@@ -69,4 +69,16 @@ void report_csv_field(FILE *out, const char *s);
 /* "6,709": thousands separators. buf needs 32 bytes. */
 char *report_group_digits(long long v, char *buf, size_t size);
 
+/* A serious-accident category id as the release writes it in Japanese: the
+ * ordinance's item number in kanji ("5" -> "五"); ids that are not a digit
+ * 1-9 ("critical", "all") are returned as given. */
+const char *report_category_kanji(const char *id);
+
+/* A public notice's channel as a release words it: web -> 自社サイト /
+ * "website", press -> 報道発表 / "press release", ... */
+const char *report_channel_label(const char *channel, bool ja);
+
+/* Whether a channel is one of the contract's (web, sns, press, mail, other). */
+bool report_channel_known(const char *channel);
+
 #endif

@@ -100,7 +100,8 @@ expect_status 0 "report on a read-only registry" -- "${AS[@]}" "$RO_JIKO" report
 chmod 755 "$T/ro"
 
 # --- hostile text never reaches a terminal, a Markdown page or a spreadsheet raw (row 16)
-printf '%s\n' '{"id":"evil\u001b[31m\nfake-row  jp-2019  serious","operator":"=HYPERLINK(\"http://x\")","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T18:00:00+09:00","services":[{"service":"email_paid","effect":"stop","users":456516}],"summary":"<script>alert(1)</script> & <img src=x onerror=alert(1)>"}' >"$T/evil.jsonl"
+# 20,000 users for 3 h: a detailed quarterly report (a serious one would not be in the quarterly batch)
+printf '%s\n' '{"id":"evil\u001b[31m\nfake-row  jp-2019  serious","operator":"=HYPERLINK(\"http://x\")","started_at":"2021-08-03T15:00:00+09:00","ended_at":"2021-08-03T18:00:00+09:00","services":[{"service":"email_paid","effect":"stop","users":20000}],"summary":"<script>alert(1)</script> & <img src=x onerror=alert(1)>"}' >"$T/evil.jsonl"
 expect_status 0 "classify a record with escapes and newlines in its id" -- "$JIKO" classify $NOW --explain "$T/evil.jsonl"
 ! grep -q $'\x1b' "$T/out" && pass "no escape character reaches the classify table" || fail "escape character in the classify table"
 [ "$(grep -c 'fake-row' "$T/out")" -le 1 ] && ! grep -q '^fake-row' "$T/out" && pass "no forged row in the classify table" || fail "forged row in the classify table"

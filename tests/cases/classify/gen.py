@@ -39,7 +39,9 @@ def case(name, incident, expect, **kw):
     return c
 
 
-SERIOUS_Q2 = {"written": "2021-09-02", "quarterly": "2021-11-30"}
+# A serious accident owes no quarterly report (jp-2019: serious_quarterly_duty
+# = no, MIC's page on the quarterly report), so its due has no "quarterly".
+SERIOUS_Q2 = {"written": "2021-09-02"}
 
 
 def serious(cats, prompt_after, start=START):
@@ -181,25 +183,89 @@ def forms():
 
 
 def deadlines():
+    """Deadline dates, each checked by hand against the calendar (weekday, the
+    Cabinet Office's holiday list, 29 Dec - 3 Jan) and 行政機関の休日に関する法律
+    第2条: a written or quarterly deadline on an administrative holiday moves to
+    the next day that is not one; the prompt report never moves."""
     out = []
-    def d(name, start, dur, written, quarterly):
+    def d(name, start, dur, written, moved=None, **kw):
         out.append(case(name, inc(name, [("ftth", 40000)], dur, start=start),
-                        {"report": "serious", "due": {"prompt": at(2 * H, start), "written": written,
-                                                      "quarterly": quarterly}}))
-    d("written: 30 days, first day not counted", "2021-08-03T15:00:00+09:00", 3 * H, "2021-09-02", "2021-11-30")
-    d("written: starting at 00:00:00 JST counts the first day", "2021-08-03T00:00:00+09:00", 3 * H, "2021-09-01", "2021-11-30")
-    d("written: 00:00 JST given in UTC", "2021-08-02T15:00:00Z", 3 * H, "2021-09-01", "2021-11-30")
-    d("written: 00:00:01 JST does not count the first day", "2021-08-03T00:00:01+09:00", 3 * H, "2021-09-02", "2021-11-30")
-    d("written: 23:59 UTC on 2 Aug is 3 Aug in JST", "2021-08-02T23:59:00Z", 3 * H, "2021-09-02", "2021-11-30")
-    d("written: crosses a year end", "2021-12-15T12:00:00+09:00", 3 * H, "2022-01-14", "2022-02-28")
-    d("quarterly: Q1 (April) due 31 August", "2021-04-01T00:30:00+09:00", 3 * H, "2021-05-01", "2021-08-31")
-    d("quarterly: Q1 (30 June) due 31 August", "2021-06-30T23:00:00+09:00", 3 * H, "2021-07-30", "2021-08-31")
-    d("quarterly: Q2 (1 July JST, 30 June UTC) due 30 November", "2021-06-30T15:30:00Z", 3 * H, "2021-07-31", "2021-11-30")
-    d("quarterly: Q3 (December) due end of February", "2021-12-31T20:00:00+09:00", 3 * H, "2022-01-30", "2022-02-28")
-    d("quarterly: Q3 of FY2023 due 29 February 2024", "2023-10-10T10:00:00+09:00", 3 * H, "2023-11-09", "2024-02-29")
-    d("quarterly: Q4 (January) due 31 May", "2022-01-05T10:00:00+09:00", 3 * H, "2022-02-04", "2022-05-31")
-    d("quarterly: Q4 (31 March) due 31 May", "2022-03-31T23:59:59+09:00", 3 * H, "2022-04-30", "2022-05-31")
-    d("written: leap day", "2024-02-29T10:00:00+09:00", 3 * H, "2024-03-30", "2024-05-31")
+                        {"report": "serious", "due": {"prompt": at(2 * H, start), "written": written}},
+                        reasons_contain=moved or [], **kw))
+    def q(name, start, quarterly, moved=None):
+        out.append(case(name, inc(name, [("ftth", 100)], 3 * H, start=start),
+                        {"report": "detailed", "due": {"quarterly": quarterly}},
+                        reasons_contain=moved or []))
+    d("written: 30 days, first day not counted", "2021-08-03T15:00:00+09:00", 3 * H, "2021-09-02")
+    d("written: starting at 00:00:00 JST counts the first day", "2021-08-03T00:00:00+09:00", 3 * H, "2021-09-01")
+    d("written: 00:00 JST given in UTC", "2021-08-02T15:00:00Z", 3 * H, "2021-09-01")
+    d("written: 00:00:01 JST does not count the first day", "2021-08-03T00:00:01+09:00", 3 * H, "2021-09-02")
+    d("written: 23:59 UTC on 2 Aug is 3 Aug in JST", "2021-08-02T23:59:00Z", 3 * H, "2021-09-02")
+    d("written: crosses a year end", "2021-12-15T12:00:00+09:00", 3 * H, "2022-01-14")
+    d("written: 30 June + 30 days is Friday 30 July", "2021-06-30T23:00:00+09:00", 3 * H, "2021-07-30")
+    d("written: 1 July JST (30 June UTC) + 30 = Saturday 31 July: moves past the weekend to 2 August",
+      "2021-06-30T15:30:00Z", 3 * H, "2021-08-02",
+      ["2021-07-31 (Saturday), 2021-08-01 (Sunday) are each an administrative holiday", "2021-08-02"])
+    d("written: the NTT docomo case, 2021-11-13 is a Saturday: due Monday 2021-11-15",
+      "2021-10-14T17:37:00+09:00", 2 * H + 20 * M, "2021-11-15",
+      ["2021-11-13 (Saturday), 2021-11-14 (Sunday)", "行政機関の休日に関する法律 第2条"])
+    d("written: Sunday 30 January 2022 moves to Monday 31 January", "2021-12-31T20:00:00+09:00", 3 * H, "2022-01-31")
+    d("written: Golden Week 2021, Saturday 1 May to Wednesday 5 May: due Thursday 6 May",
+      "2021-04-01T00:30:00+09:00", 3 * H, "2021-05-06",
+      ["2021-05-01 (Saturday), 2021-05-02 (Sunday), 2021-05-03 (Constitution Memorial Day), "
+       "2021-05-04 (Greenery Day), 2021-05-05 (Children's Day)"])
+    d("written: Golden Week 2022, Saturday 30 April and Sunday 1 May: due Monday 2 May (a working day)",
+      "2022-03-31T23:59:59+09:00", 3 * H, "2022-05-02")
+    d("written: the year-end closure, 29 December 2021 to 3 January 2022: due 4 January",
+      "2021-11-29T10:00:00+09:00", 3 * H, "2022-01-04",
+      ["2021-12-29 (year-end closure)", "2022-01-03 (year-end closure)"])
+    d("written: a substitute holiday, 9 August 2021 (山の日 振替休日): due 10 August",
+      "2021-07-10T10:00:00+09:00", 3 * H, "2021-08-10", ["2021-08-09 (Holiday in lieu)"])
+    d("written: the Olympic moves of 2021, 22 July (海の日) and 23 July (スポーツの日) then the weekend: due 26 July",
+      "2021-06-22T10:00:00+09:00", 3 * H, "2021-07-26",
+      ["2021-07-22 (Marine Day), 2021-07-23 (Health and Sports Day), 2021-07-24 (Saturday)"])
+    d("written: 11 October 2021 was a working day (スポーツの日 moved to 23 July): not moved",
+      "2021-09-11T13:23:00+09:00", 4 * H, "2021-10-11")
+    d("written: the 2019 accession holidays, 30 April to 6 May 2019 (jp-2015): due 7 May",
+      "2019-03-31T10:00:00+09:00", 3 * H, "2019-05-07",
+      ["2019-04-30 (Holiday), 2019-05-01 (Holiday), 2019-05-02 (Holiday)"])
+    d("written: the vernal equinox day, Monday 21 March 2022: due 22 March",
+      "2022-02-19T10:00:00+09:00", 3 * H, "2022-03-22", ["2022-03-21 (Vernal Equinox Day)"])
+    d("written: Japanese reasons name the days and the law",
+      "2021-10-14T17:37:00+09:00", 2 * H + 20 * M, "2021-11-15",
+      ["2021-11-13（土曜日）、2021-11-14（日曜日） は行政機関の休日のため、期限は 2021-11-15"],
+      lang="ja")
+    d("written: leap day + 30 = Saturday 30 March 2024: due Monday 1 April", "2024-02-29T10:00:00+09:00", 3 * H, "2024-04-01")
+    d("written: FY2008, jp-2008 moves its deadline too (Saturday 3 May 2008 to Tuesday 7 May)",
+      "2008-04-03T10:00:00+09:00", 3 * H, "2008-05-07",
+      ["2008-05-03 (Constitution Memorial Day), 2008-05-04 (Greenery Day), 2008-05-05 (Children's Day), 2008-05-06 (Holiday in lieu)"])
+    # The prompt report never moves: due the moment it turned serious, a Saturday here.
+    out.append(case("prompt: a Saturday does not move the prompt report",
+                    inc("prompt-saturday", [("ftth", 40000)], 3 * H, start="2021-11-13T10:00:00+09:00"),
+                    {"report": "serious", "due": {"prompt": "2021-11-13T12:00:00+09:00", "written": "2021-12-13"}}))
+    q("quarterly: Q1 (April) due 31 August", "2021-04-01T00:30:00+09:00", "2021-08-31")
+    q("quarterly: Q1 (30 June) due 31 August", "2021-06-30T23:00:00+09:00", "2021-08-31")
+    q("quarterly: Q2 (1 July JST, 30 June UTC) due 30 November", "2021-06-30T15:30:00Z", "2021-11-30")
+    q("quarterly: Q3 (December) due end of February", "2021-12-31T20:00:00+09:00", "2022-02-28")
+    q("quarterly: Q3 of FY2023 due 29 February 2024", "2023-10-10T10:00:00+09:00", "2024-02-29")
+    q("quarterly: Q4 (January) due 31 May", "2022-01-05T10:00:00+09:00", "2022-05-31")
+    q("quarterly: Q4 (31 March) due 31 May", "2022-03-31T23:59:59+09:00", "2022-05-31")
+    q("quarterly: Q3 of FY2020 ends Sunday 28 February 2021: due Monday 1 March",
+      "2020-11-10T10:00:00+09:00", "2021-03-01", ["2021-02-28 (Sunday)", "2021-03-01"])
+    q("quarterly: Q1 of FY2019 ends Saturday 31 August 2019: due Monday 2 September",
+      "2019-05-10T10:00:00+09:00", "2019-09-02")
+    q("quarterly: Q4 of FY2025 ends Sunday 31 May 2026: due Monday 1 June",
+      "2026-02-10T10:00:00+09:00", "2026-06-01")
+    # Beyond the calendar: an error, never a guess.
+    out.append(case("a written deadline beyond the holiday calendar is an error",
+                    inc("beyond", [("ftth", 40000)], 3 * H, start="2031-01-10T10:00:00+09:00"),
+                    {}, expect_error="no holiday calendar for 2031"))
+    out.append(case("a quarterly deadline beyond the holiday calendar is an error",
+                    inc("beyond-q", [("ftth", 100)], 3 * H, start="2027-12-10T10:00:00+09:00"),
+                    {}, expect_error="no holiday calendar for 2028: the quarterly-report deadline 2028-02-29"))
+    out.append(case("the last covered year still works: Q2 of FY2027 due 30 November 2027",
+                    inc("last-year", [("ftth", 100)], 3 * H, start="2027-09-10T10:00:00+09:00"),
+                    {"report": "detailed", "due": {"quarterly": "2027-11-30"}}))
     return out
 
 
@@ -217,7 +283,12 @@ def selection():
     s("1 April JST given with a negative offset", "2019-03-31T10:00:00-05:00", "jp-2019")
     s("FY2015 starts 1 April 2015 JST", "2015-03-31T15:00:00Z", "jp-2015")
     s("FY2014 ends 31 March 2015 JST", "2015-03-31T14:59:59Z", "jp-2008",
-      reasons_contain=["not confirmed"])
+      reasons_contain=["平成25年度"])
+    out.append(case("FY2010: the non-telecom quarterly clause has no source for jp-2008 and says so",
+                    inc("nt-2010", [("ftth", 40000)], 60, start="2010-06-01T10:00:00+09:00",
+                        facility="non_telecom"),
+                    {"rulebook": "jp-2008", "report": "detailed", "quarterly_clauses": ["non_telecom"]},
+                    reasons_contain=["not confirmed"]))
     s("FY2008 starts 1 April 2008 JST", "2008-04-01T00:00:00+09:00", "jp-2008", cats=["all"])
     s("FY2008: a voice outage uses the single pre-2015 line", "2010-06-01T10:00:00+09:00", "jp-2008",
       svc="mobile_voice", users=30000, dur=2 * H - 1, cats=[])
@@ -226,14 +297,36 @@ def selection():
     out.append(case("before FY2008 no rulebook is in force",
                     inc("pre-2008", [("ftth", 40000)], 3 * H, start="2008-03-31T23:59:59+09:00"),
                     {}, expect_no_rulebook=True))
-    # LPWA: category 5 under jp-2015, category 3 under jp-2019
-    s("LPWA in FY2018 is category 5", "2018-06-01T10:00:00+09:00", "jp-2015",
-      svc="lpwa_cellular", users=30000, dur=2 * H, cats=["5"])
+    # jp-2015's own numbering (FY2015-FY2018): 三 = free internet services,
+    # 四 = every other service; LPWA (no category of its own yet) is in 四.
+    s("LPWA in FY2018 is category 4 (jp-2015's 'every other service')", "2018-06-01T10:00:00+09:00", "jp-2015",
+      svc="lpwa_cellular", users=30000, dur=2 * H, cats=["4"])
+    s("FY2017 free mail outage 24h, 100,000 users: jp-2015 category 3", "2017-06-01T10:00:00+09:00", "jp-2015",
+      svc="email_free", users=100000, dur=24 * H, cats=["3"],
+      reasons_contain=["category 3 — free (unpaid) internet-related services"])
+    s("FY2017 free mail outage 24h minus 1s: not serious", "2017-06-01T10:00:00+09:00", "jp-2015",
+      svc="email_free", users=100000, dur=24 * H - 1, cats=[])
+    s("FY2017 free hosting 12h, 1,000,000 users: category 3", "2017-06-01T10:00:00+09:00", "jp-2015",
+      svc="hosting_free", users=1000000, dur=12 * H, cats=["3"])
+    s("FY2016 paid mail 2h, 30,000 users: category 4; no quarterly report, unconfirmed for the period",
+      "2016-06-01T10:00:00+09:00", "jp-2015", svc="email_paid", users=30000, dur=2 * H, cats=["4"],
+      reasons_contain=["No quarterly report: serious accidents are excluded",
+                       "no source states the quarterly duty of serious accidents for this period"])
+    s("FY2016 FTTH 1h, 1,000,000 users: category 4", "2016-06-01T10:00:00+09:00", "jp-2015",
+      svc="ftth", users=1000000, dur=H, cats=["4"])
+    s("FY2016 emergency voice 1h, 30,000 users: category 1", "2016-06-01T10:00:00+09:00", "jp-2015",
+      svc="mobile_voice", users=30000, dur=H, cats=["1"])
+    s("FY2016 050 IP phone 1h, 100,000 users: category 2", "2016-06-01T10:00:00+09:00", "jp-2015",
+      svc="ip_phone_050", users=100000, dur=H, cats=["2"])
+    out.append(case("jp-2015 category 3's name in Japanese, as the ordinance worded it",
+                    inc("jp2015-ja", [("email_free", 100000)], 24 * H, start="2017-06-01T10:00:00+09:00"),
+                    {"rulebook": "jp-2015", "serious_categories": ["3"]}, lang="ja",
+                    reasons_contain=["区分3（利用者から電気通信役務の提供の対価としての料金の支払を受けないインターネット関連サービス（音声伝送役務を除く。））"]))
     s("LPWA in FY2019 is category 3 (not serious at 2h)", "2019-06-01T10:00:00+09:00", "jp-2019",
       svc="lpwa_unlicensed", users=30000, dur=2 * H, cats=[])
     out.append(case("--rulebook forces jp-2015 on a FY2021 LPWA outage",
                     inc("forced", [("lpwa_cellular", 30000)], 2 * H),
-                    {"rulebook": "jp-2015", "report": "serious", "serious_categories": ["5"]},
+                    {"rulebook": "jp-2015", "report": "serious", "serious_categories": ["4"]},
                     rulebook="jp-2015", reasons_contain=["chosen explicitly, not by date"]))
     return out
 
@@ -282,6 +375,77 @@ def ongoing():
     return out
 
 
+def osore():
+    """重大な事故が生ずるおそれがあると認められる事態 (jp-2023, from 2023-06-16)
+    at each boundary of MIC's conditions, and the secrecy-leak report."""
+    out = []
+    base = dict(osore_event="could_not_stop", noticed_at="2024-08-05T12:00:00+09:00",
+                operator_users_prev_fy=30000, prefectures=2, core_function="switching")
+    start = "2024-08-05T10:00:00+09:00"
+    def o(name, exp, start=start, svcs=(), dur=H, reasons=None, lang=None, **kw):
+        fields = {**base, **kw}
+        fields = {k: v for k, v in fields.items() if v is not ...}
+        c = case(name, inc(name, list(svcs), dur, start=start, **fields), exp,
+                 reasons_contain=reasons or [])
+        if lang:
+            c["lang"] = lang
+        out.append(c)
+    owed = {"rulebook": "jp-2023", "report": "none", "due": {"osore": "2024-09-04"}}
+    o("osore: every condition met, due 30 days after the day it was noticed", owed,
+      reasons=["report due by 2024-09-04, within 30 days of the day it was noticed"])
+    o("osore: 30,000 users at the end of the previous fiscal year is enough (inclusive)", owed)
+    o("osore: 29,999 users is not", {"report": "none", "due": {}}, operator_users_prev_fy=29999,
+      reasons=["'operator_users_prev_fy' does not meet the conditions"])
+    o("osore: the operator's users not given: not owed, and says why", {"due": {}},
+      operator_users_prev_fy=None, reasons=["'operator_users_prev_fy'"])
+    o("osore: a service in one prefecture is not", {"due": {}}, prefectures=1,
+      reasons=["'prefectures' does not meet"])
+    o("osore: terminal equipment or access lines (no core function) is not", {"due": {}},
+      core_function=None, reasons=["'core_function' does not meet"])
+    for fn in ["transmission", "control", "operation", "subscriber_auth"]:
+        o(f"osore: core function {fn}", owed, core_function=fn)
+    o("osore: failover not made in time", owed, osore_event="failover_failed")
+    o("osore: noticed two days later counts from that day", {"due": {"osore": "2024-09-06"}},
+      noticed_at="2024-08-07T09:00:00+09:00")
+    o("osore: 30 days end on 敬老の日 2024-09-16: due 2024-09-17", {"due": {"osore": "2024-09-17"}},
+      start="2024-08-17T10:00:00+09:00", noticed_at="2024-08-17T10:00:00+09:00",
+      reasons=["2024-09-16 (Respect for the Aged Day)", "2024-09-17"])
+    o("osore: on 2023-06-16 (jp-2023) the report exists", {"rulebook": "jp-2023", "due": {"osore": "2023-07-18"}},
+      start="2023-06-16T00:00:00+09:00", noticed_at="2023-06-16T00:00:00+09:00")
+    o("osore: the day before (jp-2019) it does not, and the reasons say so",
+      {"rulebook": "jp-2019", "due": {}}, start="2023-06-15T23:59:59+09:00",
+      noticed_at="2023-06-16T08:00:00+09:00", reasons=["has no such report"])
+    o("osore together with a serious accident: both reports",
+      {"report": "serious", "serious_categories": ["1"],
+       "due": {"prompt": "2024-08-05T11:00:00+09:00", "written": "2024-09-04", "osore": "2024-09-04"}},
+      svcs=[("mobile_voice", 40000)], dur=2 * H)
+    o("osore: Japanese reasons", {"due": {"osore": "2024-09-04"}}, lang="ja",
+      reasons=["重大な事故が生ずるおそれがあると認められる事態: 報告書は 2024-09-04 まで（覚知した日から30日以内"])
+    out.append(case("osore: a deadline beyond the holiday calendar is an error",
+                    inc("osore-beyond", [], H, start="2027-12-20T10:00:00+09:00", **{**base,
+                        "noticed_at": "2027-12-20T10:00:00+09:00"}),
+                    {}, expect_error="no holiday calendar for 2028: the osore-report deadline 2028-01-19"))
+    # 通信の秘密の漏えい: a report of its own, 30 days from the day it became known
+    out.append(case("secrecy leak: due 30 days after the operator learnt of it",
+                    inc("secrecy", [], 0, start="2024-08-05T10:00:00+09:00",
+                        secrecy_leak_known_at="2024-08-20T09:00:00+09:00"),
+                    {"report": "none", "due": {"secrecy_leak": "2024-09-19"}},
+                    reasons_contain=["Secrecy-of-communications leak report: due by 2024-09-19"]))
+    out.append(case("secrecy leak: known on 2021-10-14, 30 days end on Saturday: due Monday 2021-11-15",
+                    inc("secrecy-sat", [], 0, start="2021-10-14T10:00:00+09:00",
+                        secrecy_leak_known_at="2021-10-14T12:00:00+09:00"),
+                    {"rulebook": "jp-2019", "due": {"secrecy_leak": "2021-11-15"}}))
+    out.append(case("secrecy leak known at 00:00 JST: the first day counts (Civil Code Art. 140)",
+                    inc("secrecy-midnight", [], 0, start="2024-08-19T10:00:00+09:00",
+                        secrecy_leak_known_at="2024-08-20T00:00:00+09:00"),
+                    {"due": {"secrecy_leak": "2024-09-18"}}))
+    out.append(case("secrecy leak under jp-2015: not modelled for that period",
+                    inc("secrecy-2017", [], 0, start="2017-08-05T10:00:00+09:00",
+                        secrecy_leak_known_at="2017-08-20T09:00:00+09:00"),
+                    {"rulebook": "jp-2015", "due": {}}))
+    return out
+
+
 def write(name, cases):
     with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
         f.write("# generated by gen.py — edit gen.py, not this file\n")
@@ -295,3 +459,4 @@ write("forms.jsonl", forms())
 write("deadlines.jsonl", deadlines())
 write("selection.jsonl", selection())
 write("ongoing.jsonl", ongoing())
+write("osore.jsonl", osore())

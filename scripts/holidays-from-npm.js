@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Writes catalogs/holidays.conf from the npm package @holiday-jp/holiday_jp,
+// whose per-year files list the Cabinet Office's 「国民の祝日」 (national
+// holidays, substitute holidays and the one-off 休日 of 2019).  Run once per
+// newly published year, review the diff against the Cabinet Office list, commit
+// the data file only:
+//   cd "$(mktemp -d)" && npm pack @holiday-jp/holiday_jp && tar xzf holiday-jp-*.tgz
+//   node /path/to/jiko/scripts/holidays-from-npm.js package FIRST LAST >/path/to/jiko/catalogs/holidays.conf
+'use strict';
+const path = require('path');
+const [dir, first, last] = process.argv.slice(2);
+if (!dir || !first || !last) {
+  console.error('usage: holidays-from-npm.js PACKAGE_DIR FIRST_YEAR LAST_YEAR');
+  process.exit(2);
+}
+const pkg = require(path.resolve(dir, 'package.json'));
+const out = [];
+out.push(`# jiko holiday calendar: the administrative holidays (行政機関の休日) that move a
+# report deadline (行政機関の休日に関する法律 第1条第1項, 第2条).
+#
+# 第1条第1項: the administrative holidays are 一 Sundays and Saturdays, 二 the
+# national holidays (国民の祝日に関する法律 に規定する休日: 祝日, 振替休日 and the
+# days between two holidays), 三 29 December to 3 January.  Items 一 and 三 are
+# the [calendar] keys 'weekend' and 'year_end'; item 二 is one 'holiday' line per
+# day, in a [year YYYY] section for every calendar year covered.
+#
+# Source: 内閣府「国民の祝日について」, the list of national holidays and 休日 for
+# each year (https://www8.cao.go.jp/chosei/shukujitsu/gaiyou.html), as carried
+# by the npm package ${pkg.name} ${pkg.version} (lib/holidays_every_year/YYYY.js,
+# generated from holiday-jp/holiday_jp, which follows that list).
+# Made with scripts/holidays-from-npm.js ${first} ${last}; names as in the source.
+# Checked by hand against the law (see docs/rulebook-format.md, "Holiday
+# calendar"): the equinox days of 2008-2027 as announced in the 官報; the 2019
+# 休日 around the accession (天皇の即位の日及び即位礼正殿の儀の行われる日を休日
+# とする法律, 平成30年法律第99号: 4/30, 5/1, 5/2, 10/22); the Olympic moves of
+# 2020 (7/23, 7/24, 8/10) and 2021 (7/22, 7/23, 8/8 + 8/9), under 平成二十三年
+# 東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 第32条の2 —
+# so 2021-10-11 (the usual スポーツの日) was a working day; 天皇誕生日 12/23 until
+# 2018, none in 2019, 2/23 from 2020.
+# ${last} is the latest year the Cabinet Office has published (the equinox days
+# are fixed each February for the next year).  A deadline in a later year is an
+# error ("no holiday calendar for ${+last + 1}") until its year is added here.
+
+[calendar]
+name.ja = 行政機関の休日
+name.en = administrative holidays
+first_year = ${first}
+last_year = ${last}
+weekend = saturday sunday        # 第1条第1項第1号
+year_end = 12-29 01-03           # 第1条第1項第3号: 12月29日から翌年の1月3日まで
+source = 行政機関の休日に関する法律 第1条第1項; 国民の祝日に関する法律; 内閣府「国民の祝日について」 via npm ${pkg.name} ${pkg.version}
+`);
+for (let y = +first; y <= +last; y++) {
+  const h = require(path.resolve(dir, 'lib/holidays_every_year', y + '.js'));
+  out.push(`[year ${y}]`);
+  for (const k of Object.keys(h).sort())
+    out.push(`holiday = ${k} ${h[k].name} | ${h[k].name_en}`);
+  out.push('');
+}
+process.stdout.write(out.join('\n'));
