@@ -204,11 +204,20 @@ static void *run(void *arg)
     }
     double t0 = bench_now_s();
     bool spiked = o->spike_at <= 0;
-    for (long k = w->id;; k += o->conns) {
+    /* this connection's chunks of series, round after round: a series is
+     * always sent by the same connection, so its samples arrive in order */
+    long mine = 0;
+    for (long c = w->id; c < per_round; c += o->conns)
+        mine++;
+    if (!mine) {
+        close(fd);
+        return NULL;
+    }
+    for (long k = 0;; k++) {
         double now = bench_now_s();
         if (now - t0 >= o->seconds)
             break;
-        long r = k / per_round, chunk = k % per_round;
+        long r = k / mine, chunk = w->id + (k % mine) * o->conns;
         long first = chunk * PER_BODY;
         long n = first + PER_BODY > o->series ? o->series - first : PER_BODY;
         /* after the detector's warm-up of 150 samples (detect.c), with room */

@@ -104,7 +104,21 @@ struct live_engine {
 struct live_batch {
     live_engine *e;
     const char *op;
+    /* The engine's lock is taken at the first sample or alert, not at
+     * live_begin: a remote_write body is decompressed and decoded whole
+     * before its first sample is delivered, and that work (a third of an
+     * ingest request's) then runs outside the lock, in parallel with other
+     * requests. */
+    bool locked;
 };
+
+static void batch_lock(live_batch *b)
+{
+    if (!b->locked) {
+        pthread_mutex_lock(&b->e->mu);
+        b->locked = true;
+    }
+}
 
 static const char *const event_names[LIVE_EV_COUNT] = {
     "incident.opened", "incident.updated", "incident.serious_soon",
@@ -1041,7 +1055,7 @@ live_batch *live_begin(live_engine *e, const char *op)
         return NULL;
     b->e = e;
     b->op = op;
-    pthread_mutex_lock(&e->mu);
+    b->locked = false;
     return b;
 }
 
@@ -1072,6 +1086,7 @@ int live_feed(void *batch, const ingest_sample *s)
 {
     live_batch *b = batch;
     live_engine *e = b->e;
+    batch_lock(b);
     live_series *ls = series_find(e, b->op, s, false);
     if (!ls)
         return 0;
@@ -1108,6 +1123,7 @@ bool live_alert(live_batch *b, const ingest_sample *labels, bool firing, int64_t
                 int64_t ends_ms)
 {
     live_engine *e = b->e;
+    batch_lock(b);
     live_series *ls = series_find(e, b->op, labels, true);
     if (!ls || ls->watch < 0) {
         e->stats.alerts_unmatched++;
@@ -1323,6 +1339,10 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
 {
     live_engine *e = b->e;
     error_clear(err);
+    if (!b->locked) { /* nothing was fed: nothing of this batch to store */
+        free(b);
+        return 0;
+    }
     int rc = 0;
     bool any = false;
     uint64_t events_before = e->stats.events;

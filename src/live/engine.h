@@ -38,9 +38,10 @@
  * lead time before it turns serious (default 60, 30, 10 min), the moment
  * it does, and the written report's deadline three days ahead.
  *
- * Threads: every call takes the engine's lock; the caller brings a registry
- * handle of its own thread (and, for SQLite, holds the process's writer
- * lock around live_commit and live_tick).
+ * Threads: every call takes the engine's lock (a batch from its first
+ * sample or alert to its commit); the caller brings a registry handle of
+ * its own thread (and, for SQLite, holds the process's writer lock around
+ * live_commit and live_tick).
  */
 #ifndef JIKO_ENGINE_H
 #define JIKO_ENGINE_H
