@@ -721,6 +721,49 @@ static void test_unstorable_dropped(void **state)
     fixture_close(&f);
 }
 
+/* A person names a receiving operator in the provider's record
+ * (services[].wholesale_to); the engine links it when it next stores the
+ * incident — here, its closing — and the receiver's incident closes with it. */
+static void test_wholesale_from_record(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    alert(&f, "Demo ISP", "DNSDown", true, t0, 0, t0);
+    const char *id = f.ev.id[0];
+    json_t *r = stored(&f, "Demo ISP", id, NULL);
+    json_t *svc = json_array_get(json_object_get(r, "services"), 0);
+    json_object_set_new(svc, "wholesale_to",
+                        json_pack("[{s:s, s:i}]", "operator", "Small MVNO", "users", 4000));
+    char *text = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    intake_opts io = {&f.env->cat, &f.env->rules, NULL, t0};
+    import_results res;
+    jiko_error err;
+    assert_int_equal(import_text(f.db, &io, text, strlen(text), "api", "a person names the MVNO",
+                                 NULL, &res, &err),
+                     0);
+    assert_true(res.r[0].ok);
+    import_results_free(&res);
+    free(text);
+
+    alert(&f, "Demo ISP", "DNSDown", false, t0, t0 + 45 * MIN_MS, t0 + 46 * MIN_MS);
+    r = stored(&f, "Small MVNO", id, NULL);
+    assert_string_equal(json_string_value(json_object_get(r, "wholesale_provider")), "Demo ISP");
+    assert_string_equal(json_string_value(json_object_get(r, "ended_at")),
+                        "2026-12-05T10:45:00+09:00");
+    svc = json_array_get(json_object_get(r, "services"), 0);
+    assert_string_equal(json_string_value(json_object_get(svc, "service")), "internet_access");
+    assert_int_equal(json_integer_value(json_object_get(svc, "users")), 4000);
+    json_decref(r);
+    /* the provider's record keeps the person's wholesale_to */
+    r = stored(&f, "Demo ISP", id, NULL);
+    svc = json_array_get(json_object_get(r, "services"), 0);
+    assert_non_null(json_object_get(svc, "wholesale_to"));
+    json_decref(r);
+    fixture_close(&f);
+}
+
 static int count_incidents(void *ctx, const store_row *r)
 {
     (void)r;
@@ -856,6 +899,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_wholesale_linked),
+        cmocka_unit_test(test_wholesale_from_record),
         cmocka_unit_test(test_unstorable_dropped),
         cmocka_unit_test(test_capacity),
         cmocka_unit_test(test_restart_with_checkpoint),

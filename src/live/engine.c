@@ -67,6 +67,7 @@ struct live_inc {
     bool dirty, fresh;        /* to store; never stored */
     bool closing;             /* ended since it was last stored */
     bool dropped;             /* refused by the law: to be forgotten */
+    bool stored_now;          /* stored in the commit under way */
     char reason[512];
     /* A receiving operator's incident (卸先), linked to its provider's: it
      * has no series or watches of its own and follows the provider's. */
@@ -313,6 +314,34 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
         json_array_append_new(svcs, json_pack("{s:s, s:s, s:I}", "service", w->service, "effect",
                                               stop ? "stop" : "degrade", "users", users));
     }
+    /* and, for a receiver, the services its provider's record names it in */
+    const json_t *prec = i->linked && i->provider ? i->provider->record : NULL;
+    size_t e_i;
+    json_t *sv;
+    json_array_foreach(json_object_get(prec, "services"), e_i, sv)
+    {
+        size_t r;
+        json_t *to;
+        const char *code = json_string_value(json_object_get(sv, "service"));
+        json_array_foreach(json_object_get(sv, "wholesale_to"), r, to)
+        {
+            const char *op = json_string_value(json_object_get(to, "operator"));
+            json_t *u = json_object_get(to, "users");
+            if (!code || !op || strcmp(op, i->op) != 0 || !json_is_integer(u))
+                continue;
+            bool have = false;
+            size_t q;
+            json_t *x;
+            json_array_foreach(svcs, q, x)
+                have = have || strcmp(json_string_value(json_object_get(x, "service")), code) == 0;
+            if (!have) {
+                const char *eff = json_string_value(json_object_get(sv, "effect"));
+                json_array_append_new(svcs, json_pack("{s:s, s:s, s:I}", "service", code, "effect",
+                                                      eff ? eff : "stop", "users",
+                                                      json_integer_value(u)));
+            }
+        }
+    }
     json_object_set_new(o, "services", svcs);
     if (first && first->equipment)
         json_object_set_new(o, "equipment", json_string(first->equipment));
@@ -339,47 +368,106 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
  * it is first stored, changed and closed with it (the same id, start and
  * end; wholesale_provider set), so that the yearly report counts the
  * provider's and the receivers' reports as one accident (※1/※2). */
-static int link_wholesale(live_engine *e)
+/* The receiving operators named in a stored record: each service entry's
+ * optional "wholesale_to": [{"operator": NAME, "users": N}, ...]
+ * (docs/incident-format.md).  fn(ctx, operator, service entry, users). */
+static int record_receivers(const json_t *record, int (*fn)(void *, const char *, json_t *, int64_t),
+                            void *ctx)
+{
+    size_t k, r;
+    json_t *sv, *to;
+    json_array_foreach(json_object_get(record, "services"), k, sv)
+    {
+        json_array_foreach(json_object_get(sv, "wholesale_to"), r, to)
+        {
+            const char *op = json_string_value(json_object_get(to, "operator"));
+            json_t *u = json_object_get(to, "users");
+            if (op && *op && json_is_integer(u) && json_integer_value(u) >= 0 &&
+                fn(ctx, op, sv, json_integer_value(u)))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* The receiver op's incident linked to provider p: found, or made (fresh,
+ * to be stored); then marked to follow p.  only_new: leave existing ones. */
+static int follow(live_engine *e, live_inc *p, const char *op, bool only_new)
+{
+    if (strcmp(op, p->op) == 0)
+        return 0; /* an operator does not receive its own service */
+    live_inc *l = NULL;
+    for (live_inc *x = e->incs; x && !l; x = x->next)
+        if (x->linked && x->provider == p && strcmp(x->op, op) == 0)
+            l = x;
+    if (l && only_new)
+        return 0;
+    if (!l) {
+        l = calloc(1, sizeof *l);
+        if (!l || !(l->op = strdup(op)) || !(l->id = strdup(p->id)) ||
+            !(l->provider_op = strdup(p->op))) {
+            if (l)
+                inc_free(l);
+            return -1;
+        }
+        l->linked = true;
+        l->provider = p;
+        l->fresh = true;
+        l->ended_ms = -1;
+        l->next = e->incs;
+        e->incs = l;
+        e->stats.open_incidents++;
+        mark(l, false, "live: wholesale service of %s, incident %s", p->op, p->id);
+    }
+    l->started_ms = p->started_ms;
+    if (p->ended_ms >= 0 && l->ended_ms < 0) {
+        l->ended_ms = p->ended_ms;
+        l->closing = true;
+        e->stats.open_incidents--;
+        mark(l, true, "live: closed with %s's incident %s", p->op, p->id);
+    } else {
+        mark(l, false, "live: follows %s's incident %s", p->op, p->id);
+    }
+    return 0;
+}
+
+typedef struct follow_ctx {
+    live_engine *e;
+    live_inc *p;
+    bool only_new;
+} follow_ctx;
+
+static int follow_receiver(void *ctx, const char *op, json_t *service, int64_t users)
+{
+    (void)service;
+    (void)users;
+    follow_ctx *x = ctx;
+    return follow(x->e, x->p, op, x->only_new);
+}
+
+/* The receiving operators' incidents follow their provider's: made when
+ * it is first stored, changed and closed with it (the same id, start and
+ * end; wholesale_provider set), so that the yearly report counts the
+ * provider's and the receivers' reports as one accident (※1/※2).  The
+ * receivers are those of its watches and those its record names (a person
+ * may add them through the API; seen when the engine next stores it).
+ * after_store: the second pass of a commit, for receivers that records
+ * just stored name for the first time. */
+static int link_wholesale(live_engine *e, bool after_store)
 {
     const live_conf *c = e->env.conf;
     for (live_inc *p = e->incs; p; p = p->next) {
-        if (p->linked || !p->dirty)
+        if (p->linked || !(after_store ? p->stored_now : p->dirty))
             continue;
-        for (size_t k = 0; k < p->n_watches; k++) {
+        for (size_t k = 0; k < p->n_watches && !after_store; k++) {
             const live_watch *w = &c->watches[p->watches[k]];
-            for (size_t r = 0; r < w->n_wholesale; r++) {
-                live_inc *l = NULL;
-                for (live_inc *x = e->incs; x && !l; x = x->next)
-                    if (x->linked && x->provider == p && strcmp(x->op, w->wholesale_to[r]) == 0)
-                        l = x;
-                if (!l) {
-                    l = calloc(1, sizeof *l);
-                    if (!l || !(l->op = strdup(w->wholesale_to[r])) || !(l->id = strdup(p->id)) ||
-                        !(l->provider_op = strdup(p->op))) {
-                        if (l)
-                            inc_free(l);
-                        return -1;
-                    }
-                    l->linked = true;
-                    l->provider = p;
-                    l->fresh = true;
-                    l->ended_ms = -1;
-                    l->next = e->incs;
-                    e->incs = l;
-                    e->stats.open_incidents++;
-                    mark(l, false, "live: wholesale service of %s, incident %s", p->op, p->id);
-                }
-                l->started_ms = p->started_ms;
-                if (p->closing && l->ended_ms < 0) {
-                    l->ended_ms = p->ended_ms;
-                    l->closing = true;
-                    e->stats.open_incidents--;
-                    mark(l, true, "live: closed with %s's incident %s", p->op, p->id);
-                } else {
-                    mark(l, false, "live: follows %s's incident %s", p->op, p->id);
-                }
-            }
+            for (size_t r = 0; r < w->n_wholesale; r++)
+                if (follow(e, p, w->wholesale_to[r], false))
+                    return -1;
         }
+        follow_ctx x = {e, p, after_store};
+        if (p->record && record_receivers(p->record, follow_receiver, &x))
+            return -1;
     }
     return 0;
 }
@@ -1335,6 +1423,33 @@ static int emit_warning(live_engine *e, store *db, const live_warning *w, int64_
     return rc;
 }
 
+/* Store every incident to store that this commit has not stored yet. */
+static int store_dirty(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
+{
+    for (live_inc *i = e->incs; i; i = i->next) {
+        if (!i->dirty || i->stored_now)
+            continue;
+        int rc = store_one(e, i, db, now_ms, err);
+        if (rc == 1) { /* refused by the law: said, counted, forgotten */
+            fprintf(stderr, "jiko: live: incident %s of %s cannot be stored and is dropped: %s\n",
+                    i->id, i->op, err->message);
+            e->stats.dropped++;
+            i->dropped = true;
+            i->dirty = false;
+            if (i->ended_ms < 0) {
+                i->ended_ms = i->started_ms;
+                e->stats.open_incidents--;
+            }
+            error_clear(err);
+        } else if (rc) {
+            return -1;
+        } else {
+            i->stored_now = true;
+        }
+    }
+    return 0;
+}
+
 int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
 {
     live_engine *e = b->e;
@@ -1346,7 +1461,7 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
     int rc = 0;
     bool any = false;
     uint64_t events_before = e->stats.events;
-    if (link_wholesale(e)) {
+    if (link_wholesale(e, false)) {
         error_nomem(err, "the receiving operators' incidents");
         rc = -1;
     }
@@ -1357,24 +1472,17 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
         rc = store_begin(db, err);
         for (size_t k = 0; k < e->n_warnings && !rc; k++)
             rc = emit_warning(e, db, &e->warnings[k], now_ms, err);
-        for (live_inc *i = e->incs; i && !rc; i = i->next) {
-            if (!i->dirty)
-                continue;
-            rc = store_one(e, i, db, now_ms, err);
-            if (rc == 1) { /* refused by the law: said, counted, forgotten */
-                fprintf(stderr, "jiko: live: incident %s of %s cannot be stored and is dropped: %s\n",
-                        i->id, i->op, err->message);
-                e->stats.dropped++;
-                i->dropped = true;
-                i->dirty = false;
-                if (i->ended_ms < 0) {
-                    i->ended_ms = i->started_ms;
-                    e->stats.open_incidents--;
-                }
-                error_clear(err);
-                rc = 0;
-            }
+        if (!rc)
+            rc = store_dirty(e, db, now_ms, err);
+        /* receivers that the records just stored name for the first time */
+        if (!rc && link_wholesale(e, true)) {
+            error_nomem(err, "the receiving operators' incidents");
+            rc = -1;
         }
+        if (!rc)
+            rc = store_dirty(e, db, now_ms, err);
+        for (live_inc *i = e->incs; i; i = i->next)
+            i->stored_now = false;
         rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
         if (!rc && e->stats.events != events_before && e->env.on_committed)
             e->env.on_committed(e->env.event_ctx);
