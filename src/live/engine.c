@@ -95,6 +95,10 @@ struct live_engine {
     int64_t latest_ms; /* the latest sample or alert time seen */
     live_inc *incs; /* open ones, and closed serious ones until deadline.soon */
     live_stats stats;
+    /* The process's registry writer lock (SQLite takes one writer at a
+     * time; server.c), held around the engine's transactions only, so that
+     * ingest requests decode and detect in parallel; NULL: none needed. */
+    pthread_mutex_t *store_lock;
     live_warning *warnings; /* capacity warnings to send */
     size_t n_warnings;
     char *scratch; /* series names are built here */
@@ -1469,6 +1473,8 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
         any = any || i->dirty;
     any = any || e->n_warnings > 0;
     if (any && !rc) {
+        if (e->store_lock)
+            pthread_mutex_lock(e->store_lock);
         rc = store_begin(db, err);
         for (size_t k = 0; k < e->n_warnings && !rc; k++)
             rc = emit_warning(e, db, &e->warnings[k], now_ms, err);
@@ -1484,6 +1490,8 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
         for (live_inc *i = e->incs; i; i = i->next)
             i->stored_now = false;
         rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
+        if (e->store_lock)
+            pthread_mutex_unlock(e->store_lock);
         if (!rc && e->stats.events != events_before && e->env.on_committed)
             e->env.on_committed(e->env.event_ctx);
         if (!rc) { /* sent: else they wait for the next commit */
@@ -1606,10 +1614,14 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
     n = 0;
     for (live_inc *i = e->incs; i; i = i->next)
         was[n++] = (sent){i->leads_fired, i->serious_sent, i->deadline_sent};
+    if (e->store_lock)
+        pthread_mutex_lock(e->store_lock);
     int rc = store_begin(db, err);
     for (live_inc *i = e->incs; i && !rc; i = i->next)
         rc = tick_one(e, i, db, as_of, now_ms, err);
     rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
+    if (e->store_lock)
+        pthread_mutex_unlock(e->store_lock);
     if (rc) {
         n = 0;
         for (live_inc *i = e->incs; i; i = i->next, n++) {
@@ -1624,6 +1636,13 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
         e->env.on_committed(e->env.event_ctx);
     pthread_mutex_unlock(&e->mu);
     return rc;
+}
+
+void live_set_store_lock(live_engine *e, pthread_mutex_t *mu)
+{
+    pthread_mutex_lock(&e->mu);
+    e->store_lock = mu;
+    pthread_mutex_unlock(&e->mu);
 }
 
 int64_t live_checkpoint_every_ms(const live_engine *e)

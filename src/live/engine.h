@@ -40,14 +40,15 @@
  *
  * Threads: every call takes the engine's lock (a batch from its first
  * sample or alert to its commit); the caller brings a registry handle of
- * its own thread (and, for SQLite, holds the process's writer lock around
- * live_commit and live_tick).
+ * its own thread.  The process's SQLite writer lock (live_set_store_lock)
+ * is taken by the engine itself around its transactions only.
  */
 #ifndef JIKO_ENGINE_H
 #define JIKO_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "catalog.h"
@@ -145,6 +146,11 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err);
 /* Write the detector states to conf->checkpoint (write, fsync, rename):
  * 0, or -1 with err.  Nothing to do without a checkpoint file. */
 int live_checkpoint(live_engine *e, jiko_error *err);
+
+/* The lock that serializes the process's registry writers (SQLite), taken
+ * around each of the engine's transactions, after the engine's own lock:
+ * a caller that holds it must never wait for the engine.  NULL: none. */
+void live_set_store_lock(live_engine *e, pthread_mutex_t *mu);
 
 /* How often live_checkpoint should run (0: there is no checkpoint file). */
 int64_t live_checkpoint_every_ms(const live_engine *e);

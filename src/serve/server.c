@@ -70,6 +70,7 @@ struct server {
      * classified as of now and their alarms raised (engine.h). */
     pthread_t ticker;
     bool ticker_started, tick_stop;
+    bool store_lock_lent; /* the engine was given write_mu */
     pthread_mutex_t tick_mu;
     pthread_cond_t tick_cv;
     int n_workers;
@@ -373,8 +374,9 @@ static void run_handler(server *s, request *rq, reply *r)
     store *db = pool_get(&s->db);
     char empty[1] = ""; /* a request without a body: the handler may still cut it */
     api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, wall_ms(), db};
-    bool writes = rq->route.method == ROUTE_POST &&
-                  (rq->route.id == ROUTE_INCIDENTS || route_ingests(rq->route.id)) &&
+    /* ingest requests: the engine takes the writer lock around its commit
+     * only (live_set_store_lock), so they decode and detect in parallel */
+    bool writes = rq->route.method == ROUTE_POST && rq->route.id == ROUTE_INCIDENTS &&
                   !store_may_retry(db);
     if (writes)
         pthread_mutex_lock(&s->write_mu);
@@ -401,13 +403,8 @@ static void *ticker_main(void *arg)
             break;
         pthread_mutex_unlock(&s->tick_mu);
         store *db = pool_get(&s->db);
-        bool serial = !store_may_retry(db);
-        if (serial)
-            pthread_mutex_lock(&s->write_mu);
-        jiko_error err;
+        jiko_error err; /* the engine takes the writer lock itself */
         int rc = live_tick(s->env->engine, db, wall_ms(), &err);
-        if (serial)
-            pthread_mutex_unlock(&s->write_mu);
         pool_put(&s->db, db);
         /* said once per distinct failure, not every second */
         if (rc && strcmp(err.message, last) != 0) {
@@ -738,6 +735,10 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     }
     if (pool_open(&s->db, handles, db_url, err))
         goto fail;
+    if (env->engine) { /* before any request: the engine's commits take turns too */
+        live_set_store_lock(env->engine, store_may_retry(s->db.all[0]) ? NULL : &s->write_mu);
+        s->store_lock_lent = true;
+    }
     static const char busy[] = "{\"error\":{\"code\":\"overloaded\",\"message\":\"the server is at "
                                "its limit of requests in progress; try again\"}}\n";
     s->busy = MHD_create_response_from_buffer(sizeof busy - 1, (void *)busy,
@@ -874,6 +875,8 @@ void server_stop(server *s)
     free(s->workers);
     if (s->busy)
         MHD_destroy_response(s->busy);
+    if (s->store_lock_lent) /* the engine outlives the server and its lock */
+        live_set_store_lock(s->env->engine, NULL);
     pool_close(&s->db);
     pthread_mutex_destroy(&s->write_mu);
     auth_free(s->tokens);
