@@ -92,6 +92,9 @@ static void test_selectors(void **state)
         {"m{a=~\"\\\\d+\"}", "a POSIX extended regular expression ([0-9] instead of \\d"},
         {"m{a=~\"(?i)x\"}", "no (?flags) groups"},
         {"{}", "expected a metric name or at least one label matcher"},
+        {"m{a=~\"fw+++\"}", "no repetition of a repetition"},
+        {"m{a=~\"x{1000}\"}", "repetition counts of at most 100"},
+        {"m{a=~\"((((((a)+)+)+)+)+)+\"}", "at most 5 repeated groups"},
         {"m x", "column 3: expected the end of the selector"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -112,6 +112,59 @@ static char *quoted(parser *ps, size_t *len)
     return out;
 }
 
+/* Regular expressions that regcomp would blow up: glibc builds x+ and
+ * x{n,m} by copying x, so stacked or nested repetitions grow without bound
+ * (a fuzzer found "fw++++...+" taking over 2 GB).  Refused, as RE2 refuses
+ * most of them: a repetition of a repetition ("++", "*{2}"), a count above
+ * MATCH_RE_COUNT_MAX, more than MATCH_RE_GROUP_REPS repeated groups, more
+ * than MATCH_RE_MAX bytes.  NULL when the expression is fine. */
+#define MATCH_RE_MAX 512
+#define MATCH_RE_COUNT_MAX 100
+#define MATCH_RE_GROUP_REPS 5
+
+static const char *regex_refused(const char *re)
+{
+    if (strlen(re) > MATCH_RE_MAX)
+        return "at most 512 bytes";
+    bool prev_quant = false, prev_group = false;
+    int group_reps = 0;
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\' && p[1]) { /* an escaped character is a plain one */
+            p++;
+            prev_quant = prev_group = false;
+            continue;
+        }
+        if (*p == '[') { /* a bracket expression: up to its closing ']' */
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p && *p != ']')
+                p++;
+            if (!*p)
+                return NULL; /* unterminated: regcomp says so */
+            prev_quant = prev_group = false;
+            continue;
+        }
+        bool quant = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+        if (quant && prev_quant)
+            return "no repetition of a repetition (such as ++, +? or *{2})";
+        if (quant && prev_group && ++group_reps > MATCH_RE_GROUP_REPS)
+            return "at most 5 repeated groups";
+        if (*p == '{') {
+            for (const char *q = p + 1; *q && *q != '}'; q++)
+                if (*q >= '0' && *q <= '9' && strtol(q, NULL, 10) > MATCH_RE_COUNT_MAX)
+                    return "repetition counts of at most 100";
+            const char *end = strchr(p, '}');
+            p = end ? end : p;
+        }
+        prev_quant = quant;
+        prev_group = *p == ')';
+    }
+    return NULL;
+}
+
 static int one_matcher(parser *ps, match_selector *m)
 {
     if (m->n == MATCH_MAX_MATCHERS)
@@ -149,6 +202,13 @@ static int one_matcher(parser *ps, match_selector *m)
         if (strstr(x->value, "(?")) {
             ps->p = at;
             return fail(ps, "a POSIX extended regular expression (no (?flags) groups)");
+        }
+        const char *why = regex_refused(x->value);
+        if (why) {
+            ps->p = at;
+            char what[160];
+            snprintf(what, sizeof what, "a simpler regular expression: %s", why);
+            return fail(ps, what);
         }
         size_t n = x->value_len + 5;
         char *anchored = malloc(n);
