@@ -15,6 +15,7 @@ _Static_assert(JST_DATE_TEXT_MAX >= 11, "jst_format_date needs 11 bytes");
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int64_t jst_days_from_civil(jst_date dt)
 {
@@ -321,4 +322,11 @@ char *jst_format_duration(int64_t ms, char *buf, size_t size)
     if ((sec || n == 0) && (size_t)n < size)
         snprintf(buf + n, size - (size_t)n, "%llds", (long long)sec);
     return buf;
+}
+
+int64_t jst_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -38,6 +38,9 @@ typedef struct jst_date {
  * false and, if why is non-NULL, points it at a static explanation. */
 bool jst_parse_rfc3339(const char *s, size_t len, int64_t *ms_out, const char **why);
 
+/* The wall clock: milliseconds since the Unix epoch (UTC). */
+int64_t jst_now_ms(void);
+
 /* Parse "YYYY-MM-DD" (a full-date). */
 bool jst_parse_date(const char *s, jst_date *out);
 

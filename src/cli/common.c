@@ -144,9 +144,7 @@ int cli_fail(const char *cmd, const jiko_error *e)
 int cli_now(const char *arg, int64_t *ms, const char *cmd)
 {
     if (!arg) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        *ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        *ms = jst_now_ms();
         return 0;
     }
     const char *why = NULL;

@@ -230,9 +230,7 @@ static int detect_influx(run *r, FILE *fp, const char *name, ingest_influx_preci
     o.on_error = influx_error;
     o.error_ctx = r;
     /* a line without a timestamp is stamped on arrival, as InfluxDB does */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    o.default_t_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    o.default_t_ms = jst_now_ms();
     ingest_stats st;
     jiko_error err;
     int rc = ingest_influx_parse(&o, buf, len, influx_sink, r, &st, &err);

@@ -281,13 +281,6 @@ static int by_time(const void *a, const void *b)
     return (x->line > y->line) - (x->line < y->line);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct sink {
     char *buf;
     size_t len;
@@ -353,7 +346,7 @@ static int send_all(recording *r, const char *base, const char *token, double sp
     struct curl_slist *hdr = curl_slist_append(NULL, auth);
     hdr = curl_slist_append(hdr, "Content-Type: text/plain; charset=utf-8");
     int64_t first = r->v[0].t_ms, last = r->v[r->n - 1].t_ms;
-    int64_t start = wall_ms();
+    int64_t start = jst_now_ms();
     int64_t span = speed > 0 ? (int64_t)((double)(last - first) / speed) : 0;
     /* the recording ends when the replay does */
     int64_t offset = as_recorded ? 0 : start + span - last;
@@ -363,7 +356,7 @@ static int send_all(recording *r, const char *base, const char *token, double sp
     int64_t said = start;
     for (size_t i = 0; i < r->n && !rc;) {
         int64_t due = speed > 0 ? start + (int64_t)((double)(r->v[i].t_ms - first) / speed) : 0;
-        int64_t now = wall_ms();
+        int64_t now = jst_now_ms();
         if (due > now) {
             int64_t wait = due - now;
             struct timespec d = {wait / 1000, (wait % 1000) * 1000000};
@@ -373,7 +366,7 @@ static int send_all(recording *r, const char *base, const char *token, double sp
         size_t j = i;
         for (; j < r->n && j - i < REPLAY_BATCH_MAX; j++) {
             int64_t dj = speed > 0 ? start + (int64_t)((double)(r->v[j].t_ms - first) / speed) : 0;
-            if (dj > wall_ms() + REPLAY_SLICE_MS)
+            if (dj > jst_now_ms() + REPLAY_SLICE_MS)
                 break;
             size_t need = strlen(r->v[j].text) + 32;
             if (blen + need > cap) {
@@ -391,8 +384,8 @@ static int send_all(recording *r, const char *base, const char *token, double sp
         if (!rc)
             rc = post(c, url, hdr, body, blen);
         i = j;
-        if (!quiet && (wall_ms() - said >= 1000 || i == r->n)) {
-            said = wall_ms();
+        if (!quiet && (jst_now_ms() - said >= 1000 || i == r->n)) {
+            said = jst_now_ms();
             char t[JST_TEXT_MAX];
             fprintf(stderr, "replay: %zu of %zu lines sent (%.0f%%), at %s\n", i, r->n,
                     100.0 * (double)i / (double)r->n,

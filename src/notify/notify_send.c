@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jst.h"
 #include "num.h"
 
 void notify_sender_opts_default(notify_sender_opts *o)
@@ -104,13 +105,6 @@ int64_t notify_backoff_ms(const notify_sender_opts *o, int attempts, uint32_t r)
     if (cap > o->backoff_max_ms)
         cap = o->backoff_max_ms;
     return (int64_t)(((uint64_t)r * (uint64_t)(cap + 1)) >> 32);
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static int64_t mono_ms(void)
@@ -383,7 +377,7 @@ static void *run(void *arg)
          * again at the next pass rather than failing every pass after */
         if (!s->db && store_open(&s->db, s->db_url, &err))
             s->db = NULL;
-        if (!s->db || pass(s->db, s->curl, &s->o, wall_ms(), &st, &s->stop, &err)) {
+        if (!s->db || pass(s->db, s->curl, &s->o, jst_now_ms(), &st, &s->stop, &err)) {
             char msg[ERROR_TEXT_MAX];
             logf_(&s->o, "webhooks: %s", error_format(&err, msg, sizeof msg));
             if (s->db && err.kind == JIKO_ERR_STORE) {
@@ -402,7 +396,7 @@ static void *run(void *arg)
         /* sleep until a kick, the next due message or the poll interval */
         int64_t wait = s->o.poll_ms;
         if (next_due) {
-            int64_t until = next_due - wall_ms();
+            int64_t until = next_due - jst_now_ms();
             if (until < wait)
                 wait = until < 1 ? 1 : until;
         }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "jst.h"
 #include "limit.h"
 #include "metrics.h"
 #include "num.h"
@@ -108,13 +109,6 @@ static int64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the registry pool ---- */
@@ -373,7 +367,7 @@ static void run_handler(server *s, request *rq, reply *r)
 {
     store *db = pool_get(&s->db);
     char empty[1] = ""; /* a request without a body: the handler may still cut it */
-    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, wall_ms(), db};
+    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, jst_now_ms(), db};
     /* ingest requests: the engine takes the writer lock around its commit
      * only (live_set_store_lock), so they decode and detect in parallel */
     bool writes = rq->route.method == ROUTE_POST && rq->route.id == ROUTE_INCIDENTS &&
@@ -392,7 +386,7 @@ static void *ticker_main(void *arg)
 {
     server *s = arg;
     char last[ERROR_TEXT_MAX] = "";
-    int64_t every = live_checkpoint_every_ms(s->env->engine), saved = wall_ms();
+    int64_t every = live_checkpoint_every_ms(s->env->engine), saved = jst_now_ms();
     pthread_mutex_lock(&s->tick_mu);
     while (!s->tick_stop) {
         struct timespec until;
@@ -404,7 +398,7 @@ static void *ticker_main(void *arg)
         pthread_mutex_unlock(&s->tick_mu);
         store *db = pool_get(&s->db);
         jiko_error err; /* the engine takes the writer lock itself */
-        int rc = live_tick(s->env->engine, db, wall_ms(), &err);
+        int rc = live_tick(s->env->engine, db, jst_now_ms(), &err);
         pool_put(&s->db, db);
         /* said once per distinct failure, not every second */
         if (rc && strcmp(err.message, last) != 0) {
@@ -415,8 +409,8 @@ static void *ticker_main(void *arg)
             last[0] = '\0';
         }
         /* the detectors' states, so that a restart needs no new warm-up */
-        if (every && wall_ms() - saved >= every) {
-            saved = wall_ms();
+        if (every && jst_now_ms() - saved >= every) {
+            saved = jst_now_ms();
             if (live_checkpoint(s->env->engine, &err))
                 fprintf(stderr, "jiko serve: %s: %s\n", err.file, err.message);
         }
@@ -495,7 +489,7 @@ static enum MHD_Result check_request(server *s, struct MHD_Connection *c, const 
         return send_reply(s, c, rq, &r);
     }
     rq->routed = true;
-    int64_t now = wall_ms();
+    int64_t now = jst_now_ms();
     route_id id = rq->route.id;
     if (!route_allows(&rq->route)) {
         reply r = {0};
