@@ -179,6 +179,55 @@ static int64_t watch_users(const live_watch *w, const live_inc *i)
     return i->linked ? wholesale_users_of(w, i->op) : w->users;
 }
 
+/* The receiving operators named in a stored record: each service entry's
+ * optional "wholesale_to": [{"operator": NAME, "users": N}, ...]
+ * (docs/incident-format.md).  fn(ctx, operator, service entry, users). */
+static int record_receivers(const json_t *record, int (*fn)(void *, const char *, json_t *, int64_t),
+                            void *ctx)
+{
+    size_t k, r;
+    json_t *sv, *to;
+    json_array_foreach(json_object_get(record, "services"), k, sv)
+    {
+        json_array_foreach(json_object_get(sv, "wholesale_to"), r, to)
+        {
+            const char *op = json_string_value(json_object_get(to, "operator"));
+            json_t *u = json_object_get(to, "users");
+            if (op && *op && json_is_integer(u) && json_integer_value(u) >= 0 &&
+                fn(ctx, op, sv, json_integer_value(u)))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct receiver_services {
+    const char *op;
+    json_t *svcs; /* the receiver's service entries being made */
+} receiver_services;
+
+/* A record's service entry naming the receiver: its service with the
+ * receiver's users, unless the watches gave that service already. */
+static int add_receiver_service(void *ctx, const char *op, json_t *service, int64_t users)
+{
+    receiver_services *rs = ctx;
+    const char *code = json_string_value(json_object_get(service, "service"));
+    if (!code || strcmp(op, rs->op) != 0)
+        return 0;
+    size_t q;
+    json_t *x;
+    json_array_foreach(rs->svcs, q, x)
+        if (strcmp(json_string_value(json_object_get(x, "service")), code) == 0)
+            return 0;
+    const char *eff = json_string_value(json_object_get(service, "effect"));
+    return json_array_append_new(rs->svcs, json_pack("{s:s, s:s, s:I}", "service", code, "effect",
+                                                      eff ? eff : "stop", "users",
+                                                      (json_int_t)users));
+}
+
+/* The fields the engine writes (started_at, ended_at, services, equipment,
+ * region, summary; wholesale_provider for a receiver), as it would write
+ * them now. */
 static json_t *own_fields(live_engine *e, const live_inc *i)
 {
     const live_conf *c = e->env.conf;
@@ -237,32 +286,9 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
                                               stop ? "stop" : "degrade", "users", users));
     }
     /* and, for a receiver, the services its provider's record names it in */
-    const json_t *prec = i->linked && i->provider ? i->provider->record : NULL;
-    size_t e_i;
-    json_t *sv;
-    json_array_foreach(json_object_get(prec, "services"), e_i, sv)
-    {
-        size_t r;
-        json_t *to;
-        const char *code = json_string_value(json_object_get(sv, "service"));
-        json_array_foreach(json_object_get(sv, "wholesale_to"), r, to)
-        {
-            const char *op = json_string_value(json_object_get(to, "operator"));
-            json_t *u = json_object_get(to, "users");
-            if (!code || !op || strcmp(op, i->op) != 0 || !json_is_integer(u))
-                continue;
-            bool have = false;
-            size_t q;
-            json_t *x;
-            json_array_foreach(svcs, q, x)
-                have = have || strcmp(json_string_value(json_object_get(x, "service")), code) == 0;
-            if (!have) {
-                const char *eff = json_string_value(json_object_get(sv, "effect"));
-                json_array_append_new(svcs, json_pack("{s:s, s:s, s:I}", "service", code, "effect",
-                                                      eff ? eff : "stop", "users",
-                                                      json_integer_value(u)));
-            }
-        }
+    if (i->linked && i->provider && i->provider->record) {
+        receiver_services rs = {i->op, svcs};
+        record_receivers(i->provider->record, add_receiver_service, &rs);
     }
     json_object_set_new(o, "services", svcs);
     if (first && first->equipment)
@@ -290,28 +316,6 @@ static json_t *own_fields(live_engine *e, const live_inc *i)
  * it is first stored, changed and closed with it (the same id, start and
  * end; wholesale_provider set), so that the yearly report counts the
  * provider's and the receivers' reports as one accident (※1/※2). */
-/* The receiving operators named in a stored record: each service entry's
- * optional "wholesale_to": [{"operator": NAME, "users": N}, ...]
- * (docs/incident-format.md).  fn(ctx, operator, service entry, users). */
-static int record_receivers(const json_t *record, int (*fn)(void *, const char *, json_t *, int64_t),
-                            void *ctx)
-{
-    size_t k, r;
-    json_t *sv, *to;
-    json_array_foreach(json_object_get(record, "services"), k, sv)
-    {
-        json_array_foreach(json_object_get(sv, "wholesale_to"), r, to)
-        {
-            const char *op = json_string_value(json_object_get(to, "operator"));
-            json_t *u = json_object_get(to, "users");
-            if (op && *op && json_is_integer(u) && json_integer_value(u) >= 0 &&
-                fn(ctx, op, sv, json_integer_value(u)))
-                return -1;
-        }
-    }
-    return 0;
-}
-
 /* The receiver op's incident linked to provider p: found, or made (fresh,
  * to be stored); then marked to follow p.  only_new: leave existing ones. */
 static int follow(live_engine *e, live_inc *p, const char *op, bool only_new)
