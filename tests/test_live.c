@@ -360,6 +360,22 @@ static json_t *stored(fixture *f, const char *op, const char *id, int *version)
     return r;
 }
 
+/* A person's change of an incident, stored as the API stores it
+ * (import_text); r is the whole record, consumed. */
+static void person_stores(fixture *f, json_t *r, const char *reason, int64_t now)
+{
+    char *text = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    assert_non_null(text);
+    intake_opts io = {&f->env->cat, &f->env->rules, NULL, now};
+    import_results res;
+    jiko_error err;
+    assert_int_equal(import_text(f->db, &io, text, strlen(text), "api", reason, NULL, &res, &err), 0);
+    assert_true(res.r[0].ok);
+    import_results_free(&res);
+    free(text);
+}
+
 static void test_alerts_open_group_close(void **state)
 {
     fixture f;
@@ -525,17 +541,7 @@ static void test_person_edit_kept(void **state)
     json_object_set_new(svc, "users", json_integer(123456));
     json_object_set_new(r, "cause", json_pack("{s:s,s:s}", "category", "equipment", "detail",
                                               "resolver process crashed"));
-    char *text = json_dumps(r, JSON_COMPACT);
-    json_decref(r);
-    intake_opts io = {&f.env->cat, &f.env->rules, NULL, t0};
-    import_results res;
-    jiko_error err;
-    assert_int_equal(import_text(f.db, &io, text, strlen(text), "api", "corrected by a person",
-                                 NULL, &res, &err),
-                     0);
-    assert_true(res.r[0].ok);
-    import_results_free(&res);
-    free(text);
+    person_stores(&f, r, "corrected by a person", t0);
 
     alert(&f, "Demo ISP", "DNSDown", false, t0, t0 + 30 * MIN_MS, t0 + 31 * MIN_MS);
     r = stored(&f, "Demo ISP", id, &v);
@@ -738,17 +744,7 @@ static void test_wholesale_from_record(void **state)
     json_t *svc = json_array_get(json_object_get(r, "services"), 0);
     json_object_set_new(svc, "wholesale_to",
                         json_pack("[{s:s, s:i}]", "operator", "Small MVNO", "users", 4000));
-    char *text = json_dumps(r, JSON_COMPACT);
-    json_decref(r);
-    intake_opts io = {&f.env->cat, &f.env->rules, NULL, t0};
-    import_results res;
-    jiko_error err;
-    assert_int_equal(import_text(f.db, &io, text, strlen(text), "api", "a person names the MVNO",
-                                 NULL, &res, &err),
-                     0);
-    assert_true(res.r[0].ok);
-    import_results_free(&res);
-    free(text);
+    person_stores(&f, r, "a person names the MVNO", t0);
 
     alert(&f, "Demo ISP", "DNSDown", false, t0, t0 + 45 * MIN_MS, t0 + 46 * MIN_MS);
     r = stored(&f, "Small MVNO", id, NULL);
@@ -849,16 +845,7 @@ static void test_restart_without_checkpoint(void **state)
     const char *id = f.ev.id[0];
     json_t *r = stored(&f, "Demo ISP", id, NULL);
     json_object_set_new(r, "region", json_string("関東"));
-    char *text = json_dumps(r, JSON_COMPACT);
-    json_decref(r);
-    intake_opts io = {&f.env->cat, &f.env->rules, NULL, t0};
-    import_results res;
-    jiko_error err;
-    assert_int_equal(import_text(f.db, &io, text, strlen(text), "api", "region corrected", NULL,
-                                 &res, &err),
-                     0);
-    import_results_free(&res);
-    free(text);
+    person_stores(&f, r, "region corrected", t0);
 
     restart(&f, false, t0 + 2 * MIN_MS);
     alert(&f, "Demo ISP", "DNSDown", true, t0, 0, t0 + 2 * MIN_MS);
