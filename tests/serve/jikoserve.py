@@ -5,6 +5,7 @@ Only the standard library: the tests run on a clean machine."""
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,6 +43,11 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def which(name):
+    """A program on PATH, or in /usr/bin (Debian's prometheus, nginx ...)."""
+    return shutil.which(name) or (os.path.exists("/usr/bin/" + name) and "/usr/bin/" + name)
 
 
 def quote(s):

@@ -41,7 +41,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import Checks, Server, free_port, quote  # noqa: E402
+from jikoserve import Checks, Server, free_port, quote, which  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 CI = os.environ.get("CI") == "true"
@@ -74,10 +74,6 @@ users = 999
 close_samples = 5
 close_min = 0
 """ % {"A": A, "B": B}
-
-
-def which(name):
-    return shutil.which(name) or (os.path.exists("/usr/bin/" + name) and "/usr/bin/" + name)
 
 
 def iso(t):

@@ -38,16 +38,12 @@ import urllib.request
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jikoserve import Checks, Server, free_port, quote  # noqa: E402
+from jikoserve import Checks, Server, free_port, quote, which  # noqa: E402
 
 JIKO = os.path.abspath(sys.argv[1])
 CI = os.environ.get("CI") == "true"
 WAIT_S = 30
 check = Checks()
-
-
-def which(name):
-    return shutil.which(name) or (os.path.exists("/usr/bin/" + name) and "/usr/bin/" + name)
 
 
 A = "株式会社エー通信"
