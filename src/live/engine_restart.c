@@ -315,7 +315,7 @@ static void restore_series(live_engine *e, ckpt_in *in)
     uint32_t klen;
     get(in, &klen, 4);
     const char *key = (const char *)take(in, klen);
-    char name[512], incid[LIVE_ID_MAX + 8], op[512];
+    char name[512], incid[LIVE_ID_MAX + 8];
     get_str(in, name, sizeof name);
     uint8_t alert;
     int32_t run;
@@ -354,10 +354,16 @@ static void restore_series(live_engine *e, ckpt_in *in)
     s->base_mean = bmean;
     s->fail_mean = fmean;
     s->base_n = bn;
-    /* the operator is the key's part before 0x1f */
-    const char *sep = memchr(key, 0x1f, klen);
-    snprintf(op, sizeof op, "%.*s", sep ? (int)(sep - key) : 0, key);
-    if (incid[0] && (s->inc = inc_by_id(e, op, incid)) != NULL)
+    /* the series' incident: that id, of the operator the key starts with
+     * (operator, 0x1f, name; compared whole, since an operator or a label
+     * may itself hold a 0x1f) */
+    for (live_inc *i = e->incs; incid[0] && i && !s->inc; i = i->next) {
+        size_t ol = strlen(i->op);
+        if (strcmp(i->id, incid) == 0 && ol < klen && key[ol] == 0x1f &&
+            memcmp(key, i->op, ol) == 0)
+            s->inc = i;
+    }
+    if (s->inc)
         s->inc->pending++;
     *slot = s;
     e->n_series++;
