@@ -600,12 +600,7 @@ void live_engine_free(live_engine *e)
 {
     if (!e)
         return;
-    for (size_t k = 0; k < e->series.cap; k++) {
-        live_series *s = e->series.vals ? e->series.vals[k] : NULL;
-        if (s)
-            free(s->fc);
-        free(s);
-    }
+    live_series_free_all(e);
     for (size_t k = 0; k < e->n_warnings; k++) {
         free(e->warnings[k].op);
         free(e->warnings[k].series);
@@ -672,6 +667,7 @@ int live_feed(void *batch, const ingest_sample *s)
         e->stats.unwatched++;
         return 0;
     }
+    live_hist_push(e, ls, s->t_ms, s->value, score);
     const live_watch *w = &e->env.conf->watches[ls->watch];
     bool anomalous = (w->detect & LIVE_DETECT_ANOMALY) && score >= DETECT_ALERT_THRESHOLD;
     if (w->detect & LIVE_DETECT_CAPACITY) {
@@ -1012,6 +1008,8 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
             for (live_inc *x = e->incs; x; x = x->next)
                 if (x->provider == i)
                     x->provider = NULL;
+            if (!i->dropped)
+                live_remember_closed(e, i);
             live_inc_free(i);
         }
     }
@@ -1136,7 +1134,7 @@ void live_stats_get(live_engine *e, live_stats *out)
 {
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
-    out->state_bytes = e->n_series * sizeof(live_series) + e->key_bytes +
+    out->state_bytes = e->n_series * sizeof(live_series) + e->key_bytes + e->hist_bytes +
                        e->series.cap * (sizeof(char *) + sizeof(size_t) + sizeof(void *));
     pthread_mutex_unlock(&e->mu);
 }
