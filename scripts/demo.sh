@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # `make demo`: the rulebooks, the FY2021 serious accidents of seed 000
 # classified, a live outage counting down to "serious", the registry, the
-# FY2021 statistics from a synthetic year that reproduces MIC's figures, and
-# a KPI anomaly.
+# FY2021 statistics from a synthetic year that reproduces MIC's figures, a
+# KPI anomaly, then live: `jiko serve` with its dashboard, a KPI recording
+# replayed at 600x (the incident opens, counts down, turns serious, closes),
+# notices published, the status page (scripts/demo_live.py).  Interactive
+# runs end by printing the dashboard's URL and wait for Ctrl-C;
+# DEMO_NONINTERACTIVE=1 tells what happened and exits.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,4 +66,7 @@ with open(sys.argv[1], "w") as f:
         f.write(f"dns,site=tokyo queries={q:.0f}i,failure_pct={fail:.2f} {t}000000000\n")
 PY
 "$jiko" detect --format influx --events "$db.lp"
+
+hr "Live: jiko serve, its dashboard, and the KPIs of 2021-08-03 replayed — jiko serve, jiko replay"
+python3 "$root/scripts/demo_live.py" "$jiko" "$db.stats"
 rm -rf "$(dirname "$db")"

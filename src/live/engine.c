@@ -730,9 +730,12 @@ typedef struct stored {
     char *text;
 } stored;
 
-static char *event_data(live_engine *e, const stored *s)
+static char *event_data(live_engine *e, const stored *s, int64_t lead_ms)
 {
     json_t *o = json_object();
+    /* incident.serious_soon: which of the lead times this alarm is */
+    if (lead_ms > 0)
+        json_object_set_new(o, "lead_minutes", json_integer((json_int_t)(lead_ms / 60000)));
     json_object_set(o, "incident", s->inc.json);
     json_object_set_new(o, "classification",
                         classify_to_json(&s->res, &s->inc, e->env.cat, CLASSIFY_EN));
@@ -747,7 +750,7 @@ static int emit(live_engine *e, store *db, live_inc *i, live_event_type t, int64
     e->stats.events++;
     if (!e->env.on_event)
         return 0;
-    char *data = event_data(e, s);
+    char *data = event_data(e, s, t == LIVE_EV_SERIOUS_SOON ? lead_ms : 0);
     if (!data) {
         error_nomem(err, "an event of the live engine");
         return -1;
