@@ -30,7 +30,9 @@ echo "The contract's JSON (docs/incident-format.md):"
 echo "$live" | "$jiko" classify --json --lang en --now 2021-08-03T16:15:00+09:00 - | python3 -m json.tool --no-ensure-ascii
 
 hr "The registry: import the FY2021 reports into an embedded SQLite registry — jiko import / list / history"
-db=$(mktemp -d)/jiko-demo.db
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/jiko-demo.db
 "$jiko" import --db "$db" "$root/examples/fy2021-serious.jsonl"
 grep '"fy2021-07-globalsign"' "$root/examples/fy2021-serious.jsonl" | sed 's/"users": 41417/"users": 41500/g' |
   "$jiko" amend fy2021-07-globalsign --db "$db" --reason "user count corrected" -
@@ -69,4 +71,3 @@ PY
 
 hr "Live: jiko serve, its dashboard, and the KPIs of 2021-08-03 replayed — jiko serve, jiko replay"
 python3 "$root/scripts/demo_live.py" "$jiko" "$db.stats"
-rm -rf "$(dirname "$db")"
