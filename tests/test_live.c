@@ -641,20 +641,32 @@ static void test_series_history(void **state)
     assert_false(json_is_true(json_object_get(o, "known")));
     assert_int_equal(json_array_size(json_object_get(o, "series")), 0);
     json_decref(o);
-    /* recovery closes it; the dashboard still draws it */
+    /* 65 minutes in, 55 before it turns serious (50,000 users, 2 hours):
+     * the 60-minute alarm, noted with the time it was raised at */
+    jiko_error err;
+    assert_int_equal(live_tick(f.e, f.db, t0 + 65 * MIN_MS, &err), 0);
+    assert_int_equal(f.ev.type[f.ev.n - 1], LIVE_EV_SERIOUS_SOON);
+    o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
+    json_t *al = json_object_get(o, "alarms");
+    assert_int_equal(json_array_size(al), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(al, 0), "lead_minutes")), 60);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(al, 0), "at")),
+                     t0 + 65 * MIN_MS);
+    json_decref(o);
+    /* recovery closes it; the dashboard still draws it, alarms too */
     const char *kv[] = {"site=tokyo"};
     live_batch *b = live_begin(f.e, "Demo ISP");
-    for (int k = 1; k <= 30; k++) {
+    for (int k = 66; k <= 95; k++) {
         ingest_sample smp = sample_of("dns_failure_ratio", kv, 1, 0.0102, t0 + k * MIN_MS);
         live_feed(b, &smp);
     }
-    jiko_error err;
-    assert_int_equal(live_commit(b, f.db, t0 + 30 * MIN_MS, &err), 0);
+    assert_int_equal(live_commit(b, f.db, t0 + 95 * MIN_MS, &err), 0);
     assert_int_equal(f.ev.type[f.ev.n - 1], LIVE_EV_CLOSED);
     o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
     assert_true(json_is_true(json_object_get(o, "known")));
     check_points(json_object_get(json_array_get(json_object_get(o, "series"), 0), "points"), 50,
-                 t0 + 30 * MIN_MS, 0.0102);
+                 t0 + 95 * MIN_MS, 0.0102);
+    assert_int_equal(json_array_size(json_object_get(o, "alarms")), 1);
     json_decref(o);
     live_stats st;
     live_stats_get(f.e, &st);

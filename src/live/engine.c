@@ -1105,6 +1105,20 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
     rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
     if (e->store_lock)
         pthread_mutex_unlock(e->store_lock);
+    /* the alarms now sent for good, for the dashboard's time line: the
+     * most urgent lead of the new ones (the others were passed with it) */
+    n = 0;
+    for (live_inc *i = e->incs; i && !rc; i = i->next, n++) {
+        uint32_t fresh = i->leads_fired & ~was[n].leads;
+        if (i->serious_sent && !was[n].serious)
+            live_alarm_note(i, 0, as_of);
+        else
+            for (int k = e->env.conf->n_leads - 1; k >= 0; k--)
+                if (fresh & (1u << k)) {
+                    live_alarm_note(i, (int)(e->env.conf->lead_ms[k] / 60000), as_of);
+                    break;
+                }
+    }
     if (rc) {
         n = 0;
         for (live_inc *i = e->incs; i; i = i->next, n++) {

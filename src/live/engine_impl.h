@@ -47,7 +47,21 @@ typedef struct live_closed {
     char *op, *id;
     int *watches;
     size_t n_watches;
+    struct live_alarms *alarms; /* NULL: none were raised */
 } live_closed;
+
+/* The countdown's alarms as raised (incident.serious_soon, .serious), with
+ * the time the law was applied at, for the dashboard's time line; kept in
+ * memory only (a restart starts a new list). */
+#define LIVE_MAX_ALARMS (LIVE_MAX_LEADS + 1)
+typedef struct live_alarm {
+    int64_t at_ms;
+    int lead_min; /* 0: it turned serious */
+} live_alarm;
+typedef struct live_alarms {
+    int n;
+    live_alarm a[LIVE_MAX_ALARMS];
+} live_alarms;
 
 typedef struct live_series {
     const char *key; /* the map's copy: operator, 0x1f, series name */
@@ -94,6 +108,7 @@ struct live_inc {
     live_inc *provider;       /* NULL once the provider's is forgotten */
     uint32_t leads_fired;     /* bit i: lead_ms[i] sent */
     bool serious_sent, deadline_sent;
+    live_alarms alarms;
     live_inc *next;
 };
 
@@ -138,6 +153,8 @@ int live_inc_push_watch(live_inc *i, int w); /* once; -1 when out of memory */
  * free both. */
 void live_hist_push(live_engine *e, live_series *s, int64_t t_ms, double value, double score);
 void live_remember_closed(live_engine *e, const live_inc *i);
+/* Note an alarm raised (lead_min 0: serious) at the law's time at_ms. */
+void live_alarm_note(live_inc *i, int lead_min, int64_t at_ms);
 void live_series_free_all(live_engine *e);
 
 /* Restart (engine_restart.c): the engine's open incidents from the
