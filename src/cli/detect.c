@@ -25,12 +25,13 @@
 static void help(FILE *out)
 {
     fprintf(out,
-            "usage: jiko detect [--format csv|influx] [--events] [--threshold T] [FILE|-]\n"
-            "       jiko detect --nab DIR --out DIR\n"
+            "usage: jiko detect [--detector light|full] [--format csv|influx] [--events]\n"
+            "                   [--threshold T] [FILE|-]\n"
+            "       jiko detect [--detector light|full] --nab DIR --out DIR\n"
             "\n"
             "Score KPI series with jiko's streaming anomaly detector: one pass, no\n"
-            "look-ahead, about 1 KiB of state per series, the same configuration for\n"
-            "every series.  Each point gets an anomaly score in [0, 1].\n"
+            "look-ahead, the same configuration for every series.  Each point gets an\n"
+            "anomaly score in [0, 1].\n"
             "\n"
             "input formats:\n"
             "  csv     'timestamp,value' (one series) or 'series,timestamp,value'; the\n"
@@ -40,12 +41,15 @@ static void help(FILE *out)
             "          measurement.field{tags}; timestamps in ns (--precision to change).\n"
             "\n"
             "options:\n"
+            "  --detector light|full  light (default): 1000 bytes per series, for very\n"
+            "                       many series; full: %zu bytes per series, a detector\n"
+            "                       calibrated to each series' own tails (docs/design-detect.md)\n"
             "  --format csv|influx  input format (default: csv)\n"
             "  --precision ns|us|ms|s  Influx timestamp unit (default ns)\n"
             "  --events             print anomaly events (JSON Lines: series, start, peak,\n"
             "                       peak score, end) instead of a score per point\n"
-            "  --threshold T        score that makes an alert (default %.3f, calibrated\n"
-            "                       once for all series)\n"
+            "  --threshold T        score that makes an alert (default %.3f light, %.3f\n"
+            "                       full, calibrated once for all series)\n"
             "  --max-series N       series held at most (default %d); the points of\n"
             "                       further series are rejected\n"
             "  --nab DIR --out DIR  for every DIR/*/*.csv (except labels/) write OUT/<same\n"
@@ -60,8 +64,10 @@ static void help(FILE *out)
             "\n"
             "examples:\n"
             "  jiko detect kpi.csv > scored.csv\n"
-            "  jiko detect --format influx --events telegraf.lp\n",
-            DETECT_ALERT_THRESHOLD, SERIES_MAX_DEFAULT);
+            "  jiko detect --format influx --events telegraf.lp\n"
+            "  jiko detect --detector full --events kpi.csv\n",
+            sizeof(ensemble_state), DETECT_ALERT_THRESHOLD, ENSEMBLE_ALERT_THRESHOLD,
+            SERIES_MAX_DEFAULT);
 }
 
 /* Room for "%.17g" of any double (at most 24 characters). */
@@ -424,11 +430,14 @@ int cmd_detect(int argc, char **argv)
         {"detector", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     run r = {.events = false, .rejected = 0};
-    detector_choice cfg = {.full = true};
+    detector_choice cfg = {.full = false};
     detect_config_default(&cfg.light);
     ensemble_config_default(&cfg.fullc);
-    double threshold = -1.0; /* the chosen detector's own unless given */
-    const char *detector = "full";
+    double threshold = 0.0;
+    bool threshold_given = false; /* else the chosen detector's own */
+    /* light stays the default: the full detector's leave-one-category-out
+     * figures do not beat light's (docs/design-detect.md) */
+    const char *detector = "light";
     long max_series = SERIES_MAX_DEFAULT;
     const char *format = "csv", *nab = NULL, *out = NULL, *prec = "ns";
     int c;
@@ -441,6 +450,7 @@ int cmd_detect(int argc, char **argv)
         case 't':
             if (cli_opt_double("detect", "--threshold", "a score in (0, 1]", optarg, &threshold))
                 return CLI_USAGE;
+            threshold_given = true;
             break;
         case 'm':
             if (cli_opt_long("detect", "--max-series", "a series count from 1 to 100000000",
@@ -463,7 +473,7 @@ int cmd_detect(int argc, char **argv)
         return CLI_USAGE;
     }
     cfg.full = strcmp(detector, "full") == 0;
-    if (threshold == -1.0)
+    if (!threshold_given)
         threshold = cfg.full ? ENSEMBLE_ALERT_THRESHOLD : DETECT_ALERT_THRESHOLD;
     if (threshold <= 0 || threshold > 1) {
         cli_error("detect", "--threshold must be in (0, 1]");

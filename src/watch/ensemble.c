@@ -6,7 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-#define MS_PER_MIN (60LL * 1000)
 #define LN10 2.30258509299404568
 #define LOG10_2 0.30102999566398120
 #define INV_SQRT2 0.70710678118654752 /* Q(z) = erfc(z / sqrt 2) / 2 */
@@ -44,9 +43,9 @@
 void ensemble_config_default(ensemble_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->span_ms[ENSEMBLE_M_SHORT] = 30 * MS_PER_MIN;
-    c->span_ms[ENSEMBLE_M_LONG] = 3 * JST_MS_PER_HOUR;
-    c->span_ms[ENSEMBLE_M_SEASON] = 30 * MS_PER_MIN;
+    c->span_ms[ENSEMBLE_M_SHORT] = JST_MS_PER_HOUR;
+    c->span_ms[ENSEMBLE_M_LONG] = 6 * JST_MS_PER_HOUR;
+    c->span_ms[ENSEMBLE_M_SEASON] = JST_MS_PER_HOUR;
     c->base_ms = 3 * JST_MS_PER_DAY;
     c->long_ms = 2 * JST_MS_PER_WEEK;
     c->holdoff_ms = JST_MS_PER_DAY;
