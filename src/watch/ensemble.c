@@ -25,6 +25,10 @@
  * seen so far: a series flat for a while, then moving, would otherwise
  * standardise every later move by a spread of zero. */
 #define SD_FLOOR_RANGE 1e-3
+/* Values are clipped from this row on: the spread of 20 rows is enough to
+ * tell a wild value (8 sds) from the data, and a wild value in the first
+ * rows of warm-up would otherwise set the state's scale for weeks. */
+#define CLIP_MIN_ROWS 20
 /* Sampling interval: a running median of the row intervals, moved by this
  * factor per row (faster while the first rows find it). */
 #define DT_STEP 1.02
@@ -170,6 +174,10 @@ static void stat_learn(ensemble_stat *st, double v, double a, double abase, doub
     st->sd = to_float(sqrt((1.0 - along) * (sd * sd + along * d * d)));
 }
 
+/* Values are clipped from this row on: the spread of 20 rows is enough to
+ * tell a wild value (8 sds) from the data, and a wild value in the first
+ * rows of warm-up would otherwise set the state's scale for weeks. */
+#define CLIP_MIN_ROWS 20
 /* Sampling interval: a running median of the row intervals, in log space
  * (each row moves it by a fixed factor towards its interval), so gaps and
  * bursts barely move it. */
@@ -231,7 +239,7 @@ static void profile_learn(ensemble_state *s, int k, int kw, double xr)
 static double clip_value(ensemble_state *s, double x, double floor)
 {
     const ensemble_config *cf = &s->cfg;
-    if (!(cf->clip_k > 0.0f) || s->n < cf->warmup) return x;
+    if (!(cf->clip_k > 0.0f) || s->n < CLIP_MIN_ROWS) return x;
     const ensemble_stat *r = &s->ref;
     double lim = (double)cf->clip_k * fmax((double)r->sd, floor);
     double centre = r->base + (double)r->mu, dev = x - centre;
@@ -254,7 +262,9 @@ double ensemble_step(ensemble_state *s, int64_t t_ms, double x)
     }
     if (s->n == 0 || t_ms > s->prev_ms) s->prev_ms = t_ms;
 
-    double floor = 1e-9 * fabs(x) + 1e-12 + SD_FLOOR_RANGE * (s->vmax - s->vmin);
+    /* the spreads' floor, from what the state has learned (never from this
+     * row's value, which may be wild) */
+    double floor = 1e-9 * fabs(s->ref.base) + 1e-12 + SD_FLOOR_RANGE * (s->vmax - s->vmin);
     double xc = clip_value(s, x, floor);
     double along = fmax(1.0 / (double)(s->n + 1), s->dt_ms / (double)cf->long_ms);
     double abase = fmax(1.0 / (double)(s->n + 1), rate_of(s, cf->base_ms));
