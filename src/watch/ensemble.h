@@ -28,7 +28,8 @@
  *  - bounded influence: the state learns each value clipped at clip_k
  *    long-run spreads of the value's deviation from its baseline (the row's
  *    own evidence uses the raw value); two clipped rows in a row on the
- *    same side are a level change and enter as they are.
+ *    same side are a level change and enter as they are;
+ *  - NaN and inf are missing samples: score 0, nothing learned.
  */
 #ifndef JIKO_ENSEMBLE_H
 #define JIKO_ENSEMBLE_H
@@ -36,9 +37,9 @@
 #include <stdint.h>
 
 enum {
-    ENSEMBLE_M_SHORT,  /* the value smoothed over 30 minutes */
-    ENSEMBLE_M_LONG,   /* the value smoothed over 3 hours */
-    ENSEMBLE_M_SEASON, /* residual from the daily + weekly profile, 30 min */
+    ENSEMBLE_M_SHORT,  /* the value smoothed over 1 hour */
+    ENSEMBLE_M_LONG,   /* the value smoothed over 6 hours */
+    ENSEMBLE_M_SEASON, /* residual from the daily + weekly profile, 1 hour */
     ENSEMBLE_NMEMBER
 };
 
@@ -103,7 +104,7 @@ _Static_assert(sizeof(ensemble_state) <= ENSEMBLE_STATE_MAX_BYTES,
 
 /* The score at or above which a point is an alert: the best standard
  * threshold on the public NAB files (each leave-one-category-out fold chose
- * its own on the other three: 0.393 in three folds, 0.404 in one;
+ * its own on the other three: 0.3933 in three folds, 0.4007 in one;
  * docs/design-detect.md). */
 #define ENSEMBLE_ALERT_THRESHOLD 0.393
 
