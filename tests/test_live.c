@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ensemble.h"
 #include "import.h"
 #include "jst.h"
 #include "live_conf.h"
@@ -196,6 +197,8 @@ static void test_conf_lines(void **state)
         {"[live]\nmax_series = 0\n", 2, "max_series", "number of series"},
         {"[live]\ncheckpoint_s = 0\n", 2, "checkpoint_s", "number of seconds"},
         {"[live]\nwhat = 1\n", 2, "what", "unknown key in [live]"},
+        {"[live]\ndetector = heavy\n", 2, "detector", "light or full"},
+        {"[live]\nhistory = -1\n", 2, "history", "from 0 to 100000"},
         {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\nwholesale_to = A, B\n", 1,
          "wholesale_users", "go together"},
         {"[watch a]\nmatch = m\nwholesale_to = A, B\nwholesale_users = 1\n", 4, "wholesale_users",
@@ -943,6 +946,46 @@ static void test_restart_without_checkpoint(void **state)
     fixture_close(&f);
 }
 
+/* [live] detector = full: the full detector (ensemble.h) in every series,
+ * opening the same incident from the same jump, its state kept by the
+ * checkpoint; a checkpoint of the other detector is refused, not misread. */
+static void test_full_detector(void **state)
+{
+    tu_env *env = *state;
+    size_t n = strlen(good_conf) + 32;
+    char *conf = malloc(n);
+    snprintf(conf, n, "%sdetector = full\n", good_conf);
+    fixture f;
+    fixture_open_conf(&f, env, conf);
+    free(conf);
+    char ckpt[80];
+    snprintf(ckpt, sizeof ckpt, "%s.live", f.path);
+    f.conf.checkpoint = strdup(ckpt);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    open_by_jump(&f, t0);
+    live_stats st;
+    live_stats_get(f.e, &st);
+    /* the series' state is the full detector's */
+    assert_true(st.state_bytes >= sizeof(ensemble_state));
+    json_t *o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
+    json_t *s0 = json_array_get(json_object_get(o, "series"), 0);
+    assert_true(fabs(json_real_value(json_object_get(s0, "threshold")) - ENSEMBLE_ALERT_THRESHOLD) <
+                1e-9);
+    json_decref(o);
+    restart(&f, true, t0 + MIN_MS);
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.series, 1);
+    assert_int_equal(st.open_incidents, 1);
+    /* the same file under the light detector: refused, the detectors start afresh */
+    f.conf.detector_full = false;
+    restart(&f, false, t0 + 2 * MIN_MS);
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.series, 0);
+    assert_int_equal(st.open_incidents, 1); /* the incident itself comes from the registry */
+    unlink(ckpt);
+    fixture_close(&f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) { /* the PostgreSQL run: the engine's registry work on the other backend */
@@ -971,6 +1014,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_series_history),
+        cmocka_unit_test(test_full_detector),
         cmocka_unit_test(test_wholesale_linked),
         cmocka_unit_test(test_wholesale_from_record),
         cmocka_unit_test(test_unstorable_dropped),

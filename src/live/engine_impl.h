@@ -13,6 +13,7 @@
 
 #include "detect.h"
 #include "engine.h"
+#include "ensemble.h"
 #include "forecast.h"
 #include "jst.h"
 #include "strmap.h"
@@ -68,7 +69,6 @@ typedef struct live_series {
     int watch;       /* index in conf->watches, -1: none selects it */
     bool rematch;    /* read from a checkpoint: match again at the next sample */
     bool alert;      /* an Alertmanager alert, not a detected series */
-    detect_state st;
     /* The series' usual level, learnt while it holds no incident open and
      * frozen while it does, and its failed level while it does: an
      * incident ends when the value is back nearer the usual level than the
@@ -83,6 +83,9 @@ typedef struct live_series {
     int64_t first_normal_ms; /* first of them */
     live_inc *inc;           /* the incident it holds open, or NULL */
     live_hist *hist;         /* watched series: the last samples; else NULL */
+    /* The detector's state (live_detector_size bytes: the light or the full
+     * one, [live] detector), allocated with the series. */
+    _Alignas(16) unsigned char st[];
 } live_series;
 
 struct live_inc {
@@ -136,12 +139,20 @@ struct live_engine {
     size_t n_warnings;
     char *scratch; /* series names are built here */
     size_t scratch_cap;
-    detect_config dcfg;
+    detect_config dcfg;    /* [live] detector = light */
+    ensemble_config ecfg;  /* [live] detector = full */
     size_t hist_bytes; /* the series' histories */
     live_closed closed[LIVE_CLOSED_KEEP];
     size_t closed_next;
 };
 
+
+/* The series' detector (engine.c): its state's size, a fresh state, a
+ * sample's score, the score that makes an anomaly. */
+size_t live_detector_size(const live_engine *e);
+void live_detector_init(const live_engine *e, live_series *s);
+double live_detector_step(const live_engine *e, live_series *s, int64_t t_ms, double v);
+double live_detector_threshold(const live_engine *e);
 
 /* Incidents' watches (engine.c). */
 void live_inc_free(live_inc *i);

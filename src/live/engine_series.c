@@ -186,7 +186,7 @@ json_t *live_incident_series(live_engine *e, const char *op, const char *id)
                                     wa->detect == LIVE_DETECT_BOTH       ? "both"
                                     : wa->detect == LIVE_DETECT_CAPACITY ? "capacity"
                                                                          : "anomaly",
-                                    "threshold", DETECT_ALERT_THRESHOLD, "limit",
+                                    "threshold", live_detector_threshold(e), "limit",
                                     wa->limit > 0 ? json_real(wa->limit) : json_null(), "points",
                                     pts, "forecast", forecast_json(s, (uint32_t)conf->history))
                         : NULL;
