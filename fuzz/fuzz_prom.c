@@ -7,6 +7,10 @@
  * spends its effort on protobuf decoding and the per-series checks rather
  * than on guessing valid snappy.  Bit 1 lowers the limits (body, memory,
  * labels) to exercise their refusals.
+ *
+ * In the protobuf mode the decoder's reading is compared with protobuf-c's
+ * (the generated code of proto/): a body one refuses the other must refuse
+ * too, and when both take it they must see the same number of series.
  */
 #include <snappy-c.h>
 #include <stdint.h>
@@ -14,6 +18,7 @@
 
 #include "fuzz_check.h"
 #include "ingest_prom.h"
+#include "remote.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -44,6 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a refused body says why and delivered nothing */
     if (rc == INGEST_STOPPED || st.rejected > st.records)
         abort();
+    if (!(data[0] & 1) && size - 1 <= o.max_body) {
+        Prometheus__WriteRequest *wr = prometheus__write_request__unpack(NULL, size - 1, data + 1);
+        if ((wr != NULL) != (rc != INGEST_FAILED))
+            abort(); /* one read it as a WriteRequest, the other did not */
+        if (wr && wr->n_timeseries != st.records)
+            abort();
+        prometheus__write_request__free_unpacked(wr, NULL);
+    }
     free(packed);
     return 0;
 }

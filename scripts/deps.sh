@@ -19,7 +19,7 @@ PKGS=(
   libpq-dev         # PostgreSQL registry client (store_pg.c)
   libsodium-dev     # API tokens: random generation, SHA-256, constant-time compare
   postgresql        # throwaway PostgreSQL clusters for the registry tests
-  libprotobuf-c-dev # Prometheus remote_write decoding (ingest_prom.c)
+  libprotobuf-c-dev # remote_write bodies for tests and benchmarks, and the reference the fuzzer compares ingest_prom.c with
   protobuf-c-compiler # protoc-c generates the prompb subset at build time
   libsnappy-dev     # remote_write bodies are snappy-compressed
   valgrind          # unit tests under valgrind in `make check`

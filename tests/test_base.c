@@ -16,6 +16,44 @@
 #include "num.h"
 #include "outfile.h"
 #include "testutil.h"
+#include "utf8.h"
+
+/* utf8_valid's ASCII fast path (eight bytes at a time) agrees with the
+ * byte-by-byte rule wherever the first non-ASCII byte falls. */
+static void test_utf8_valid(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"\xe4\xba\x8b", "\xc2\xa0", "\xf0\x9f\x93\xa1"};
+    static const char *const bad[] = {"\xff", "\xc0\xaf", "\xe4\xba", "\xed\xa0\x80",
+                                      "\x80", "\xf5\x80\x80\x80"};
+    char buf[64];
+    for (size_t pre = 0; pre <= 17; pre++) {
+        for (size_t post = 0; post <= 9; post += 3) {
+            for (size_t g = 0; g < 3; g++) {
+                size_t n = 0;
+                memset(buf, 'a', pre);
+                n = pre;
+                memcpy(buf + n, good[g], strlen(good[g]));
+                n += strlen(good[g]);
+                memset(buf + n, 'b', post);
+                n += post;
+                assert_true(utf8_valid(buf, n));
+            }
+            for (size_t k = 0; k < 6; k++) {
+                memset(buf, 'a', pre);
+                size_t n = pre;
+                memcpy(buf + n, bad[k], strlen(bad[k]));
+                n += strlen(bad[k]);
+                memset(buf + n, 'b', post);
+                n += post;
+                if (utf8_valid(buf, n))
+                    fail_msg("accepted %s after %zu ASCII bytes", bad[k], pre);
+            }
+        }
+    }
+    assert_true(utf8_valid("", 0));
+    assert_true(utf8_valid("abcdefgh\0ijk", 12)); /* NUL is valid UTF-8; callers refuse it */
+}
 
 static void test_numbers_strict(void **state)
 {
@@ -177,6 +215,7 @@ static void test_outfile_all_or_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_numbers_strict),
         cmocka_unit_test(test_lines_end_and_failure),
         cmocka_unit_test(test_outfile_all_or_nothing),

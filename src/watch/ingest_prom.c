@@ -3,105 +3,30 @@
  *
  * How it works: the snappy header gives the decompressed size, which is
  * checked against the limit before anything is allocated; the body is
- * decompressed into one buffer and decoded by protobuf-c (code generated
- * from proto/remote.proto and proto/types.proto) with an arena allocator,
- * so the thousands of small allocations protobuf-c makes for series, labels
- * and strings are pointer bumps, freed together at the end.  Then each
- * series is checked and turned into samples: labels are taken by pointer
- * from the decoded message (no copy), __name__ is moved out of them into the
- * metric, and they are sorted only when the sender did not sort them
- * (Prometheus always does).
+ * decompressed into one buffer and read in place by a protobuf walker that
+ * knows the few fields remote_write uses (proto/remote.proto,
+ * proto/types.proto).  A first pass checks the whole message's structure
+ * (every tag, wire type and length, as a protobuf library would, so that a
+ * malformed body delivers nothing); a second delivers each series: its
+ * labels point into the buffer (no copy, no allocation per series or
+ * label), __name__ is moved out of them into the metric, they are sorted
+ * only when the sender did not sort them (Prometheus always does), then its
+ * samples go to the sink.  Decoding with protobuf-c, which builds the whole
+ * message tree first, took as long as the anomaly detector itself
+ * (bench/live_engine_bench.c); the walker is what the tests and the fuzzer
+ * compare with protobuf-c's reading of the same bytes.
  */
 #include "ingest_prom.h"
 
 #include <snappy-c.h>
-#include <stdalign.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "remote.pb-c.h"
 #include "utf8.h"
-
-/* ---- arena: protobuf-c's allocator for one body ---- */
-
-typedef struct arena_chunk {
-    struct arena_chunk *next;
-    size_t cap, used;
-    unsigned char *data;
-} arena_chunk;
-
-typedef struct arena {
-    arena_chunk *head;
-    size_t total;     /* bytes of all chunks */
-    size_t limit;     /* max_memory */
-    size_t next_size; /* size of the next chunk */
-    int exhausted;    /* a request was refused by the limit */
-    int oom;          /* malloc failed */
-} arena;
-
-static void *arena_alloc(void *ad, size_t size)
-{
-    arena *a = ad;
-    const size_t align = alignof(max_align_t);
-    if (size > a->limit) {
-        a->exhausted = 1;
-        return NULL;
-    }
-    size = (size + align - 1) & ~(align - 1);
-    if (!size)
-        size = align;
-    arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < size) {
-        size_t want = a->next_size > size ? a->next_size : size;
-        if (want > a->limit - a->total) {
-            /* Take what is left under the limit if the request fits. */
-            want = a->limit - a->total;
-            if (want < size) {
-                a->exhausted = 1;
-                return NULL;
-            }
-        }
-        /* Header and data in one block; data starts aligned after it. */
-        size_t hdr = (sizeof(arena_chunk) + align - 1) & ~(align - 1);
-        c = malloc(hdr + want);
-        if (!c) {
-            a->oom = 1;
-            return NULL;
-        }
-        c->data = (unsigned char *)c + hdr;
-        c->cap = want;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-        a->total += want;
-        a->next_size = want * 2;
-    }
-    void *p = c->data + c->used;
-    c->used += size;
-    return p;
-}
-
-/* protobuf-c frees piece by piece (on a failed decode); the arena frees
- * everything at once in arena_release. */
-static void arena_free(void *ad, void *p)
-{
-    (void)ad;
-    (void)p;
-}
-
-static void arena_release(arena *a)
-{
-    arena_chunk *c = a->head;
-    while (c) {
-        arena_chunk *n = c->next;
-        free(c);
-        c = n;
-    }
-    a->head = NULL;
-}
 
 /* ---- per-series checks ---- */
 
@@ -145,47 +70,242 @@ static int short_len(const char *s, size_t n)
 /* Snappy's framed format starts with this stream identifier chunk. */
 static const char snappy_framed_magic[] = "\xff\x06\x00\x00sNaPpY";
 #define SNAPPY_FRAMED_MAGIC_LEN (sizeof snappy_framed_magic - 1)
-/* The decode arena's first chunk: a decoded WriteRequest takes about this
- * many times the decompressed size, and never less than ARENA_FIRST_MIN. */
-#define ARENA_DECODE_FACTOR 3
-#define ARENA_FIRST_MIN 4096
+/* ---- the protobuf walker ---- */
 
-/* Histograms are field 4 of TimeSeries, not declared in types.proto, so
- * protobuf-c keeps them as unknown fields: count them as skipped. */
-#define TIMESERIES_HISTOGRAMS_TAG 4
-static size_t count_histograms(const Prometheus__TimeSeries *ts)
+typedef struct pb {
+    const uint8_t *p, *end;
+} pb;
+
+enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+
+/* Message fields read (proto/remote.proto, proto/types.proto); the others
+ * are skipped.  Histograms are TimeSeries field 4, counted as skipped. */
+enum {
+    WR_TIMESERIES = 1,
+    TS_LABELS = 1,
+    TS_SAMPLES = 2,
+    TS_HISTOGRAMS = 4,
+    LABEL_NAME = 1,
+    LABEL_VALUE = 2,
+    SAMPLE_VALUE = 1,
+    SAMPLE_TIMESTAMP = 2
+};
+
+static bool pb_varint(pb *b, uint64_t *v)
 {
-    size_t n = 0;
-    for (unsigned i = 0; i < ts->base.n_unknown_fields; i++)
-        if (ts->base.unknown_fields[i].tag == TIMESERIES_HISTOGRAMS_TAG)
-            n++;
-    return n;
+    uint64_t x = 0;
+    for (int shift = 0; shift < 70; shift += 7) { /* at most 10 bytes */
+        if (b->p == b->end)
+            return false;
+        uint8_t c = *b->p++;
+        x |= (uint64_t)(c & 0x7f) << (shift < 64 ? shift : 0);
+        if (!(c & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
 }
 
-/* Returns 0 delivered, 1 rejected, INGEST_STOPPED. */
-static int do_series(pctx *p, size_t idx, const Prometheus__TimeSeries *ts, ingest_sample *smp,
-                     size_t max_labels, ingest_sink sink, void *ctx)
+/* The next field's number and wire type: 1, 0 at the end, -1 malformed
+ * (a key longer than 5 bytes, or a wire type protobuf no longer uses:
+ * groups). */
+static int pb_next_slow(pb *b, uint32_t *field, int *wire);
+
+static inline bool pb_wire_ok(int w)
 {
-    p->st->skipped += count_histograms(ts);
+    return w == WIRE_VARINT || w == WIRE_I64 || w == WIRE_LEN || w == WIRE_I32;
+}
+
+/* Every key of remote_write's own fields is one byte: that case inline. */
+static inline int pb_next(pb *b, uint32_t *field, int *wire)
+{
+    if (b->p == b->end)
+        return 0;
+    uint8_t c = *b->p;
+    if (c >= 8 && c < 0x80) {
+        b->p++;
+        *field = c >> 3;
+        *wire = c & 7;
+        return pb_wire_ok(*wire) ? 1 : -1;
+    }
+    return pb_next_slow(b, field, wire);
+}
+
+static int pb_next_slow(pb *b, uint32_t *field, int *wire)
+{
+    /* The key as protobuf-c reads it, so that the two agree on every body
+     * (the fuzzer compares them): at most 5 bytes; a first byte without
+     * field-number bits (below 8) is refused; the number is kept to 32 bits. */
+    uint8_t c = *b->p++;
+    if (!(c & 0xf8))
+        return -1;
+    uint32_t num = (uint32_t)(c & 0x7f) >> 3;
+    *wire = c & 7;
+    for (int i = 1, shift = 4; c & 0x80; i++, shift += 7) {
+        if (b->p == b->end || i == 5)
+            return -1;
+        c = *b->p++;
+        num |= (uint32_t)(c & 0x7f) << shift;
+    }
+    *field = num; /* 0 (from a longer key) is no field of ours: skipped */
+    return pb_wire_ok(*wire) ? 1 : -1;
+}
+
+/* A length-delimited field's bytes (its length at most 5 bytes long, as
+ * protobuf-c reads it). */
+static inline bool pb_bytes(pb *b, pb *sub)
+{
+    uint64_t n;
+    const uint8_t *at = b->p;
+    if (at < b->end && *at < 0x80) { /* a length below 128: one byte */
+        n = *at;
+        if (n > (uint64_t)(b->end - at - 1))
+            return false;
+        sub->p = at + 1;
+        sub->end = sub->p + n;
+        b->p = sub->end;
+        return true;
+    }
+    if (!pb_varint(b, &n) || b->p - at > 5 || n > (uint64_t)(b->end - b->p))
+        return false;
+    sub->p = b->p;
+    sub->end = b->p + n;
+    b->p += n;
+    return true;
+}
+
+static bool pb_skip(pb *b, int wire)
+{
+    uint64_t v;
+    pb sub;
+    size_t n = wire == WIRE_I64 ? 8 : 4;
+    switch (wire) {
+    case WIRE_VARINT: return pb_varint(b, &v);
+    case WIRE_LEN: return pb_bytes(b, &sub);
+    default:
+        if ((size_t)(b->end - b->p) < n)
+            return false;
+        b->p += n;
+        return true;
+    }
+}
+
+static bool pb_fixed64(pb *b, uint64_t *v)
+{
+    if (b->end - b->p < 8)
+        return false;
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--) /* little-endian on the wire, whatever the host */
+        x = x << 8 | b->p[i];
+    b->p += 8;
+    *v = x;
+    return true;
+}
+
+/* A message whose known fields must have these wire types (0: not a field
+ * of it; everything else is skipped as unknown). */
+typedef int (*pb_wire_of)(uint32_t field);
+
+static bool pb_check(pb m, pb_wire_of want, int depth);
+
+static int wire_label(uint32_t f) { return f == LABEL_NAME || f == LABEL_VALUE ? WIRE_LEN : -1; }
+static int wire_sample(uint32_t f)
+{
+    return f == SAMPLE_VALUE ? WIRE_I64 : f == SAMPLE_TIMESTAMP ? WIRE_VARINT : -1;
+}
+static int wire_series(uint32_t f) { return f == TS_LABELS || f == TS_SAMPLES ? WIRE_LEN : -1; }
+static int wire_request(uint32_t f) { return f == WR_TIMESERIES ? WIRE_LEN : -1; }
+
+/* Structure only: every tag, wire type and length, nested (depth 0:
+ * WriteRequest, 1: TimeSeries, 2: Label and Sample). */
+static bool pb_check(pb m, pb_wire_of want, int depth)
+{
+    uint32_t f;
+    int wire, r;
+    while ((r = pb_next(&m, &f, &wire)) == 1) {
+        int w = want(f);
+        if (w < 0) {
+            if (!pb_skip(&m, wire))
+                return false;
+            continue;
+        }
+        if (wire != w)
+            return false; /* a known field with another type: not this message */
+        if (w != WIRE_LEN) {
+            if (!pb_skip(&m, wire))
+                return false;
+            continue;
+        }
+        pb sub;
+        if (!pb_bytes(&m, &sub))
+            return false;
+        if (depth == 2)
+            continue; /* a label's name or value: bytes */
+        pb_wire_of inner = depth == 0 ? wire_series : f == TS_LABELS ? wire_label : wire_sample;
+        if (!pb_check(sub, inner, depth + 1))
+            return false;
+    }
+    return r == 0;
+}
+
+/* Returns 0 delivered, 1 rejected, INGEST_STOPPED.  The series' structure
+ * was checked by pb_check. */
+static int do_series(pctx *p, size_t idx, pb ts, ingest_sample *smp, size_t max_labels,
+                     ingest_sink sink, void *ctx)
+{
     smp->metric = NULL;
     smp->metric_len = 0;
     smp->n_labels = 0;
     int sorted = 1;
-    for (size_t j = 0; j < ts->n_labels; j++) {
-        const char *name = ts->labels[j]->name, *value = ts->labels[j]->value;
-        size_t nl = strlen(name), vl = strlen(value);
+    long j = -1; /* the label's index in the series, for messages */
+    uint32_t f;
+    int wire;
+    pb walk = ts;
+    while (pb_next(&walk, &f, &wire) == 1) {
+        if (f == TS_HISTOGRAMS)
+            p->st->skipped++;
+        if (f != TS_LABELS) {
+            pb_skip(&walk, wire);
+            continue;
+        }
+        pb lab = {NULL, NULL}, fld = {NULL, NULL};
+        pb_bytes(&walk, &lab);
+        j++;
+        const char *name = "", *value = "";
+        size_t nl = 0, vl = 0;
+        uint32_t lf;
+        int lw;
+        while (pb_next(&lab, &lf, &lw) == 1) { /* a field given twice: the last counts */
+            if (lf == LABEL_NAME || lf == LABEL_VALUE) {
+                pb_bytes(&lab, &fld);
+                if (lf == LABEL_NAME)
+                    name = (const char *)fld.p, nl = (size_t)(fld.end - fld.p);
+                else
+                    value = (const char *)fld.p, vl = (size_t)(fld.end - fld.p);
+            } else {
+                pb_skip(&lab, lw);
+            }
+        }
         if (!nl)
-            return series_bad(p, idx, (long)j, "empty label name");
+            return series_bad(p, idx, j, "empty label name");
+        /* strings point into the body, with their lengths: no NUL ends them,
+         * and none may be inside (sample.h) */
         if (!utf8_valid(name, nl))
-            return series_bad(p, idx, (long)j, "invalid UTF-8 in the label name");
+            return series_bad(p, idx, j, "invalid UTF-8 in the label name");
+        if (memchr(name, 0, nl))
+            return series_bad(p, idx, j, "a NUL byte in the label name");
         if (!utf8_valid(value, vl))
-            return series_bad(p, idx, (long)j, "invalid UTF-8 in the value of label '%.*s'",
+            return series_bad(p, idx, j, "invalid UTF-8 in the value of label '%.*s'",
+                              short_len(name, nl), name);
+        if (memchr(value, 0, vl))
+            return series_bad(p, idx, j, "a NUL byte in the value of label '%.*s'",
                               short_len(name, nl), name);
         if (nl == 8 && memcmp(name, "__name__", 8) == 0) {
             if (smp->metric)
-                return series_bad(p, idx, (long)j, "duplicate label name '__name__'");
+                return series_bad(p, idx, j, "duplicate label name '__name__'");
             if (!vl)
-                return series_bad(p, idx, (long)j, "empty __name__; expected the metric name");
+                return series_bad(p, idx, j, "empty __name__; expected the metric name");
             smp->metric = value;
             smp->metric_len = vl;
             continue;
@@ -196,8 +316,7 @@ static int do_series(pctx *p, size_t idx, const Prometheus__TimeSeries *ts, inge
             return series_bad(p, idx, -1, "more than %zu labels besides __name__", max_labels);
         ingest_label *l = &smp->labels[smp->n_labels];
         *l = (ingest_label){.name = name, .name_len = nl, .value = value, .value_len = vl};
-        if (smp->n_labels &&
-            ingest_name_cmp(l[-1].name, l[-1].name_len, name, nl) >= 0)
+        if (smp->n_labels && ingest_name_cmp(l[-1].name, l[-1].name_len, name, nl) >= 0)
             sorted = 0;
         smp->n_labels++;
     }
@@ -210,9 +329,27 @@ static int do_series(pctx *p, size_t idx, const Prometheus__TimeSeries *ts, inge
                               short_len(smp->labels[d].name, smp->labels[d].name_len),
                               smp->labels[d].name);
     }
-    for (size_t k = 0; k < ts->n_samples; k++) {
-        smp->value = ts->samples[k]->value;
-        smp->t_ms = ts->samples[k]->timestamp;
+    walk = ts;
+    while (pb_next(&walk, &f, &wire) == 1) {
+        if (f != TS_SAMPLES) {
+            pb_skip(&walk, wire);
+            continue;
+        }
+        pb sam = {NULL, NULL};
+        pb_bytes(&walk, &sam);
+        uint64_t bits = 0, t = 0; /* proto3: an absent field is 0 */
+        uint32_t sf;
+        int sw;
+        while (pb_next(&sam, &sf, &sw) == 1) {
+            if (sf == SAMPLE_VALUE)
+                pb_fixed64(&sam, &bits);
+            else if (sf == SAMPLE_TIMESTAMP)
+                pb_varint(&sam, &t);
+            else
+                pb_skip(&sam, sw);
+        }
+        memcpy(&smp->value, &bits, sizeof smp->value);
+        smp->t_ms = (int64_t)t; /* int64 is two's complement on the wire */
         p->st->samples++;
         if (sink(ctx, smp))
             return INGEST_STOPPED;
@@ -232,7 +369,6 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
 {
     memset(st, 0, sizeof *st);
     size_t max_body = o->max_body ? o->max_body : INGEST_PROM_MAX_BODY;
-    size_t max_memory = o->max_memory ? o->max_memory : INGEST_PROM_MEMORY_FACTOR * max_body;
     size_t max_labels = o->max_labels && o->max_labels < INGEST_MAX_LABELS ? o->max_labels
                                                                            : INGEST_MAX_LABELS;
     const char *in = body;
@@ -275,46 +411,36 @@ int ingest_prom_parse(const ingest_prom_opts *o, const void *body, size_t len, i
                   "corrupt snappy data; expected a snappy-compressed prometheus.WriteRequest");
         return INGEST_FAILED;
     }
-    /* First chunk sized for a typical body's decoded form, so most bodies
-     * need one malloc; the arena grows by doubling up to the limit. */
-    size_t first = raw_len * ARENA_DECODE_FACTOR;
-    if (first < ARENA_FIRST_MIN)
-        first = ARENA_FIRST_MIN;
-    if (first > max_memory)
-        first = max_memory;
-    arena a = {.limit = max_memory, .next_size = first};
-    ProtobufCAllocator alloc = {.alloc = arena_alloc, .free = arena_free, .allocator_data = &a};
-    Prometheus__WriteRequest *wr =
-        prometheus__write_request__unpack(&alloc, raw_len, (const uint8_t *)raw);
-    free(raw);
-    /* Nothing below points into raw: protobuf-c copied every string into the
-     * arena. */
-    if (!wr) {
-        if (a.oom)
-            error_set(err, JIKO_ERR_NOMEM, o->source, 0, NULL, "out of memory decoding the body");
-        else if (a.exhausted)
-            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
-                      "decoding the body needs more than %zu bytes of memory (the limit)",
-                      max_memory);
-        else
-            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
-                      "not a valid prometheus.WriteRequest protobuf message (%zu bytes after "
-                      "snappy)",
-                      raw_len);
-        arena_release(&a);
+    pb wr = {(const uint8_t *)raw, (const uint8_t *)raw + raw_len};
+    if (!pb_check(wr, wire_request, 0)) {
+        free(raw);
+        error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
+                  "not a valid prometheus.WriteRequest protobuf message (%zu bytes after snappy)",
+                  raw_len);
         return INGEST_FAILED;
     }
     pctx p = {.o = o, .st = st};
     ingest_sample smp;
     int rc = 0;
-    for (size_t i = 0; i < wr->n_timeseries; i++) {
+    uint32_t f;
+    int wire;
+    size_t i = 0;
+    while (pb_next(&wr, &f, &wire) == 1) {
+        if (f != WR_TIMESERIES) {
+            pb_skip(&wr, wire); /* metadata: not samples */
+            continue;
+        }
+        pb ts = {NULL, NULL};
+        pb_bytes(&wr, &ts);
         st->records++;
-        if (do_series(&p, i, wr->timeseries[i], &smp, max_labels, sink, ctx) == INGEST_STOPPED) {
-            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL, "stopped at timeseries[%zu] by the receiver", i);
+        if (do_series(&p, i, ts, &smp, max_labels, sink, ctx) == INGEST_STOPPED) {
+            error_set(err, JIKO_ERR_INVALID, o->source, 0, NULL,
+                      "stopped at timeseries[%zu] by the receiver", i);
             rc = INGEST_STOPPED;
             break;
         }
+        i++;
     }
-    arena_release(&a);
+    free(raw);
     return rc;
 }

@@ -14,15 +14,13 @@
  *
  * Whole-body errors (return INGEST_FAILED, jiko_error filled): empty body,
  * not snappy, snappy framed format, decompressed size above max_body, corrupt
- * snappy data, not a WriteRequest, decoding needing more than max_memory.
+ * snappy data, not a WriteRequest.
  * Per-series errors (reported through on_error as "timeseries[i]...", the
  * series skipped, the others delivered): no __name__, empty __name__, empty
  * label name, duplicate label name, more labels than max_labels, invalid
- * UTF-8.
+ * UTF-8 or a NUL byte in a label name or value.
  *
- * Memory per call: the decompressed body (<= max_body) and one arena that
- * holds the decoded message (protobuf-c allocates through it: no malloc per
- * series or label, and one free at the end), <= max_memory.
+ * Memory per call: the decompressed body (<= max_body), read in place.
  * Note for the server: remote_write 2.0 (Content-Type
  * application/x-protobuf;proto=io.prometheus.write.v2.Request) is a
  * different message; answer it with 415 rather than passing it here.
@@ -38,15 +36,14 @@
 /* Largest decompressed body accepted by default (32 MiB).  Prometheus sends
  * at most 2,000 samples per request by default, well under 1 MiB. */
 #define INGEST_PROM_MAX_BODY (32u << 20)
-/* Decoded messages take about 2.5x their wire size for typical label sets;
- * tiny labels can take up to ~12x.  4x bounds a hostile body's memory while
- * leaving real traffic room. */
+/* Kept for callers that set it: the decoder reads the body in place and
+ * needs no memory beyond the decompressed body (max_body bounds that). */
 #define INGEST_PROM_MEMORY_FACTOR 4
 
 typedef struct ingest_prom_opts {
     const char *source;       /* names the body in errors; may be NULL */
     size_t max_body;          /* decompressed bytes; 0: INGEST_PROM_MAX_BODY */
-    size_t max_memory;        /* decoded message bytes; 0: factor x max_body */
+    size_t max_memory;        /* unused: nothing is allocated per series or label */
     size_t max_labels;        /* besides __name__; 0 or above INGEST_MAX_LABELS: that */
     ingest_error_fn on_error; /* each rejected series; may be NULL */
     void *error_ctx;
