@@ -52,6 +52,7 @@ bench: build
 	./$(BUILD)/bench_detect
 	./$(BUILD)/bench_forecast
 	./$(BUILD)/bench_ingest
+	./$(BUILD)/bench_live_engine
 	./$(BUILD)/bench_report $(BUILD)/bench-report-1m.db
 	python3 bench/import_bench.py --jiko $(BUILD)/jiko --pg
 	bash bench/serve_bench.sh $(BUILD)
