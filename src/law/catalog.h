@@ -53,9 +53,15 @@ typedef struct catalog {
     /* The administrative holidays that move deadlines (holidays.conf); with
      * catalog_from_conf alone it covers no year. */
     holiday_calendar holidays;
+    /* Figures and notes of MIC's yearly releases that the yearly report
+     * quotes as published (published.conf, read by report_published.c);
+     * empty when the directory has no such file.  It travels with the
+     * catalog so that every front end (CLI, server) prints the same report. */
+    conf_file published;
 } catalog;
 
-/* Load DIR/services.conf, DIR/equipment.conf and DIR/holidays.conf. */
+/* Load DIR/services.conf, DIR/equipment.conf and DIR/holidays.conf, and
+ * DIR/published.conf when it exists. */
 int catalog_load(catalog *c, const char *dir, jiko_error *err);
 
 /* Interpret already parsed files (used by catalog_load and the fuzzers). */

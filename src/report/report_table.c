@@ -78,15 +78,22 @@ void rtable_cellf(rtable *t, const char *disp, const char *fmt, ...)
 
 void rtable_note(rtable *t, const char *fmt, ...)
 {
-    if (t->nnotes == RTABLE_NOTES_MAX)
+    if (t->nnotes == RTABLE_NOTES_MAX) { /* a table with more notes is a bug: never drop one */
+        t->failed = true;
         return;
-    char buf[1024];
-    va_list ap;
+    }
+    /* notes quoted from a release can be long (the release's 注1 is ~1.5 KB) */
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    t->notes[t->nnotes] = strdup(buf);
-    t->failed |= !t->notes[t->nnotes];
+    char *buf = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (buf)
+        vsnprintf(buf, (size_t)n + 1, fmt, again);
+    va_end(again);
+    t->notes[t->nnotes] = buf;
+    t->failed |= !buf;
     t->nnotes++;
 }
 

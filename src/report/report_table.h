@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum { RTABLE_COLS_MAX = 12, RTABLE_NOTES_MAX = 8 };
+enum { RTABLE_COLS_MAX = 12, RTABLE_NOTES_MAX = 24 };
 
 typedef enum report_format {
     REPORT_TEXT = 0,
