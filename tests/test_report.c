@@ -138,6 +138,7 @@ static void test_small_year(void **state)
                       "\"effect\":\"stop\",\"users\":10}],\"cause\":{\"category\":\"equipment\"}}");
     assert_int_equal(store_commit(db, &err), 0);
     report_year y;
+    env->cat.rules = &env->rules; /* as cli_env_load does: categories named by their rulebook */
     assert_int_equal(report_compute(&y, db, &env->cat, 2021, &err), 0);
     const report_counts *c = &y.cur;
     assert_int_equal(c->reports[REPORT_SERIOUS], 1); /* one accident... */
@@ -173,6 +174,17 @@ static void test_small_year(void **state)
     assert_int_equal(report_published_year(&y.pub, 2017)->serious, -1); /* not found: unknown */
     assert_string_equal(report_published_mark(&y.pub, 4, 3), "※5");
     assert_null(report_published_mark(&y.pub, 4, 4));
+    /* §5: the yearly list names the category as the ordinance words it */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    assert_int_equal(report_render(mem, &y, REPORT_TEXT, true, "serious", &err), 0);
+    assert_int_equal(report_render(mem, &y, REPORT_MD, false, "serious", &err), 0);
+    fclose(mem);
+    assert_non_null(strstr(text, "五：一から四までに掲げる電気通信役務以外の電気通"));
+    assert_non_null(strstr(text, "| 5 every other telecom service |"));
+    assert_non_null(strstr(text, "号番号と文言による"));
+    free(text);
     /* every format renders; unknown tables are refused */
     FILE *devnull = fopen("/dev/null", "w");
     for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)

@@ -58,6 +58,10 @@ typedef struct catalog {
      * empty when the directory has no such file.  It travels with the
      * catalog so that every front end (CLI, server) prints the same report. */
     conf_file published;
+    /* The rulebooks loaded beside this catalog (cli_env_load sets it), NULL
+     * when none: what lets a report handed only the catalog name a stored
+     * row's serious-accident categories as its rulebook words them. */
+    const struct rules_set *rules;
 } catalog;
 
 /* Load DIR/services.conf, DIR/equipment.conf and DIR/holidays.conf, and

@@ -404,6 +404,11 @@ static int on_serious(void *ctx, const store_row *r)
         a->services = join_append(
             a->services, json_string_value(json_object_get(json_array_get(svcs, i), "service")));
     const char *summary = rec ? json_string_value(json_object_get(rec, "summary")) : NULL;
+    if (r->rulebook && (!a->rulebook || slot_i == 0)) {
+        free(a->rulebook);
+        if (!(a->rulebook = strdup(r->rulebook)))
+            goto oom;
+    }
     if (summary && (!a->summary || slot_i == 0)) {
         free(a->summary);
         a->summary = strdup(summary);
@@ -641,6 +646,7 @@ int report_compute_op(report_year *y, store *s, const catalog *cat, int fy, cons
     }
     if (report_published_read(&y->pub, &cat->published, fy, err))
         goto out;
+    y->rules = cat->rules;
     rc = 0;
 out:
     for (int p = 0; sc && p < REPORT_PARTS; p++)
@@ -668,6 +674,7 @@ static void free_counts(report_counts *c)
         free(a->summary);
         free(a->summary_en);
         free(a->categories);
+        free(a->rulebook);
         free(a->services);
     }
     free(c->accidents);

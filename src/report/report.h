@@ -52,6 +52,7 @@ typedef struct report_accident {
     int users_qualifier; /* incident_users_qualifier of the owner's record */
     bool users_are_operators; /* users counted as companies (JSAT: 9社) */
     char *categories;    /* serious categories, comma-separated, merged */
+    char *rulebook;      /* the rulebook the owner's record was classified under */
     char *services;      /* service codes, comma-separated, merged */
 } report_accident;
 
@@ -86,6 +87,9 @@ typedef struct report_year {
     /* What the report quotes from the releases (catalog.published) for the
      * fiscal year: valid while the catalog passed to report_compute is. */
     report_published pub;
+    /* The catalog's rulebooks (catalog.rules), to name the categories of the
+     * serious accidents; NULL: they are shown by number. */
+    const struct rules_set *rules;
 } report_year;
 
 /* Row and column bounds of the duration x users matrix, and their codes

@@ -11,6 +11,7 @@
 
 #include "incident.h"
 #include "jst.h"
+#include "rules.h"
 #include "utf8.h"
 
 /* The release's order: §1, §2 (the chart by year, 2(1), 2(2)), §3(1) text
@@ -467,20 +468,40 @@ static void format_duration(int64_t ms, bool ja, char *buf, size_t size)
         snprintf(buf, size, "%ld h %ld min", min / 60, min % 60);
 }
 
-/* "1,5" -> "一、五"; "critical" -> "重要設備"; "all" -> "全役務" */
-static const char *categories_ja(const char *ids, char *buf, size_t size)
+/* The clause of a serious category id under a rulebook, or NULL. */
+static const rules_clause *category_clause(const rules_set *rules, const char *book, const char *id)
+{
+    const rulebook *b = rules && book ? rules_find(rules, book) : NULL;
+    for (size_t i = 0; b && i < b->n_clauses; i++) {
+        const rules_clause *cl = &b->clauses[i];
+        if ((cl->kind == RULES_SERIOUS || cl->kind == RULES_CRITICAL) && strcmp(cl->id, id) == 0)
+            return cl;
+    }
+    return NULL;
+}
+
+/* The categories of a serious accident as its rulebook words them
+ * (五：一から四までに掲げる…; "5 other services" in English);
+ * without the rulebook, by number ("1,5" -> "一、五", critical -> 重要設備,
+ * all -> 全役務) in Japanese and as the ids in English. */
+static const char *categories_text(const report_accident *a, const rules_set *rules, bool ja,
+                                   char *buf, size_t size)
 {
     size_t o = 0;
     buf[0] = '\0';
-    for (const char *p = ids; p && *p && o < size;) {
+    for (const char *p = a->categories; p && *p && o < size;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        char id[32];
+        char id[32], named[512];
         snprintf(id, sizeof id, "%.*s", (int)(n < 31 ? n : 31), p);
-        const char *label = strcmp(id, "critical") == 0 ? "重要設備"
-                          : strcmp(id, "all") == 0     ? "全役務"
-                                                       : report_category_kanji(id);
-        int k = snprintf(buf + o, size - o, "%s%s", o ? "、" : "", label);
+        const rules_clause *cl = category_clause(rules, a->rulebook, id);
+        const char *label = cl                            ? report_category_text(cl, ja, false, named, sizeof named)
+                          : !ja                           ? id
+                          : strcmp(id, "critical") == 0   ? "重要設備"
+                          : strcmp(id, "all") == 0        ? "全役務"
+                                                          : report_category_kanji(id);
+        const char *sep = !o ? "" : cl ? (ja ? " ／ " : "; ") : ja ? "、" : ",";
+        int k = snprintf(buf + o, size - o, "%s%s", sep, label);
         if (k < 0)
             break;
         o += (size_t)k;
@@ -489,7 +510,7 @@ static const char *categories_ja(const char *ids, char *buf, size_t size)
     return buf;
 }
 
-static void build_serious(rtable *t, const report_counts *c, bool ja)
+static void build_serious(rtable *t, const report_counts *c, const rules_set *rules, bool ja)
 {
     rtable_init(t, "serious", ja ? "2(1) 重大な事故の一覧" : "2(1) Serious accidents");
     rtable_col(t, "no", "No", true);
@@ -497,7 +518,7 @@ static void build_serious(rtable *t, const report_counts *c, bool ja)
     rtable_col(t, "started_at", ja ? "発生日時" : "Started", false);
     rtable_col(t, "duration", ja ? "継続時間" : "Duration", false);
     rtable_col(t, "users", ja ? "影響利用者数" : "Users", true);
-    rtable_col(t, "categories", ja ? "該当区分" : "Category", false);
+    rtable_col(t, "categories", ja ? "重大な事故に該当する電気通信役務の区分" : "Category", false);
     rtable_col(t, "summary", ja ? "主な障害内容" : "What happened", false);
     for (int i = 0; i < c->n_accidents; i++) {
         const report_accident *a = &c->accidents[i];
@@ -523,19 +544,24 @@ static void build_serious(rtable *t, const report_counts *c, bool ja)
         rtable_cell(t, users_raw,
                     incident_users_format(a->users, (incident_users_qualifier)a->users_qualifier,
                                           a->users_are_operators, ja, users_txt, sizeof users_txt));
-        char cats[256];
+        char cats[1024];
         rtable_cell(t, a->categories ? a->categories : "",
-                    ja ? categories_ja(a->categories, cats, sizeof cats) : NULL);
+                    categories_text(a, rules, ja, cats, sizeof cats));
         const char *summary = !ja && a->summary_en ? a->summary_en : a->summary;
         rtable_cell(t, summary ? summary : "", NULL);
     }
-    rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分（発生時の規則の号番号）。"
-                        "「重要設備」は衛星、海底ケーブルその他これに準ずる重要な電気通信設備の故障、"
-                        "「全役務」は役務区分の導入前（平成26年度まで）の基準。"
-                      : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
-                        "Art. 58 as numbered when the accident occurred; critical = failure of a "
-                        "satellite, submarine cable or comparable facility; all = the single line "
-                        "before service categories (to FY2014).");
+    if (rules) /* the names come from the rulebook each record was classified under */
+        rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分で、事故発生時の規則の号番号と文言による。"
+                          : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
+                            "Art. 58 as numbered and worded when the accident occurred.");
+    else
+        rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分（発生時の規則の号番号）。"
+                            "「重要設備」は衛星、海底ケーブルその他これに準ずる重要な電気通信設備の故障、"
+                            "「全役務」は役務区分の導入前（平成26年度まで）の基準。"
+                          : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
+                            "Art. 58 as numbered when the accident occurred; critical = failure of a "
+                            "satellite, submarine cable or comparable facility; all = the single line "
+                            "before service categories (to FY2014).");
 }
 
 /* The first year of the chart: 注5, degraded quality counts from FY2008. */
@@ -639,7 +665,7 @@ static void build(rtable *t, const char *id, const report_year *y, bool ja)
     else if (strcmp(id, "equipment") == 0)
         build_equipment(t, y, ja);
     else
-        build_serious(t, &y->cur, ja);
+        build_serious(t, &y->cur, y->rules, ja);
 }
 
 /* ---- HTML charts (inline SVG: no network, prints as vectors) ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "num.h"
+#include "rules.h"
 #include "utf8.h"
 
 void rtable_init(rtable *t, const char *id, const char *title)
@@ -364,6 +365,23 @@ const char *report_category_kanji(const char *id)
     if (id && id[0] >= '1' && id[0] <= '9' && !id[1])
         return kanji[id[0] - '1'];
     return id;
+}
+
+const char *report_category_text(const rules_clause *cl, bool ja, bool with_source, char *buf,
+                                 size_t size)
+{
+    bool numbered = cl->kind == RULES_SERIOUS && report_category_kanji(cl->id) != cl->id;
+    if (ja && numbered)
+        snprintf(buf, size, "%s：%s", report_category_kanji(cl->id), cl->name_ja);
+    else if (ja)
+        snprintf(buf, size, "%s", cl->name_ja);
+    else
+        snprintf(buf, size, "%s %s", cl->id, cl->name_en);
+    if (with_source) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, ja ? "［%s］" : " [%s]", cl->source);
+    }
+    return buf;
 }
 
 static const char *const channel_codes[] = {"web", "sns", "press", "mail", "other"};
