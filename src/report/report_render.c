@@ -137,6 +137,18 @@ static void published_notes(rtable *t, const report_year *y, const char *table, 
 
 /* ---- the tables ---- */
 
+/* A column: its CSV/JSON code, its labels, right-aligned or not. */
+typedef struct col_spec {
+    const char *raw, *ja, *en;
+    bool numeric;
+} col_spec;
+
+static void add_cols(rtable *t, const col_spec *c, size_t n, bool ja)
+{
+    for (size_t i = 0; i < n; i++)
+        rtable_col(t, c[i].raw, ja ? c[i].ja : c[i].en, c[i].numeric);
+}
+
 static void build_overview(rtable *t, const report_year *y, bool ja)
 {
     char title[200];
@@ -149,11 +161,14 @@ static void build_overview(rtable *t, const report_year *y, bool ja)
         snprintf(title, sizeof title, "1 Reports received (FY%d, previous year FY%d beside it)",
                  y->cur.fy, y->prev.fy);
     rtable_init(t, "overview", title);
-    rtable_col(t, "report_type", ja ? "報告種別" : "Report type", false);
-    rtable_col(t, "operators", ja ? "報告事業者数" : "Operators", true);
-    rtable_col(t, "reports", ja ? "報告件数" : "Reports", true);
-    rtable_col(t, "operators_prev", ja ? "前年度事業者数" : "Operators (prev.)", true);
-    rtable_col(t, "reports_prev", ja ? "前年度件数" : "Reports (prev.)", true);
+    static const col_spec cols[] = {
+        {"report_type", "報告種別", "Report type", false},
+        {"operators", "報告事業者数", "Operators", true},
+        {"reports", "報告件数", "Reports", true},
+        {"operators_prev", "前年度事業者数", "Operators (prev.)", true},
+        {"reports_prev", "前年度件数", "Reports (prev.)", true},
+    };
+    add_cols(t, cols, sizeof cols / sizeof cols[0], ja);
     static const char *const codes[REPORT_TYPES] = {"serious", "quarterly_detailed",
                                                     "quarterly_simple"};
     for (int i = 0; i < REPORT_TYPES; i++) {
@@ -601,11 +616,14 @@ static void build_serious_by_year(rtable *t, const report_year *y, bool ja)
         snprintf(title, sizeof title, "2 Serious accidents by fiscal year (FY%d-FY%d)", first,
                  y->cur.fy);
     rtable_init(t, "serious_by_year", title);
-    rtable_col(t, "fiscal_year", ja ? "年度" : "Fiscal year", false);
-    rtable_col(t, "published", ja ? "報告件数（公表値）" : "Reports (published)", true);
-    rtable_col(t, "published_operators", ja ? "報告事業者数（公表値）" : "Operators (published)", true);
-    rtable_col(t, "registry", ja ? "報告件数（登録簿）" : "Reports (registry)", true);
-    rtable_col(t, "source", ja ? "出典" : "Source", false);
+    static const col_spec cols[] = {
+        {"fiscal_year", "年度", "Fiscal year", false},
+        {"published", "報告件数（公表値）", "Reports (published)", true},
+        {"published_operators", "報告事業者数（公表値）", "Operators (published)", true},
+        {"registry", "報告件数（登録簿）", "Reports (registry)", true},
+        {"source", "出典", "Source", false},
+    };
+    add_cols(t, cols, sizeof cols / sizeof cols[0], ja);
     for (int fy = first; fy <= y->cur.fy; fy++) {
         const report_pub_year *p = report_published_year(&y->pub, fy);
         char raw[16], disp[JST_WAREKI_MAX];
