@@ -802,6 +802,12 @@ static void chart_for(FILE *out, const char *id, const report_year *y, bool ja)
                            report_pct(c->service_groups[g].count, c->services_total, 0),
                            report_pct(p->service_groups[g].count, p->services_total, 0)};
         svg_bars(out, ja ? "サービス別の事故件数の割合" : "Share of services hit", b, n, c->fy, ja);
+    } else if (strcmp(id, "serious_services") == 0) {
+        for (int g = 0; g < c->n_serious_groups; g++)
+            b[n++] = (bar){report_label(c->serious_groups[g].name, ja),
+                           report_pct(c->serious_groups[g].count, c->reports[REPORT_SERIOUS], 0),
+                           report_pct(p->serious_groups[g].count, p->reports[REPORT_SERIOUS], 0)};
+        svg_bars(out, ja ? "重大な事故のサービス別の割合" : "Serious accidents by service", b, n, c->fy, ja);
     } else if (strcmp(id, "causes") == 0) {
         for (int i = 0; i < 4; i++)
             b[n++] = (bar){report_label(incident_cause_name(cause_order[i]), ja),
