@@ -756,13 +756,13 @@ static void svg_by_year(FILE *out, const report_year *y, bool ja)
         if (v > top)
             top = v;
     }
-    const int col_w = 34, plot_h = 160, w = 40 + n * col_w, h = plot_h + 100;
+    const int col_w = 34, plot_h = 160, left = 60, w = left + 10 + n * col_w, h = plot_h + 100;
     const char *title = ja ? "重大な事故の発生件数の推移" : "Serious accidents by fiscal year";
     fprintf(out, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", w, h);
     report_html_escape(out, title);
     fputs("\">\n", out);
     for (int i = 0; i < n; i++) {
-        int fy = first + i, x = 30 + i * col_w;
+        int fy = first + i, x = left + i * col_w;
         const report_pub_year *p = report_published_year(&y->pub, fy);
         long v = p && p->serious >= 0 ? p->serious : registry_serious(y, fy);
         char l[JST_WAREKI_MAX];
@@ -771,6 +771,9 @@ static void svg_by_year(FILE *out, const report_year *y, bool ja)
             fprintf(out, "<rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"%ld\" class=\"cur\"/>"
                          "<text x=\"%d\" y=\"%ld\" text-anchor=\"middle\" class=\"val\">%ld</text>\n",
                     x, 20 + plot_h - bh, col_w - 8, bh, x + (col_w - 8) / 2, 16 + plot_h - bh, v);
+        } else { /* no figure: a dash on the axis, not a zero */
+            fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"val\">–</text>\n",
+                    x + (col_w - 8) / 2, 16 + plot_h);
         }
         /* labels slanted: 平成20年度 is wider than a column */
         int lx = x + (col_w - 8) / 2, ly = plot_h + 32;
