@@ -131,6 +131,8 @@ sed -i '0,/^serious = 18$/s//serious = eighteen/' "$T/badcat/published.conf"
 expect_status 3 "report with a malformed published figure" -- "$JIKO" report --db "$DB" --fy 2021 --catalog-dir "$T/badcat"
 contains "$T/err" "published.conf:" "malformed published figure: the file is named"
 contains "$T/err" "expected a count (0 or more) or \"unknown\"" "malformed published figure: what was expected"
+expect_status 3 "jiko serve refuses a malformed published figure at start" -- timeout 20 "$JIKO" serve --db "$T/serve.db" --catalog-dir "$T/badcat" --listen 127.0.0.1:0
+contains "$T/err" "published.conf:" "jiko serve names the file"
 rm "$T/badcat/published.conf"
 expect_status 0 "report without published.conf" -- "$JIKO" report --db "$DB" --fy 2021 --catalog-dir "$T/badcat" --format csv --table serious_by_year
 contains "$T/out" "2021,,,7," "without published figures the registry's count still shows"
