@@ -138,6 +138,7 @@ static void test_small_year(void **state)
                       "\"effect\":\"stop\",\"users\":10}],\"cause\":{\"category\":\"equipment\"}}");
     assert_int_equal(store_commit(db, &err), 0);
     report_year y;
+    env->cat.rules = &env->rules; /* as cli_env_load does: categories named by their rulebook */
     assert_int_equal(report_compute(&y, db, &env->cat, 2021, &err), 0);
     const report_counts *c = &y.cur;
     assert_int_equal(c->reports[REPORT_SERIOUS], 1); /* one accident... */
@@ -158,6 +159,32 @@ static void test_small_year(void **state)
     assert_int_equal(c->accidents[0].n_ops, 2);
     assert_string_equal(c->accidents[0].ops[0], "P");
     assert_int_equal(y.prev.reports[REPORT_DETAILED], 1);
+    /* 2(2): the one serious accident hit ftth only: data / fixed, once */
+    assert_string_equal(c->serious_groups[0].name, "voice");
+    assert_int_equal(c->serious_groups[0].count, 0);
+    assert_string_equal(c->serious_groups[1].name, "data");
+    assert_int_equal(c->serious_groups[1].count, 1);
+    assert_string_equal(c->serious_groups[1].sub[0], "fixed");
+    assert_int_equal(c->serious_groups[1].sub_count[0], 1);
+    /* the bundled published figures come with the catalog */
+    const report_pub_year *p21 = report_published_year(&y.pub, 2021);
+    assert_non_null(p21);
+    assert_int_equal(p21->serious, 7);
+    assert_int_equal(p21->equipment_unknown, 2636);
+    assert_int_equal(report_published_year(&y.pub, 2017)->serious, -1); /* not found: unknown */
+    assert_string_equal(report_published_mark(&y.pub, 4, 3), "※5");
+    assert_null(report_published_mark(&y.pub, 4, 4));
+    /* §5: the yearly list names the category as the ordinance words it */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    assert_int_equal(report_render(mem, &y, REPORT_TEXT, true, "serious", &err), 0);
+    assert_int_equal(report_render(mem, &y, REPORT_MD, false, "serious", &err), 0);
+    fclose(mem);
+    assert_non_null(strstr(text, "五：一から四までに掲げる電気通信役務以外の電気通"));
+    assert_non_null(strstr(text, "| 5 every other telecom service |"));
+    assert_non_null(strstr(text, "号番号と文言による"));
+    free(text);
     /* every format renders; unknown tables are refused */
     FILE *devnull = fopen("/dev/null", "w");
     for (int f = REPORT_TEXT; f <= REPORT_JSON; f++)
@@ -179,12 +206,82 @@ static void test_small_year(void **state)
     unlink(path);
 }
 
+/* catalogs/published.conf: every malformed line is an error naming its line
+ * and key; notes are kept for the years they cover; years come out sorted. */
+static void test_published(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *error;
+    } bad[] = {
+        {"[year 2021]\nserious = 7\n", "t.conf:1: field 'source': missing; every published figure needs its source"},
+        {"[year 2021]\nsource = s\n", "t.conf:1: field 'serious': missing; expected a count or \"unknown\""},
+        {"[year 2021]\nserious = seven\nsource = s\n", "t.conf:2: field 'serious': expected a count (0 or more) or \"unknown\""},
+        {"[year 2021]\nserious = 7\nserious_operators = unknown\nsource = s\n", "t.conf:3: field 'serious_operators': expected a count (0 or more)"},
+        {"[year 2021]\nserious = -1\nsource = s\n", "t.conf:2: field 'serious': expected a count"},
+        {"[year 21]\nserious = 7\nsource = s\n", "t.conf:1: expected [year FY] with a fiscal year such as 2021"},
+        {"[year 2021]\nserious = 7\nsource = s\n[year 2021]\nserious = 7\nsource = s\n", "t.conf:4: this fiscal year has a section already"},
+        {"[year 2021]\nserious = 7\nsource = s\ncount = 1\n", "t.conf:4: field 'count': unknown key"},
+        {"[table x]\n", "t.conf:1: unknown section; expected [year FY] or [note ID]"},
+        {"[note a]\ntable = money\n", "t.conf:2: field 'table': unknown table"},
+        {"[note a]\ntable = causes\nfrom = 2019\nja = j\nsource = s\n", "t.conf:1: field 'en': missing"},
+        {"[note a]\ntable = causes\nja = j\nen = e\nsource = s\n", "t.conf:1: field 'from': missing"},
+        {"[note a]\ntable = causes\nfrom = FY2019\n", "t.conf:3: field 'from': expected a fiscal year such as 2019"},
+        {"[note a]\ntable = matrix\nfrom = 2019\nja = j\nen = e\nsource = s\nmark = ※1\n", "t.conf:1: field 'cell': cell and mark go together"},
+        {"[note a]\ntable = causes\nfrom = 2019\nja = j\nen = e\nsource = s\nmark = ※1\ncell = 2h_5h users_lt_500\n", "t.conf:8: field 'cell': only the matrix has cells to mark"},
+        {"[note a]\ntable = matrix\nfrom = 2019\nja = j\nen = e\nsource = s\nmark = ※1\ncell = 2h users_lt_500\n", "t.conf:8: field 'cell': expected a duration row and a users column"},
+        {"[note a]\ntable = matrix\nfrom = 2019\nja = j\nen = e\nsource = s\nmark = ※1\ncell = 2h_5h users_lt_500 x\n", "t.conf:8: field 'cell': expected a duration row"},
+    };
+    char buf[ERROR_TEXT_MAX];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        conf_file f;
+        jiko_error err;
+        report_published p;
+        assert_int_equal(conf_parse(bad[i].text, strlen(bad[i].text), "t.conf", &f, &err), 0);
+        if (report_published_read(&p, &f, 2021, &err) == 0) {
+            fail_msg("case %zu accepted: %s", i, bad[i].text);
+        }
+        error_format(&err, buf, sizeof buf);
+        if (!strstr(buf, bad[i].error))
+            fail_msg("case %zu: got '%s', want '%s'", i, buf, bad[i].error);
+        assert_int_equal(err.kind, JIKO_ERR_CONFIG);
+        assert_null(p.years); /* nothing left to free */
+        conf_free(&f);
+    }
+    static const char good[] =
+        "[year 2021]\nserious = 7\nsource = s\n[year 2008]\nserious = unknown\nsource = t\n"
+        "[note later]\ntable = matrix\nfrom = 2022\nja = j\nen = e\nsource = s\n"
+        "cell = ge_24h users_ge_1m\nmark = ※9\n"
+        "[note old]\ntable = causes\nfrom = 2008\nto = 2020\nja = j\nen = e\nsource = s\n";
+    conf_file f;
+    jiko_error err;
+    report_published p;
+    assert_int_equal(conf_parse(good, strlen(good), "t.conf", &f, &err), 0);
+    assert_int_equal(report_published_read(&p, &f, 2021, &err), 0);
+    assert_int_equal(p.n_years, 2);
+    assert_int_equal(p.years[0].fy, 2008); /* ascending whatever the file's order */
+    assert_int_equal(p.years[0].serious, -1);
+    assert_int_equal(p.n_notes, 0); /* one from 2022, one to 2020 */
+    assert_null(report_published_mark(&p, 7, 5));
+    report_published_free(&p);
+    assert_int_equal(report_published_read(&p, &f, 2022, &err), 0);
+    assert_int_equal(p.n_notes, 1);
+    assert_string_equal(report_published_mark(&p, 7, 5), "※9");
+    report_published_free(&p);
+    conf_free(&f);
+    /* an empty file (a catalog directory without published.conf) is no error */
+    conf_file none = {0};
+    assert_int_equal(report_published_read(&p, &none, 2021, &err), 0);
+    assert_int_equal(p.n_years + p.n_notes, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rounding),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_text_wrap),
+        cmocka_unit_test(test_published),
         cmocka_unit_test_setup_teardown(test_small_year, tu_env_setup, tu_env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,7 @@ int cli_env_load(cli_env *env, const char *rules_dir, const char *catalog_dir)
         catalog_free(&env->cat);
         return CLI_CONFIG;
     }
+    env->cat.rules = &env->rules; /* env is not moved after this: callers keep it in place */
     return CLI_OK;
 }
 

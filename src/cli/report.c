@@ -34,8 +34,9 @@ static void help(FILE *out)
           "\n"
           "  --fy YEAR          fiscal year (年度, April to March, JST)\n"
           "  --format F         text (default), md, html (with inline SVG charts), csv, json\n"
-          "  --table ID         one table: overview, matrix, headline, services, causes,\n"
-          "                     equipment or serious (CSV columns match MIC's published figures)\n"
+          "  --table ID         one table, in the release's order: overview, serious_by_year,\n"
+          "                     serious, serious_services, headline, matrix, services, causes,\n"
+          "                     equipment (CSV columns match MIC's published figures)\n"
           "  --lang ja|en       language of labels (default from $LANG)\n"
           "  --out FILE         write to FILE instead of standard output\n"
           "  --db URL           SQLite path or postgresql:// URL (default $JIKO_DB or ./jiko.db)\n"
@@ -286,8 +287,9 @@ int cmd_report(int argc, char **argv)
         return CLI_USAGE;
     }
     if (k->run == yearly && o.table && !report_table_known(o.table)) {
-        cli_error("report", "unknown --table '%s'; expected overview, matrix, headline, "
-                            "services, causes, equipment or serious", o.table);
+        cli_error("report", "unknown --table '%s'; expected overview, serious_by_year, serious, "
+                            "serious_services, headline, matrix, services, causes or equipment",
+                  o.table);
         return CLI_USAGE;
     }
     const char *url = cli_db_url(o.db);

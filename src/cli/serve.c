@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "notify_conf.h"
 #include "notify_send.h"
+#include "report_published.h"
 #include "server.h"
 
 static void help(FILE *out)
@@ -193,6 +194,13 @@ int cmd_serve(int argc, char **argv)
     if ((rc = cli_env_load(&env, rules_dir, catalog_dir)) != 0)
         goto done;
     env_loaded = true;
+    /* a malformed published.conf refused now, not on every yearly report asked for */
+    report_published pub;
+    if (report_published_read(&pub, &env.cat.published, 0, &err)) {
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    report_published_free(&pub);
     if (config && live_conf_load(&watch, &file, &env.cat, &err)) {
         rc = cli_fail("serve", &err);
         goto done;

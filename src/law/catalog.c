@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool one_of(const char *v, const char *const *allowed)
 {
@@ -298,6 +299,13 @@ int catalog_load(catalog *c, const char *dir, jiko_error *err)
         catalog_free(c);
         return -1;
     }
+    /* optional: a catalog directory made for tests need not quote releases */
+    char pp[1024];
+    snprintf(pp, sizeof pp, "%s/published.conf", dir);
+    if (access(pp, F_OK) == 0 && conf_load(pp, &c->published, err)) {
+        catalog_free(c);
+        return -1;
+    }
     return 0;
 }
 
@@ -328,6 +336,7 @@ void catalog_free(catalog *c)
     free(c->services);
     free(c->equipment);
     holiday_free(&c->holidays);
+    conf_free(&c->published);
     memset(c, 0, sizeof *c);
 }
 

@@ -53,9 +53,19 @@ typedef struct catalog {
     /* The administrative holidays that move deadlines (holidays.conf); with
      * catalog_from_conf alone it covers no year. */
     holiday_calendar holidays;
+    /* Figures and notes of MIC's yearly releases that the yearly report
+     * quotes as published (published.conf, read by report_published.c);
+     * empty when the directory has no such file.  It travels with the
+     * catalog so that every front end (CLI, server) prints the same report. */
+    conf_file published;
+    /* The rulebooks loaded beside this catalog (cli_env_load sets it), NULL
+     * when none: what lets a report handed only the catalog name a stored
+     * row's serious-accident categories as its rulebook words them. */
+    const struct rules_set *rules;
 } catalog;
 
-/* Load DIR/services.conf, DIR/equipment.conf and DIR/holidays.conf. */
+/* Load DIR/services.conf, DIR/equipment.conf and DIR/holidays.conf, and
+ * DIR/published.conf when it exists. */
 int catalog_load(catalog *c, const char *dir, jiko_error *err);
 
 /* Interpret already parsed files (used by catalog_load and the fuzzers). */

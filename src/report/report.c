@@ -21,6 +21,12 @@ const int64_t report_duration_lo_ms[REPORT_DURATIONS] = {
     1440 * 60000LL,
 };
 const int64_t report_users_lo[REPORT_USERS] = {0, 500, 5000, 30000, 100000, 1000000};
+const char *const report_duration_codes[REPORT_DURATIONS] = {
+    "lt_30m", "30m_1h", "1h_1h30m", "1h30m_2h", "2h_5h", "5h_12h", "12h_24h", "ge_24h",
+};
+const char *const report_users_codes[REPORT_USERS] = {
+    "users_lt_500", "users_500_5k", "users_5k_30k", "users_30k_100k", "users_100k_1m", "users_ge_1m",
+};
 
 /* The release leaves blank what the quarterly duty does not cover: under
  * 2 hours and under 30,000 users (注2 ①). */
@@ -398,6 +404,11 @@ static int on_serious(void *ctx, const store_row *r)
         a->services = join_append(
             a->services, json_string_value(json_object_get(json_array_get(svcs, i), "service")));
     const char *summary = rec ? json_string_value(json_object_get(rec, "summary")) : NULL;
+    if (r->rulebook && (!a->rulebook || slot_i == 0)) {
+        free(a->rulebook);
+        if (!(a->rulebook = strdup(r->rulebook)))
+            goto oom;
+    }
     if (summary && (!a->summary || slot_i == 0)) {
         free(a->summary);
         a->summary = strdup(summary);
@@ -424,6 +435,41 @@ static int key_order(const void *a, const void *b)
         return x->started_ms < y->started_ms ? -1 : 1;
     int c = strcmp(x->op, y->op);
     return c ? c : strcmp(x->id, y->id);
+}
+
+/* §2(2): each serious accident once in every statistics group (and subgroup)
+ * of the services it hit, the groups in the order of §3(2)'s table. */
+static void count_serious_groups(report_counts *c, const catalog *cat, const strmap *codes)
+{
+    report_group *sg = c->serious_groups;
+    for (int g = 0; g < c->n_service_groups; g++) {
+        int i = group_index(sg, &c->n_serious_groups, c->service_groups[g].name);
+        for (int k = 0; i >= 0 && k < c->service_groups[g].n_sub; k++)
+            sub_index(&sg[i], c->service_groups[g].sub[k]);
+    }
+    for (int a = 0; a < c->n_accidents; a++) {
+        bool hit[REPORT_GROUPS_MAX][REPORT_SUBGROUPS_MAX + 1] = {{false}};
+        for (const char *p = c->accidents[a].services; p && *p;) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            int svc = code_index(codes, p, n);
+            if (svc >= 0) {
+                int g = group_index(sg, &c->n_serious_groups, cat->services[svc].group);
+                int k = g >= 0 ? sub_index(&sg[g], cat->services[svc].subgroup) : -1;
+                if (g >= 0) {
+                    hit[g][0] = true; /* [0]: the group itself, [k + 1]: its subgroups */
+                    if (k >= 0)
+                        hit[g][k + 1] = true;
+                }
+            }
+            p = e ? e + 1 : p + n;
+        }
+        for (int g = 0; g < c->n_serious_groups; g++) {
+            sg[g].count += hit[g][0];
+            for (int k = 0; k < sg[g].n_sub; k++)
+                sg[g].sub_count[k] += hit[g][k + 1];
+        }
+    }
 }
 
 /* The serious reports are few: read each by its key, in start order, rather
@@ -596,7 +642,11 @@ int report_compute_op(report_year *y, store *s, const catalog *cat, int fy, cons
         c->reports[REPORT_DETAILED] = c->detailed;
         if (load_serious(c, s, sc[0].keys[k], sc[0].n_keys[k], err))
             goto out;
+        count_serious_groups(c, cat, &maps[0]);
     }
+    if (report_published_read(&y->pub, &cat->published, fy, err))
+        goto out;
+    y->rules = cat->rules;
     rc = 0;
 out:
     for (int p = 0; sc && p < REPORT_PARTS; p++)
@@ -624,6 +674,7 @@ static void free_counts(report_counts *c)
         free(a->summary);
         free(a->summary_en);
         free(a->categories);
+        free(a->rulebook);
         free(a->services);
     }
     free(c->accidents);
@@ -635,4 +686,5 @@ void report_free(report_year *y)
 {
     free_counts(&y->cur);
     free_counts(&y->prev);
+    report_published_free(&y->pub);
 }

@@ -24,6 +24,7 @@
 
 #include "catalog.h"
 #include "error.h"
+#include "report_published.h"
 #include "store.h"
 
 enum { REPORT_DURATIONS = 8, REPORT_USERS = 6 };
@@ -51,6 +52,7 @@ typedef struct report_accident {
     int users_qualifier; /* incident_users_qualifier of the owner's record */
     bool users_are_operators; /* users counted as companies (JSAT: 9社) */
     char *categories;    /* serious categories, comma-separated, merged */
+    char *rulebook;      /* the rulebook the owner's record was classified under */
     char *services;      /* service codes, comma-separated, merged */
 } report_accident;
 
@@ -74,15 +76,28 @@ typedef struct report_counts {
     report_group equipment_groups[REPORT_GROUPS_MAX];
     report_accident *accidents;
     int n_accidents;
+    /* §2(2): serious accidents by the statistics group (and subgroup) of the
+     * services they hit; an accident counts once in each group it hit. */
+    int n_serious_groups;
+    report_group serious_groups[REPORT_GROUPS_MAX];
 } report_counts;
 
 typedef struct report_year {
     report_counts cur, prev; /* fiscal year and the one before */
+    /* What the report quotes from the releases (catalog.published) for the
+     * fiscal year: valid while the catalog passed to report_compute is. */
+    report_published pub;
+    /* The catalog's rulebooks (catalog.rules), to name the categories of the
+     * serious accidents; NULL: they are shown by number. */
+    const struct rules_set *rules;
 } report_year;
 
-/* Row and column bounds of the duration x users matrix. */
+/* Row and column bounds of the duration x users matrix, and their codes
+ * (the published files' and the CSV's: "2h_5h", "users_30k_100k"). */
 extern const int64_t report_duration_lo_ms[REPORT_DURATIONS];
 extern const int64_t report_users_lo[REPORT_USERS];
+extern const char *const report_duration_codes[REPORT_DURATIONS];
+extern const char *const report_users_codes[REPORT_USERS];
 /* The matrix cell outside the quarterly duty (blank in the release). */
 bool report_cell_outside_duty(int row, int col);
 int report_duration_row(int64_t ms);

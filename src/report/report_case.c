@@ -212,15 +212,7 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
     if (!r->n_serious)
         text_out(&s, ja ? "該当なし" : "none");
     for (int i = 0; i < r->n_serious; i++) {
-        const rules_clause *cl = &r->book->clauses[r->serious[i].clause];
-        /* Japanese: the ordinance's numbering and wording (五：一から四までに掲げる…);
-         * the critical-facility clause and jp-2008's single clause have no number */
-        if (ja && cl->kind == RULES_SERIOUS && report_category_kanji(cl->id) != cl->id)
-            snprintf(buf, sizeof buf, "%s：%s［%s］", report_category_kanji(cl->id), cl->name_ja, cl->source);
-        else if (ja)
-            snprintf(buf, sizeof buf, "%s［%s］", cl->name_ja, cl->source);
-        else
-            snprintf(buf, sizeof buf, "%s %s [%s]", cl->id, cl->name_en, cl->source);
+        report_category_text(&r->book->clauses[r->serious[i].clause], ja, true, buf, sizeof buf);
         if (i)
             sep(&s);
         text_out(&s, buf);

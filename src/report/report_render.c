@@ -11,10 +11,14 @@
 
 #include "incident.h"
 #include "jst.h"
+#include "rules.h"
 #include "utf8.h"
 
+/* The release's order: §1, §2 (the chart by year, 2(1), 2(2)), §3(1) text
+ * and table, §3(2)-(4). */
 const char *const report_table_ids[REPORT_N_TABLES] = {
-    "overview", "matrix", "headline", "services", "causes", "equipment", "serious",
+    "overview", "serious_by_year", "serious", "serious_services", "headline",
+    "matrix",   "services",        "causes",  "equipment",
 };
 
 bool report_table_known(const char *id)
@@ -29,6 +33,7 @@ static const struct {
     const char *code, *ja, *en;
 } labels[] = {
     {"serious", "重大な事故", "Serious accidents"},
+    {"quarterly", "四半期ごとの報告を要する事故", "Accidents reported quarterly"},
     {"quarterly_detailed", "詳細な様式による報告", "Quarterly, detailed form"},
     {"quarterly_simple", "簡易な様式による報告", "Quarterly, simple form"},
     {"lt_30m", "30分未満", "under 30 min"},
@@ -77,12 +82,6 @@ const char *report_label(const char *code, bool ja)
     return code;
 }
 
-static const char *const duration_codes[REPORT_DURATIONS] = {
-    "lt_30m", "30m_1h", "1h_1h30m", "1h30m_2h", "2h_5h", "5h_12h", "12h_24h", "ge_24h",
-};
-static const char *const users_codes[REPORT_USERS] = {
-    "users_lt_500", "users_500_5k", "users_5k_30k", "users_30k_100k", "users_100k_1m", "users_ge_1m",
-};
 
 /* ---- cell helpers ---- */
 
@@ -127,7 +126,28 @@ static void cell_label(rtable *t, const char *code, bool ja)
     rtable_cell(t, code, report_label(code, ja));
 }
 
+/* The release's notes and definitions for a table (catalogs/published.conf),
+ * in file order. */
+static void published_notes(rtable *t, const report_year *y, const char *table, bool ja)
+{
+    for (int i = 0; i < y->pub.n_notes; i++)
+        if (strcmp(y->pub.notes[i].table, table) == 0)
+            rtable_note(t, "%s", ja ? y->pub.notes[i].ja : y->pub.notes[i].en);
+}
+
 /* ---- the tables ---- */
+
+/* A column: its CSV/JSON code, its labels, right-aligned or not. */
+typedef struct col_spec {
+    const char *raw, *ja, *en;
+    bool numeric;
+} col_spec;
+
+static void add_cols(rtable *t, const col_spec *c, size_t n, bool ja)
+{
+    for (size_t i = 0; i < n; i++)
+        rtable_col(t, c[i].raw, ja ? c[i].ja : c[i].en, c[i].numeric);
+}
 
 static void build_overview(rtable *t, const report_year *y, bool ja)
 {
@@ -141,14 +161,23 @@ static void build_overview(rtable *t, const report_year *y, bool ja)
         snprintf(title, sizeof title, "1 Reports received (FY%d, previous year FY%d beside it)",
                  y->cur.fy, y->prev.fy);
     rtable_init(t, "overview", title);
-    rtable_col(t, "report_type", ja ? "報告種別" : "Report type", false);
-    rtable_col(t, "operators", ja ? "報告事業者数" : "Operators", true);
-    rtable_col(t, "reports", ja ? "報告件数" : "Reports", true);
-    rtable_col(t, "operators_prev", ja ? "前年度事業者数" : "Operators (prev.)", true);
-    rtable_col(t, "reports_prev", ja ? "前年度件数" : "Reports (prev.)", true);
+    static const col_spec cols[] = {
+        {"report_type", "報告種別", "Report type", false},
+        {"operators", "報告事業者数", "Operators", true},
+        {"reports", "報告件数", "Reports", true},
+        {"operators_prev", "前年度事業者数", "Operators (prev.)", true},
+        {"reports_prev", "前年度件数", "Reports (prev.)", true},
+    };
+    add_cols(t, cols, sizeof cols / sizeof cols[0], ja);
     static const char *const codes[REPORT_TYPES] = {"serious", "quarterly_detailed",
                                                     "quarterly_simple"};
     for (int i = 0; i < REPORT_TYPES; i++) {
+        if (i == REPORT_DETAILED) { /* the parent row of the two forms, blank as published */
+            rtable_row(t);
+            cell_label(t, "quarterly", ja);
+            for (int k = 0; k < 4; k++)
+                rtable_cell(t, "", NULL);
+        }
         rtable_row(t);
         cell_label(t, codes[i], ja);
         cell_count(t, y->cur.operators[i]);
@@ -165,6 +194,7 @@ static void build_overview(rtable *t, const report_year *y, bool ja)
                     y->cur.serious_records);
         rtable_note(t, "*2 Detailed-form reports count the reports of both the providing and the receiving operators, and include the serious accidents.");
     }
+    published_notes(t, y, "overview", ja);
     if (y->cur.open_excluded)
         rtable_note(t, ja ? "継続中の事故 %ld件は集計に含まない。" : "%ld ongoing incidents are not counted.",
                     y->cur.open_excluded);
@@ -216,24 +246,55 @@ static long cause_count(const report_counts *c, incident_cause k)
     return c->cause[k] + (k == INCIDENT_CAUSE_OTHER ? c->cause_unknown : 0);
 }
 
-static void build_matrix(rtable *t, const report_counts *c, bool ja)
+/* The matrix cell of a serious accident (for its <n> marker); false when its
+ * users are counted in operators (JSAT's 9社), which no column holds. */
+static bool serious_cell(const report_accident *a, int *row, int *col)
 {
+    if (a->users_are_operators)
+        return false;
+    *row = report_duration_row(a->ended_ms - a->started_ms);
+    *col = report_users_col(a->users);
+    return true;
+}
+
+/* A matrix count as the release shows it: the category's marker where a
+ * threshold begins (※5 4) and the numbers of the serious accidents of
+ * 2(1) in that cell (7 <2><3>).  The raw value stays the plain count. */
+static void cell_marked(rtable *t, const report_year *y, int r, int k)
+{
+    const report_counts *c = &y->cur;
+    char disp[160], d[32];
+    const char *mark = report_published_mark(&y->pub, r, k);
+    size_t o = (size_t)snprintf(disp, sizeof disp, "%s%s%s", mark ? mark : "", mark ? " " : "",
+                                report_group_digits(c->matrix[r][k], d, sizeof d));
+    for (int i = 0; i < c->n_accidents && o < sizeof disp; i++) {
+        int ar, ak;
+        if (serious_cell(&c->accidents[i], &ar, &ak) && ar == r && ak == k)
+            o += (size_t)snprintf(disp + o, sizeof disp - o, "%s<%d>",
+                                  o && disp[o - 1] == '>' ? "" : " ", i + 1);
+    }
+    rtable_cellf(t, disp, "%ld", c->matrix[r][k]);
+}
+
+static void build_matrix(rtable *t, const report_year *y, bool ja)
+{
+    const report_counts *c = &y->cur;
     rtable_init(t, "matrix", ja ? "3(1) 影響利用者数及び継続時間（詳細な様式による報告、件）"
                                 : "3(1) Detailed-form reports by duration and affected users");
     rtable_col(t, "duration", ja ? "継続時間＼影響利用者数" : "Duration \\ users", false);
     for (int k = 0; k < REPORT_USERS; k++)
-        rtable_col(t, users_codes[k], report_label(users_codes[k], ja), true);
+        rtable_col(t, report_users_codes[k], report_label(report_users_codes[k], ja), true);
     rtable_col(t, "total", report_label("total", ja), true);
     rtable_col(t, "total_pct", report_label("total_pct", ja), true);
     matrix_totals m = totals_of(c);
     for (int r = 0; r < REPORT_DURATIONS; r++) {
         rtable_row(t);
-        cell_label(t, duration_codes[r], ja);
+        cell_label(t, report_duration_codes[r], ja);
         for (int k = 0; k < REPORT_USERS; k++) {
             if (report_cell_outside_duty(r, k))
                 rtable_cell(t, "na", report_label("na", ja));
             else
-                cell_count(t, c->matrix[r][k]);
+                cell_marked(t, y, r, k);
         }
         cell_count(t, m.row[r]);
         cell_pct(t, report_pct(m.row[r], m.all, 1), 1);
@@ -256,6 +317,14 @@ static void build_matrix(rtable *t, const report_counts *c, bool ja)
         rtable_note(t, ja ? "対象外の区分に当たる報告 %ld件（情報漏えい等）は表に含まない。"
                           : "%ld reports fall in an n/a cell (e.g. information leaks) and are not in the table.",
                     c->unplaced);
+    published_notes(t, y, "matrix", ja);
+    for (int i = 0; i < c->n_accidents; i++) {
+        int r, k;
+        if (!serious_cell(&c->accidents[i], &r, &k))
+            rtable_note(t, ja ? "<%d> は影響利用者数が事業者数で示されるため、表中に示さない。"
+                              : "<%d> is not marked: its users are counted in operators.",
+                        i + 1);
+    }
 }
 
 static void build_headline(rtable *t, const report_year *y, bool ja)
@@ -342,6 +411,7 @@ static void build_services(rtable *t, const report_year *y, bool ja)
                 y->cur.n_service_groups, y->cur.services_total, y->prev.services_total, ja);
     rtable_note(t, ja ? "1件の事故で複数のサービスが停止又は品質低下した場合は、それぞれを数える。"
                       : "An accident that hit several services counts once for each of them.");
+    published_notes(t, y, "services", ja);
 }
 
 static void build_causes(rtable *t, const report_year *y, bool ja)
@@ -364,6 +434,7 @@ static void build_causes(rtable *t, const report_year *y, bool ja)
         rtable_note(t, ja ? "発生要因の記載がない %ld件は「その他」（原因不明等）に含む。"
                           : "%ld accidents without a cause are counted as other (unknown).",
                     y->cur.cause_unknown);
+    published_notes(t, y, "causes", ja);
 }
 
 static void build_equipment(rtable *t, const report_year *y, bool ja)
@@ -382,6 +453,25 @@ static void build_equipment(rtable *t, const report_year *y, bool ja)
     rtable_note(t, ja ? "故障設備が不明な事故（他の電気通信事業者の事故による要因等）%s件を除く。"
                       : "Leaves out %s accidents whose failed equipment is unknown (e.g. caused by another operator's accident).",
                 u);
+    /* The release's own figures, quoted beside the recount: FY2021's
+     * "2,636件を除く" and 3,975 do not add up to 6,709 (docs/reports.md). */
+    const report_pub_year *p = report_published_year(&y->pub, y->cur.fy);
+    if (p && p->equipment_unknown >= 0 && p->equipment_known >= 0) {
+        char all[32], pu[32], pk[32], sum[32];
+        report_group_digits(y->cur.detailed, all, sizeof all);
+        report_group_digits(p->equipment_unknown, pu, sizeof pu);
+        report_group_digits(p->equipment_known, pk, sizeof pk);
+        report_group_digits(p->equipment_unknown + p->equipment_known, sum, sizeof sum);
+        if (ja)
+            rtable_note(t, "公表値：事故の総件数から、発生原因が「他の電気通信事業者の事故による要因」等のため故障設備が不明な事故（%s件）を除いた、故障設備が明確な事故件数（%s件）。"
+                           "jiko の再集計：総件数%s件のうち故障設備が明確な事故%s件、不明な事故%s件（公表値の%s件と%s件の和は%s件）。",
+                        pu, pk, all, n, u, pu, pk, sum);
+        else
+            rtable_note(t, "As published: the accidents whose failed equipment is known (%s) are all accidents less those whose equipment is unknown, e.g. caused by another operator's accident (%s). "
+                           "jiko's recount: of %s accidents, %s with known and %s with unknown equipment (the published %s and %s add up to %s).",
+                        pk, pu, all, n, u, pu, pk, sum);
+    }
+    published_notes(t, y, "equipment", ja);
 }
 
 static void format_duration(int64_t ms, bool ja, char *buf, size_t size)
@@ -393,20 +483,40 @@ static void format_duration(int64_t ms, bool ja, char *buf, size_t size)
         snprintf(buf, size, "%ld h %ld min", min / 60, min % 60);
 }
 
-/* "1,5" -> "一、五"; "critical" -> "重要設備"; "all" -> "全役務" */
-static const char *categories_ja(const char *ids, char *buf, size_t size)
+/* The clause of a serious category id under a rulebook, or NULL. */
+static const rules_clause *category_clause(const rules_set *rules, const char *book, const char *id)
+{
+    const rulebook *b = rules && book ? rules_find(rules, book) : NULL;
+    for (size_t i = 0; b && i < b->n_clauses; i++) {
+        const rules_clause *cl = &b->clauses[i];
+        if ((cl->kind == RULES_SERIOUS || cl->kind == RULES_CRITICAL) && strcmp(cl->id, id) == 0)
+            return cl;
+    }
+    return NULL;
+}
+
+/* The categories of a serious accident as its rulebook words them
+ * (五：一から四までに掲げる…; "5 other services" in English);
+ * without the rulebook, by number ("1,5" -> "一、五", critical -> 重要設備,
+ * all -> 全役務) in Japanese and as the ids in English. */
+static const char *categories_text(const report_accident *a, const rules_set *rules, bool ja,
+                                   char *buf, size_t size)
 {
     size_t o = 0;
     buf[0] = '\0';
-    for (const char *p = ids; p && *p && o < size;) {
+    for (const char *p = a->categories; p && *p && o < size;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        char id[32];
+        char id[32], named[512];
         snprintf(id, sizeof id, "%.*s", (int)(n < 31 ? n : 31), p);
-        const char *label = strcmp(id, "critical") == 0 ? "重要設備"
-                          : strcmp(id, "all") == 0     ? "全役務"
-                                                       : report_category_kanji(id);
-        int k = snprintf(buf + o, size - o, "%s%s", o ? "、" : "", label);
+        const rules_clause *cl = category_clause(rules, a->rulebook, id);
+        const char *label = cl                            ? report_category_text(cl, ja, false, named, sizeof named)
+                          : !ja                           ? id
+                          : strcmp(id, "critical") == 0   ? "重要設備"
+                          : strcmp(id, "all") == 0        ? "全役務"
+                                                          : report_category_kanji(id);
+        const char *sep = !o ? "" : cl ? (ja ? " ／ " : "; ") : ja ? "、" : ",";
+        int k = snprintf(buf + o, size - o, "%s%s", sep, label);
         if (k < 0)
             break;
         o += (size_t)k;
@@ -415,7 +525,7 @@ static const char *categories_ja(const char *ids, char *buf, size_t size)
     return buf;
 }
 
-static void build_serious(rtable *t, const report_counts *c, bool ja)
+static void build_serious(rtable *t, const report_counts *c, const rules_set *rules, bool ja)
 {
     rtable_init(t, "serious", ja ? "2(1) 重大な事故の一覧" : "2(1) Serious accidents");
     rtable_col(t, "no", "No", true);
@@ -423,7 +533,7 @@ static void build_serious(rtable *t, const report_counts *c, bool ja)
     rtable_col(t, "started_at", ja ? "発生日時" : "Started", false);
     rtable_col(t, "duration", ja ? "継続時間" : "Duration", false);
     rtable_col(t, "users", ja ? "影響利用者数" : "Users", true);
-    rtable_col(t, "categories", ja ? "該当区分" : "Category", false);
+    rtable_col(t, "categories", ja ? "重大な事故に該当する電気通信役務の区分" : "Category", false);
     rtable_col(t, "summary", ja ? "主な障害内容" : "What happened", false);
     for (int i = 0; i < c->n_accidents; i++) {
         const report_accident *a = &c->accidents[i];
@@ -449,27 +559,121 @@ static void build_serious(rtable *t, const report_counts *c, bool ja)
         rtable_cell(t, users_raw,
                     incident_users_format(a->users, (incident_users_qualifier)a->users_qualifier,
                                           a->users_are_operators, ja, users_txt, sizeof users_txt));
-        char cats[256];
+        char cats[1024];
         rtable_cell(t, a->categories ? a->categories : "",
-                    ja ? categories_ja(a->categories, cats, sizeof cats) : NULL);
+                    categories_text(a, rules, ja, cats, sizeof cats));
         const char *summary = !ja && a->summary_en ? a->summary_en : a->summary;
         rtable_cell(t, summary ? summary : "", NULL);
     }
-    rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分（発生時の規則の号番号）。"
-                        "「重要設備」は衛星、海底ケーブルその他これに準ずる重要な電気通信設備の故障、"
-                        "「全役務」は役務区分の導入前（平成26年度まで）の基準。"
-                      : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
-                        "Art. 58 as numbered when the accident occurred; critical = failure of a "
-                        "satellite, submarine cable or comparable facility; all = the single line "
-                        "before service categories (to FY2014).");
+    if (rules) /* the names come from the rulebook each record was classified under */
+        rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分で、事故発生時の規則の号番号と文言による。"
+                          : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
+                            "Art. 58 as numbered and worded when the accident occurred.");
+    else
+        rtable_note(t, ja ? "継続時間の生の値は分。区分は電気通信事業法施行規則第58条の区分（発生時の規則の号番号）。"
+                            "「重要設備」は衛星、海底ケーブルその他これに準ずる重要な電気通信設備の故障、"
+                            "「全役務」は役務区分の導入前（平成26年度まで）の基準。"
+                          : "Raw durations are in minutes. Categories are the items of 電気通信事業法施行規則 "
+                            "Art. 58 as numbered when the accident occurred; critical = failure of a "
+                            "satellite, submarine cable or comparable facility; all = the single line "
+                            "before service categories (to FY2014).");
+}
+
+/* The first year of the chart: 注5, degraded quality counts from FY2008. */
+enum { REPORT_HISTORY_FIRST_FY = 2008 };
+
+static int history_first(const report_year *y)
+{
+    return y->prev.fy < REPORT_HISTORY_FIRST_FY ? y->prev.fy : REPORT_HISTORY_FIRST_FY;
+}
+
+/* The registry's count of serious accidents for a year it was asked for
+ * (the report's year and the one before), else -1. */
+static long registry_serious(const report_year *y, int fy)
+{
+    return fy == y->cur.fy ? y->cur.reports[REPORT_SERIOUS]
+         : fy == y->prev.fy ? y->prev.reports[REPORT_SERIOUS]
+                            : -1;
+}
+
+static void cell_count_or_blank(rtable *t, long v)
+{
+    if (v < 0)
+        rtable_cell(t, "", NULL);
+    else
+        cell_count(t, v);
+}
+
+static void build_serious_by_year(rtable *t, const report_year *y, bool ja)
+{
+    char title[200], a[JST_WAREKI_MAX], b[JST_WAREKI_MAX];
+    int first = history_first(y);
+    if (ja)
+        snprintf(title, sizeof title, "2 重大な事故の発生件数の推移（%s〜%s、件）",
+                 jst_format_wareki_fy(first, a, sizeof a),
+                 jst_format_wareki_fy(y->cur.fy, b, sizeof b));
+    else
+        snprintf(title, sizeof title, "2 Serious accidents by fiscal year (FY%d-FY%d)", first,
+                 y->cur.fy);
+    rtable_init(t, "serious_by_year", title);
+    static const col_spec cols[] = {
+        {"fiscal_year", "年度", "Fiscal year", false},
+        {"published", "報告件数（公表値）", "Reports (published)", true},
+        {"published_operators", "報告事業者数（公表値）", "Operators (published)", true},
+        {"registry", "報告件数（登録簿）", "Reports (registry)", true},
+        {"source", "出典", "Source", false},
+    };
+    add_cols(t, cols, sizeof cols / sizeof cols[0], ja);
+    for (int fy = first; fy <= y->cur.fy; fy++) {
+        const report_pub_year *p = report_published_year(&y->pub, fy);
+        char raw[16], disp[JST_WAREKI_MAX];
+        snprintf(raw, sizeof raw, "%d", fy);
+        rtable_row(t);
+        rtable_cell(t, raw, ja ? jst_format_wareki_fy(fy, disp, sizeof disp) : NULL);
+        cell_count_or_blank(t, p ? p->serious : -1);
+        cell_count_or_blank(t, p ? p->serious_operators : -1);
+        cell_count_or_blank(t, registry_serious(y, fy));
+        rtable_cell(t, p ? p->source : "", NULL);
+    }
+    rtable_note(t, ja ? "公表値の見つからない年度は空欄（推計しない）。登録簿の欄は本報告の年度と前年度のみ。"
+                      : "Blank where no published figure was found (never estimated); the registry column covers the report's year and the one before.");
+    for (int fy = y->prev.fy; fy <= y->cur.fy; fy++) {
+        const report_pub_year *p = report_published_year(&y->pub, fy);
+        long mine = registry_serious(y, fy);
+        char l[JST_WAREKI_MAX];
+        if (!p || p->serious < 0 || mine == p->serious)
+            continue;
+        if (ja)
+            rtable_note(t, "%sは登録簿の%ld件が公表値の%ld件と異なる。",
+                        jst_format_wareki_fy(fy, l, sizeof l), mine, p->serious);
+        else
+            rtable_note(t, "FY%d: the registry holds %ld, the release states %ld.", fy, mine,
+                        p->serious);
+    }
+    published_notes(t, y, "serious_by_year", ja);
+}
+
+static void build_serious_services(rtable *t, const report_year *y, bool ja)
+{
+    const report_counts *c = &y->cur, *p = &y->prev;
+    rtable_init(t, "serious_services", ja ? "2(2) 重大な事故のサービス別の内訳（件）"
+                                          : "2(2) Serious accidents by service");
+    group_table(t, ja ? "区分" : "Group", true, c->serious_groups, p->serious_groups,
+                c->n_serious_groups, c->reports[REPORT_SERIOUS], p->reports[REPORT_SERIOUS], ja);
+    rtable_note(t, ja ? "重大な事故1件が複数の区分のサービスに及ぶ場合は、それぞれの区分に1件として数える（割合は重大な事故の件数に対するもの）。区分は3(2)と同じ。"
+                      : "A serious accident that hit services of several groups counts once in each (shares are of the serious accidents); the groups are those of 3(2).");
 }
 
 static void build(rtable *t, const char *id, const report_year *y, bool ja)
 {
     if (strcmp(id, "overview") == 0)
         build_overview(t, y, ja);
+    else if (strcmp(id, "serious_by_year") == 0)
+        build_serious_by_year(t, y, ja);
+    else if (strcmp(id, "serious_services") == 0)
+        build_serious_services(t, y, ja);
     else if (strcmp(id, "matrix") == 0)
-        build_matrix(t, &y->cur, ja);
+        build_matrix(t, y, ja);
     else if (strcmp(id, "headline") == 0)
         build_headline(t, y, ja);
     else if (strcmp(id, "services") == 0)
@@ -479,7 +683,7 @@ static void build(rtable *t, const char *id, const report_year *y, bool ja)
     else if (strcmp(id, "equipment") == 0)
         build_equipment(t, y, ja);
     else
-        build_serious(t, &y->cur, ja);
+        build_serious(t, &y->cur, y->rules, ja);
 }
 
 /* ---- HTML charts (inline SVG: no network, prints as vectors) ---- */
@@ -539,8 +743,59 @@ static void svg_bars(FILE *out, const char *title, const bar *b, int n, int fy, 
     fputs("</figcaption></figure>\n", out);
 }
 
+/* The release's chart of serious accidents by year: one column per fiscal
+ * year, the published figure (the registry's where none is published); a
+ * year with neither has no column but keeps its label. */
+static void svg_by_year(FILE *out, const report_year *y, bool ja)
+{
+    int first = history_first(y), n = y->cur.fy - first + 1;
+    long top = 1;
+    for (int fy = first; fy <= y->cur.fy; fy++) {
+        const report_pub_year *p = report_published_year(&y->pub, fy);
+        long v = p && p->serious >= 0 ? p->serious : registry_serious(y, fy);
+        if (v > top)
+            top = v;
+    }
+    const int col_w = 34, plot_h = 160, left = 60, w = left + 10 + n * col_w, h = plot_h + 100;
+    const char *title = ja ? "重大な事故の発生件数の推移" : "Serious accidents by fiscal year";
+    fprintf(out, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", w, h);
+    report_html_escape(out, title);
+    fputs("\">\n", out);
+    for (int i = 0; i < n; i++) {
+        int fy = first + i, x = left + i * col_w;
+        const report_pub_year *p = report_published_year(&y->pub, fy);
+        long v = p && p->serious >= 0 ? p->serious : registry_serious(y, fy);
+        char l[JST_WAREKI_MAX];
+        if (v >= 0) {
+            long bh = v * plot_h / top;
+            fprintf(out, "<rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"%ld\" class=\"cur\"/>"
+                         "<text x=\"%d\" y=\"%ld\" text-anchor=\"middle\" class=\"val\">%ld</text>\n",
+                    x, 20 + plot_h - bh, col_w - 8, bh, x + (col_w - 8) / 2, 16 + plot_h - bh, v);
+        } else { /* no figure: a dash on the axis, not a zero */
+            fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"val\">–</text>\n",
+                    x + (col_w - 8) / 2, 16 + plot_h);
+        }
+        /* labels slanted: 平成20年度 is wider than a column */
+        int lx = x + (col_w - 8) / 2, ly = plot_h + 32;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-40 %d %d)\" "
+                     "class=\"lbl\">", lx, ly, lx, ly);
+        if (ja)
+            report_html_escape(out, jst_format_wareki_fy(fy, l, sizeof l));
+        else
+            fprintf(out, "%d", fy);
+        fputs("</text>\n", out);
+    }
+    fputs("</svg><figcaption>", out);
+    report_html_escape(out, title);
+    fputs("</figcaption></figure>\n", out);
+}
+
 static void chart_for(FILE *out, const char *id, const report_year *y, bool ja)
 {
+    if (strcmp(id, "serious_by_year") == 0) {
+        svg_by_year(out, y, ja);
+        return;
+    }
     const report_counts *c = &y->cur, *p = &y->prev;
     bar b[REPORT_GROUPS_MAX * REPORT_SUBGROUPS_MAX];
     int n = 0;
@@ -550,6 +805,12 @@ static void chart_for(FILE *out, const char *id, const report_year *y, bool ja)
                            report_pct(c->service_groups[g].count, c->services_total, 0),
                            report_pct(p->service_groups[g].count, p->services_total, 0)};
         svg_bars(out, ja ? "サービス別の事故件数の割合" : "Share of services hit", b, n, c->fy, ja);
+    } else if (strcmp(id, "serious_services") == 0) {
+        for (int g = 0; g < c->n_serious_groups; g++)
+            b[n++] = (bar){report_label(c->serious_groups[g].name, ja),
+                           report_pct(c->serious_groups[g].count, c->reports[REPORT_SERIOUS], 0),
+                           report_pct(p->serious_groups[g].count, p->reports[REPORT_SERIOUS], 0)};
+        svg_bars(out, ja ? "重大な事故のサービス別の割合" : "Serious accidents by service", b, n, c->fy, ja);
     } else if (strcmp(id, "causes") == 0) {
         for (int i = 0; i < 4; i++)
             b[n++] = (bar){report_label(incident_cause_name(cause_order[i]), ja),
@@ -609,8 +870,8 @@ int report_render(FILE *out, const report_year *y, report_format fmt, bool ja, c
 {
     if (only && !report_table_known(only)) {
         error_set(err, JIKO_ERR_INVALID, NULL, 0, "table",
-                  "unknown table '%s'; expected overview, matrix, headline, services, causes, "
-                  "equipment or serious", only);
+                  "unknown table '%s'; expected overview, serious_by_year, serious, "
+                  "serious_services, headline, matrix, services, causes or equipment", only);
         return -1;
     }
     if (fmt == REPORT_JSON) {
@@ -662,6 +923,12 @@ static json_t *jpct(long p, int decimals)
     if (p < 0)
         return json_null();
     return decimals ? json_real((double)p / 10.0) : json_integer(p);
+}
+
+/* A count, or null where there is none (-1). */
+static json_t *jcount(long v)
+{
+    return v < 0 ? json_null() : json_integer(v);
 }
 
 static json_t *jdelta(long n, long d, long np, long dp)
@@ -729,7 +996,7 @@ json_t *report_to_json(const report_year *y)
     json_t *m = json_object(), *rows = json_array(), *cols = json_array(), *cells = json_array();
     matrix_totals mt = totals_of(c);
     for (int r = 0; r < REPORT_DURATIONS; r++) {
-        json_array_append_new(rows, json_string(duration_codes[r]));
+        json_array_append_new(rows, json_string(report_duration_codes[r]));
         json_t *row = json_array();
         for (int k = 0; k < REPORT_USERS; k++)
             json_array_append_new(row, report_cell_outside_duty(r, k)
@@ -738,7 +1005,7 @@ json_t *report_to_json(const report_year *y)
         json_array_append_new(cells, row);
     }
     for (int k = 0; k < REPORT_USERS; k++)
-        json_array_append_new(cols, json_string(users_codes[k]));
+        json_array_append_new(cols, json_string(report_users_codes[k]));
     json_t *rt = json_array(), *rp = json_array(), *ct = json_array(), *cp = json_array();
     for (int r = 0; r < REPORT_DURATIONS; r++) {
         json_array_append_new(rt, json_integer(mt.row[r]));
@@ -757,6 +1024,23 @@ json_t *report_to_json(const report_year *y)
     json_object_set_new(m, "column_share_pct", cp);
     json_object_set_new(m, "total", json_integer(mt.all));
     json_object_set_new(m, "unplaced", json_integer(c->unplaced));
+    json_t *marks = json_array(), *smarks = json_array();
+    for (int i = 0; i < y->pub.n_notes; i++) {
+        const report_pub_note *n = &y->pub.notes[i];
+        if (n->mark)
+            json_array_append_new(marks, json_pack("{s:s,s:s,s:s}", "mark", n->mark, "duration",
+                                                   report_duration_codes[n->row], "users",
+                                                   report_users_codes[n->col]));
+    }
+    for (int i = 0; i < c->n_accidents; i++) {
+        int r, k;
+        if (serious_cell(&c->accidents[i], &r, &k))
+            json_array_append_new(smarks, json_pack("{s:i,s:s,s:s}", "no", i + 1, "duration",
+                                                    report_duration_codes[r], "users",
+                                                    report_users_codes[k]));
+    }
+    json_object_set_new(m, "marks", marks);
+    json_object_set_new(m, "serious_marks", smarks);
     json_object_set_new(j, "matrix", m);
 
     long a[4], b[4];
@@ -793,6 +1077,9 @@ json_t *report_to_json(const report_year *y)
     json_object_set_new(eq, "known", json_integer(c->equipment_known));
     json_object_set_new(eq, "unknown", json_integer(c->detailed - c->equipment_known));
     json_object_set_new(eq, "known_prev", json_integer(p->equipment_known));
+    const report_pub_year *py = report_published_year(&y->pub, c->fy);
+    json_object_set_new(eq, "known_published", jcount(py ? py->equipment_known : -1));
+    json_object_set_new(eq, "unknown_published", jcount(py ? py->equipment_unknown : -1));
     json_object_set_new(eq, "rows", groups_json(c->equipment_groups, c->n_equipment_groups,
                                                 p->equipment_groups, c->equipment_known,
                                                 p->equipment_known, true));
@@ -820,5 +1107,35 @@ json_t *report_to_json(const report_year *y)
         json_array_append_new(se, o);
     }
     json_object_set_new(j, "serious", se);
+
+    /* members added after jiko-yearly-report/1 was first published: appended
+     * so that readers of the earlier members see no change */
+    json_t *hist = json_array();
+    for (int fy = history_first(y); fy <= c->fy; fy++) {
+        const report_pub_year *h = report_published_year(&y->pub, fy);
+        json_t *o = json_pack("{s:i}", "fiscal_year", fy);
+        json_object_set_new(o, "published", jcount(h ? h->serious : -1));
+        json_object_set_new(o, "published_operators", jcount(h ? h->serious_operators : -1));
+        json_object_set_new(o, "registry", jcount(registry_serious(y, fy)));
+        json_object_set_new(o, "source", h ? json_string(h->source) : json_null());
+        json_array_append_new(hist, o);
+    }
+    json_object_set_new(j, "serious_by_year", hist);
+    json_t *ss = json_object();
+    json_object_set_new(ss, "accidents", json_integer(c->reports[REPORT_SERIOUS]));
+    json_object_set_new(ss, "accidents_prev", json_integer(p->reports[REPORT_SERIOUS]));
+    json_object_set_new(ss, "rows", groups_json(c->serious_groups, c->n_serious_groups,
+                                                p->serious_groups, c->reports[REPORT_SERIOUS],
+                                                p->reports[REPORT_SERIOUS], true));
+    json_object_set_new(j, "serious_services", ss);
+    json_t *notes = json_array();
+    for (int i = 0; i < y->pub.n_notes; i++) {
+        const report_pub_note *n = &y->pub.notes[i];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "table", n->table, "ja", n->ja, "en", n->en,
+                              "source", n->source);
+        json_object_set_new(o, "mark", n->mark ? json_string(n->mark) : json_null());
+        json_array_append_new(notes, o);
+    }
+    json_object_set_new(j, "published_notes", notes);
     return j;
 }

@@ -2,9 +2,10 @@
  * report_render.h — the yearly statistics as tables (text, Markdown, HTML
  * with inline SVG charts, CSV) and as JSON (layout: docs/reports.md).
  *
- * Table ids, in the release's order: overview, matrix, headline, services,
- * causes, equipment, serious.  CSV columns of the first six match the files
- * of the published FY2021 figures (extra columns follow the published ones).
+ * Table ids, in the release's order: overview, serious_by_year, serious,
+ * serious_services, headline, matrix, services, causes, equipment.  CSV
+ * columns of overview, headline, matrix, services, causes and equipment match
+ * the files of the published FY2021 figures (extra columns follow).
  */
 #ifndef JIKO_REPORT_RENDER_H
 #define JIKO_REPORT_RENDER_H
@@ -16,7 +17,7 @@
 #include "report.h"
 #include "report_table.h"
 
-#define REPORT_N_TABLES 7
+#define REPORT_N_TABLES 9
 extern const char *const report_table_ids[REPORT_N_TABLES];
 
 /* Whether id names one of the tables. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "num.h"
+#include "rules.h"
 #include "utf8.h"
 
 void rtable_init(rtable *t, const char *id, const char *title)
@@ -78,15 +79,22 @@ void rtable_cellf(rtable *t, const char *disp, const char *fmt, ...)
 
 void rtable_note(rtable *t, const char *fmt, ...)
 {
-    if (t->nnotes == RTABLE_NOTES_MAX)
+    if (t->nnotes == RTABLE_NOTES_MAX) { /* a table with more notes is a bug: never drop one */
+        t->failed = true;
         return;
-    char buf[1024];
-    va_list ap;
+    }
+    /* notes quoted from a release can be long (the release's 注1 is ~1.5 KB) */
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    t->notes[t->nnotes] = strdup(buf);
-    t->failed |= !t->notes[t->nnotes];
+    char *buf = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (buf)
+        vsnprintf(buf, (size_t)n + 1, fmt, again);
+    va_end(again);
+    t->notes[t->nnotes] = buf;
+    t->failed |= !buf;
     t->nnotes++;
 }
 
@@ -357,6 +365,23 @@ const char *report_category_kanji(const char *id)
     if (id && id[0] >= '1' && id[0] <= '9' && !id[1])
         return kanji[id[0] - '1'];
     return id;
+}
+
+const char *report_category_text(const rules_clause *cl, bool ja, bool with_source, char *buf,
+                                 size_t size)
+{
+    bool numbered = cl->kind == RULES_SERIOUS && report_category_kanji(cl->id) != cl->id;
+    if (ja && numbered)
+        snprintf(buf, size, "%s：%s", report_category_kanji(cl->id), cl->name_ja);
+    else if (ja)
+        snprintf(buf, size, "%s", cl->name_ja);
+    else
+        snprintf(buf, size, "%s %s", cl->id, cl->name_en);
+    if (with_source) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, ja ? "［%s］" : " [%s]", cl->source);
+    }
+    return buf;
 }
 
 static const char *const channel_codes[] = {"web", "sns", "press", "mail", "other"};

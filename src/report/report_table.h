@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum { RTABLE_COLS_MAX = 12, RTABLE_NOTES_MAX = 8 };
+enum { RTABLE_COLS_MAX = 12, RTABLE_NOTES_MAX = 24 };
 
 typedef enum report_format {
     REPORT_TEXT = 0,
@@ -73,6 +73,14 @@ char *report_group_digits(long long v, char *buf, size_t size);
  * ordinance's item number in kanji ("5" -> "五"); ids that are not a digit
  * 1-9 ("critical", "all") are returned as given. */
 const char *report_category_kanji(const char *id);
+
+/* A serious-accident clause as the ordinance words it: Japanese with the
+ * item number in kanji (五：一から四までに掲げる…; the critical-facility clause
+ * and jp-2008's single clause have no number), English with its id; the
+ * legal source in brackets when `with_source`.  Returns buf. */
+struct rules_clause;
+const char *report_category_text(const struct rules_clause *cl, bool ja, bool with_source,
+                                 char *buf, size_t size);
 
 /* A public notice's channel as a release words it: web -> 自社サイト /
  * "website", press -> 報道発表 / "press release", ... */

@@ -11,7 +11,7 @@ PGFILE=${3:-}
 . "$(dirname "$0")/lib.sh"
 PUBLISHED="$SRC/../shared/data/fy2021"
 DB="$T/r.db"
-TABLES="overview matrix headline services causes equipment serious"
+TABLES="overview serious_by_year serious serious_services headline matrix services causes equipment"
 
 # ---- synth: deterministic, and the figures do not depend on the seed
 expect_status 0 "synth FY2021 (+ FY2020)" -- "$JIKO" synth --fy 2021 --seed 7 --out "$T/a.jsonl"
@@ -82,18 +82,80 @@ ov = {r["report_type"]: r for r in j["overview"]}
 assert (ov["serious"]["operators"], ov["serious"]["reports"]) == (10, 7)
 PY
 
+# §6: what the release has beyond the counts (catalogs/published.conf and the registry)
+python3 - "$JIKO" "$DB" <<'PY' && pass "JSON: serious accidents by year with sources, 2(2) by service, matrix markers, published notes, the equipment table's published 2,636" || fail "JSON §6 members"
+import json, subprocess, sys
+j = json.loads(subprocess.run([sys.argv[1], "report", "--db", sys.argv[2], "--fy", "2021", "--format", "json"],
+                              capture_output=True, text=True, check=True).stdout)
+old = ["format", "fiscal_year", "previous_year", "rounding", "open_excluded", "overview", "serious_reports",
+       "matrix", "headline", "services", "causes", "cause_not_given", "equipment", "serious"]
+assert list(j)[:len(old)] == old, list(j)  # only members added, the earlier ones in place
+y = {r["fiscal_year"]: r for r in j["serious_by_year"]}
+assert sorted(y) == list(range(2008, 2022))
+assert [y[k]["published"] for k in range(2008, 2016)] == [18, 18, 15, 17, 17, 14, 6, 8]
+assert all(y[k]["published"] is None and y[k]["source"].startswith("not found offline") for k in range(2016, 2020))
+assert (y[2020]["published"], y[2020]["registry"], y[2021]["published"], y[2021]["registry"]) == (4, 4, 7, 7)
+assert y[2021]["published_operators"] == 10 and y[2019]["registry"] is None
+assert all(r["source"] for r in j["serious_by_year"])
+ss = j["serious_services"]
+assert ss["accidents"] == 7 and {r["group"]: r["count"] for r in ss["rows"] if r["subgroup"] is None} == {"voice": 2, "data": 5, "other": 1}
+m = j["matrix"]
+assert [(x["mark"], x["duration"], x["users"]) for x in m["marks"]] == [
+    ("※1", "1h_1h30m", "users_30k_100k"), ("※2", "1h_1h30m", "users_100k_1m"), ("※3", "12h_24h", "users_30k_100k"),
+    ("※4", "ge_24h", "users_100k_1m"), ("※5", "2h_5h", "users_30k_100k")]
+assert [x["no"] for x in m["serious_marks"]] == [2, 3, 4, 5, 6, 7]  # No. 1 (JSAT, 9社) has no users column
+assert (m["serious_marks"][0]["duration"], m["serious_marks"][0]["users"]) == ("2h_5h", "users_100k_1m")
+assert (m["serious_marks"][5]["duration"], m["serious_marks"][5]["users"]) == ("ge_24h", "users_30k_100k")
+e = j["equipment"]
+assert (e["known"], e["unknown"], e["known_published"], e["unknown_published"]) == (3975, 2734, 3975, 2636)
+notes = j["published_notes"]
+ja = [n["ja"][:3] for n in notes if n["table"] in ("overview", "serious_by_year")]
+assert ja == ["注1 ", "注2 ", "注3 ", "注4 ", "注5 ", "注6 ", "注7 "], ja
+assert all(n["source"] and n["en"] for n in notes)
+assert any("送信型対電気通信設備サイバー攻撃" in n["ja"] for n in notes if n["table"] == "causes")
+PY
+expect_status 0 "text report, Japanese, the release's notes" -- "$JIKO" report --db "$DB" --fy 2021 --lang ja
+contains "$T/out" "四半期ごとの報告を要する事故" "overview: the parent row of the two forms"
+contains "$T/out" "注3 重大な事故の報告事業者数及び報告件数を含む。" "overview: 注3 as published"
+contains "$T/out" "2 重大な事故の発生件数の推移（平成20年度〜令和3年度、件）" "the serious accidents by year, FY2008 on"
+contains "$T/out" "注7 令和元年度の報告から、新たな区分" "注7 under the chart"
+contains "$T/out" "2(2) 重大な事故のサービス別の内訳" "2(2) serious accidents by service"
+contains "$T/out" "故障設備が不明な事故（2,636件）を除いた、故障設備が明確な事故件数（3,975件）" "equipment: 2,636 as published"
+contains "$T/out" "jiko の再集計：総件数6,709件のうち故障設備が明確な事故3,975件、不明な事故2,734件（公表値の2,636件と3,975件の和は6,611件）" "equipment: jiko's recount beside it"
+contains "$T/out" "※4 利用者から電気通信役務の提供の対価としての料金の支払を受けない" "matrix: the ※ notes"
+contains "$T/out" "<1> は影響利用者数が事業者数で示されるため、表中に示さない。" "matrix: the accident without a users column is named"
+contains "$T/out" "外的要因：他の電気通信事業者の設備障害等" "3(3): the definitions"
+# the published figures are checked: a bad line is an error with its file and line, not a missing row
+mkdir -p "$T/badcat"; cp "$SRC"/catalogs/*.conf "$T/badcat/"
+sed -i '0,/^serious = 18$/s//serious = eighteen/' "$T/badcat/published.conf"
+expect_status 3 "report with a malformed published figure" -- "$JIKO" report --db "$DB" --fy 2021 --catalog-dir "$T/badcat"
+contains "$T/err" "published.conf:" "malformed published figure: the file is named"
+contains "$T/err" "expected a count (0 or more) or \"unknown\"" "malformed published figure: what was expected"
+expect_status 3 "jiko serve refuses a malformed published figure at start" -- timeout 20 "$JIKO" serve --db "$T/serve.db" --catalog-dir "$T/badcat" --listen 127.0.0.1:0
+contains "$T/err" "published.conf:" "jiko serve names the file"
+rm "$T/badcat/published.conf"
+expect_status 0 "report without published.conf" -- "$JIKO" report --db "$DB" --fy 2021 --catalog-dir "$T/badcat" --format csv --table serious_by_year
+contains "$T/out" "2021,,,7," "without published figures the registry's count still shows"
+
 # ---- every format
 expect_status 0 "text report in Japanese" -- "$JIKO" report --db "$DB" --fy 2021 --lang ja
 contains "$T/out" "重大な事故" "Japanese text uses the release's terms"
 contains "$T/out" "四半期報告対象外" "the matrix note uses the release's term for cells outside the duty"
 contains "$T/out" "1 報告の概要（令和3年度、括弧内は令和2年度）" "fiscal years as era years"
 contains "$T/out" "区分は電気通信事業法施行規則第58条の区分" "the category footnote cites the ordinance that has the categories"
+"$JIKO" report --db "$DB" --fy 2021 --lang ja --table serious --format csv >"$T/ser.csv"
+"$JIKO" report --db "$DB" --fy 2021 --lang ja --table serious --format md >"$T/ser.md"
+contains "$T/ser.md" "| 一：緊急通報を取り扱う音声伝送役務 ／ 五：一から四までに掲げる電気通信役務以外の電気通信役務 |" "yearly list: the NTT docomo case's categories named as the ordinance words them"
+contains "$T/ser.md" "| 衛星、海底ケーブルその他これに準ずる重要な電気通信設備の故障 |" "yearly list: the critical-facility clause by its name"
+contains "$T/ser.csv" ',"1,5",' "yearly list: CSV keeps the category ids"
+"$JIKO" report --db "$DB" --fy 2021 --lang en --table serious --format md >"$T/ser.md"
+contains "$T/ser.md" "| 1 voice transmission that handles emergency calls; 5 every other telecom service |" "yearly list: categories in English"
 ! grep -q "事故報告規則の区分" "$T/out" && pass "no footnote citing the wrong ordinance" || fail "footnote cites 事故報告規則"
 expect_status 0 "Markdown report" -- "$JIKO" report --db "$DB" --fy 2021 --format md --lang en
 contains "$T/out" "## 3(1) Detailed-form reports by duration and affected users" "Markdown headings"
-contains "$T/out" "| 2 h - 5 h | 3,025 | 236 | 40 | 4 | 7 | 3 | 3,315 | 49.4% |" "Markdown matrix row"
+contains "$T/out" "| 2 h - 5 h | 3,025 | 236 | 40 | ※5 4 <5> | 7 <2><3> | 3 <4><6> | 3,315 | 49.4% |" "Markdown matrix row: counts with the release's ※ marker and the serious accidents' <n>"
 expect_status 0 "HTML report to a file" -- "$JIKO" report --db "$DB" --fy 2021 --format html --lang ja --out "$T/r.html"
-python3 - "$T/r.html" <<'PY' && pass "HTML is well formed, has 3 inline SVG charts, print CSS, no network" || fail "HTML report"
+python3 - "$T/r.html" <<'PY' && pass "HTML is well formed, has 5 inline SVG charts, print CSS, no network" || fail "HTML report"
 import sys
 from html.parser import HTMLParser
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -110,12 +172,15 @@ class P(HTMLParser):
         self.stack.pop()
 p = P(); p.feed(text)
 assert not p.stack, p.stack
-assert p.svgs == 3, p.svgs
-assert "@media print" in text and "http" not in text.split("<body>")[1]
+assert p.svgs == 5, p.svgs
+# no network: nothing loaded from elsewhere (the sources quoted in the text may name their URLs)
+import re
+assert "@media print" in text and not re.search(r'(src|href)\s*=\s*"[a-z]+:|url\(', text.split("<body>")[1])
 assert 'data-raw="6709"' in text and '<td class="na" data-raw="na">' in text
 PY
 expect_status 0 "all tables as CSV" -- "$JIKO" report --db "$DB" --fy 2021 --format csv
-[ "$(grep -c '^# ' "$T/out")" -eq 7 ] && pass "CSV has the 7 tables" || fail "CSV tables: $(grep -c '^# ' "$T/out")"
+[ "$(grep '^# ' "$T/out" | tr '\n' ' ')" = "# overview # serious_by_year # serious # serious_services # headline # matrix # services # causes # equipment " ] &&
+  pass "CSV has the 9 tables in the release's order" || fail "CSV tables: $(grep '^# ' "$T/out" | tr '\n' ' ')"
 
 # ---- case sheet
 expect_status 0 "case sheet, Markdown, ja" -- "$JIKO" report incident fy2021-02-pepabo --db "$DB" --lang ja
@@ -196,7 +261,7 @@ printf '%s\n' '{"id":"live-1","operator":"X (synthetic)","started_at":"2021-06-0
 "$JIKO" import --db "$DB" "$T/live.jsonl" >/dev/null 2>&1
 expect_status 0 "report with an ongoing incident" -- "$JIKO" report --db "$DB" --fy 2021 --table overview --lang en
 contains "$T/out" "1 ongoing incidents are not counted." "ongoing incidents are named, not counted"
-contains "$T/out" "Quarterly, detailed form        176    6,709" "totals unchanged by the ongoing incident"
+contains "$T/out" "Quarterly, detailed form            176    6,709" "totals unchanged by the ongoing incident"
 
 # ---- the same report from PostgreSQL (the serious accidents only: small and quick)
 if [ -n "$PGFILE" ] && [ -s "$PGFILE" ]; then

@@ -256,16 +256,23 @@ def deadlines():
       "2019-05-10T10:00:00+09:00", "2019-09-02")
     q("quarterly: Q4 of FY2025 ends Sunday 31 May 2026: due Monday 1 June",
       "2026-02-10T10:00:00+09:00", "2026-06-01")
+    # 2028 on: the calendar's law-derived years (catalogs/holidays.conf's header)
+    q("quarterly: Q3 of FY2027 due Tuesday 29 February 2028 (a law-derived calendar year)",
+      "2027-12-10T10:00:00+09:00", "2028-02-29")
+    d("written: Monday 18 September 2028 (敬老の日, law-derived): due 19 September",
+      "2028-08-19T10:00:00+09:00", 3 * H, "2028-09-19", ["2028-09-18 (Respect for the Aged Day)"])
+    d("written: the predicted vernal equinox, Tuesday 20 March 2029: due 21 March",
+      "2029-02-18T10:00:00+09:00", 3 * H, "2029-03-21", ["2029-03-20 (Vernal Equinox Day)"])
     # Beyond the calendar: an error, never a guess.
     out.append(case("a written deadline beyond the holiday calendar is an error",
-                    inc("beyond", [("ftth", 40000)], 3 * H, start="2031-01-10T10:00:00+09:00"),
-                    {}, expect_error="no holiday calendar for 2031"))
+                    inc("beyond", [("ftth", 40000)], 3 * H, start="2051-01-10T10:00:00+09:00"),
+                    {}, expect_error="no holiday calendar for 2051"))
     out.append(case("a quarterly deadline beyond the holiday calendar is an error",
-                    inc("beyond-q", [("ftth", 100)], 3 * H, start="2027-12-10T10:00:00+09:00"),
-                    {}, expect_error="no holiday calendar for 2028: the quarterly-report deadline 2028-02-29"))
-    out.append(case("the last covered year still works: Q2 of FY2027 due 30 November 2027",
-                    inc("last-year", [("ftth", 100)], 3 * H, start="2027-09-10T10:00:00+09:00"),
-                    {"report": "detailed", "due": {"quarterly": "2027-11-30"}}))
+                    inc("beyond-q", [("ftth", 100)], 3 * H, start="2050-12-10T10:00:00+09:00"),
+                    {}, expect_error="no holiday calendar for 2051: the quarterly-report deadline 2051-02-28"))
+    out.append(case("the last covered year still works: Q2 of FY2050 due 30 November 2050",
+                    inc("last-year", [("ftth", 100)], 3 * H, start="2050-09-10T10:00:00+09:00"),
+                    {"report": "detailed", "due": {"quarterly": "2050-11-30"}}))
     return out
 
 
@@ -433,9 +440,9 @@ def osore():
     o("osore: Japanese reasons", {"due": {"osore": "2024-09-04"}}, lang="ja",
       reasons=["重大な事故が生ずるおそれがあると認められる事態: 報告書は 2024-09-04 まで（覚知した日から30日以内"])
     out.append(case("osore: a deadline beyond the holiday calendar is an error",
-                    inc("osore-beyond", [], H, start="2027-12-20T10:00:00+09:00", **{**base,
-                        "noticed_at": "2027-12-20T10:00:00+09:00"}),
-                    {}, expect_error="no holiday calendar for 2028: the osore-report deadline 2028-01-19"))
+                    inc("osore-beyond", [], H, start="2050-12-20T10:00:00+09:00", **{**base,
+                        "noticed_at": "2050-12-20T10:00:00+09:00"}),
+                    {}, expect_error="no holiday calendar for 2051: the osore-report deadline 2051-01-19"))
     # 通信の秘密の漏えい: a report of its own, 30 days from the day it became known
     out.append(case("secrecy leak: due 30 days after the operator learnt of it",
                     inc("secrecy", [], 0, start="2024-08-05T10:00:00+09:00",
