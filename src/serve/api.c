@@ -12,6 +12,7 @@
 #include "report.h"
 #include "report_case.h"
 #include "api_ingest.h"
+#include "api_notice.h"
 #include "report_render.h"
 #include "rules_json.h"
 #include "store_row.h"
@@ -21,7 +22,7 @@
 
 bool api_needs_token(route_id id)
 {
-    return id != ROUTE_HEALTHZ && id != ROUTE_METRICS;
+    return id != ROUTE_HEALTHZ && id != ROUTE_METRICS && !route_public(id);
 }
 
 bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
@@ -31,6 +32,9 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
     if (m->id == ROUTE_INCIDENTS && m->method == ROUTE_POST) {
         allowed = ROLE(TOKEN_ADMIN);
         why = "storing incidents needs an admin token of the incident's operator";
+    } else if (m->id == ROUTE_NOTICES) {
+        allowed = ROLE(TOKEN_ADMIN);
+        why = "publishing a notice needs an admin token of the incident's operator";
     } else if (route_ingests(m->id)) {
         allowed = ROLE(TOKEN_INGEST);
         why = "KPI samples and alerts are sent with an ingest token of their operator";
@@ -45,8 +49,7 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
     return false;
 }
 
-/* An operator-bound token may touch only its own operator's incidents. */
-static bool own_operator(const api_request *rq, const char *op, reply *out)
+bool api_own_operator(const api_request *rq, const char *op, reply *out)
 {
     if (!rq->who->op || (op && strcmp(rq->who->op, op) == 0))
         return true;
@@ -71,7 +74,7 @@ static int lang_param(const api_request *rq, classify_lang *lang, reply *out)
     return -1;
 }
 
-static int now_param(const api_request *rq, int64_t *now, reply *out)
+int api_now_param(const api_request *rq, int64_t *now, reply *out)
 {
     const char *t = route_query(rq->route, "now");
     *now = rq->now_ms;
@@ -195,7 +198,7 @@ static void classify_post(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
     intake_opts io = {env->cat, env->rules, NULL, 0};
-    if (lang_param(rq, &lang, out) || now_param(rq, &io.now_ms, out))
+    if (lang_param(rq, &lang, out) || api_now_param(rq, &io.now_ms, out))
         return;
     const char *book = route_query(rq->route, "rulebook");
     if (book && !(io.forced = rules_find(env->rules, book))) {
@@ -401,7 +404,7 @@ static void incidents_get(const api_request *rq, reply *out)
         reply_error(out, 400, "invalid", "operator", "expected an operator's name, got nothing");
         return;
     }
-    if (f.op && !own_operator(rq, f.op, out))
+    if (f.op && !api_own_operator(rq, f.op, out))
         return;
     if (!f.op)
         f.op = rq->who->op; /* an operator's token sees its own only */
@@ -438,14 +441,11 @@ static void incidents_get(const api_request *rq, reply *out)
     json_decref(keep);
 }
 
-/* The stored incident of the path, read back and classified as stored
- * (store_row_classify), or an answer saying why not.  True when *row, *inc
- * and *r are filled (the caller frees them: store_row_free, incident_free). */
-static bool path_incident(const api_env *env, const api_request *rq, store_row *row,
+bool api_path_incident(const api_env *env, const api_request *rq, store_row *row,
                           incident *inc, classify_result *r, reply *out)
 {
     const route_match *m = rq->route;
-    if (!own_operator(rq, m->op, out))
+    if (!api_own_operator(rq, m->op, out))
         return false;
     jiko_error err;
     int found = store_get(rq->db, m->op, m->incident, row, &err);
@@ -501,12 +501,12 @@ static void incident_get(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
     int64_t now;
-    if (lang_param(rq, &lang, out) || now_param(rq, &now, out))
+    if (lang_param(rq, &lang, out) || api_now_param(rq, &now, out))
         return;
     store_row row;
     incident inc;
     classify_result r;
-    if (!path_incident(env, rq, &row, &inc, &r, out))
+    if (!api_path_incident(env, rq, &row, &inc, &r, out))
         return;
     if (row.ongoing) /* as of now, not as of when it was stored */
         classify_incident(r.book, env->cat, &inc, now, &r);
@@ -525,7 +525,7 @@ static int history_row(void *ctx, const store_row *r)
 static void history_get(const api_request *rq, reply *out)
 {
     const route_match *m = rq->route;
-    if (!own_operator(rq, m->op, out))
+    if (!api_own_operator(rq, m->op, out))
         return;
     json_t *versions = json_array();
     jiko_error err;
@@ -668,7 +668,7 @@ static void report_incident(const api_env *env, const api_request *rq, reply *ou
     store_row row;
     incident inc;
     classify_result r;
-    if (!path_incident(env, rq, &row, &inc, &r, out))
+    if (!api_path_incident(env, rq, &row, &inc, &r, out))
         return;
     char **others = NULL;
     int n = 0;
@@ -696,7 +696,7 @@ static void report_quarter(const api_env *env, const api_request *rq, reply *out
         lang_param(rq, &lang, out))
         return;
     const char *op = route_query(rq->route, "operator");
-    if (op && !own_operator(rq, op, out))
+    if (op && !api_own_operator(rq, op, out))
         return;
     if (!op)
         op = rq->who->op;
@@ -744,6 +744,10 @@ void api_handle(const api_env *env, const api_request *rq, reply *out)
     case ROUTE_WRITE_PROM: api_write_prom(env, rq, out); return;
     case ROUTE_WRITE_INFLUX: api_write_influx(env, rq, out); return;
     case ROUTE_ALERTS: api_alerts(env, rq, out); return;
+    case ROUTE_NOTICE_DRAFT: api_notice_draft(env, rq, out); return;
+    case ROUTE_NOTICES: api_notice_post(env, rq, out); return;
+    case ROUTE_STATUS:
+    case ROUTE_STATUS_FEED: api_status(env, rq, out); return;
     case ROUTE_NONE:
     case ROUTE_HEALTHZ:
     case ROUTE_METRICS:

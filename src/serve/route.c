@@ -47,6 +47,13 @@ static const route_def routes[] = {
     {ROUTE_WRITE_INFLUX, ROUTE_POST, "/api/v2/write", {"api", "v2", "write"},
      {"precision", "org", "bucket", "orgID"}, false},
     {ROUTE_ALERTS, ROUTE_POST, "/api/v1/alerts", {"api", "v1", "alerts"}, {NULL}, false},
+    {ROUTE_NOTICE_DRAFT, GETS, "/api/v1/incidents/{operator}/{id}/notices/draft",
+     {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"}, false},
+    {ROUTE_NOTICES, ROUTE_POST, "/api/v1/incidents/{operator}/{id}/notices",
+     {"api", "v1", "incidents", ":op", ":id", "notices"}, {NULL}, false},
+    {ROUTE_STATUS, GETS, "/status/{operator}", {"status", ":op"}, {"lang"}, false},
+    {ROUTE_STATUS_FEED, GETS, "/status/{operator}/feed.atom", {"status", ":op", "feed.atom"},
+     {"lang"}, false},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 #define SEGS_MAX 7

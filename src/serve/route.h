@@ -34,6 +34,10 @@ typedef enum route_id {
     ROUTE_WRITE_PROM,       /* POST /api/v1/write (Prometheus remote_write) */
     ROUTE_WRITE_INFLUX,     /* POST /api/v2/write (InfluxDB v2 line protocol) */
     ROUTE_ALERTS,           /* POST /api/v1/alerts (Alertmanager webhook) */
+    ROUTE_NOTICE_DRAFT,     /* GET /api/v1/incidents/{operator}/{id}/notices/draft */
+    ROUTE_NOTICES,          /* POST /api/v1/incidents/{operator}/{id}/notices */
+    ROUTE_STATUS,           /* GET /status/{operator} (public HTML) */
+    ROUTE_STATUS_FEED,      /* GET /status/{operator}/feed.atom (public Atom) */
     ROUTE_COUNT
 } route_id;
 
@@ -97,6 +101,12 @@ long route_decode(const char *s, size_t n, bool plus_is_space, char *out);
 static inline bool route_ingests(route_id id)
 {
     return id == ROUTE_WRITE_PROM || id == ROUTE_WRITE_INFLUX || id == ROUTE_ALERTS;
+}
+
+/* Whether the route is public: no token, answered as HTML or Atom. */
+static inline bool route_public(route_id id)
+{
+    return id == ROUTE_STATUS || id == ROUTE_STATUS_FEED;
 }
 
 #endif
