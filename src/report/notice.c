@@ -177,26 +177,18 @@ static int update_number(const incident *inc, int64_t now_ms)
 static void title_write(FILE *f, const incident *inc, const catalog *cat, notice_kind kind,
                         bool ja, int64_t now_ms)
 {
-    int n = update_number(inc, now_ms);
-    if (ja) {
-        if (kind == NOTICE_FIRST)
-            fputs("【お詫び】", f);
-        else if (kind == NOTICE_UPDATE)
-            fprintf(f, "【お詫び／第%d報】", n);
-        else
-            fputs("【お詫び／復旧】", f);
-        services_text(f, inc, cat, true);
+    /* the heads docomo and others put before the subject, by kind */
+    static const char *const heads[2][3] = {{"[Apology", "[Apology, update ", "[Apology, restored"},
+                                            {"【お詫び", "【お詫び／第", "【お詫び／復旧"}};
+    fputs(heads[ja][kind], f);
+    if (kind == NOTICE_UPDATE)
+        fprintf(f, ja ? "%d報" : "%d", update_number(inc, now_ms));
+    fputs(ja ? "】" : "] ", f);
+    services_text(f, inc, cat, ja);
+    if (ja)
         fprintf(f, "が%sについて", effect_text(inc, true, false));
-        return;
-    }
-    if (kind == NOTICE_FIRST)
-        fputs("[Apology] ", f);
-    else if (kind == NOTICE_UPDATE)
-        fprintf(f, "[Apology, update %d] ", n);
     else
-        fputs("[Apology, restored] ", f);
-    services_text(f, inc, cat, false);
-    fprintf(f, " %s", effect_text(inc, false, kind == NOTICE_RECOVERY));
+        fprintf(f, " %s", effect_text(inc, false, kind == NOTICE_RECOVERY));
 }
 
 /* One "■label　value" line (ja) or "Label: value" (en). */

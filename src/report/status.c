@@ -32,6 +32,21 @@ uint64_t status_hash(const void *data, size_t len)
     return h;
 }
 
+/* Room for one more of `*n` elements of `size` bytes in *arr (of *cap). */
+static bool grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+    void **a = arr;
+    if (n < *cap)
+        return true;
+    size_t more = *cap ? 2 * *cap : 16;
+    void *grown = realloc(*a, more * size);
+    if (!grown)
+        return false;
+    *a = grown;
+    *cap = more;
+    return true;
+}
+
 static int nomem(collect *c)
 {
     error_nomem(c->err, "collecting the status page");
@@ -119,17 +134,8 @@ static int on_row(void *ctx, const store_row *r)
         p->known = true;
     const char *prov = json_string_value(json_object_get(rec, "wholesale_provider"));
     if (mine && prov) {
-        if (c->n_links == c->cap_links) {
-            size_t cap = c->cap_links ? 2 * c->cap_links : 8;
-            link *grown = realloc(c->links, cap * sizeof *grown);
-            if (!grown) {
-                json_decref(rec);
-                return nomem(c);
-            }
-            c->links = grown;
-            c->cap_links = cap;
-        }
-        if (!(c->links[c->n_links].provider = strdup(prov))) {
+        if (!grow(&c->links, &c->cap_links, c->n_links, sizeof *c->links) ||
+            !(c->links[c->n_links].provider = strdup(prov))) {
             json_decref(rec);
             return nomem(c);
         }
@@ -139,15 +145,9 @@ static int on_row(void *ctx, const store_row *r)
         json_decref(rec);
         return 0;
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 16;
-        status_incident *grown = realloc(p->inc, cap * sizeof *grown);
-        if (!grown) {
-            json_decref(rec);
-            return nomem(c);
-        }
-        p->inc = grown;
-        p->cap = cap;
+    if (!grow(&p->inc, &p->cap, p->n, sizeof *p->inc)) {
+        json_decref(rec);
+        return nomem(c);
     }
     status_incident *si = &p->inc[p->n++];
     memset(si, 0, sizeof *si);
