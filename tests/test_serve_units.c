@@ -135,6 +135,21 @@ static void test_rate_buckets(void **state)
         assert_true(limit_rate_take(none, "t", 0, &retry));
     limit_rate_free(none);
     assert_true(limit_rss_bytes() > 0);
+    /* addresses without end: a table that refuses new keys once full, and
+     * one that forgets them all instead (the public pages' limiter) */
+    limit_rate *tokens = limit_rate_new(10, 1, 4), *addrs = limit_rate_new(10, 1, 4);
+    limit_rate_forget_when_full(addrs);
+    int refused = 0;
+    for (int i = 0; i < 200; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "10.0.%d.%d", i / 256, i % 256);
+        refused += !limit_rate_take(tokens, key, 1000, &retry);
+        assert_true(limit_rate_take(addrs, key, 1000, &retry)); /* a new address: room */
+        assert_false(limit_rate_take(addrs, key, 1000, &retry)); /* and its own limit */
+    }
+    assert_true(refused > 0);
+    limit_rate_free(tokens);
+    limit_rate_free(addrs);
 }
 
 static void test_status_map(void **state)

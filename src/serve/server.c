@@ -39,6 +39,7 @@ struct server {
     pool db;
     auth *tokens;
     limit_rate *rates;
+    limit_rate *public_rates; /* the public pages: a bucket per client address */
     metrics *stats;
     atomic_long inflight, connections;
     /* Shutting down: new requests are refused (503, connection closed) and
@@ -517,23 +518,27 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
 }
 
 /* A public page (no token) once admitted: rate-limited by the client's
- * address in the tokens' limiter (a key no token id can take: token ids
- * start with "t_"), so one client cannot take the server from the others. */
+ * address in a limiter of its own (addresses come and go without end; the
+ * tokens' buckets must not share their table), an IPv6 client by its /64
+ * (one host commonly holds a whole /64), so that one client cannot take
+ * the server from the others. */
 static enum MHD_Result public_request(server *s, struct MHD_Connection *c, request *rq,
                                       int64_t now)
 {
-    char key[INET6_ADDRSTRLEN + 8] = "ip:";
+    char key[INET6_ADDRSTRLEN + 8] = "";
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, key + 3,
-                  sizeof key - 3);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, key + 3,
-                  sizeof key - 3);
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, key,
+                  sizeof key);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr net = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        memset(net.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &net, key, sizeof key);
+    }
     int retry;
-    if (!limit_rate_take(s->rates, key, now, &retry)) {
+    if (!limit_rate_take(s->public_rates, key, now, &retry)) {
         metrics_refused(s->stats, METRICS_REFUSED_RATE);
         return send_error(s, c, rq, 429, "rate_limited", retry,
                           "too many requests from this address; see Retry-After");
@@ -800,7 +805,10 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     s->tokens = auth_new(c->token_refresh_ms);
     s->stats = metrics_new();
     s->rates = limit_rate_new(c->rate, c->burst, 100000);
-    if (!s->tokens || !s->stats || !s->rates) {
+    s->public_rates = limit_rate_new(c->rate, c->burst, SERVER_PUBLIC_ADDRESSES);
+    if (s->public_rates)
+        limit_rate_forget_when_full(s->public_rates);
+    if (!s->tokens || !s->stats || !s->rates || !s->public_rates) {
         error_nomem(err, "starting the server");
         goto fail;
     }
@@ -952,6 +960,7 @@ void server_stop(server *s)
     pthread_mutex_destroy(&s->write_mu);
     auth_free(s->tokens);
     limit_rate_free(s->rates);
+    limit_rate_free(s->public_rates);
     metrics_free(s->stats);
     free(s);
 }
