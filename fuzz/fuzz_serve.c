@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 body[blen] = '\0';
                 auth_who who = {"t_fuzz", route_ingests(m.id) ? TOKEN_INGEST : TOKEN_ADMIN,
                                 (char *)"A"};
-                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_memory_store()};
+                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_memory_store(), NULL};
                 reply r = {0};
                 api_handle(&ae, &rq, &r);
                 if (r.status < 200 || r.status > 599)

@@ -124,9 +124,6 @@ static int on_row(void *ctx, const store_row *r)
     bool may_name = strstr(r->record, "\"wholesale_to\"") != NULL;
     if (!has_notices && !may_link && !may_name)
         return 0;
-    for (size_t i = 0; i < p->n; i++) /* the open scan and the window overlap */
-        if (strcmp(p->inc[i].op, r->op) == 0 && strcmp(p->inc[i].id, r->id) == 0)
-            return 0;
     json_t *rec = json_loads(r->record, 0, NULL);
     if (!rec)
         return 0; /* not ours to judge here: the record is shown nowhere */
@@ -220,7 +217,8 @@ int status_collect(status_page *p, store *db, const char *op, int64_t now_ms, ji
         return -1;
     }
     collect c = {p, NULL, 0, 0, err};
-    /* every ongoing incident, then those that started in the window */
+    /* every ongoing incident, then the ended ones that started in the
+     * window: two scans that never see one incident twice */
     store_filter open = {.open = 1};
     store_filter recent = {.open = 0, .after_op = "", .after_id = "",
                            .after_started_ms = now_ms - (STATUS_RECENT_DAYS + STATUS_LOOKBACK_DAYS) *

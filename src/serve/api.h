@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "page_cache.h"
 #include "reply.h"
 #include "route.h"
 #include "rules.h"
@@ -41,6 +42,7 @@ typedef struct api_request {
     size_t body_len;
     int64_t now_ms;
     store *db;
+    page_cache *pages; /* the public pages kept a few seconds; NULL: none */
 } api_request;
 
 /* Whether the route needs a token at all (/healthz and /metrics do not). */

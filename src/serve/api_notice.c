@@ -67,6 +67,7 @@ void api_notice_post(const api_env *env, const api_request *rq, reply *out)
     if (notice_publish(rq->db, &io, m->op, m->incident, &n, reason, &version, &err)) {
         reply_from_error(out, &err);
     } else {
+        page_cache_clear(rq->pages); /* the publisher sees the notice public at once */
         char at[JST_TEXT_MAX];
         json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "at", jst_format(n.at_ms, at, sizeof at),
                               "kind", notice_kind_name(n.kind), "channel", n.channel, "text",
@@ -88,6 +89,11 @@ void api_status(const api_env *env, const api_request *rq, reply *out)
     if (lang_ja(rq, &ja, out))
         return;
     const char *op = rq->route->op;
+    char key[PAGE_CACHE_KEY_MAX];
+    int kn = snprintf(key, sizeof key, "%d %s %s", (int)rq->route->id, ja ? "ja" : "en", op);
+    bool cacheable = kn > 0 && (size_t)kn < sizeof key;
+    if (cacheable && page_cache_get(rq->pages, key, rq->now_ms, out))
+        return;
     status_page p;
     jiko_error err;
     if (status_collect(&p, rq->db, op, rq->now_ms, &err)) {
@@ -123,5 +129,7 @@ void api_status(const api_env *env, const api_request *rq, reply *out)
                  (unsigned long long)status_hash(text, len));
         out->last_modified_ms = p.updated_ms;
     }
+    if (cacheable)
+        page_cache_put(rq->pages, key, rq->now_ms, out);
     status_free(&p);
 }

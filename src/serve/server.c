@@ -40,6 +40,7 @@ struct server {
     auth *tokens;
     limit_rate *rates;
     limit_rate *public_rates; /* the public pages: a bucket per client address */
+    page_cache *pages;        /* and their answers, kept a few seconds */
     metrics *stats;
     atomic_long inflight, connections;
     /* Shutting down: new requests are refused (503, connection closed) and
@@ -414,7 +415,8 @@ static void run_handler(server *s, request *rq, reply *r)
 {
     store *db = pool_get(&s->db);
     char empty[1] = ""; /* a request without a body: the handler may still cut it */
-    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, jst_now_ms(), db};
+    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, jst_now_ms(), db,
+                      s->pages};
     /* ingest requests: the engine takes the writer lock around its commit
      * only (live_set_store_lock), so they decode and detect in parallel */
     /* a notice is a read of the record and a write of it with the notice
@@ -808,7 +810,8 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     s->public_rates = limit_rate_new(c->rate, c->burst, SERVER_PUBLIC_ADDRESSES);
     if (s->public_rates)
         limit_rate_forget_when_full(s->public_rates);
-    if (!s->tokens || !s->stats || !s->rates || !s->public_rates) {
+    s->pages = page_cache_new();
+    if (!s->tokens || !s->stats || !s->rates || !s->public_rates || !s->pages) {
         error_nomem(err, "starting the server");
         goto fail;
     }
@@ -961,6 +964,7 @@ void server_stop(server *s)
     auth_free(s->tokens);
     limit_rate_free(s->rates);
     limit_rate_free(s->public_rates);
+    page_cache_free(s->pages);
     metrics_free(s->stats);
     free(s);
 }
