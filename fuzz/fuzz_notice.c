@@ -32,9 +32,11 @@ static long markup(const fuzz_data *env, json_t *record, const status_notice *n)
     if (!f)
         return -2;
     status_write_html(f, &p, &env->cat, true);
-    status_write_atom(f, &p, &env->cat, false);
-    if (fclose(f) != 0)
+    int failed = status_write_atom(f, &p, &env->cat, false);
+    if (fclose(f) != 0 || failed) {
+        free(text);
         return -2;
+    }
     long lt = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];

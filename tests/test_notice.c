@@ -319,7 +319,7 @@ static void test_publish(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     status_write_html(f, &p, &env->cat, true);
-    status_write_atom(f, &p, &env->cat, false);
+    assert_int_equal(status_write_atom(f, &p, &env->cat, false), 0);
     fclose(f);
     HAS(text, "<h1>Op &lt;&amp;&gt; 障害情報</h1>");
     HAS(text, "<div class=\"text\">a &amp; b</div>");

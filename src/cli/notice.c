@@ -101,7 +101,10 @@ static int page(cli_env *env, store *db, const char *op, bool ja, int64_t now, b
         cli_error("notice", "no incident of operator '%s' in the registry", op);
         rc = CLI_NOT_FOUND;
     } else if (atom) {
-        status_write_atom(stdout, &p, &env->cat, ja);
+        if (status_write_atom(stdout, &p, &env->cat, ja)) {
+            error_nomem(&err, "writing the feed");
+            rc = cli_fail("notice", &err);
+        }
     } else {
         status_write_html(stdout, &p, &env->cat, ja);
     }

@@ -449,7 +449,58 @@ static void atom_time(FILE *out, const char *tag, int64_t ms)
     fprintf(out, "<%s>%s</%s>\n", tag, jst_format(ms, t, sizeof t), tag);
 }
 
-void status_write_atom(FILE *out, const status_page *p, const catalog *cat, bool ja)
+/* One notice of the feed, with the incident it belongs to. */
+typedef struct feed_item {
+    const status_incident *si;
+    const status_notice *n;
+    size_t order; /* page order, for equal times */
+} feed_item;
+
+static int newest_first(const void *a, const void *b)
+{
+    const feed_item *x = a, *y = b;
+    if (x->n->at_ms != y->n->at_ms)
+        return x->n->at_ms > y->n->at_ms ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+static void entry_write(FILE *out, const status_page *p, const catalog *cat, bool ja,
+                        const status_incident *si, const status_notice *n)
+{
+    fprintf(out, "<entry>\n<id>%snotice/", STATUS_TAG);
+    status_write_pct(out, si->op);
+    fputc('/', out);
+    status_write_pct(out, si->id);
+    fprintf(out, "/%lld/", (long long)n->at_ms);
+    status_write_pct(out, n->kind ? n->kind : "");
+    fputc('/', out);
+    status_write_pct(out, n->channel ? n->channel : "");
+    fputs("</id>\n<title>", out);
+    if (n->title) {
+        report_html_escape(out, n->title);
+    } else {
+        report_html_escape(out, notice_kind_label(n->kind, ja));
+        fputs(ja ? "：" : ": ", out);
+        services_line(out, si, cat, ja);
+    }
+    fputs("</title>\n", out);
+    atom_time(out, "published", n->at_ms);
+    atom_time(out, "updated", n->at_ms);
+    if (si->wholesale) {
+        fputs("<author><name>", out);
+        report_html_escape(out, si->op);
+        fputs("</name></author>\n", out);
+    }
+    fputs("<link rel=\"alternate\" type=\"text/html\" href=\"", out);
+    status_url(out, p->op);
+    fputs(ja ? "?lang=ja#" : "?lang=en#", out);
+    anchor(out, si);
+    fputs("\"/>\n<content type=\"text\">", out);
+    report_html_escape(out, n->text);
+    fputs("</content>\n</entry>\n", out);
+}
+
+int status_write_atom(FILE *out, const status_page *p, const catalog *cat, bool ja)
 {
     fprintf(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                  "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"%s\">\n<id>%sstatus/",
@@ -467,42 +518,21 @@ void status_write_atom(FILE *out, const status_page *p, const catalog *cat, bool
     fputs("/feed.atom\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"", out);
     status_url(out, p->op);
     fputs("\"/>\n", out);
-    for (size_t i = 0; i < p->n; i++) {
-        const status_incident *si = &p->inc[i];
-        for (size_t k = si->n_notices; k-- > 0;) { /* newest first, as feed readers expect */
-            const status_notice *n = &si->notices[k];
-            fprintf(out, "<entry>\n<id>%snotice/", STATUS_TAG);
-            status_write_pct(out, si->op);
-            fputc('/', out);
-            status_write_pct(out, si->id);
-            fprintf(out, "/%lld/", (long long)n->at_ms);
-            status_write_pct(out, n->kind ? n->kind : "");
-            fputc('/', out);
-            status_write_pct(out, n->channel ? n->channel : "");
-            fputs("</id>\n<title>", out);
-            if (n->title) {
-                report_html_escape(out, n->title);
-            } else {
-                report_html_escape(out, notice_kind_label(n->kind, ja));
-                fputs(ja ? "：" : ": ", out);
-                services_line(out, si, cat, ja);
-            }
-            fputs("</title>\n", out);
-            atom_time(out, "published", n->at_ms);
-            atom_time(out, "updated", n->at_ms);
-            if (si->wholesale) {
-                fputs("<author><name>", out);
-                report_html_escape(out, si->op);
-                fputs("</name></author>\n", out);
-            }
-            fputs("<link rel=\"alternate\" type=\"text/html\" href=\"", out);
-            status_url(out, p->op);
-            fputs(ja ? "?lang=ja#" : "?lang=en#", out);
-            anchor(out, si);
-            fputs("\"/>\n<content type=\"text\">", out);
-            report_html_escape(out, n->text);
-            fputs("</content>\n</entry>\n", out);
-        }
-    }
+    /* every notice, newest first as feed readers expect (ties: page order) */
+    size_t total = 0;
+    for (size_t i = 0; i < p->n; i++)
+        total += p->inc[i].n_notices;
+    feed_item *items = malloc((total ? total : 1) * sizeof *items);
+    if (!items)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++)
+        for (size_t j = 0; j < p->inc[i].n_notices; j++, k++)
+            items[k] = (feed_item){&p->inc[i], &p->inc[i].notices[j], k};
+    qsort(items, total, sizeof *items, newest_first);
+    for (size_t i = 0; i < total; i++)
+        entry_write(out, p, cat, ja, items[i].si, items[i].n);
+    free(items);
     fputs("</feed>\n", out);
+    return 0;
 }

@@ -73,9 +73,10 @@ typedef struct status_page {
 int status_collect(status_page *p, store *db, const char *op, int64_t now_ms, jiko_error *err);
 void status_free(status_page *p);
 
-/* The page (HTML) and the feed (Atom 1.0), in Japanese or English. */
+/* The page (HTML) and the feed (Atom 1.0), in Japanese or English.  The
+ * feed returns -1 when out of memory (its entries are sorted), else 0. */
 void status_write_html(FILE *out, const status_page *p, const catalog *cat, bool ja);
-void status_write_atom(FILE *out, const status_page *p, const catalog *cat, bool ja);
+int status_write_atom(FILE *out, const status_page *p, const catalog *cat, bool ja);
 
 /* A page for an operator the registry does not know (404). */
 void status_write_unknown(FILE *out, const char *op, bool ja);

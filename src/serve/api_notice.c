@@ -104,15 +104,16 @@ void api_status(const api_env *env, const api_request *rq, reply *out)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
+    int wrote = 0;
     if (f) {
         if (!p.known)
             status_write_unknown(f, op, ja);
         else if (rq->route->id == ROUTE_STATUS_FEED)
-            status_write_atom(f, &p, env->cat, ja);
+            wrote = status_write_atom(f, &p, env->cat, ja);
         else
             status_write_html(f, &p, env->cat, ja);
     }
-    if (!f || fclose(f) != 0) {
+    if (!f || fclose(f) != 0 || wrote) {
         free(text);
         status_free(&p);
         reply_json(out, 503, NULL);
