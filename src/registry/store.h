@@ -57,6 +57,7 @@ typedef struct store_row {
     int64_t users;
     int64_t changed_ms; /* when this version was stored */
     char *reason;       /* why it changed */
+    bool nomem;         /* a column could not be copied: out of memory, not a damaged row */
 } store_row;
 
 /* Which current incidents store_list returns.  Initialize with designated

@@ -301,29 +301,34 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     return add_version(p, key, *version, text, len, reason, now_ms, err);
 }
 
-static char *val(PGresult *res, int r, int c)
+/* A value copied; a copy that failed marks the row out of memory. */
+static char *val(PGresult *res, int r, int c, bool *nomem)
 {
-    return PQgetisnull(res, r, c) ? NULL : strdup(PQgetvalue(res, r, c));
+    char *v = PQgetisnull(res, r, c) ? NULL : strdup(PQgetvalue(res, r, c));
+    if (!v && !PQgetisnull(res, r, c))
+        *nomem = true;
+    return v;
 }
 
 static void read_row(PGresult *res, int i, store_row *r)
 {
-    r->op = val(res, i, 0);
-    r->id = val(res, i, 1);
+    r->nomem = false;
+    r->op = val(res, i, 0, &r->nomem);
+    r->id = val(res, i, 1, &r->nomem);
     r->version = atoi(PQgetvalue(res, i, 2));
-    r->record = val(res, i, 3);
+    r->record = val(res, i, 3, &r->nomem);
     r->started_ms = atoll(PQgetvalue(res, i, 4));
     r->ongoing = PQgetisnull(res, i, 5);
     r->ended_ms = r->ongoing ? 0 : atoll(PQgetvalue(res, i, 5));
     r->fiscal_year = atoi(PQgetvalue(res, i, 6));
     r->quarter = atoi(PQgetvalue(res, i, 7));
-    r->report = val(res, i, 8);
-    r->rulebook = val(res, i, 9);
-    r->serious_categories = val(res, i, 10);
-    r->quarterly_clauses = val(res, i, 11);
+    r->report = val(res, i, 8, &r->nomem);
+    r->rulebook = val(res, i, 9, &r->nomem);
+    r->serious_categories = val(res, i, 10, &r->nomem);
+    r->quarterly_clauses = val(res, i, 11, &r->nomem);
     r->users = atoll(PQgetvalue(res, i, 12));
     r->changed_ms = atoll(PQgetvalue(res, i, 13));
-    r->reason = val(res, i, 14);
+    r->reason = val(res, i, 14, &r->nomem);
 }
 
 /* Run a query in single-row mode so that memory does not grow with the

@@ -7,6 +7,7 @@
 
 #include "import.h"
 #include "jst.h"
+#include "json_fast.h"
 #include "utf8.h"
 
 static const char *const kind_names[] = {"first", "update", "recovery"};
@@ -382,6 +383,19 @@ static bool blank(const char *s)
     return true;
 }
 
+json_t *notice_json_load(const char *text, size_t len, json_error_t *je)
+{
+    /* plain records take the fast path, which also fails whole when memory
+     * runs out (jansson's reader can drop a character of a string then) */
+    json_t *o = json_fast_loadb(text, len);
+    if (o)
+        return o;
+    o = json_loadb(text, len, JSON_REJECT_DUPLICATES, je);
+    if (!o && json_error_code(je) != json_error_out_of_memory)
+        o = json_loadb(text, len, JSON_REJECT_DUPLICATES, je);
+    return o;
+}
+
 int notice_parse(const char *text, size_t len, int64_t now_ms, notice_input *out,
                  jiko_error *err)
 {
@@ -389,10 +403,13 @@ int notice_parse(const char *text, size_t len, int64_t now_ms, notice_input *out
     static const char *const channels[] = {"web", "sns", "press", "mail", "other"};
     memset(out, 0, sizeof *out);
     json_error_t je;
-    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *o = notice_json_load(text, len, &je);
     if (!o) {
-        error_set(err, JIKO_ERR_INVALID, NULL, 0, "body", "not JSON: %s (at byte %d)", je.text,
-                  je.position);
+        if (json_error_code(&je) == json_error_out_of_memory)
+            error_nomem(err, "reading a notice");
+        else
+            error_set(err, JIKO_ERR_INVALID, NULL, 0, "body", "not JSON: %s (at byte %d)",
+                      je.text, je.position);
         return -1;
     }
     out->json = o;
@@ -475,7 +492,8 @@ void notice_input_free(notice_input *n)
 /* The stored record with the notice appended, as one line of JSON. */
 static char *with_notice(const char *record, const notice_input *n, jiko_error *err)
 {
-    json_t *rec = json_loads(record, 0, NULL);
+    json_error_t je;
+    json_t *rec = notice_json_load(record, strlen(record), &je);
     json_t *ns = rec ? json_object_get(rec, "notices") : NULL;
     char at[JST_TEXT_MAX];
     jst_format(n->at_ms, at, sizeof at);
@@ -489,14 +507,25 @@ static char *with_notice(const char *record, const notice_input *n, jiko_error *
             if (ns && json_object_set_new(rec, "notices", ns))
                 ns = NULL;
         }
-        if (ns && !json_array_append(ns, one))
-            text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        /* into a block of our own: json_dumps' text belongs to jansson's
+         * allocator, which is not free()'s when json_arena is installed */
+        size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+        size_t len = ns && !json_array_append(ns, one) ? json_dumpb(rec, NULL, 0, flags) : 0;
+        if (len && (text = malloc(len + 1))) {
+            if (json_dumpb(rec, text, len, flags) == len) {
+                text[len] = '\0';
+            } else {
+                free(text);
+                text = NULL;
+            }
+        }
     }
     if (!text) {
-        if (rec)
+        if (rec || json_error_code(&je) == json_error_out_of_memory)
             error_nomem(err, "adding a notice to the record");
         else
-            error_set(err, JIKO_ERR_STORE, NULL, 0, NULL, "the stored record is not JSON");
+            error_set(err, JIKO_ERR_STORE, NULL, 0, NULL, "the stored record is not JSON: %s",
+                      je.text);
     }
     json_decref(one);
     json_decref(rec);

@@ -102,6 +102,15 @@ int notice_parse(const char *text, size_t len, int64_t now_ms, notice_input *out
                  jiko_error *err);
 void notice_input_free(notice_input *n);
 
+/* JSON text → a value, for the records and notices this module and
+ * status.c read: the fast path of json_fast.h for plain records, else
+ * jansson.  jansson words an allocation that failed inside its lexer as a
+ * syntax error ("invalid token"), so a failure that does not say out of
+ * memory is read once more before the text is blamed: NULL with *je saying
+ * out of memory (json_error_out_of_memory), or what is wrong.  Duplicate
+ * keys are refused, as in records. */
+json_t *notice_json_load(const char *text, size_t len, json_error_t *je);
+
 /* Publish: append the notice to the stored incident's `notices` and store
  * the record as a new version (one transaction, `reason` as provenance).
  * JIKO_ERR_NOT_FOUND when there is no such incident; the registry's errors

@@ -124,9 +124,10 @@ static int on_row(void *ctx, const store_row *r)
     bool may_name = strstr(r->record, "\"wholesale_to\"") != NULL;
     if (!has_notices && !may_link && !may_name)
         return 0;
-    json_t *rec = json_loads(r->record, 0, NULL);
-    if (!rec)
-        return 0; /* not ours to judge here: the record is shown nowhere */
+    json_error_t je;
+    json_t *rec = notice_json_load(r->record, strlen(r->record), &je);
+    if (!rec) /* the registry checked it when it read the row: only memory */
+        return json_error_code(&je) == json_error_out_of_memory ? nomem(c) : 0;
     if (!mine && names_receiver(rec, p->op))
         p->known = true;
     const char *prov = json_string_value(json_object_get(rec, "wholesale_provider"));
