@@ -69,9 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *record = json_pack("{s:s,s:s,s:[{s:s}]}", "id", "i-1", "operator", "A", "services",
                                "service", "ftth");
     if (record) {
-        status_notice full = {n.at_ms, notice_kind_name(n.kind), n.channel, n.title, n.body};
+        status_notice full = {n.at_ms, notice_kind_name(n.kind), n.channel, n.title, n.body,
+                              n.lang};
         status_notice bare = {n.at_ms, notice_kind_name(n.kind), n.channel, n.title ? "" : NULL,
-                              ""};
+                              "", n.lang};
         long a = markup(env, record, &full), b = markup(env, record, &bare);
         if (a != -2 && b != -2 && (a < 0 || a != b))
             abort();

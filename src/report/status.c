@@ -95,10 +95,12 @@ static int published(status_incident *si, int64_t now_ms)
             continue;
         const char *text = json_string_value(json_object_get(o, "text"));
         const char *title = json_string_value(json_object_get(o, "title"));
+        const char *lang = json_string_value(json_object_get(o, "lang"));
         si->notices[si->n_notices++] = (status_notice){
             ms, json_string_value(json_object_get(o, "kind")),
             json_string_value(json_object_get(o, "channel")), title && *title ? title : NULL,
-            text ? text : ""};
+            text ? text : "",
+            lang && (strcmp(lang, "ja") == 0 || strcmp(lang, "en") == 0) ? lang : NULL};
     }
     /* insertion sort: stable, and notices are few and mostly in order */
     for (size_t i = 1; i < si->n_notices; i++)
@@ -372,7 +374,10 @@ static void incident_html(FILE *out, const status_incident *si, const catalog *c
     fputs("</p>\n", out);
     for (size_t i = 0; i < si->n_notices; i++) {
         const status_notice *n = &si->notices[i];
-        fputs("<section class=\"notice\">\n<h4>", out);
+        if (n->lang) /* written in another language than the page's, maybe */
+            fprintf(out, "<section class=\"notice\" lang=\"%s\">\n<h4>", n->lang);
+        else
+            fputs("<section class=\"notice\">\n<h4>", out);
         time_html(out, n->at_ms, ja);
         fputs(" ", out);
         report_html_escape(out, notice_kind_label(n->kind, ja));
@@ -468,7 +473,9 @@ static int newest_first(const void *a, const void *b)
 static void entry_write(FILE *out, const status_page *p, const catalog *cat, bool ja,
                         const status_incident *si, const status_notice *n)
 {
-    fprintf(out, "<entry>\n<id>%snotice/", STATUS_TAG);
+    /* the notice's own language, where it says, over the feed's */
+    fprintf(out, n->lang ? "<entry xml:lang=\"%s\">\n" : "<entry>\n", n->lang ? n->lang : "");
+    fprintf(out, "<id>%snotice/", STATUS_TAG);
     status_write_pct(out, si->op);
     fputc('/', out);
     status_write_pct(out, si->id);

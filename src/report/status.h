@@ -46,6 +46,7 @@
 typedef struct status_notice {
     int64_t at_ms;
     const char *kind, *channel, *title, *text; /* point into the record; title may be NULL */
+    const char *lang; /* "ja", "en" or NULL: the language it was written in */
 } status_notice;
 
 typedef struct status_incident {

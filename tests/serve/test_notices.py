@@ -188,6 +188,8 @@ def run(srv, tok, reg, now, start):
         check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", en_.find(ATOM + "updated").text),
               "entry updated is an RFC 3339 date")
     check(len(ids) == 2 and all(i.startswith("tag:") for i in ids), "entry ids are distinct tag: URIs")
+    langs = sorted(e_.get("{http://www.w3.org/XML/1998/namespace}lang") for e_ in entries)
+    check(langs == ["en", "ja"], "each entry says the language it was written in: %s" % langs)
     times = [e_.find(ATOM + "updated").text for e_ in entries]
     check(times == sorted(times, reverse=True), "entries newest first: %s" % times)
     texts = [e_.find(ATOM + "content").text for e_ in entries]
