@@ -489,19 +489,28 @@ void notice_input_free(notice_input *n)
     memset(n, 0, sizeof *n);
 }
 
+json_t *notice_input_json(const notice_input *n)
+{
+    char at[JST_TEXT_MAX];
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "at", jst_format(n->at_ms, at, sizeof at), "kind",
+                          notice_kind_name(n->kind), "channel", n->channel, "text", n->body);
+    if (o && ((n->title && json_object_set_new(o, "title", json_string(n->title))) ||
+              (n->lang && json_object_set_new(o, "lang", json_string(n->lang))))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* The stored record with the notice appended, as one line of JSON. */
 static char *with_notice(const char *record, const notice_input *n, jiko_error *err)
 {
     json_error_t je;
     json_t *rec = notice_json_load(record, strlen(record), &je);
     json_t *ns = rec ? json_object_get(rec, "notices") : NULL;
-    char at[JST_TEXT_MAX];
-    jst_format(n->at_ms, at, sizeof at);
-    json_t *one = json_pack("{s:s,s:s,s:s,s:s}", "at", at, "kind", notice_kind_name(n->kind),
-                            "channel", n->channel, "text", n->body);
+    json_t *one = notice_input_json(n);
     char *text = NULL;
-    if (rec && one && (!n->title || !json_object_set_new(one, "title", json_string(n->title))) &&
-        (!n->lang || !json_object_set_new(one, "lang", json_string(n->lang)))) {
+    if (rec && one) {
         if (!json_is_array(ns)) { /* absent or null: the first notice */
             ns = json_array();
             if (ns && json_object_set_new(rec, "notices", ns))

@@ -102,6 +102,10 @@ int notice_parse(const char *text, size_t len, int64_t now_ms, notice_input *out
                  jiko_error *err);
 void notice_input_free(notice_input *n);
 
+/* The notice as the record keeps it: {"at","kind","channel","text"} and
+ * "title", "lang" when given (NULL when out of memory). */
+json_t *notice_input_json(const notice_input *n);
+
 /* JSON text → a value, for the records and notices this module and
  * status.c read: the fast path of json_fast.h for plain records, else
  * jansson.  jansson words an allocation that failed inside its lexer as a

@@ -38,7 +38,9 @@ void api_notice_draft(const api_env *env, const api_request *rq, reply *out)
         return;
     notice_draft d;
     jiko_error err;
-    if (notice_draft_make(&inc, env->cat, k ? kind : notice_default_kind(&inc, now), ja, now, &d, &err)) {
+    if (!k)
+        kind = notice_default_kind(&inc, now);
+    if (notice_draft_make(&inc, env->cat, kind, ja, now, &d, &err)) {
         reply_from_error(out, &err);
     } else {
         reply_json(out, 200, notice_draft_json(&d));
@@ -68,14 +70,7 @@ void api_notice_post(const api_env *env, const api_request *rq, reply *out)
         reply_from_error(out, &err);
     } else {
         page_cache_clear(rq->pages); /* the publisher sees the notice public at once */
-        char at[JST_TEXT_MAX];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "at", jst_format(n.at_ms, at, sizeof at),
-                              "kind", notice_kind_name(n.kind), "channel", n.channel, "text",
-                              n.body, "lang", n.lang ? n.lang : "");
-        if (o && !n.lang)
-            json_object_del(o, "lang");
-        if (o && n.title)
-            json_object_set_new(o, "title", json_string(n.title));
+        json_t *o = notice_input_json(&n);
         reply_json(out, 201, o ? json_pack("{s:s,s:s,s:i,s:o}", "operator", m->op, "id",
                                            m->incident, "version", version, "notice", o)
                                : NULL);
