@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  m.id == ROUTE_NOTICE_DRAFT || m.id == ROUTE_NOTICES ||
                                  route_public(m.id) || route_ingests(m.id))) {
             fuzz_data *env = fuzz_data_get(1);
-            api_env ae = {&env->cat, &env->rules, fuzz_engine(env)};
+            api_env ae = {&env->cat, &env->rules, fuzz_engine(env), NULL};
             size_t blen = nl ? n - tlen - 1 : 0;
             body = malloc(blen + 1);
             if (body) {

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # `make demo`: the rulebooks, the FY2021 serious accidents of seed 000
 # classified, a live outage counting down to "serious", the registry, the
-# FY2021 statistics from a synthetic year that reproduces MIC's figures, and
-# a KPI anomaly.
+# FY2021 statistics from a synthetic year that reproduces MIC's figures, a
+# KPI anomaly, then live: `jiko serve` with its dashboard, a KPI recording
+# replayed at 600x (the incident opens, counts down, turns serious, closes),
+# notices published, the status page (scripts/demo_live.py).  Interactive
+# runs end by printing the dashboard's URL and wait for Ctrl-C;
+# DEMO_NONINTERACTIVE=1 tells what happened and exits.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +30,9 @@ echo "The contract's JSON (docs/incident-format.md):"
 echo "$live" | "$jiko" classify --json --lang en --now 2021-08-03T16:15:00+09:00 - | python3 -m json.tool --no-ensure-ascii
 
 hr "The registry: import the FY2021 reports into an embedded SQLite registry — jiko import / list / history"
-db=$(mktemp -d)/jiko-demo.db
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/jiko-demo.db
 "$jiko" import --db "$db" "$root/examples/fy2021-serious.jsonl"
 grep '"fy2021-07-globalsign"' "$root/examples/fy2021-serious.jsonl" | sed 's/"users": 41417/"users": 41500/g' |
   "$jiko" amend fy2021-07-globalsign --db "$db" --reason "user count corrected" -
@@ -62,4 +68,6 @@ with open(sys.argv[1], "w") as f:
         f.write(f"dns,site=tokyo queries={q:.0f}i,failure_pct={fail:.2f} {t}000000000\n")
 PY
 "$jiko" detect --format influx --events "$db.lp"
-rm -rf "$(dirname "$db")"
+
+hr "Live: jiko serve, its dashboard, and the KPIs of 2021-08-03 replayed — jiko serve, jiko replay"
+python3 "$root/scripts/demo_live.py" "$jiko" "$db.stats"

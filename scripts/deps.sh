@@ -32,6 +32,9 @@ PKGS=(
   wrk               # HTTP load generator: bench/serve_bench.sh, tests/serve/test_overload.py
   nginx-light       # the baseline of bench/serve_bench.sh (started there with its own config)
   prometheus-alertmanager # tests/serve/test_live.py: a real Alertmanager sends its webhook to jiko
+  nodejs            # npm installs uPlot and playwright-core (scripts/web-deps.sh)
+  chromium          # tests/web/: the dashboard tested in a real browser
+  fonts-noto-cjk    # Japanese glyphs in the browser tests' screenshots
 )
 
 missing=()
@@ -41,13 +44,23 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+web_deps() {
+  # Debian's nodejs ships npm separately; NodeSource's includes it.
+  if ! command -v npm >/dev/null 2>&1; then
+    $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  bash "$(dirname "$0")/web-deps.sh"
+}
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if [ ${#missing[@]} -eq 0 ]; then
+  web_deps
   exit 0
 fi
 
 echo "deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+web_deps

@@ -5,6 +5,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -592,6 +593,75 @@ static void test_level_shift_stays_open(void **state)
     fixture_close(&f);
 }
 
+/* The series behind an incident, for the dashboard: its last samples in
+ * time order (a ring of [live] history), the jump scored above the
+ * threshold; still there once the incident has closed; nothing for an
+ * incident of another operator or one the engine never saw. */
+static void check_points(json_t *pts, size_t n, int64_t last_ms, double last_v)
+{
+    assert_int_equal(json_array_size(pts), n);
+    for (size_t i = 1; i < n; i++)
+        assert_true(json_integer_value(json_array_get(json_array_get(pts, i - 1), 0)) <
+                    json_integer_value(json_array_get(json_array_get(pts, i), 0)));
+    json_t *last = json_array_get(pts, n - 1);
+    assert_int_equal(json_integer_value(json_array_get(last, 0)), last_ms);
+    assert_true(fabs(json_real_value(json_array_get(last, 1)) - last_v) < 1e-6);
+}
+
+static void test_series_history(void **state)
+{
+    tu_env *env = *state;
+    size_t n = strlen(good_conf) + 32;
+    char *conf = malloc(n);
+    snprintf(conf, n, "%shistory = 50\n", good_conf);
+    fixture f;
+    fixture_open_conf(&f, env, conf);
+    free(conf);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    open_by_jump(&f, t0);
+    json_t *o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
+    assert_non_null(o);
+    assert_true(json_is_true(json_object_get(o, "known")));
+    assert_int_equal(json_integer_value(json_object_get(o, "history")), 50);
+    json_t *ser = json_object_get(o, "series");
+    assert_int_equal(json_array_size(ser), 1);
+    json_t *s0 = json_array_get(ser, 0);
+    assert_string_equal(json_string_value(json_object_get(s0, "name")),
+                        "dns_failure_ratio{site=tokyo}");
+    assert_string_equal(json_string_value(json_object_get(s0, "watch")), "dns-tokyo");
+    assert_true(json_is_null(json_object_get(s0, "forecast")));
+    json_t *pts = json_object_get(s0, "points");
+    check_points(pts, 50, t0, 0.95); /* 601 samples fed, the last 50 kept */
+    double thr = json_real_value(json_object_get(s0, "threshold"));
+    assert_true(json_real_value(json_array_get(json_array_get(pts, 49), 2)) >= thr);
+    assert_true(json_real_value(json_array_get(json_array_get(pts, 48), 2)) < thr);
+    json_decref(o);
+    /* another operator's, and one never seen: no series */
+    o = live_incident_series(f.e, "Other ISP", f.ev.id[0]);
+    assert_false(json_is_true(json_object_get(o, "known")));
+    assert_int_equal(json_array_size(json_object_get(o, "series")), 0);
+    json_decref(o);
+    /* recovery closes it; the dashboard still draws it */
+    const char *kv[] = {"site=tokyo"};
+    live_batch *b = live_begin(f.e, "Demo ISP");
+    for (int k = 1; k <= 30; k++) {
+        ingest_sample smp = sample_of("dns_failure_ratio", kv, 1, 0.0102, t0 + k * MIN_MS);
+        live_feed(b, &smp);
+    }
+    jiko_error err;
+    assert_int_equal(live_commit(b, f.db, t0 + 30 * MIN_MS, &err), 0);
+    assert_int_equal(f.ev.type[f.ev.n - 1], LIVE_EV_CLOSED);
+    o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
+    assert_true(json_is_true(json_object_get(o, "known")));
+    check_points(json_object_get(json_array_get(json_object_get(o, "series"), 0), "points"), 50,
+                 t0 + 30 * MIN_MS, 0.0102);
+    json_decref(o);
+    live_stats st;
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.open_incidents, 0);
+    fixture_close(&f);
+}
+
 /* A provider's outage reaches two receiving operators (卸先): each gets a
  * linked incident with its own users, closed with the provider's; the
  * yearly report counts the serious ones as one accident of two reporting
@@ -888,6 +958,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_alarm_retried),
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
+        cmocka_unit_test(test_series_history),
         cmocka_unit_test(test_wholesale_linked),
         cmocka_unit_test(test_wholesale_from_record),
         cmocka_unit_test(test_unstorable_dropped),

@@ -5,9 +5,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "limit.h"
 #include "metrics.h"
 #include "page_cache.h"
@@ -75,7 +77,7 @@ static void test_route_refusals(void **state)
         {"GET", "/api/v1/incidents/", JIKO_ERR_NOT_FOUND, ""},
         {"GET", "/api/v1/incidents/a/b/c/d/e/f/g", JIKO_ERR_NOT_FOUND, ""},
         {"GET", "api/v1/rules", JIKO_ERR_NOT_FOUND, ""},
-        {"GET", "/", JIKO_ERR_NOT_FOUND, ""},
+        {"GET", "/nothing", JIKO_ERR_NOT_FOUND, ""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         route_match m;
@@ -271,6 +273,106 @@ static void test_conf(void **state)
     unlink(path);
 }
 
+static void test_route_dashboard(void **state)
+{
+    (void)state;
+    route_match m;
+    jiko_error err;
+    assert_int_equal(route_parse("GET", "/", &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_DASHBOARD);
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/?from=bookmark", &m, &err), 0); /* any query */
+    assert_int_equal(m.id, ROUTE_DASHBOARD);
+    route_free(&m);
+    /* a file name is one decoded segment: "..%2Fx" names a file called "../x",
+     * which assets_find never has */
+    assert_int_equal(route_parse("GET", "/web/..%2Fjiko.db", &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_ASSET);
+    assert_string_equal(m.file, "../jiko.db");
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/web/a/b", &m, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_NOT_FOUND);
+    assert_int_equal(route_parse("GET", "/web/", &m, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_INVALID);
+    assert_int_equal(route_parse("GET", "/api/v1/incidents/A/x/series", &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_SERIES);
+    assert_string_equal(m.incident, "x");
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/api/v1/whoami", &m, &err), 0);
+    assert_int_equal(m.id, ROUTE_WHOAMI);
+    route_free(&m);
+    assert_int_equal(route_parse("GET", "/api/v1/incidents?order=newest", &m, &err), 0);
+    assert_string_equal(route_query(&m, "order"), "newest");
+    route_free(&m);
+    assert_int_equal(route_parse("POST", "/", &m, &err), 0);
+    assert_false(route_allows(&m));
+    route_free(&m);
+}
+
+static void write_file(const char *path, const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    fclose(f);
+}
+
+static void test_assets(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jiko-assets-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[256];
+    snprintf(p, sizeof p, "%s/index.html", dir);
+    write_file(p, "<!doctype html>", 15);
+    snprintf(p, sizeof p, "%s/app.js", dir);
+    write_file(p, "'use strict';", 13);
+    snprintf(p, sizeof p, "%s/notes.txt", dir); /* no dashboard type: not served */
+    write_file(p, "x", 1);
+    snprintf(p, sizeof p, "%s/.hidden.js", dir);
+    write_file(p, "x", 1);
+    snprintf(p, sizeof p, "%s/sub.js", dir); /* a directory, even with a .js name */
+    assert_int_equal(mkdir(p, 0700), 0);
+    assets a;
+    jiko_error err;
+    assert_int_equal(assets_load(&a, dir, "/nonexistent/uplot", &err), 0);
+    assert_int_equal(a.n, 2);
+    assert_true(a.vendor_missing);
+    const asset *x = assets_find(&a, "app.js");
+    assert_non_null(x);
+    assert_string_equal(x->type, "text/javascript; charset=utf-8");
+    assert_int_equal(x->len, 13);
+    assert_int_equal(x->etag[0], '"');
+    assert_null(assets_find(&a, "notes.txt"));
+    assert_null(assets_find(&a, ".hidden.js"));
+    assert_null(assets_find(&a, "sub.js"));
+    assert_null(assets_find(&a, "../app.js"));
+    char etag[24];
+    snprintf(etag, sizeof etag, "%s", x->etag);
+    assets_free(&a);
+    /* the ETag follows the content */
+    snprintf(p, sizeof p, "%s/app.js", dir);
+    write_file(p, "'use strict'; ", 14);
+    assert_int_equal(assets_load(&a, dir, NULL, &err), 0);
+    assert_string_not_equal(assets_find(&a, "app.js")->etag, etag);
+    assets_free(&a);
+    /* a file too large for a dashboard is an error naming it */
+    snprintf(p, sizeof p, "%s/big.css", dir);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, ASSETS_FILE_MAX, SEEK_SET), 0);
+    fputc('x', f);
+    fclose(f);
+    assert_int_equal(assets_load(&a, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.file, "big.css"));
+    assert_int_equal(a.n, 0);
+    unlink(p);
+    assert_int_equal(assets_load(&a, "/nonexistent/web", NULL, &err), -1);
+    assert_int_equal(err.kind, JIKO_ERR_IO);
+    snprintf(p, sizeof p, "rm -rf '%s'", dir);
+    assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,7 +380,8 @@ int main(void)
         cmocka_unit_test(test_route_methods),        cmocka_unit_test(test_rate_buckets),
         cmocka_unit_test(test_page_cache),
         cmocka_unit_test(test_status_map),           cmocka_unit_test(test_metrics_text),
-        cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_conf),                 cmocka_unit_test(test_route_dashboard),
+        cmocka_unit_test(test_assets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

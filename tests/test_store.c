@@ -251,14 +251,26 @@ static void test_paging(void **state)
         {.open = 1},
         {.op = "nobody", .open = -1},
     };
-    for (size_t fi = 0; fi < sizeof filters / sizeof filters[0]; fi++) {
+    /* each filter oldest first, then newest first (the exact reverse), each
+     * read whole and in pages of 1-3 */
+    for (size_t fo = 0; fo < 2 * sizeof filters / sizeof filters[0]; fo++) {
+        size_t fi = fo / 2;
+        store_filter whole = filters[fi];
+        whole.newest_first = fo % 2;
         keys all = {0};
-        assert_int_equal(store_list(f->db, &filters[fi], collect_key, &all, &err), 0);
+        assert_int_equal(store_list(f->db, &whole, collect_key, &all, &err), 0);
         if (fi == 0)
             assert_int_equal(all.n, 24);
+        if (whole.newest_first) {
+            keys up = {0};
+            assert_int_equal(store_list(f->db, &filters[fi], collect_key, &up, &err), 0);
+            assert_int_equal(up.n, all.n);
+            for (int i = 0; i < all.n; i++)
+                assert_string_equal(all.key[i], up.key[all.n - 1 - i]);
+        }
         for (long size = 1; size <= 3; size++) {
             keys paged = {0};
-            store_filter pf = filters[fi];
+            store_filter pf = whole;
             pf.limit = size;
             for (int pages = 0;; pages++) {
                 assert_true(pages <= all.n);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
@@ -99,6 +100,27 @@ static void on_live_committed(void *ctx)
         notify_sender_kick(x->sender);
 }
 
+/* The dashboard's files (assets.h): from [serve] web and web_vendor, else
+ * from where the build put them.  A directory named in the config must be
+ * there; the built-in one may be missing (the API still serves). */
+static int load_web(assets *web, const serve_conf *conf)  /* 0, or an exit status */
+{
+    const char *dir = conf->web[0] ? conf->web : JIKO_DATADIR "/web";
+    const char *vendor = conf->web_vendor[0] ? conf->web_vendor
+                                             : JIKO_DATADIR "/node_modules/uplot/dist";
+    jiko_error err;
+    if (assets_load(web, dir, vendor, &err)) {
+        if (conf->web[0])
+            return cli_fail("serve", &err);
+        cli_error("serve", "no dashboard: %s (%s)", err.message, dir);
+        return 0;
+    }
+    if (web->vendor_missing)
+        cli_error("serve", "the dashboard draws no charts: uPlot is not in %s (make deps, or "
+                           "[serve] web_vendor)", vendor);
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -146,6 +168,7 @@ int cmd_serve(int argc, char **argv)
     notify_sender *sender = NULL;
     server *srv = NULL;
     events ev = {NULL, NULL};
+    assets web = {0};
     int rc = CLI_OK;
     if (config && (conf_load(config, &file, &err) || serve_conf_apply(&conf, &file, &err) ||
                    notify_subs_load(&file, &subs, &err) || notify_sender_opts_test_env(&so, &err))) {
@@ -208,7 +231,9 @@ int cmd_serve(int argc, char **argv)
         goto done;
     }
     store_close(boot);
-    api_env api = {&env.cat, &env.rules, engine};
+    if ((rc = load_web(&web, &conf)) != 0)
+        goto done;
+    api_env api = {&env.cat, &env.rules, engine, web.n ? &web : NULL};
     if (server_start(&srv, &conf, url, &api, &err)) {
         rc = cli_fail("serve", &err);
         rc = rc == CLI_REJECTED ? CLI_USAGE : rc;
@@ -237,6 +262,7 @@ done:
     if (engine && srv && live_checkpoint(engine, &err))
         cli_fail("serve", &err);
     live_engine_free(engine);
+    assets_free(&web);
     if (sender) {
         notify_stats st;
         notify_sender_stats(sender, &st);

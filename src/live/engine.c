@@ -600,12 +600,7 @@ void live_engine_free(live_engine *e)
 {
     if (!e)
         return;
-    for (size_t k = 0; k < e->series.cap; k++) {
-        live_series *s = e->series.vals ? e->series.vals[k] : NULL;
-        if (s)
-            free(s->fc);
-        free(s);
-    }
+    live_series_free_all(e);
     for (size_t k = 0; k < e->n_warnings; k++) {
         free(e->warnings[k].op);
         free(e->warnings[k].series);
@@ -672,6 +667,7 @@ int live_feed(void *batch, const ingest_sample *s)
         e->stats.unwatched++;
         return 0;
     }
+    live_hist_push(e, ls, s->t_ms, s->value, score);
     const live_watch *w = &e->env.conf->watches[ls->watch];
     bool anomalous = (w->detect & LIVE_DETECT_ANOMALY) && score >= DETECT_ALERT_THRESHOLD;
     if (w->detect & LIVE_DETECT_CAPACITY) {
@@ -734,9 +730,12 @@ typedef struct stored {
     char *text;
 } stored;
 
-static char *event_data(live_engine *e, const stored *s)
+static char *event_data(live_engine *e, const stored *s, int64_t lead_ms)
 {
     json_t *o = json_object();
+    /* incident.serious_soon: which of the lead times this alarm is */
+    if (lead_ms > 0)
+        json_object_set_new(o, "lead_minutes", json_integer((json_int_t)(lead_ms / 60000)));
     json_object_set(o, "incident", s->inc.json);
     json_object_set_new(o, "classification",
                         classify_to_json(&s->res, &s->inc, e->env.cat, CLASSIFY_EN));
@@ -751,7 +750,7 @@ static int emit(live_engine *e, store *db, live_inc *i, live_event_type t, int64
     e->stats.events++;
     if (!e->env.on_event)
         return 0;
-    char *data = event_data(e, s);
+    char *data = event_data(e, s, t == LIVE_EV_SERIOUS_SOON ? lead_ms : 0);
     if (!data) {
         error_nomem(err, "an event of the live engine");
         return -1;
@@ -1012,6 +1011,8 @@ int live_commit(live_batch *b, store *db, int64_t now_ms, jiko_error *err)
             for (live_inc *x = e->incs; x; x = x->next)
                 if (x->provider == i)
                     x->provider = NULL;
+            if (!i->dropped)
+                live_remember_closed(e, i);
             live_inc_free(i);
         }
     }
@@ -1136,7 +1137,7 @@ void live_stats_get(live_engine *e, live_stats *out)
 {
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
-    out->state_bytes = e->n_series * sizeof(live_series) + e->key_bytes +
+    out->state_bytes = e->n_series * sizeof(live_series) + e->key_bytes + e->hist_bytes +
                        e->series.cap * (sizeof(char *) + sizeof(size_t) + sizeof(void *));
     pthread_mutex_unlock(&e->mu);
 }

@@ -157,4 +157,17 @@ int64_t live_checkpoint_every_ms(const live_engine *e);
 
 void live_stats_get(live_engine *e, live_stats *out);
 
+/* The KPI series behind an incident of op, for the dashboard's chart:
+ *   {"series": [{"name", "watch", "service", "detect", "threshold", "limit",
+ *                "points": [[t_ms, value, score], ...],
+ *                "forecast": {...} or null}], "history": N}
+ * The series are those of the incident's watches (while the engine knows
+ * the incident: open, or among the last LIVE_CLOSED_KEEP it forgot), each
+ * with its last conf->history samples, oldest first; value null for a
+ * non-finite sample.  "forecast" (capacity watches): the forecaster's
+ * estimate as of the latest sample, times in ms.  An incident the engine
+ * does not know has no series.  NULL: out of memory. */
+struct json_t;
+struct json_t *live_incident_series(live_engine *e, const char *op, const char *id);
+
 #endif

@@ -28,6 +28,27 @@
 
 typedef struct live_inc live_inc;
 
+/* A watched series' last samples (live_conf.history of them, a ring), with
+ * the detector's score of each: what the dashboard charts. */
+typedef struct live_point {
+    int64_t t_ms;
+    float value, score; /* value NaN: not a finite sample */
+} live_point;
+
+typedef struct live_hist {
+    uint32_t head, n; /* the next place to write; how many are kept */
+    live_point p[];
+} live_hist;
+
+/* Incidents forgotten by the engine whose series the dashboard may still
+ * show (the most recent ones). */
+#define LIVE_CLOSED_KEEP 64
+typedef struct live_closed {
+    char *op, *id;
+    int *watches;
+    size_t n_watches;
+} live_closed;
+
 typedef struct live_series {
     const char *key; /* the map's copy: operator, 0x1f, series name */
     int watch;       /* index in conf->watches, -1: none selects it */
@@ -47,6 +68,7 @@ typedef struct live_series {
     int normal_run;          /* consecutive normal samples while attached */
     int64_t first_normal_ms; /* first of them */
     live_inc *inc;           /* the incident it holds open, or NULL */
+    live_hist *hist;         /* watched series: the last samples; else NULL */
 } live_series;
 
 struct live_inc {
@@ -100,6 +122,9 @@ struct live_engine {
     char *scratch; /* series names are built here */
     size_t scratch_cap;
     detect_config dcfg;
+    size_t hist_bytes; /* the series' histories */
+    live_closed closed[LIVE_CLOSED_KEEP];
+    size_t closed_next;
 };
 
 
@@ -107,6 +132,13 @@ struct live_engine {
 void live_inc_free(live_inc *i);
 bool live_inc_has_watch(const live_inc *i, int w);
 int live_inc_push_watch(live_inc *i, int w); /* once; -1 when out of memory */
+
+/* Series histories (engine_series.c): keep a scored sample (allocating
+ * the ring at the first); remember an incident's watches as it is forgotten;
+ * free both. */
+void live_hist_push(live_engine *e, live_series *s, int64_t t_ms, double value, double score);
+void live_remember_closed(live_engine *e, const live_inc *i);
+void live_series_free_all(live_engine *e);
 
 /* Restart (engine_restart.c): the engine's open incidents from the
  * registry, as of now_ms (0 or -1 with err); then the checkpoint file (0;

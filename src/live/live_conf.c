@@ -26,6 +26,7 @@ void live_conf_default(live_conf *c)
     c->close_ms = 5 * (int64_t)MS_PER_MIN;
     c->max_series = 100000;
     c->checkpoint_ms = 60000;
+    c->history = 720; /* 12 h at one sample a minute, 3 h at 15 s: 11 KiB a series */
 }
 
 static void watch_free(live_watch *w)
@@ -362,6 +363,12 @@ static int live_key(live_conf *c, const conf_file *f, const conf_entry *e, jiko_
         c->max_series = (size_t)v;
         return 0;
     }
+    if (strcmp(k, "history") == 0) {
+        if (!num_parse_long(e->value, 0, 100000, &v))
+            return bad(f, e, err, "a number of samples from 0 to 100000");
+        c->history = (int)v;
+        return 0;
+    }
     if (strcmp(k, "checkpoint_s") == 0) {
         if (!num_parse_long(e->value, 1, 86400, &v))
             return bad(f, e, err, "a number of seconds from 1 to 86400");
@@ -381,7 +388,7 @@ static int live_key(live_conf *c, const conf_file *f, const conf_entry *e, jiko_
     }
     error_set(err, JIKO_ERR_CONFIG, f->path, e->line, k,
               "unknown key in [live]; expected group_window_min, lead_minutes, close_samples, "
-              "close_min, max_series, checkpoint, checkpoint_s or clock (docs/watch.md)");
+              "close_min, max_series, checkpoint, checkpoint_s, clock or history (docs/watch.md)");
     return -1;
 }
 

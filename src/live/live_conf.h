@@ -26,6 +26,7 @@
  *     checkpoint       = /var/lib/jiko/live.ckpt
  *     checkpoint_s     = 60
  *     clock            = wall     # samples: back-testing a recording
+ *     history          = 720      # samples kept per watched series (dashboard)
  *
  * Sections of other types ([serve], [webhook]) are left to their modules.
  */
@@ -91,10 +92,13 @@ typedef struct live_conf {
     bool clock_samples; /* clock = samples: the law applied as of the samples' time */
     char *checkpoint; /* NULL: none */
     int64_t checkpoint_ms;
+    /* The last samples of each watched series, with their scores, kept for
+     * the dashboard's chart of an incident (0: none kept). */
+    int history;
 } live_conf;
 
 /* The defaults: no watch, 30 min, 60/30/10 min, 3 samples and 5 min,
- * 100,000 series, no checkpoint file, 60 s. */
+ * 100,000 series, no checkpoint file, 60 s, 720 samples of history. */
 void live_conf_default(live_conf *c);
 
 /* Read the [watch NAME] and [live] sections of f, checking service and

@@ -74,6 +74,9 @@ typedef struct store_filter {
     int64_t after_started_ms;
     const char *after_op, *after_id; /* both or neither */
     long limit; /* at most this many rows; 0 = no limit */
+    /* Newest first: list order reversed, and paging takes the rows strictly
+     * before the `after` one (the dashboard's recently closed incidents). */
+    bool newest_first;
 } store_filter;
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);

@@ -369,17 +369,20 @@ static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     /* LIMIT NULL is no limit */
     const char *v[9] = {fy, q, f->op, f->report, open, after, f->after_op, f->after_id,
                         f->limit > 0 ? limit : NULL};
-    const char *sql = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
-                      " ON v.key = i.key AND v.version = i.version"
-                      " WHERE ($1::int = 0 OR i.fiscal_year = $1::int)"
-                      " AND ($2::int = 0 OR i.quarter = $2::int)"
-                      " AND ($3::text IS NULL OR i.operator = $3::text)"
-                      " AND ($4::text IS NULL OR i.report = $4::text)"
-                      " AND ($5::int < 0 OR ($5::int = 1) = (i.ended_ms IS NULL))"
-                      /* paging by position, not offset (see store_sqlite.c) */
-                      " AND ($7::text IS NULL OR (i.started_ms, i.operator, i.id)"
-                      "      > ($6::bigint, $7::text, $8::text))"
-                      " ORDER BY i.started_ms, i.operator, i.id LIMIT $9::bigint";
+#define LIST_SQL(CMP, DIR)                                                                    \
+    "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"                          \
+    " ON v.key = i.key AND v.version = i.version"                                             \
+    " WHERE ($1::int = 0 OR i.fiscal_year = $1::int)"                                         \
+    " AND ($2::int = 0 OR i.quarter = $2::int)"                                               \
+    " AND ($3::text IS NULL OR i.operator = $3::text)"                                        \
+    " AND ($4::text IS NULL OR i.report = $4::text)"                                          \
+    " AND ($5::int < 0 OR ($5::int = 1) = (i.ended_ms IS NULL))"                              \
+    /* paging by position, not offset (see store_sqlite.c) */                                 \
+    " AND ($7::text IS NULL OR (i.started_ms, i.operator, i.id)"                              \
+    "      " CMP " ($6::bigint, $7::text, $8::text))"                                         \
+    " ORDER BY i.started_ms " DIR ", i.operator " DIR ", i.id " DIR " LIMIT $9::bigint"
+    const char *sql = f->newest_first ? LIST_SQL("<", "DESC") : LIST_SQL(">", "ASC");
+#undef LIST_SQL
     return run_rows(impl, sql, 9, v, fn, ctx, err) < 0 ? -1 : 0;
 }
 

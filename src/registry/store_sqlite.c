@@ -388,7 +388,7 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
 {
     sq *s = impl;
     sqlite3_stmt *st;
-#define LIST_SQL                                                                              \
+#define LIST_SQL(CMP, DIR)                                                                    \
     "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"                          \
     " ON v.key = i.key AND v.version = i.version"                                             \
     " WHERE (?1 = 0 OR i.fiscal_year = ?1) AND (?2 = 0 OR i.quarter = ?2)"                    \
@@ -396,12 +396,15 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     " AND (?5 < 0 OR (?5 = 1) = (i.ended_ms IS NULL))"                                        \
     /* paging by position, not offset: the next page starts after the last row                \
      * shown, whatever was stored meanwhile */                                                \
-    " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) > (?6, ?7, ?8))"                    \
-    " ORDER BY i.started_ms, i.operator, i.id"
+    " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) " CMP " (?6, ?7, ?8))"              \
+    " ORDER BY i.started_ms " DIR ", i.operator " DIR ", i.id " DIR
     /* No LIMIT clause unless there is a limit: with one, even a bound -1,
      * SQLite sorts through a temporary b-tree that spills every row of a
      * whole list to a temporary file, instead of its in-memory sorter. */
-    const char *sql = f->limit > 0 ? LIST_SQL " LIMIT ?9" : LIST_SQL;
+    static const char *const sqls[2][2] = {
+        {LIST_SQL(">", "ASC"), LIST_SQL(">", "ASC") " LIMIT ?9"},
+        {LIST_SQL("<", "DESC"), LIST_SQL("<", "DESC") " LIMIT ?9"}};
+    const char *sql = sqls[f->newest_first][f->limit > 0];
 #undef LIST_SQL
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail_db(s, err, "cannot list");

@@ -141,6 +141,7 @@ typedef struct scan {
     const catalog *cat;
     report_counts *year[2]; /* [0] = fy, [1] = fy - 1 */
     int fy;
+    const char *only_op; /* an operator's own statistics; NULL: every operator */
     slot *svc[2], *eq[2]; /* owned by part 0, shared read-only */
     const strmap *svc_codes, *eq_codes;
     report_counts own[2]; /* parts other than 0 count here, then merge */
@@ -216,6 +217,8 @@ static int fail_unknown(scan *sc, const store_fact *f, const char *what, const c
 static int on_fact(void *ctx, const store_fact *f)
 {
     scan *sc = ctx;
+    if (sc->only_op && strcmp(f->op, sc->only_op) != 0)
+        return 0;
     int k = f->fiscal_year == sc->fy ? 0 : 1;
     report_counts *c = sc->year[k];
     if (f->ongoing) {
@@ -522,6 +525,12 @@ static void free_part(scan *sc, bool owner)
 
 int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_error *err)
 {
+    return report_compute_op(y, s, cat, fy, NULL, err);
+}
+
+int report_compute_op(report_year *y, store *s, const catalog *cat, int fy, const char *op,
+                      jiko_error *err)
+{
     memset(y, 0, sizeof *y);
     y->cur.fy = fy;
     y->prev.fy = fy - 1;
@@ -540,6 +549,7 @@ int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_er
     sc[0].year[0] = &y->cur;
     sc[0].year[1] = &y->prev;
     sc[0].fy = fy;
+    sc[0].only_op = op;
     sc[0].err = &sc[0].own_err;
     sc[0].svc_codes = &maps[0];
     sc[0].eq_codes = &maps[1];

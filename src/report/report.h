@@ -90,6 +90,10 @@ int report_users_col(int64_t users);
 
 /* Compute the statistics of fiscal year `fy` (and fy - 1). */
 int report_compute(report_year *y, store *s, const catalog *cat, int fy, jiko_error *err);
+/* The same over one operator's reports only (op NULL: every operator): what
+ * an operator's dashboard shows of its own year. */
+int report_compute_op(report_year *y, store *s, const catalog *cat, int fy, const char *op,
+                      jiko_error *err);
 void report_free(report_year *y);
 
 /* Percentage of n in d rounded half up to `decimals` places, in units of

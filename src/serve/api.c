@@ -13,6 +13,7 @@
 #include "report_case.h"
 #include "api_ingest.h"
 #include "api_notice.h"
+#include "engine.h"
 #include "report_render.h"
 #include "rules_json.h"
 #include "store_row.h"
@@ -22,14 +23,17 @@
 
 bool api_needs_token(route_id id)
 {
-    return id != ROUTE_HEALTHZ && id != ROUTE_METRICS && !route_public(id);
+    return id != ROUTE_HEALTHZ && id != ROUTE_METRICS && id != ROUTE_DASHBOARD &&
+           id != ROUTE_ASSET && !route_public(id);
 }
 
 bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
 {
     unsigned allowed = READERS;
     const char *why = "this call is for admin, viewer and regulator tokens";
-    if (m->id == ROUTE_INCIDENTS && m->method == ROUTE_POST) {
+    if (m->id == ROUTE_WHOAMI) {
+        return true; /* every token may ask what it is */
+    } else if (m->id == ROUTE_INCIDENTS && m->method == ROUTE_POST) {
         allowed = ROLE(TOKEN_ADMIN);
         why = "storing incidents needs an admin token of the incident's operator";
     } else if (m->id == ROUTE_NOTICES) {
@@ -38,9 +42,6 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
     } else if (route_ingests(m->id)) {
         allowed = ROLE(TOKEN_INGEST);
         why = "KPI samples and alerts are sent with an ingest token of their operator";
-    } else if (m->id == ROUTE_REPORT_FY) {
-        allowed = ROLE(TOKEN_REGULATOR);
-        why = "the yearly statistics cover every operator: regulator tokens only";
     }
     if (allowed & ROLE(role))
         return true;
@@ -292,11 +293,11 @@ static void incidents_post(const api_env *env, const api_request *rq, reply *out
     batch_reply(&b, single, single ? status : 200, out, counts);
 }
 
-/* The list cursor: the last row's sort key, as hex of a JSON array, so
- * that it is opaque and safe in a URL. */
-static char *cursor_make(const store_row *r)
+/* The list cursor: the last row's sort key and the order, as hex of a JSON
+ * array, so that it is opaque and safe in a URL. */
+static char *cursor_make(const store_row *r, bool newest)
 {
-    json_t *k = json_pack("[I,s,s]", (json_int_t)r->started_ms, r->op, r->id);
+    json_t *k = json_pack("[I,s,s,b]", (json_int_t)r->started_ms, r->op, r->id, newest);
     char *text = k ? json_dumps(k, JSON_COMPACT) : NULL;
     json_decref(k);
     if (!text)
@@ -325,7 +326,10 @@ static int cursor_read(const char *hex, store_filter *f, json_t **keep)
     json_t *k = json_loadb(text, n / 2, 0, NULL);
     json_int_t ms;
     const char *op, *id;
-    if (!k || json_unpack(k, "[I,s,s]", &ms, &op, &id)) {
+    int newest = 0;
+    /* a page of one order does not continue a list of the other */
+    if (!k || json_unpack(k, "[I,s,s,b]", &ms, &op, &id, &newest) ||
+        (bool)newest != f->newest_first) {
         json_decref(k);
         return -1;
     }
@@ -340,7 +344,7 @@ typedef struct page {
     json_t *rows;
     long limit, n;
     char *next;
-    bool nomem;
+    bool nomem, newest;
 } page;
 
 static int page_row(void *ctx, const store_row *r)
@@ -356,7 +360,7 @@ static int page_row(void *ctx, const store_row *r)
     }
     if (p->n == p->limit) {
         free(p->next);
-        p->next = cursor_make(r);
+        p->next = cursor_make(r, p->newest);
     }
     return 0;
 }
@@ -408,7 +412,14 @@ static void incidents_get(const api_request *rq, reply *out)
         return;
     if (!f.op)
         f.op = rq->who->op; /* an operator's token sees its own only */
-    page p = {NULL, API_LIMIT_DEFAULT, 0, NULL, false};
+    if ((v = route_query(m, "order"))) {
+        if (strcmp(v, "oldest") && strcmp(v, "newest")) {
+            reply_error(out, 400, "invalid", "order", "expected oldest or newest, got '%s'", v);
+            return;
+        }
+        f.newest_first = strcmp(v, "newest") == 0;
+    }
+    page p = {NULL, API_LIMIT_DEFAULT, 0, NULL, false, f.newest_first};
     if ((v = route_query(m, "limit")) && !num_parse_long(v, 1, API_LIMIT_MAX, &p.limit)) {
         reply_error(out, 400, "invalid", "limit", "expected a page size 1-%d, got '%s'",
                     API_LIMIT_MAX, v);
@@ -545,6 +556,36 @@ static void history_get(const api_request *rq, reply *out)
     }
 }
 
+/* GET /api/v1/incidents/{operator}/{id}/series: the live KPIs behind it
+ * (engine.h: live_incident_series), for the dashboard's chart. */
+static void series_get(const api_env *env, const api_request *rq, reply *out)
+{
+    const route_match *m = rq->route;
+    if (!api_own_operator(rq, m->op, out))
+        return;
+    store_row row;
+    jiko_error err;
+    int found = store_get(rq->db, m->op, m->incident, &row, &err);
+    if (found < 0) {
+        reply_from_error(out, &err);
+        return;
+    }
+    if (!found) {
+        reply_error(out, 404, "not_found", NULL, "no incident '%s' of operator '%s'", m->incident,
+                    m->op);
+        return;
+    }
+    store_row_free(&row);
+    json_t *o = env->engine ? live_incident_series(env->engine, m->op, m->incident)
+                            : json_pack("{s:[],s:i,s:b}", "series", "history", 0, "known", 0);
+    if (o && (json_object_set_new(o, "operator", json_string(m->op)) ||
+              json_object_set_new(o, "id", json_string(m->incident)))) {
+        json_decref(o);
+        o = NULL;
+    }
+    reply_json(out, 200, o);
+}
+
 static void rules_get(const api_env *env, const api_request *rq, reply *out)
 {
     if (rq->route->id == ROUTE_RULEBOOK) {
@@ -640,7 +681,8 @@ static void report_fy(const api_env *env, const api_request *rq, reply *out)
     }
     report_year y;
     jiko_error err;
-    if (report_compute(&y, rq->db, env->cat, rq->route->year, &err)) {
+    /* the regulator's cover every operator; an operator's token gets its own */
+    if (report_compute_op(&y, rq->db, env->cat, rq->route->year, rq->who->op, &err)) {
         reply_from_error(out, &err);
         return;
     }
@@ -744,11 +786,20 @@ void api_handle(const api_env *env, const api_request *rq, reply *out)
     case ROUTE_WRITE_PROM: api_write_prom(env, rq, out); return;
     case ROUTE_WRITE_INFLUX: api_write_influx(env, rq, out); return;
     case ROUTE_ALERTS: api_alerts(env, rq, out); return;
+    case ROUTE_SERIES: series_get(env, rq, out); return;
+    case ROUTE_WHOAMI:
+        /* what the dashboard shows and offers depends on who is looking */
+        reply_json(out, 200,
+                   json_pack("{s:s,s:s,s:s?}", "token", rq->who->id, "role",
+                             token_role_name(rq->who->role), "operator", rq->who->op));
+        return;
     case ROUTE_NOTICE_DRAFT: api_notice_draft(env, rq, out); return;
     case ROUTE_NOTICES: api_notice_post(env, rq, out); return;
     case ROUTE_STATUS:
     case ROUTE_STATUS_FEED: api_status(env, rq, out); return;
     case ROUTE_NONE:
+    case ROUTE_DASHBOARD:
+    case ROUTE_ASSET:
     case ROUTE_HEALTHZ:
     case ROUTE_METRICS:
     case ROUTE_COUNT: break;

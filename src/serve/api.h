@@ -33,6 +33,7 @@ typedef struct api_env {
     const catalog *cat;
     const rules_set *rules;
     struct live_engine *engine; /* the ingest endpoints feed it (engine.h) */
+    const struct assets *web;   /* the dashboard's files (assets.h); NULL: none */
 } api_env;
 
 typedef struct api_request {

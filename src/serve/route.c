@@ -7,8 +7,8 @@
 #include "num.h"
 #include "utf8.h"
 
-/* A path pattern: literal segments, and ":op", ":id", ":book", ":year",
- * ":q" for parameters. */
+/* A path pattern: literal segments, and ":op", ":id", ":book", ":file",
+ * ":year", ":q" for parameters. */
 typedef struct route_def {
     route_id id;
     unsigned methods;
@@ -25,7 +25,7 @@ static const route_def routes[] = {
     {ROUTE_METRICS, GETS, "/metrics", {"metrics"}, {NULL}, true},
     /* one path, two methods, each with its own parameters */
     {ROUTE_INCIDENTS, GETS, "/api/v1/incidents", {"api", "v1", "incidents"},
-     {"fy", "quarter", "report", "open", "operator", "limit", "cursor"}, false},
+     {"fy", "quarter", "report", "open", "operator", "limit", "cursor", "order"}, false},
     {ROUTE_INCIDENTS, ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"}, {"lang"}, false},
     {ROUTE_INCIDENT, GETS, "/api/v1/incidents/{operator}/{id}",
      {"api", "v1", "incidents", ":op", ":id"}, {"now", "lang"}, false},
@@ -47,6 +47,11 @@ static const route_def routes[] = {
     {ROUTE_WRITE_INFLUX, ROUTE_POST, "/api/v2/write", {"api", "v2", "write"},
      {"precision", "org", "bucket", "orgID"}, false},
     {ROUTE_ALERTS, ROUTE_POST, "/api/v1/alerts", {"api", "v1", "alerts"}, {NULL}, false},
+    {ROUTE_SERIES, GETS, "/api/v1/incidents/{operator}/{id}/series",
+     {"api", "v1", "incidents", ":op", ":id", "series"}, {NULL}, false},
+    {ROUTE_WHOAMI, GETS, "/api/v1/whoami", {"api", "v1", "whoami"}, {NULL}, false},
+    {ROUTE_DASHBOARD, GETS, "/", {""}, {NULL}, true},
+    {ROUTE_ASSET, GETS, "/web/{file}", {"web", ":file"}, {NULL}, true},
     {ROUTE_NOTICE_DRAFT, GETS, "/api/v1/incidents/{operator}/{id}/notices/draft",
      {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"}, false},
     {ROUTE_NOTICES, ROUTE_POST, "/api/v1/incidents/{operator}/{id}/notices",
@@ -177,6 +182,8 @@ static int bind_params(const route_def *d, const char *const *seg, int n, route_
             m->incident = seg[i];
         else if (strcmp(p, ":book") == 0)
             m->rulebook = seg[i];
+        else if (strcmp(p, ":file") == 0)
+            m->file = seg[i];
         else if (strcmp(p, ":year") == 0) {
             if (number_param(seg[i], 1900, 9999, "year", &m->year, err))
                 return -1;

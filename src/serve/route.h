@@ -34,6 +34,10 @@ typedef enum route_id {
     ROUTE_WRITE_PROM,       /* POST /api/v1/write (Prometheus remote_write) */
     ROUTE_WRITE_INFLUX,     /* POST /api/v2/write (InfluxDB v2 line protocol) */
     ROUTE_ALERTS,           /* POST /api/v1/alerts (Alertmanager webhook) */
+    ROUTE_SERIES,           /* GET /api/v1/incidents/{operator}/{id}/series (live KPIs) */
+    ROUTE_WHOAMI,           /* GET /api/v1/whoami (the token's role and operator) */
+    ROUTE_DASHBOARD,        /* GET / (the dashboard's page) */
+    ROUTE_ASSET,            /* GET /web/{file} (its scripts, styles, uPlot) */
     ROUTE_NOTICE_DRAFT,     /* GET /api/v1/incidents/{operator}/{id}/notices/draft */
     ROUTE_NOTICES,          /* POST /api/v1/incidents/{operator}/{id}/notices */
     ROUTE_STATUS,           /* GET /status/{operator} (public HTML) */
@@ -59,7 +63,7 @@ typedef struct route_match {
     route_id id;
     route_method method;
     /* Path parameters (decoded; NULL when the route has none). */
-    const char *op, *incident, *rulebook;
+    const char *op, *incident, *rulebook, *file;
     int year, quarter;
     route_param query[ROUTE_QUERY_MAX];
     int n_query;

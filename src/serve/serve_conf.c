@@ -65,7 +65,7 @@ int serve_conf_listen(serve_conf *c, const char *text, jiko_error *err)
 
 typedef struct key_def {
     const char *key;
-    char type; /* 'l' long, 'i' int, 'd' double, 's' listen */
+    char type; /* 'l' long, 'i' int, 'd' double, 's' listen, 'p' a path (char[1024]) */
     size_t off;
     double min, max;
 } key_def;
@@ -85,6 +85,8 @@ static const key_def keys[] = {
     {"registry_connections", 'l', OFF(registry_connections), 0, 1024},
     {"token_refresh_ms", 'l', OFF(token_refresh_ms), 10, 3600000},
     {"shutdown_grace_s", 'i', OFF(shutdown_grace_s), 0, 3600},
+    {"web", 'p', OFF(web), 0, 0},
+    {"web_vendor", 'p', OFF(web_vendor), 0, 0},
 };
 #undef OFF
 
@@ -104,6 +106,15 @@ static int set_key(serve_conf *c, const conf_file *f, const conf_entry *e, jiko_
             return 0;
         }
         char *at = (char *)c + k->off;
+        if (k->type == 'p') {
+            if (!e->value[0] || strlen(e->value) >= sizeof c->web) {
+                error_set(err, JIKO_ERR_CONFIG, f->path, e->line, e->key,
+                          "expected a directory path of 1-%zu bytes", sizeof c->web - 1);
+                return -1;
+            }
+            snprintf(at, sizeof c->web, "%s", e->value);
+            return 0;
+        }
         bool ok;
         if (k->type == 'd') {
             double v;

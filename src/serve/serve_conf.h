@@ -33,6 +33,8 @@ typedef struct serve_conf {
     long registry_connections; /* registry handles shared by the request threads */
     long token_refresh_ms;    /* how often the token list is read again */
     int shutdown_grace_s;     /* on SIGTERM: how long in-flight requests may finish */
+    char web[1024];           /* the dashboard's files; "": the built-in place */
+    char web_vendor[1024];    /* uPlot's dist/ directory; "": the built-in place */
 } serve_conf;
 
 void serve_conf_default(serve_conf *c);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "engine.h"
 #include "jst.h"
 #include "limit.h"
@@ -410,6 +411,48 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
     return send_reply(s, c, rq, &r);
 }
 
+/* A dashboard file (assets.h): public, like the page that asks for the
+ * token; answered from memory by the I/O thread, revalidated by its ETag.
+ * The page's data comes from the API, with the token. */
+static enum MHD_Result serve_asset(server *s, struct MHD_Connection *c, request *rq,
+                                   const char *name)
+{
+    const asset *a = assets_find(s->env->web, name);
+    if (!a) {
+        reply r = {0};
+        reply_error(&r, 404, "not_found", NULL, "%s",
+                    s->env->web ? "no such file of the dashboard"
+                                : "the dashboard is not installed (see [serve] web in docs/api.md)");
+        return send_reply(s, c, rq, &r);
+    }
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    bool same = inm && strcmp(inm, a->etag) == 0;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        same ? 0 : a->len, same ? (void *)"" : a->body, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    if (!same)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+    /* revalidate each time: a new build's files are seen at once */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* the page runs only its own scripts and talks only to this server */
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; style-src 'self' "
+                            "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
+                            "form-action 'self'");
+    if (atomic_load(&s->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    int status = same ? 304 : 200;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    rq->replied = true;
+    rq->status = status;
+    return ok;
+}
+
 /* Run the handler of an admitted request. */
 static void run_handler(server *s, request *rq, reply *r)
 {
@@ -586,6 +629,8 @@ static enum MHD_Result check_request(server *s, struct MHD_Connection *c, const 
     }
     if (id == ROUTE_METRICS)
         return serve_metrics(s, c, rq, now);
+    if (id == ROUTE_DASHBOARD || id == ROUTE_ASSET)
+        return serve_asset(s, c, rq, id == ROUTE_DASHBOARD ? "index.html" : rq->route.file);
 
     /* admission: refuse at once rather than queue (seed 002) */
     long before = atomic_fetch_add(&s->inflight, 1);

@@ -156,8 +156,6 @@ def bad(srv, tok, adm, reg, revoked):
         ("GET", "/api/v1/incidents", iA, None, None, 403, "forbidden"),
         ("GET", "/api/v1/rules", iA, None, None, 403, "forbidden"),
         ("POST", "/api/v1/classify", iA, valid, None, 403, "forbidden"),
-        ("GET", "/api/v1/reports/fy/2021", adm, None, None, 403, "forbidden"),
-        ("GET", "/api/v1/reports/fy/2021", vA, None, None, 403, "forbidden"),
         # 403: the other operator
         ("GET", "/api/v1/incidents/%s/a-1" % a, aB, None, None, 403, "forbidden"),
         ("GET", "/api/v1/incidents/%s/a-1/history" % a, aB, None, None, 403, "forbidden"),
@@ -173,7 +171,8 @@ def bad(srv, tok, adm, reg, revoked):
         ("GET", "/api/v1/incidents/%s/no-such/history" % a, adm, None, None, 404, "not_found"),
         ("GET", "/api/v1/rules/jp-1999", adm, None, None, 404, "not_found"),
         ("GET", "/api/v1/reports/incident/%s/no-such" % a, adm, None, None, 404, "not_found"),
-        ("GET", "/", None, None, None, 404, "not_found"),
+        ("GET", "/no-such", None, None, None, 404, "not_found"),
+        ("GET", "/web/no-such.js", None, None, None, 404, "not_found"),
         # 405
         ("DELETE", "/api/v1/incidents", adm, None, None, 405, "method_not_allowed"),
         ("PUT", "/api/v1/incidents/%s/a-1" % a, adm, valid, None, 405, "method_not_allowed"),
@@ -336,6 +335,17 @@ def agreement(srv, reg):
     check(st == 200 and data == cli("report", "quarter", "--fy", "2021", "--q", "2", "--format", "csv"),
           "quarterly batch: same as jiko report quarter")
     pep = [r for r in ex if r["id"] == "fy2021-02-pepabo"][0]
+    # an operator's token gets the statistics of its own reports only
+    own = srv.token("viewer", pep["operator"])
+    st, _, data = srv.request("GET", "/api/v1/reports/fy/2021", token=own)
+    mine = json.loads(data) if st == 200 else {}
+    st_all, _, data = srv.request("GET", "/api/v1/reports/fy/2021", token=reg)
+    every = json.loads(data) if st_all == 200 else {}
+    n_mine = sum(1 for r in ex if r["operator"] == pep["operator"])
+    check(st == 200 and mine.get("serious_reports") == n_mine and
+          every.get("serious_reports", 0) > n_mine,
+          "report fy 2021 for %s's viewer: its own %d serious reports of %s" %
+          (pep["operator"], n_mine, every.get("serious_reports")))
     st, _, data = srv.request("GET", "/api/v1/reports/incident/%s/%s?format=html&lang=ja"
                               % (quote(pep["operator"]), pep["id"]), token=reg)
     check(st == 200 and data == cli("report", "incident", pep["id"], "--operator", pep["operator"],

@@ -231,6 +231,7 @@ class Conformance:
         problems = []
         ctype = headers.get("content-type")
         for h, hdef in resp.get("headers", {}).items():
+            hdef = resolve(self.spec, hdef)
             v = headers.get(h.lower())
             if v is None:
                 problems.append("header %s missing" % h)
@@ -246,7 +247,9 @@ class Conformance:
             if ctype is not None:
                 problems.append("Content-Type %r where none is documented" % ctype)
         else:
-            # no-store unless the answer documents its own (the public pages)
+            # the API's answers are never cached; the dashboard's files and
+            # the public status pages say their own Cache-Control (checked
+            # with the headers above)
             if "Cache-Control" not in resp.get("headers", {}) and \
                     headers.get("cache-control") != "no-store":
                 problems.append("Cache-Control %r" % headers.get("cache-control"))
@@ -404,6 +407,7 @@ def main():
         reports(c, tok, ex)
         notices(c, tok)
         unmatched(c, tok)
+        dashboard(c, tok)
         headers_too_large(c, tok)
         ingest(c, tok)
         broken_record(c, srv, tok)
@@ -713,8 +717,9 @@ def reports(c, tok, ex):
     c.call("GET", F + "?format=csv&table=matrix", None, reg, want=200)
     c.call("GET", "/api/v1/reports/fy/1999", None, reg, want=200, what="GET the report of an empty year")
     c.call("HEAD", F, None, reg, want=200)
-    c.call("GET", F, None, adm, want=403)
-    c.call("GET", F, None, vA, want=403)
+    c.call("GET", F, None, adm, want=200, what="GET the yearly report of its own operator (admin)")
+    c.call("GET", F, None, vA, want=200, what="GET the yearly report of its own operator (viewer)")
+    c.call("GET", F, None, iA, want=403)
     c.call("GET", F, None, None, want=401)
     c.call("GET", F + "?format=pdf", None, reg, want=400)
     c.call("GET", F + "?table=money", None, reg, want=400)
@@ -808,9 +813,44 @@ def notices(c, tok):
         c.call(method, big_target(target), good if method == "POST" else None, adm, want=414)
 
 
+def dashboard(c, tok):
+    """The dashboard's page and files, who a token is, an incident's live
+    series (none here: the server has no live engine watches)."""
+    adm, vA, iA, reg = tok[("admin", A)], tok[("viewer", A)], tok[("ingest", A)], \
+        tok[("regulator", None)]
+    st, h, _, _ = c.call("GET", "/", want=200, what="GET the dashboard without a token")
+    check("default-src 'self'" in h.get("content-security-policy", ""),
+          "the dashboard's page carries its Content-Security-Policy")
+    c.call("GET", "/", None, None, headers={"If-None-Match": h.get("etag", "")}, want=304,
+           what="GET the dashboard again with its ETag")
+    c.call("HEAD", "/", want=200)
+    c.call("GET", big_target("/"), want=414)
+    for f in ("app.js", "app.css", "i18n.js", "uPlot.iife.min.js", "uPlot.min.css"):
+        c.call("GET", "/web/" + f, want=200, what="GET the dashboard's " + f)
+    c.call("GET", "/web/nothing.js", want=404)
+    c.call("GET", "/web/..%2Fjiko.db", want=404, what="GET a file outside the dashboard's")
+    c.call("POST", "/", "{}", None, want=405)
+    for t, role in ((adm, "admin"), (vA, "viewer"), (iA, "ingest"), (reg, "regulator")):
+        st, _, _, j = c.call("GET", "/api/v1/whoami", None, t, want=200)
+        check(j is not None and j.get("role") == role and
+              j.get("operator") == (None if role == "regulator" else A),
+              "whoami of the %s token: %s" % (role, j))
+    c.call("GET", "/api/v1/whoami", want=401)
+    S = "/api/v1/incidents/%s/a-1/series" % quote(A)
+    st, _, _, j = c.call("GET", S, None, vA, want=200)
+    check(j is not None and j.get("series") == [] and j.get("known") is False,
+          "the series of an incident entered by hand: none")
+    c.call("GET", S, None, reg, want=200)
+    c.call("GET", S, None, iA, want=403)
+    c.call("GET", S, None, tok[("admin", B)], want=403)
+    c.call("GET", "/api/v1/incidents/%s/no-such/series" % quote(A), None, adm, want=404)
+    c.call("GET", "/api/v1/incidents?order=newest&limit=2", None, reg, want=200)
+    c.call("GET", "/api/v1/incidents?order=sideways", None, reg, want=400)
+
+
 def unmatched(c, tok):
     adm = tok[("admin", A)]
-    for path in ("/", "/api/v1/nothing", "/api/v2/incidents", "/api/v1/incidents/",
+    for path in ("/nothing", "/api/v1/nothing", "/api/v2/incidents", "/api/v1/incidents/",
                  "/api/v1/incidents/a/b/c/d", "/healthz/"):
         c.call("GET", path, None, adm, want=404)
     c.call("GET", "/api/v1/nothing%zz", None, adm, want=400)
@@ -829,7 +869,8 @@ def every_route(a):
             ("GET", "/api/v1/reports/quarter/2021/2"),
             ("GET", "/api/v1/incidents/%s/a-1/notices/draft" % a),
             ("POST", "/api/v1/incidents/%s/a-1/notices" % a),
-            ("GET", "/status/%s" % a), ("GET", "/status/%s/feed.atom" % a)]
+            ("GET", "/status/%s" % a), ("GET", "/status/%s/feed.atom" % a),
+            ("GET", "/api/v1/incidents/%s/a-1/series" % a), ("GET", "/api/v1/whoami")]
 
 
 def headers_too_large(c, tok):
