@@ -397,6 +397,7 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     /* paging by position, not offset: the next page starts after the last row                \
      * shown, whatever was stored meanwhile */                                                \
     " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) " CMP " (?6, ?7, ?8))"              \
+    " AND (?10 = 0 OR i.ended_ms IS NULL OR i.ended_ms >= ?10 OR v.changed_ms >= ?10)"        \
     " ORDER BY i.started_ms " DIR ", i.operator " DIR ", i.id " DIR
     /* No LIMIT clause unless there is a limit: with one, even a bound -1,
      * SQLite sorts through a temporary b-tree that spills every row of a
@@ -418,6 +419,7 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     sqlite3_bind_text(st, 8, f->after_id, -1, SQLITE_STATIC);
     if (f->limit > 0)
         sqlite3_bind_int64(st, 9, f->limit);
+    sqlite3_bind_int64(st, 10, f->active_since_ms);
     return run_rows(s, st, fn, ctx, err) < 0 ? -1 : 0;
 }
 

@@ -171,7 +171,8 @@ static bool shown(const collect *c, const status_incident *si)
     const status_page *p = c->p;
     if (!si->n_notices)
         return false;
-    if (!si->ongoing && si->ended_ms < p->now_ms - STATUS_RECENT_DAYS * JST_MS_PER_DAY)
+    int64_t since = p->now_ms - STATUS_RECENT_DAYS * JST_MS_PER_DAY;
+    if (!si->ongoing && si->ended_ms < since && si->notices[si->n_notices - 1].at_ms < since)
         return false;
     if (strcmp(si->op, p->op) == 0)
         return true;
@@ -183,13 +184,21 @@ static bool shown(const collect *c, const status_incident *si)
     return false;
 }
 
+/* When an incident last changed for the public: its end, or its latest
+ * notice when that came later (a report published after the recovery). */
+static int64_t last_news(const status_incident *si)
+{
+    int64_t last = si->notices[si->n_notices - 1].at_ms;
+    return si->ended_ms > last ? si->ended_ms : last;
+}
+
 static int page_order(const void *a, const void *b)
 {
     const status_incident *x = a, *y = b;
     if (x->ongoing != y->ongoing)
         return x->ongoing ? -1 : 1;
-    int64_t kx = x->ongoing ? x->started_ms : x->ended_ms;
-    int64_t ky = y->ongoing ? y->started_ms : y->ended_ms;
+    int64_t kx = x->ongoing ? x->started_ms : last_news(x);
+    int64_t ky = y->ongoing ? y->started_ms : last_news(y);
     if (kx != ky)
         return kx > ky ? -1 : 1;
     int d = strcmp(x->op, y->op);
@@ -220,15 +229,12 @@ int status_collect(status_page *p, store *db, const char *op, int64_t now_ms, ji
         return -1;
     }
     collect c = {p, NULL, 0, 0, err};
-    /* every ongoing incident, then the ended ones that started in the
-     * window: two scans that never see one incident twice */
-    store_filter open = {.open = 1};
-    store_filter recent = {.open = 0, .after_op = "", .after_id = "",
-                           .after_started_ms = now_ms - (STATUS_RECENT_DAYS + STATUS_LOOKBACK_DAYS) *
-                                                            JST_MS_PER_DAY};
-    int rc = store_list(db, &open, on_row, &c, err);
-    if (!rc && err->kind == JIKO_ERR_NONE)
-        rc = store_list(db, &recent, on_row, &c, err);
+    /* every incident ongoing, ended in the window or stored again in it (a
+     * notice published): the registry leaves the rest out before reading
+     * their records */
+    store_filter active = {.open = -1,
+                           .active_since_ms = now_ms - STATUS_RECENT_DAYS * JST_MS_PER_DAY};
+    int rc = store_list(db, &active, on_row, &c, err);
     if (!rc && err->kind == JIKO_ERR_NONE && !p->known) {
         store_filter any = {.open = -1, .op = op, .limit = 1};
         rc = store_list(db, &any, on_any, &p->known, err);

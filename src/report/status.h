@@ -9,8 +9,10 @@
  *   - an incident appears only with at least one published notice — an
  *     outage the operator has not announced is not announced here either;
  *   - the page shows the current incidents (ongoing, no `ended_at`) and
- *     those that ended in the last STATUS_RECENT_DAYS days; the feed has one
- *     entry per published notice of the same incidents;
+ *     those that ended, or had a notice published, in the last
+ *     STATUS_RECENT_DAYS days (a report published long after an old outage
+ *     is news); the feed has one entry per published notice of the same
+ *     incidents;
  *   - a wholesale provider's incident also appears on each receiving
  *     operator's page with the provider's notices: a provider record whose
  *     services[].wholesale_to names the receiver, or the provider's incident
@@ -36,10 +38,6 @@
 #include "store.h"
 
 #define STATUS_RECENT_DAYS 90
-/* Ended incidents are looked for among those that started this many days
- * before the recent window opened: an incident that lasted longer and
- * ended inside the window is not listed (ongoing ones always are). */
-#define STATUS_LOOKBACK_DAYS 90
 /* The tag: URIs of the feed and its entries (RFC 4151). */
 #define STATUS_TAG "tag:jiko,2026:"
 
@@ -64,7 +62,8 @@ typedef struct status_page {
     int64_t now_ms;
     bool known;          /* the registry knows the operator (an incident of its own, or named
                           * as a wholesale receiver) */
-    status_incident *inc; /* current ones first (latest start first), then ended (latest end first) */
+    status_incident *inc; /* current ones first (latest start first), then ended (latest end
+                           * or notice first) */
     size_t n, cap;
     int64_t updated_ms;  /* the latest published notice; 0 when none */
 } status_page;

@@ -161,6 +161,12 @@ def run(srv, tok, reg, now, start):
     st, _, op_page = srv.request("GET", "/status/" + o)
     check(st == 200 and b"old notice" not in op_page,
           "an incident that ended long ago is not on the page")
+    # a report published today about that old incident is news: it shows
+    st, _, _ = srv.json("POST", "/api/v1/incidents/%s/old-1/notices" % o,
+                        jbody({"kind": "recovery", "body": "再発防止策のご報告"}), tok[("admin", O)])
+    st, _, op_page = srv.request("GET", "/status/" + o)
+    check(st == 200 and "再発防止策のご報告".encode() in op_page and b"old notice" in op_page,
+          "a notice published today about an old incident puts it on the page, with its notices")
     st, h, hd = srv.request("HEAD", "/status/" + p)
     check(st == 200 and hd == b"", "HEAD on the status page")
 
