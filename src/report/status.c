@@ -32,19 +32,18 @@ uint64_t status_hash(const void *data, size_t len)
     return h;
 }
 
-/* Room for one more of `*n` elements of `size` bytes in *arr (of *cap). */
-static bool grow(void *arr, size_t *cap, size_t n, size_t size)
+/* An array of *cap elements of `size` bytes holding n, with room for one
+ * more: arr itself, or arr moved and grown; NULL when out of memory (arr
+ * is then unchanged). */
+static void *room(void *arr, size_t *cap, size_t n, size_t size)
 {
-    void **a = arr;
     if (n < *cap)
-        return true;
+        return arr;
     size_t more = *cap ? 2 * *cap : 16;
-    void *grown = realloc(*a, more * size);
-    if (!grown)
-        return false;
-    *a = grown;
-    *cap = more;
-    return true;
+    void *grown = realloc(arr, more * size);
+    if (grown)
+        *cap = more;
+    return grown;
 }
 
 static int nomem(collect *c)
@@ -76,8 +75,8 @@ static int by_at(const void *a, const void *b)
     return (x->at_ms > y->at_ms) - (x->at_ms < y->at_ms);
 }
 
-/* The record's published notices, oldest first (stable for equal times:
- * the array's order breaks ties, kept by sorting an index). */
+/* The record's published notices, oldest first (the array's order breaks
+ * ties: the sort is stable). */
 static int published(status_incident *si, int64_t now_ms)
 {
     const json_t *ns = json_object_get(si->record, "notices");
@@ -134,8 +133,10 @@ static int on_row(void *ctx, const store_row *r)
         p->known = true;
     const char *prov = json_string_value(json_object_get(rec, "wholesale_provider"));
     if (mine && prov) {
-        if (!grow(&c->links, &c->cap_links, c->n_links, sizeof *c->links) ||
-            !(c->links[c->n_links].provider = strdup(prov))) {
+        link *links = room(c->links, &c->cap_links, c->n_links, sizeof *links);
+        if (links)
+            c->links = links;
+        if (!links || !(c->links[c->n_links].provider = strdup(prov))) {
             json_decref(rec);
             return nomem(c);
         }
@@ -145,10 +146,12 @@ static int on_row(void *ctx, const store_row *r)
         json_decref(rec);
         return 0;
     }
-    if (!grow(&p->inc, &p->cap, p->n, sizeof *p->inc)) {
+    status_incident *incs = room(p->inc, &p->cap, p->n, sizeof *incs);
+    if (!incs) {
         json_decref(rec);
         return nomem(c);
     }
+    p->inc = incs;
     status_incident *si = &p->inc[p->n++];
     memset(si, 0, sizeof *si);
     si->record = rec;
