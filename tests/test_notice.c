@@ -329,6 +329,23 @@ static void test_publish(void **state)
     HASNT(text, "Op <&>");
     free(text);
     status_free(&p);
+    /* a recovery report published before the record's end is stored: the
+     * public sees it restored, without a time the record does not hold */
+    const char *rb = "{\"kind\":\"recovery\",\"body\":\"復旧いたしました\"}";
+    assert_int_equal(notice_parse(rb, strlen(rb), now + 60000, &n, &err), 0);
+    assert_int_equal(notice_publish(db, &io, "Op <&>", "o-1", &n, "test", &version, &err), 0);
+    notice_input_free(&n);
+    assert_int_equal(status_collect(&p, db, "Op <&>", now + 60000, &err), 0);
+    assert_int_equal(p.n, 1);
+    assert_false(p.inc[0].ongoing);
+    f = open_memstream(&text, &len);
+    status_write_html(f, &p, &env->cat, true);
+    fclose(f);
+    HAS(text, "<article class=\"ended\"");
+    HAS(text, "復旧済み");
+    HASNT(text, "復旧日時");
+    free(text);
+    status_free(&p);
     /* an operator the registry does not know */
     assert_int_equal(status_collect(&p, db, "Nobody", now, &err), 0);
     assert_false(p.known);

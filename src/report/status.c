@@ -158,14 +158,18 @@ static int on_row(void *ctx, const store_row *r)
     si->op = json_string_value(json_object_get(rec, "operator"));
     si->id = json_string_value(json_object_get(rec, "id"));
     si->started_ms = r->started_ms;
-    si->ongoing = r->ongoing;
-    si->ended_ms = r->ended_ms;
+    si->ended_ms = r->ongoing ? 0 : r->ended_ms;
     if (!si->op || !si->id) {
         json_decref(rec);
         p->n--;
         return 0;
     }
-    return published(si, p->now_ms) ? nomem(c) : 0;
+    if (published(si, p->now_ms))
+        return nomem(c);
+    si->ongoing = r->ongoing;
+    for (size_t i = 0; i < si->n_notices && si->ongoing; i++)
+        si->ongoing = !si->notices[i].kind || strcmp(si->notices[i].kind, "recovery") != 0;
+    return 0;
 }
 
 /* Whether an incident collected belongs on the page. */
@@ -367,7 +371,7 @@ static void incident_html(FILE *out, const status_incident *si, const catalog *c
                                                                  : (ja ? "復旧済み" : "restored"),
             ja ? "発生日時" : "Started");
     time_html(out, si->started_ms, ja);
-    if (!si->ongoing) {
+    if (si->ended_ms) {
         fprintf(out, " ／ %s ", ja ? "復旧日時" : "Restored");
         time_html(out, si->ended_ms, ja);
     }

@@ -8,7 +8,8 @@
  *     `at` has come (a notice dated later is not shown before its time);
  *   - an incident appears only with at least one published notice — an
  *     outage the operator has not announced is not announced here either;
- *   - the page shows the current incidents (ongoing, no `ended_at`) and
+ *   - the page shows the current incidents (no `ended_at` and no recovery
+ *     report published) and
  *     those that ended, or had a notice published, in the last
  *     STATUS_RECENT_DAYS days (a report published long after an old outage
  *     is news); the feed has one entry per published notice of the same
@@ -50,7 +51,10 @@ typedef struct status_notice {
 typedef struct status_incident {
     json_t *record;     /* owned */
     const char *op, *id; /* the reporting operator (the provider, for one shown by wholesale) */
-    int64_t started_ms, ended_ms;
+    int64_t started_ms, ended_ms; /* ended_ms 0: the record has no end yet */
+    /* Going on, for the public: no ended_at in the record, and no recovery
+     * report published (a 復旧報 out before the record's end is stored
+     * moves the incident out of the current ones) */
     bool ongoing;
     bool wholesale; /* another operator's incident, shown because this one receives its service */
     status_notice *notices; /* published ones, oldest first */
