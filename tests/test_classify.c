@@ -68,14 +68,21 @@ static int run_case(tu_env *env, json_t *c, const char *file, long line)
     }
     json_t *out = classify_to_json(&r, &inc, &env->cat,
                                    lang && strcmp(lang, "ja") == 0 ? CLASSIFY_JA : CLASSIFY_EN);
-    /* The contract's keys, in order, and nothing else. */
+    /* The contract's keys, in order, then only the documented optional
+     * one: becomes_serious_clause, exactly when becomes_serious_at is set. */
     static const char *keys[] = {"id", "rulebook", "report", "serious_categories",
-                                 "quarterly_clauses", "due", "becomes_serious_at", "reasons"};
-    size_t k = 0;
+                                 "quarterly_clauses", "due", "becomes_serious_at", "reasons",
+                                 "becomes_serious_clause"};
+    size_t k = 0, n_keys = json_is_null(json_object_get(out, "becomes_serious_at")) ? 8 : 9;
     const char *key;
     json_t *val;
+    if (json_object_size(out) != n_keys) {
+        print_error("%s:%ld %s: %zu output keys, expected %zu\n", file, line, name,
+                    json_object_size(out), n_keys);
+        failures++;
+    }
     json_object_foreach(out, key, val) {
-        if (k >= 8 || strcmp(key, keys[k]) != 0) {
+        if (k >= n_keys || strcmp(key, keys[k]) != 0) {
             print_error("%s:%ld %s: output key %zu is '%s'\n", file, line, name, k, key);
             failures++;
         }

@@ -7,38 +7,15 @@
  * status is non-zero when any check failed.
  */
 #include "detect.h"
+#include "proptest.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The test being run and its failed checks. */
-typedef struct tcase {
-    const char *name;
-    int fails;
-} tcase;
-
-static void check(tcase *t, int ok, int line, const char *cond)
-{
-    if (ok)
-        return;
-    t->fails++;
-    fprintf(stderr, "FAIL %s: %s:%d %s\n", t->name, __FILE__, line, cond);
-}
-#define CHECK(c) check(t, (c) != 0, __LINE__, #c)
-
 enum { N = 6000 };                    /* rows of the reference series */
 #define T0_5MIN 1400000000000LL       /* its first timestamp */
 #define STEP_5MIN 300000LL
-
-/* xorshift64: the noise of every generated series, seeded per test. */
-static double urand(uint64_t *rng)
-{
-    *rng ^= *rng << 13;
-    *rng ^= *rng >> 7;
-    *rng ^= *rng << 17;
-    return (double)(*rng >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* A slow wave with noise, a spike at row 3000 and a shift after row 4000. */
 static double gen(uint64_t *rng, long i)

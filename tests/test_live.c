@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ensemble.h"
 #include "import.h"
 #include "jst.h"
 #include "live_conf.h"
@@ -196,6 +197,8 @@ static void test_conf_lines(void **state)
         {"[live]\nmax_series = 0\n", 2, "max_series", "number of series"},
         {"[live]\ncheckpoint_s = 0\n", 2, "checkpoint_s", "number of seconds"},
         {"[live]\nwhat = 1\n", 2, "what", "unknown key in [live]"},
+        {"[live]\ndetector = heavy\n", 2, "detector", "light or full"},
+        {"[live]\nhistory = -1\n", 2, "history", "from 0 to 100000"},
         {"[watch a]\nmatch = m\noperator = X\nservice = dns\nusers = 1\nwholesale_to = A, B\n", 1,
          "wholesale_users", "go together"},
         {"[watch a]\nmatch = m\nwholesale_to = A, B\nwholesale_users = 1\n", 4, "wholesale_users",
@@ -641,20 +644,32 @@ static void test_series_history(void **state)
     assert_false(json_is_true(json_object_get(o, "known")));
     assert_int_equal(json_array_size(json_object_get(o, "series")), 0);
     json_decref(o);
-    /* recovery closes it; the dashboard still draws it */
+    /* 65 minutes in, 55 before it turns serious (50,000 users, 2 hours):
+     * the 60-minute alarm, noted with the time it was raised at */
+    jiko_error err;
+    assert_int_equal(live_tick(f.e, f.db, t0 + 65 * MIN_MS, &err), 0);
+    assert_int_equal(f.ev.type[f.ev.n - 1], LIVE_EV_SERIOUS_SOON);
+    o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
+    json_t *al = json_object_get(o, "alarms");
+    assert_int_equal(json_array_size(al), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(al, 0), "lead_minutes")), 60);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(al, 0), "at")),
+                     t0 + 65 * MIN_MS);
+    json_decref(o);
+    /* recovery closes it; the dashboard still draws it, alarms too */
     const char *kv[] = {"site=tokyo"};
     live_batch *b = live_begin(f.e, "Demo ISP");
-    for (int k = 1; k <= 30; k++) {
+    for (int k = 66; k <= 95; k++) {
         ingest_sample smp = sample_of("dns_failure_ratio", kv, 1, 0.0102, t0 + k * MIN_MS);
         live_feed(b, &smp);
     }
-    jiko_error err;
-    assert_int_equal(live_commit(b, f.db, t0 + 30 * MIN_MS, &err), 0);
+    assert_int_equal(live_commit(b, f.db, t0 + 95 * MIN_MS, &err), 0);
     assert_int_equal(f.ev.type[f.ev.n - 1], LIVE_EV_CLOSED);
     o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
     assert_true(json_is_true(json_object_get(o, "known")));
     check_points(json_object_get(json_array_get(json_object_get(o, "series"), 0), "points"), 50,
-                 t0 + 30 * MIN_MS, 0.0102);
+                 t0 + 95 * MIN_MS, 0.0102);
+    assert_int_equal(json_array_size(json_object_get(o, "alarms")), 1);
     json_decref(o);
     live_stats st;
     live_stats_get(f.e, &st);
@@ -931,6 +946,46 @@ static void test_restart_without_checkpoint(void **state)
     fixture_close(&f);
 }
 
+/* [live] detector = full: the full detector (ensemble.h) in every series,
+ * opening the same incident from the same jump, its state kept by the
+ * checkpoint; a checkpoint of the other detector is refused, not misread. */
+static void test_full_detector(void **state)
+{
+    tu_env *env = *state;
+    size_t n = strlen(good_conf) + 32;
+    char *conf = malloc(n);
+    snprintf(conf, n, "%sdetector = full\n", good_conf);
+    fixture f;
+    fixture_open_conf(&f, env, conf);
+    free(conf);
+    char ckpt[80];
+    snprintf(ckpt, sizeof ckpt, "%s.live", f.path);
+    f.conf.checkpoint = strdup(ckpt);
+    int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
+    open_by_jump(&f, t0);
+    live_stats st;
+    live_stats_get(f.e, &st);
+    /* the series' state is the full detector's */
+    assert_true(st.state_bytes >= sizeof(ensemble_state));
+    json_t *o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
+    json_t *s0 = json_array_get(json_object_get(o, "series"), 0);
+    assert_true(fabs(json_real_value(json_object_get(s0, "threshold")) - ENSEMBLE_ALERT_THRESHOLD) <
+                1e-9);
+    json_decref(o);
+    restart(&f, true, t0 + MIN_MS);
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.series, 1);
+    assert_int_equal(st.open_incidents, 1);
+    /* the same file under the light detector: refused, the detectors start afresh */
+    f.conf.detector_full = false;
+    restart(&f, false, t0 + 2 * MIN_MS);
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.series, 0);
+    assert_int_equal(st.open_incidents, 1); /* the incident itself comes from the registry */
+    unlink(ckpt);
+    fixture_close(&f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) { /* the PostgreSQL run: the engine's registry work on the other backend */
@@ -959,6 +1014,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_person_edit_kept),
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_series_history),
+        cmocka_unit_test(test_full_detector),
         cmocka_unit_test(test_wholesale_linked),
         cmocka_unit_test(test_wholesale_from_record),
         cmocka_unit_test(test_unstorable_dropped),

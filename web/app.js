@@ -294,7 +294,7 @@
         h('dt', {}, t('inc.clause')), h('dd', {}, clauseText(cls)),
         h('dt', {}, t('inc.deadlines')), h('dd', {}, deadlines(cls))),
       h('section', {}, h('h2', {}, t('inc.kpi')), kpiCharts(series, rec)),
-      h('section', {}, h('h2', {}, t('inc.timeline')), timeline(rec, cls, hist.versions)),
+      h('section', {}, h('h2', {}, t('inc.timeline')), timeline(rec, cls, hist.versions, series.alarms)),
       h('section', {}, h('h2', {}, t('inc.reasons')),
         h('ol', { class: 'reasons' }, cls.reasons.map((r) => h('li', {}, r)))),
       h('section', { id: 'notices' }, h('h2', {}, t('inc.notices')), notices(base, rec)),
@@ -303,8 +303,12 @@
     drawPendingCharts();
   }
 
-  function timeline(rec, cls, vers) {
+  function timeline(rec, cls, vers, alarms) {
     const ev = [];
+    for (const a of alarms || []) {
+      ev.push({ at: new Date(a.at).toISOString(), cls: 'alarm',
+        what: a.lead_minutes ? t('tl.alarm', { m: a.lead_minutes }) : t('tl.alarm_serious') });
+    }
     ev.push({ at: rec.started_at, what: t('tl.started'), cls: 'start' });
     if (cls.due && cls.due.prompt) ev.push({ at: cls.due.prompt, what: t('tl.serious'), cls: 'serious' });
     else if (cls.becomes_serious_at && !rec.ended_at)

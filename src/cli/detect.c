@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "detect.h"
+#include "ensemble.h"
 #include "ingest_influx.h"
 #include "jst.h"
 #include "kpi_csv.h"
@@ -24,12 +25,13 @@
 static void help(FILE *out)
 {
     fprintf(out,
-            "usage: jiko detect [--format csv|influx] [--events] [--threshold T] [FILE|-]\n"
-            "       jiko detect --nab DIR --out DIR\n"
+            "usage: jiko detect [--detector light|full] [--format csv|influx] [--events]\n"
+            "                   [--threshold T] [FILE|-]\n"
+            "       jiko detect [--detector light|full] --nab DIR --out DIR\n"
             "\n"
             "Score KPI series with jiko's streaming anomaly detector: one pass, no\n"
-            "look-ahead, about 1 KiB of state per series, the same configuration for\n"
-            "every series.  Each point gets an anomaly score in [0, 1].\n"
+            "look-ahead, the same configuration for every series.  Each point gets an\n"
+            "anomaly score in [0, 1].\n"
             "\n"
             "input formats:\n"
             "  csv     'timestamp,value' (one series) or 'series,timestamp,value'; the\n"
@@ -39,12 +41,16 @@ static void help(FILE *out)
             "          measurement.field{tags}; timestamps in ns (--precision to change).\n"
             "\n"
             "options:\n"
+            "  --detector full|light  full (default): %zu bytes per series, a detector\n"
+            "                       calibrated to each series' own tails; light: 1000\n"
+            "                       bytes per series, for very many series\n"
+            "                       (docs/design-detect.md)\n"
             "  --format csv|influx  input format (default: csv)\n"
             "  --precision ns|us|ms|s  Influx timestamp unit (default ns)\n"
             "  --events             print anomaly events (JSON Lines: series, start, peak,\n"
             "                       peak score, end) instead of a score per point\n"
-            "  --threshold T        score that makes an alert (default %.3f, calibrated\n"
-            "                       once for all series)\n"
+            "  --threshold T        score that makes an alert (default %.3f full, %.3f\n"
+            "                       light, calibrated once for all series)\n"
             "  --max-series N       series held at most (default %d); the points of\n"
             "                       further series are rejected\n"
             "  --nab DIR --out DIR  for every DIR/*/*.csv (except labels/) write OUT/<same\n"
@@ -59,8 +65,10 @@ static void help(FILE *out)
             "\n"
             "examples:\n"
             "  jiko detect kpi.csv > scored.csv\n"
-            "  jiko detect --format influx --events telegraf.lp\n",
-            DETECT_ALERT_THRESHOLD, SERIES_MAX_DEFAULT);
+            "  jiko detect --format influx --events telegraf.lp\n"
+            "  jiko detect --detector light --events kpi.csv\n",
+            sizeof(ensemble_state), ENSEMBLE_ALERT_THRESHOLD, DETECT_ALERT_THRESHOLD,
+            SERIES_MAX_DEFAULT);
 }
 
 /* Room for "%.17g" of any double (at most 24 characters). */
@@ -287,7 +295,37 @@ static void free_list(char **v)
     free(v);
 }
 
-static int nab_file(const detect_config *cfg, const char *in, const char *out, long *rejected)
+/* The detector chosen with --detector, with its configuration. */
+typedef struct detector_choice {
+    bool full;             /* ensemble.h; false: detect.h (light) */
+    detect_config light;
+    ensemble_config fullc;
+} detector_choice;
+
+/* One NAB file's detector: a state of either kind, on the stack. */
+typedef struct nab_detector {
+    bool full;
+    union {
+        detect_state light;
+        ensemble_state full;
+    } st;
+} nab_detector;
+
+static void nab_detector_init(nab_detector *d, const detector_choice *c)
+{
+    d->full = c->full;
+    if (c->full)
+        ensemble_init(&d->st.full, &c->fullc);
+    else
+        detect_init(&d->st.light, &c->light);
+}
+
+static double nab_detector_step(nab_detector *d, int64_t t_ms, double v)
+{
+    return d->full ? ensemble_step(&d->st.full, t_ms, v) : detect_step(&d->st.light, t_ms, v);
+}
+
+static int nab_file(const detector_choice *cfg, const char *in, const char *out, long *rejected)
 {
     /* opening the output truncates it: never over the input it scores */
     if (outfile_same(in, out)) {
@@ -305,8 +343,8 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
         fclose(fi);
         return -1;
     }
-    detect_state st;
-    detect_init(&st, cfg);
+    nab_detector st;
+    nab_detector_init(&st, cfg);
     kpi_csv rd;
     kpi_csv_open(&rd, fi, in, KPI_CSV_NAB);
     kpi_row row;
@@ -327,7 +365,7 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
             continue;
         }
         fprintf(fo, "%.*s,%s,%.10f\n", (int)row.time_len, row.time, row.value_text,
-                detect_step(&st, row.t_ms, row.value));
+                nab_detector_step(&st, row.t_ms, row.value));
     }
     kpi_csv_close(&rd);
     fclose(fi);
@@ -339,7 +377,7 @@ static int nab_file(const detect_config *cfg, const char *in, const char *out, l
     return 0;
 }
 
-static int detect_nab(const detect_config *cfg, const char *data, const char *outd, long *rejected)
+static int detect_nab(const detector_choice *cfg, const char *data, const char *outd, long *rejected)
 {
     if (mkdir(outd, 0777) && errno != EEXIST) {
         cli_error("detect", "%s: %s", outd, strerror(errno));
@@ -390,11 +428,18 @@ int cmd_detect(int argc, char **argv)
         {"events", no_argument, NULL, 'e'},       {"threshold", required_argument, NULL, 't'},
         {"nab", required_argument, NULL, 'N'},    {"out", required_argument, NULL, 'o'},
         {"max-series", required_argument, NULL, 'm'},
+        {"detector", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     run r = {.events = false, .rejected = 0};
-    detect_config cfg;
-    detect_config_default(&cfg);
-    double threshold = DETECT_ALERT_THRESHOLD;
+    detector_choice cfg = {.full = false};
+    detect_config_default(&cfg.light);
+    ensemble_config_default(&cfg.fullc);
+    double threshold = 0.0;
+    bool threshold_given = false; /* else the chosen detector's own */
+    /* full is the default: its figures on categories it was not chosen on
+     * are the honest ones; light's were seen while it was tuned
+     * (docs/design-detect.md, "Which is the default") */
+    const char *detector = "full";
     long max_series = SERIES_MAX_DEFAULT;
     const char *format = "csv", *nab = NULL, *out = NULL, *prec = "ns";
     int c;
@@ -407,12 +452,14 @@ int cmd_detect(int argc, char **argv)
         case 't':
             if (cli_opt_double("detect", "--threshold", "a score in (0, 1]", optarg, &threshold))
                 return CLI_USAGE;
+            threshold_given = true;
             break;
         case 'm':
             if (cli_opt_long("detect", "--max-series", "a series count from 1 to 100000000",
                              optarg, 1, 100000000, &max_series))
                 return CLI_USAGE;
             break;
+        case 'd': detector = optarg; break;
         case 'N': nab = optarg; break;
         case 'o': out = optarg; break;
         case 'h': help(stdout); return CLI_OK;
@@ -423,6 +470,13 @@ int cmd_detect(int argc, char **argv)
         cli_error("detect", "--format must be csv or influx, not '%s'", format);
         return CLI_USAGE;
     }
+    if (strcmp(detector, "full") && strcmp(detector, "light")) {
+        cli_error("detect", "--detector must be full or light, not '%s'", detector);
+        return CLI_USAGE;
+    }
+    cfg.full = strcmp(detector, "full") == 0;
+    if (!threshold_given)
+        threshold = cfg.full ? ENSEMBLE_ALERT_THRESHOLD : DETECT_ALERT_THRESHOLD;
     if (threshold <= 0 || threshold > 1) {
         cli_error("detect", "--threshold must be in (0, 1]");
         return CLI_USAGE;
@@ -452,7 +506,9 @@ int cmd_detect(int argc, char **argv)
     FILE *fp = cli_open_operand(argc, argv, "detect", help, &name, &status);
     if (!fp)
         return status;
-    series_table_init(&r.tab, &cfg, threshold);
+    series_table_init(&r.tab, &cfg.light, threshold);
+    if (cfg.full)
+        series_table_use_full(&r.tab, &cfg.fullc);
     r.tab.max = (size_t)max_series;
     int rc = strcmp(format, "csv") == 0 ? detect_csv(&r, fp, name) : detect_influx(&r, fp, name, p);
     if (fp != stdin)

@@ -572,8 +572,10 @@ json_t *classify_to_json(const classify_result *r, const incident *inc, const ca
     json_object_set_new(o, "becomes_serious_at",
                         r->has_becomes ? json_string(jst_format(r->becomes_ms, buf, sizeof buf))
                                        : json_null());
-    /* optional (docs/incident-format.md): the clause behind that moment, for
-     * a countdown that says what it counts down to */
+    json_object_set_new(o, "reasons", classify_reasons(r, inc, cat, lang));
+    /* optional, after the contract's keys (docs/incident-format.md): the
+     * clause behind that moment, for a countdown that says what it counts
+     * down to */
     if (r->has_becomes && r->becomes_clause >= 0) {
         const rules_clause *cl = &r->book->clauses[r->becomes_clause];
         json_object_set_new(o, "becomes_serious_clause",
@@ -582,6 +584,5 @@ json_t *classify_to_json(const classify_result *r, const incident *inc, const ca
                                       cl->thresholds[r->becomes_threshold].text, "source",
                                       cl->source));
     }
-    json_object_set_new(o, "reasons", classify_reasons(r, inc, cat, lang));
     return o;
 }

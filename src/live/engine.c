@@ -422,6 +422,32 @@ static void series_forecaster(const live_conf *c, live_series *s)
     }
 }
 
+size_t live_detector_size(const live_engine *e)
+{
+    return e->env.conf->detector_full ? sizeof(ensemble_state) : sizeof(detect_state);
+}
+
+/* The state lives in the series' flexible tail, aligned for either kind
+ * (memcpy-able, no pointers: the checkpoint writes it as it is). */
+void live_detector_init(const live_engine *e, live_series *s)
+{
+    if (e->env.conf->detector_full)
+        ensemble_init((ensemble_state *)(void *)s->st, &e->ecfg);
+    else
+        detect_init((detect_state *)(void *)s->st, &e->dcfg);
+}
+
+double live_detector_step(const live_engine *e, live_series *s, int64_t t_ms, double v)
+{
+    return e->env.conf->detector_full ? ensemble_step((ensemble_state *)(void *)s->st, t_ms, v)
+                                      : detect_step((detect_state *)(void *)s->st, t_ms, v);
+}
+
+double live_detector_threshold(const live_engine *e)
+{
+    return e->env.conf->detector_full ? ENSEMBLE_ALERT_THRESHOLD : DETECT_ALERT_THRESHOLD;
+}
+
 /* The first watch of the operator that selects the sample, or -1. */
 static int match_watch(const live_conf *c, const char *op, const ingest_sample *s)
 {
@@ -460,13 +486,13 @@ static live_series *series_find(live_engine *e, const char *op, const ingest_sam
             e->stats.refused_series++;
         } else {
             void **slot = strmap_put(&e->series, key, klen, NULL);
-            ls = slot ? calloc(1, sizeof *ls) : NULL;
+            ls = slot ? calloc(1, sizeof *ls + live_detector_size(e)) : NULL;
             if (ls) {
                 ls->key = e->series.keys[slot - e->series.vals];
                 ls->alert = alert;
                 ls->watch = -1;
                 ls->first_normal_ms = -1;
-                detect_init(&ls->st, &e->dcfg);
+                live_detector_init(e, ls);
                 ls->watch = match_watch(e->env.conf, op, s);
                 series_forecaster(e->env.conf, ls);
                 *slot = ls;
@@ -584,6 +610,7 @@ int live_engine_new(live_engine **out, const live_env *env, store *db, int64_t n
     e->env = *env;
     pthread_mutex_init(&e->mu, NULL);
     detect_config_default(&e->dcfg);
+    ensemble_config_default(&e->ecfg);
     if (db && live_reload(e, db, now_ms, err)) {
         live_engine_free(e);
         return -1;
@@ -659,7 +686,7 @@ int live_feed(void *batch, const ingest_sample *s)
     live_series *ls = series_find(e, b->op, s, false);
     if (!ls)
         return 0;
-    double score = detect_step(&ls->st, s->t_ms, s->value);
+    double score = live_detector_step(e, ls, s->t_ms, s->value);
     e->stats.samples++;
     if (s->t_ms > e->latest_ms)
         e->latest_ms = s->t_ms;
@@ -669,7 +696,7 @@ int live_feed(void *batch, const ingest_sample *s)
     }
     live_hist_push(e, ls, s->t_ms, s->value, score);
     const live_watch *w = &e->env.conf->watches[ls->watch];
-    bool anomalous = (w->detect & LIVE_DETECT_ANOMALY) && score >= DETECT_ALERT_THRESHOLD;
+    bool anomalous = (w->detect & LIVE_DETECT_ANOMALY) && score >= live_detector_threshold(e);
     if (w->detect & LIVE_DETECT_CAPACITY) {
         /* the forecast warns before; the outage itself is the limit reached */
         if (ls->fc && isfinite(s->value) && forecast_step(ls->fc, s->t_ms, s->value) == 0) {
@@ -1105,6 +1132,20 @@ int live_tick(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
     rc = rc ? (store_rollback(db, &(jiko_error){0}), -1) : store_commit(db, err);
     if (e->store_lock)
         pthread_mutex_unlock(e->store_lock);
+    /* the alarms now sent for good, for the dashboard's time line: the
+     * most urgent lead of the new ones (the others were passed with it) */
+    n = 0;
+    for (live_inc *i = e->incs; i && !rc; i = i->next, n++) {
+        uint32_t fresh = i->leads_fired & ~was[n].leads;
+        if (i->serious_sent && !was[n].serious)
+            live_alarm_note(i, 0, as_of);
+        else
+            for (int k = e->env.conf->n_leads - 1; k >= 0; k--)
+                if (fresh & (1u << k)) {
+                    live_alarm_note(i, (int)(e->env.conf->lead_ms[k] / 60000), as_of);
+                    break;
+                }
+    }
     if (rc) {
         n = 0;
         for (live_inc *i = e->incs; i; i = i->next, n++) {
@@ -1137,7 +1178,8 @@ void live_stats_get(live_engine *e, live_stats *out)
 {
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
-    out->state_bytes = e->n_series * sizeof(live_series) + e->key_bytes + e->hist_bytes +
+    out->state_bytes = e->n_series * (sizeof(live_series) + live_detector_size(e)) + e->key_bytes +
+                       e->hist_bytes +
                        e->series.cap * (sizeof(char *) + sizeof(size_t) + sizeof(void *));
     pthread_mutex_unlock(&e->mu);
 }

@@ -160,7 +160,10 @@ void live_stats_get(live_engine *e, live_stats *out);
 /* The KPI series behind an incident of op, for the dashboard's chart:
  *   {"series": [{"name", "watch", "service", "detect", "threshold", "limit",
  *                "points": [[t_ms, value, score], ...],
- *                "forecast": {...} or null}], "history": N}
+ *                "forecast": {...} or null}],
+ *    "alarms": [{"event", "at", "lead_minutes"}], "history": N, "known": B}
+ * "alarms": the countdown's alarms as raised since the engine started
+ * (at: the time the law was applied at, ms; lead_minutes 0 for serious).
  * The series are those of the incident's watches (while the engine knows
  * the incident: open, or among the last LIVE_CLOSED_KEEP it forgot), each
  * with its last conf->history samples, oldest first; value null for a

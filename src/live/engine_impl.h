@@ -13,6 +13,7 @@
 
 #include "detect.h"
 #include "engine.h"
+#include "ensemble.h"
 #include "forecast.h"
 #include "jst.h"
 #include "strmap.h"
@@ -47,14 +48,27 @@ typedef struct live_closed {
     char *op, *id;
     int *watches;
     size_t n_watches;
+    struct live_alarms *alarms; /* NULL: none were raised */
 } live_closed;
+
+/* The countdown's alarms as raised (incident.serious_soon, .serious), with
+ * the time the law was applied at, for the dashboard's time line; kept in
+ * memory only (a restart starts a new list). */
+#define LIVE_MAX_ALARMS (LIVE_MAX_LEADS + 1)
+typedef struct live_alarm {
+    int64_t at_ms;
+    int lead_min; /* 0: it turned serious */
+} live_alarm;
+typedef struct live_alarms {
+    int n;
+    live_alarm a[LIVE_MAX_ALARMS];
+} live_alarms;
 
 typedef struct live_series {
     const char *key; /* the map's copy: operator, 0x1f, series name */
     int watch;       /* index in conf->watches, -1: none selects it */
     bool rematch;    /* read from a checkpoint: match again at the next sample */
     bool alert;      /* an Alertmanager alert, not a detected series */
-    detect_state st;
     /* The series' usual level, learnt while it holds no incident open and
      * frozen while it does, and its failed level while it does: an
      * incident ends when the value is back nearer the usual level than the
@@ -69,6 +83,9 @@ typedef struct live_series {
     int64_t first_normal_ms; /* first of them */
     live_inc *inc;           /* the incident it holds open, or NULL */
     live_hist *hist;         /* watched series: the last samples; else NULL */
+    /* The detector's state (live_detector_size bytes: the light or the full
+     * one, [live] detector), allocated with the series. */
+    _Alignas(16) unsigned char st[];
 } live_series;
 
 struct live_inc {
@@ -94,6 +111,7 @@ struct live_inc {
     live_inc *provider;       /* NULL once the provider's is forgotten */
     uint32_t leads_fired;     /* bit i: lead_ms[i] sent */
     bool serious_sent, deadline_sent;
+    live_alarms alarms;
     live_inc *next;
 };
 
@@ -121,12 +139,20 @@ struct live_engine {
     size_t n_warnings;
     char *scratch; /* series names are built here */
     size_t scratch_cap;
-    detect_config dcfg;
+    detect_config dcfg;    /* [live] detector = light */
+    ensemble_config ecfg;  /* [live] detector = full */
     size_t hist_bytes; /* the series' histories */
     live_closed closed[LIVE_CLOSED_KEEP];
     size_t closed_next;
 };
 
+
+/* The series' detector (engine.c): its state's size, a fresh state, a
+ * sample's score, the score that makes an anomaly. */
+size_t live_detector_size(const live_engine *e);
+void live_detector_init(const live_engine *e, live_series *s);
+double live_detector_step(const live_engine *e, live_series *s, int64_t t_ms, double v);
+double live_detector_threshold(const live_engine *e);
 
 /* Incidents' watches (engine.c). */
 void live_inc_free(live_inc *i);
@@ -138,6 +164,8 @@ int live_inc_push_watch(live_inc *i, int w); /* once; -1 when out of memory */
  * free both. */
 void live_hist_push(live_engine *e, live_series *s, int64_t t_ms, double value, double score);
 void live_remember_closed(live_engine *e, const live_inc *i);
+/* Note an alarm raised (lead_min 0: serious) at the law's time at_ms. */
+void live_alarm_note(live_inc *i, int lead_min, int64_t at_ms);
 void live_series_free_all(live_engine *e);
 
 /* Restart (engine_restart.c): the engine's open incidents from the

@@ -145,18 +145,19 @@ int live_reload(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
  * Native byte order and struct layout: it is read back by the same build
  * on the same machine (the header says which layout; another one is
  * refused and the detectors start afresh).
- *   "JIKOLIV4", u32 sizeof(detect_state), u32 sizeof(forecast_state), u64 series count,
+ *   "JIKOLIV5", u8 detector (0 light, 1 full), u32 its state's size,
+ *   u32 sizeof(forecast_state), u64 series count,
  *   per series: u32 key length, key, u16 watch-name length, watch name,
  *               u8 alert, i32 normal_run, i64 first_normal_ms,
  *               f64 base_mean, f64 fail_mean, i32 base_n,
- *               u16 incident-id length, incident id, detect_state,
+ *               u16 incident-id length, incident id, the detector's state,
  *               u8 has a forecaster, u8 its warning sent, [forecast_state];
  *   u64 incident count,
  *   per incident: u16 op length, op, u16 id length, id, u32 leads_fired,
  *               u8 serious_sent, u8 deadline_sent, u16 watch count,
  *               (u16 length, watch name) each;
  *   u64 FNV-1a of everything before. */
-#define CKPT_MAGIC "JIKOLIV4"
+#define CKPT_MAGIC "JIKOLIV5"
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -205,7 +206,9 @@ int live_checkpoint(live_engine *e, jiko_error *err)
     pthread_mutex_lock(&e->mu);
     ckpt_out o = {f, FNV_OFFSET, true};
     put(&o, CKPT_MAGIC, 8);
-    uint32_t size = sizeof(detect_state), fsize = sizeof(forecast_state);
+    uint8_t kind = c->detector_full;
+    uint32_t size = (uint32_t)live_detector_size(e), fsize = sizeof(forecast_state);
+    put(&o, &kind, 1);
     put(&o, &size, 4);
     put(&o, &fsize, 4);
     uint64_t n = e->n_series;
@@ -228,7 +231,7 @@ int live_checkpoint(live_engine *e, jiko_error *err)
         put(&o, &s->fail_mean, 8);
         put(&o, &s->base_n, 4);
         put_str(&o, s->inc ? s->inc->id : NULL);
-        put(&o, &s->st, sizeof s->st);
+        put(&o, s->st, size);
         uint8_t fc[2] = {s->fc != NULL, s->warned};
         put(&o, fc, 2);
         if (s->fc)
@@ -329,19 +332,19 @@ static void restore_series(live_engine *e, ckpt_in *in)
     get(in, &fmean, 8);
     get(in, &bn, 4);
     get_str(in, incid, sizeof incid);
-    const unsigned char *st = take(in, sizeof(detect_state));
+    const unsigned char *st = take(in, live_detector_size(e));
     uint8_t fc[2];
     get(in, fc, 2);
     const unsigned char *fst = fc[0] ? take(in, sizeof(forecast_state)) : NULL;
     if (!in->ok || e->n_series >= c->max_series)
         return;
-    live_series *s = calloc(1, sizeof *s);
+    live_series *s = calloc(1, sizeof *s + live_detector_size(e));
     void **slot = s ? strmap_put(&e->series, key, klen, NULL) : NULL;
     if (!slot || *slot) { /* out of memory, or a key twice: the first stays */
         free(s);
         return;
     }
-    memcpy(&s->st, st, sizeof s->st);
+    memcpy(s->st, st, live_detector_size(e));
     if (fst && (s->fc = malloc(sizeof *s->fc)) != NULL)
         memcpy(s->fc, fst, sizeof *s->fc);
     s->warned = fc[1];
@@ -431,14 +434,22 @@ int live_restore(live_engine *e, char *why, size_t why_size)
     }
     ckpt_in in = {buf, buf + size - 8, true};
     char magic[8];
+    uint8_t kind = 0;
     uint32_t state_size, fc_size;
     uint64_t n;
     get(&in, magic, 8);
+    get(&in, &kind, 1);
     get(&in, &state_size, 4);
     get(&in, &fc_size, 4);
     get(&in, &n, 8);
-    if (memcmp(magic, CKPT_MAGIC, 8) != 0 || state_size != sizeof(detect_state) ||
-        fc_size != sizeof(forecast_state)) {
+    bool ours = memcmp(magic, CKPT_MAGIC, 8) == 0 && kind <= 1;
+    if (ours && kind != (uint8_t)c->detector_full) {
+        free(buf);
+        snprintf(why, why_size, "written with the %s detector; [live] detector is now %s",
+                 kind ? "full" : "light", c->detector_full ? "full" : "light");
+        return 1;
+    }
+    if (!ours || state_size != live_detector_size(e) || fc_size != sizeof(forecast_state)) {
         free(buf);
         snprintf(why, why_size, "not a checkpoint of this build");
         return 1;

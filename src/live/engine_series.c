@@ -28,23 +28,35 @@ void live_hist_push(live_engine *e, live_series *s, int64_t t_ms, double value, 
         h->n++;
 }
 
+void live_alarm_note(live_inc *i, int lead_min, int64_t at_ms)
+{
+    if (i->alarms.n < LIVE_MAX_ALARMS)
+        i->alarms.a[i->alarms.n++] = (live_alarm){at_ms, lead_min};
+}
+
+static void closed_free(live_closed *c)
+{
+    free(c->op);
+    free(c->id);
+    free(c->watches);
+    free(c->alarms);
+}
+
 void live_remember_closed(live_engine *e, const live_inc *i)
 {
     if (i->linked || !i->n_watches)
         return; /* a receiver's incident has no series of its own */
     live_closed *c = &e->closed[e->closed_next];
     live_closed n = {strdup(i->op), strdup(i->id), malloc(i->n_watches * sizeof(int)),
-                     i->n_watches};
-    if (!n.op || !n.id || !n.watches) {
-        free(n.op);
-        free(n.id);
-        free(n.watches);
+                     i->n_watches, i->alarms.n ? malloc(sizeof i->alarms) : NULL};
+    if (!n.op || !n.id || !n.watches || (i->alarms.n && !n.alarms)) {
+        closed_free(&n);
         return;
     }
     memcpy(n.watches, i->watches, i->n_watches * sizeof(int));
-    free(c->op);
-    free(c->id);
-    free(c->watches);
+    if (n.alarms)
+        *n.alarms = i->alarms;
+    closed_free(c);
     *c = n;
     e->closed_next = (e->closed_next + 1) % LIVE_CLOSED_KEEP;
 }
@@ -59,21 +71,19 @@ void live_series_free_all(live_engine *e)
         }
         free(s);
     }
-    for (size_t k = 0; k < LIVE_CLOSED_KEEP; k++) {
-        free(e->closed[k].op);
-        free(e->closed[k].id);
-        free(e->closed[k].watches);
-    }
+    for (size_t k = 0; k < LIVE_CLOSED_KEEP; k++)
+        closed_free(&e->closed[k]);
 }
 
-/* The incident's watches, wherever the engine still has them. */
+/* The incident's watches and alarms, wherever the engine still has them. */
 static bool watches_of(const live_engine *e, const char *op, const char *id, const int **w,
-                       size_t *n)
+                       size_t *n, const live_alarms **alarms)
 {
     for (const live_inc *i = e->incs; i; i = i->next)
         if (strcmp(i->op, op) == 0 && strcmp(i->id, id) == 0) {
             *w = i->watches;
             *n = i->n_watches;
+            *alarms = &i->alarms;
             return true;
         }
     for (size_t k = 0; k < LIVE_CLOSED_KEEP; k++) {
@@ -81,10 +91,26 @@ static bool watches_of(const live_engine *e, const char *op, const char *id, con
         if (c->op && strcmp(c->op, op) == 0 && strcmp(c->id, id) == 0) {
             *w = c->watches;
             *n = c->n_watches;
+            *alarms = c->alarms;
             return true;
         }
     }
     return false;
+}
+
+static json_t *alarms_json(const live_alarms *al)
+{
+    json_t *a = json_array();
+    for (int k = 0; a && al && k < al->n; k++) {
+        json_t *o = json_pack("{s:s,s:I,s:i}", "event",
+                              al->a[k].lead_min ? "incident.serious_soon" : "incident.serious",
+                              "at", (json_int_t)al->a[k].at_ms, "lead_minutes", al->a[k].lead_min);
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
 }
 
 static json_t *points_json(const live_hist *h, uint32_t cap)
@@ -139,7 +165,9 @@ json_t *live_incident_series(live_engine *e, const char *op, const char *id)
     const live_conf *conf = e->env.conf;
     const int *w = NULL;
     size_t nw = 0;
-    bool known = watches_of(e, op, id, &w, &nw);
+    const live_alarms *al = NULL;
+    bool known = watches_of(e, op, id, &w, &nw, &al);
+    json_t *alarms = alarms_json(al);
     size_t oplen = strlen(op);
     for (size_t k = 0; known && out && k < e->series.cap; k++) {
         live_series *s = e->series.vals ? e->series.vals[k] : NULL;
@@ -158,7 +186,7 @@ json_t *live_incident_series(live_engine *e, const char *op, const char *id)
                                     wa->detect == LIVE_DETECT_BOTH       ? "both"
                                     : wa->detect == LIVE_DETECT_CAPACITY ? "capacity"
                                                                          : "anomaly",
-                                    "threshold", DETECT_ALERT_THRESHOLD, "limit",
+                                    "threshold", live_detector_threshold(e), "limit",
                                     wa->limit > 0 ? json_real(wa->limit) : json_null(), "points",
                                     pts, "forecast", forecast_json(s, (uint32_t)conf->history))
                         : NULL;
@@ -168,7 +196,11 @@ json_t *live_incident_series(live_engine *e, const char *op, const char *id)
         }
     }
     pthread_mutex_unlock(&e->mu);
-    if (!out)
+    if (!out || !alarms) {
+        json_decref(out);
+        json_decref(alarms);
         return NULL;
-    return json_pack("{s:o,s:i,s:b}", "series", out, "history", conf->history, "known", known);
+    }
+    return json_pack("{s:o,s:o,s:i,s:b}", "series", out, "alarms", alarms, "history",
+                     conf->history, "known", known);
 }

@@ -375,6 +375,12 @@ static int live_key(live_conf *c, const conf_file *f, const conf_entry *e, jiko_
         c->checkpoint_ms = (int64_t)v * 1000;
         return 0;
     }
+    if (strcmp(k, "detector") == 0) {
+        if (strcmp(e->value, "light") != 0 && strcmp(e->value, "full") != 0)
+            return bad(f, e, err, "light or full");
+        c->detector_full = strcmp(e->value, "full") == 0;
+        return 0;
+    }
     if (strcmp(k, "clock") == 0) {
         if (strcmp(e->value, "wall") != 0 && strcmp(e->value, "samples") != 0)
             return bad(f, e, err, "wall or samples");
@@ -388,7 +394,8 @@ static int live_key(live_conf *c, const conf_file *f, const conf_entry *e, jiko_
     }
     error_set(err, JIKO_ERR_CONFIG, f->path, e->line, k,
               "unknown key in [live]; expected group_window_min, lead_minutes, close_samples, "
-              "close_min, max_series, checkpoint, checkpoint_s, clock or history (docs/watch.md)");
+              "close_min, max_series, checkpoint, checkpoint_s, clock, history or detector "
+              "(docs/watch.md)");
     return -1;
 }
 

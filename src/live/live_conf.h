@@ -27,6 +27,7 @@
  *     checkpoint_s     = 60
  *     clock            = wall     # samples: back-testing a recording
  *     history          = 720      # samples kept per watched series (dashboard)
+ *     detector         = light    # full: 2 KiB a series (docs/watch.md)
  *
  * Sections of other types ([serve], [webhook]) are left to their modules.
  */
@@ -95,6 +96,10 @@ typedef struct live_conf {
     /* The last samples of each watched series, with their scores, kept for
      * the dashboard's chart of an incident (0: none kept). */
     int history;
+    /* Each series' anomaly detector: the light one (detect.h, 1000 bytes)
+     * or the full one (ensemble.h, 2120 bytes: not blinded by a wild value,
+     * catches level shifts on seasonal load; docs/design-detect.md). */
+    bool detector_full;
 } live_conf;
 
 /* The defaults: no watch, 30 min, 60/30/10 min, 3 samples and 5 min,

@@ -577,7 +577,8 @@ static void series_get(const api_env *env, const api_request *rq, reply *out)
     }
     store_row_free(&row);
     json_t *o = env->engine ? live_incident_series(env->engine, m->op, m->incident)
-                            : json_pack("{s:[],s:i,s:b}", "series", "history", 0, "known", 0);
+                            : json_pack("{s:[],s:[],s:i,s:b}", "series", "alarms", "history", 0,
+                                        "known", 0);
     if (o && (json_object_set_new(o, "operator", json_string(m->op)) ||
               json_object_set_new(o, "id", json_string(m->incident)))) {
         json_decref(o);

@@ -18,6 +18,12 @@ void series_table_init(series_table *t, const detect_config *cfg, double thresho
     t->max = SERIES_MAX_DEFAULT;
 }
 
+void series_table_use_full(series_table *t, const ensemble_config *c)
+{
+    t->use_full = true;
+    t->full_cfg = *c;
+}
+
 void series_table_free(series_table *t)
 {
     for (size_t i = 0; i < t->names.cap; i++)
@@ -41,10 +47,16 @@ series *series_get(series_table *t, const char *name, size_t len)
     if (!v)
         return NULL;
     if (!*v) { /* new (or its allocation failed before: try again) */
-        series *s = malloc(sizeof *s);
+        /* the full detector's state follows the series in one allocation */
+        series *s = malloc(sizeof *s + (t->use_full ? sizeof(ensemble_state) : 0));
         if (!s)
             return NULL;
         s->name = t->names.keys[v - t->names.vals];
+        s->full = NULL;
+        if (t->use_full) {
+            s->full = (ensemble_state *)(void *)(s + 1);
+            ensemble_init(s->full, &t->full_cfg);
+        }
         detect_init(&s->st, &t->cfg);
         detect_events_init(&s->ev, t->threshold, SERIES_EVENT_QUIET_POINTS);
         *v = s;
@@ -97,7 +109,7 @@ series *series_of_sample(series_table *t, const ingest_sample *smp)
 
 bool series_feed(series *s, int64_t t_ms, double value, double *score, detect_event *closed)
 {
-    *score = detect_step(&s->st, t_ms, value);
+    *score = s->full ? ensemble_step(s->full, t_ms, value) : detect_step(&s->st, t_ms, value);
     return detect_events_feed(&s->ev, t_ms, *score, closed) != 0;
 }
 

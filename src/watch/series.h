@@ -9,7 +9,8 @@
  * configuration and one alert threshold, since detector scores are
  * calibrated to mean the same on every series.
  *
- * Memory: one allocation per series (about 1 KiB, see detect.h) and the
+ * Memory: one allocation per series (about 1 KiB, see detect.h; about
+ * 8 KiB with the full detector, ensemble.h) and the
  * name's copy; nothing per point.  Names are built in a scratch buffer the
  * table grows as needed: a name is never cut short, however many or long
  * its labels, because a cut name would merge distinct series.
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "detect.h"
+#include "ensemble.h"
 #include "sample.h"
 #include "strmap.h"
 
@@ -32,6 +34,8 @@
 
 typedef struct series {
     const char *name; /* the table's copy; lives as long as the table */
+    ensemble_state *full; /* the full detector (same allocation), or NULL:
+                             the light one, st */
     detect_state st;
     detect_events ev;
 } series;
@@ -46,6 +50,8 @@ typedef struct series_table {
     size_t count, max;     /* series held, and the cap on them */
     bool full;             /* a new series was refused at the cap */
     detect_config cfg;     /* for every new series */
+    bool use_full;         /* new series get the full detector (ensemble.h) */
+    ensemble_config full_cfg;
     double threshold;      /* events: score that opens one */
     char *scratch;         /* names of samples are built here */
     size_t scratch_cap;
@@ -54,6 +60,10 @@ typedef struct series_table {
 /* An empty table holding at most SERIES_MAX_DEFAULT series (set t->max
  * after init to change it); cfg is copied. */
 void series_table_init(series_table *t, const detect_config *cfg, double threshold);
+
+/* New series get the full detector (ensemble.h, about 7 KiB each) with a
+ * copy of c instead of the light one; call before the first series. */
+void series_table_use_full(series_table *t, const ensemble_config *c);
 
 /* Free every series and name. */
 void series_table_free(series_table *t);
@@ -74,7 +84,8 @@ series *series_of_sample(series_table *t, const ingest_sample *smp);
  * -1 when out of memory (the buffer is then left as it was). */
 int series_name_build(const ingest_sample *smp, char **buf, size_t *cap, size_t *len);
 
-/* Score one point of series s (detect_step) and follow its events.  Stores
+/* Score one point of series s (detect_step, or ensemble_step for the full
+ * detector) and follow its events.  Stores
  * the score in *score; returns true and fills *closed when an event ended
  * with this point. */
 bool series_feed(series *s, int64_t t_ms, double value, double *score, detect_event *closed);

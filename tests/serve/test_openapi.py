@@ -838,7 +838,8 @@ def dashboard(c, tok):
     c.call("GET", "/api/v1/whoami", want=401)
     S = "/api/v1/incidents/%s/a-1/series" % quote(A)
     st, _, _, j = c.call("GET", S, None, vA, want=200)
-    check(j is not None and j.get("series") == [] and j.get("known") is False,
+    check(j is not None and j.get("series") == [] and j.get("alarms") == [] and
+          j.get("known") is False,
           "the series of an incident entered by hand: none")
     c.call("GET", S, None, reg, want=200)
     c.call("GET", S, None, iA, want=403)

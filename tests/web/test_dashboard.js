@@ -208,6 +208,8 @@ async function run(base, browser, tok) {
   check(await page.locator('[data-testid=kpi-chart][data-series^="disk_used_ratio"] canvas').count() === 1,
     'the capacity series is charted too');
   check((await page.locator('[data-testid=timeline] li').count()) >= 3, 'the time line has its events');
+  check((await page.locator('[data-testid=timeline] li.alarm').count()) >= 1,
+    'the time line shows the countdown\'s alarm: ' + await page.locator('[data-testid=timeline] li.alarm').first().textContent());
   check((await page.locator('ol.reasons li').count()) >= 3, 'the reasons with their sources are listed');
   await page.screenshot({ path: path.join(SHOTS, 'incident-live.png'), fullPage: true });
 

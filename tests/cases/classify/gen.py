@@ -331,6 +331,13 @@ def selection():
     return out
 
 
+# becomes_serious_clause (optional output, docs/incident-format.md): the
+# clause behind becomes_serious_at, as jp-2019 words and cites it
+EMERGENCY_VOICE = {"id": "1", "name": "voice transmission that handles emergency calls",
+                   "threshold": "duration >= 1h and users >= 30000",
+                   "source": "電気通信事業法施行規則 第58条; 令和3年度事故発生状況 注1①一"}
+
+
 def ongoing():
     out = []
     def o(name, svcs, now_after, exp, **kw):
@@ -350,7 +357,8 @@ def ongoing():
     o("ongoing 29,999 users after 2h: quarterly, still cannot turn serious",
       [("ftth", 29999)], 2 * H, {"report": "detailed", "becomes_serious_at": None})
     o("ongoing emergency voice 30,000 users: serious at 1h",
-      [("mobile_voice", 30000)], 5 * M, {"report": "detailed", "becomes_serious_at": at(H)})
+      [("mobile_voice", 30000)], 5 * M, {"report": "detailed", "becomes_serious_at": at(H),
+                                         "becomes_serious_clause": EMERGENCY_VOICE})
     o("ongoing voice without emergency calls 100,000: 1h line first",
       [("ip_phone_050", 100000)], 5 * M, {"becomes_serious_at": at(H)})
     o("ongoing free mail 1,000,000: 12h line first",
@@ -358,9 +366,12 @@ def ongoing():
     o("ongoing LPWA 30,000: 12h",
       [("lpwa_cellular", 30000)], 5 * M, {"becomes_serious_at": at(12 * H)})
     o("ongoing multi-service: the earliest category wins",
-      [("email_free", 200000), ("mobile_voice", 30000)], 5 * M, {"becomes_serious_at": at(H)})
+      [("email_free", 200000), ("mobile_voice", 30000)], 5 * M,
+      {"becomes_serious_at": at(H), "becomes_serious_clause": EMERGENCY_VOICE})
     o("ongoing satellite with all traffic stopped: serious at 2h",
-      [("leased_line", 3)], 5 * M, {"becomes_serious_at": at(2 * H)},
+      [("leased_line", 3)], 5 * M, {"becomes_serious_at": at(2 * H), "becomes_serious_clause": {
+          "id": "critical", "name": "failure of a satellite, submarine cable or comparable critical facility",
+          "threshold": "duration >= 2h", "source": "電気通信事業法施行規則 第58条; 令和3年度事故発生状況 注1②"}},
       )
     out[-1]["incident"].update(critical_facility="satellite", all_traffic_stopped=True)
     o("ongoing: --now before the start counts as zero duration",
