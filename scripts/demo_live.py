@@ -22,7 +22,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,14 +42,6 @@ SPEED = 600
 
 def say(text=""):
     print(text, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def jst(iso_or_ms):
@@ -165,11 +156,11 @@ def main():
     ingest = token(jiko, db, "ingest", OP)
     admin = token(jiko, db, "admin", OP)
     regulator = token(jiko, db, "regulator")
-    port = free_port()
     ready = os.path.join(work, "ready")
     log = open(os.path.join(work, "serve.log"), "w")
-    srv = subprocess.Popen([jiko, "serve", "--db", db, "--config", conf, "--listen",
-                            "127.0.0.1:%d" % port, "--ready-file", ready], stdout=log, stderr=log)
+    # port 0: any free port; the server writes its URL to the ready file
+    srv = subprocess.Popen([jiko, "serve", "--db", db, "--config", conf, "--listen", "127.0.0.1:0",
+                            "--ready-file", ready], stdout=log, stderr=log)
     for _ in range(400):
         if os.path.exists(ready) or srv.poll() is not None:
             break
@@ -177,7 +168,7 @@ def main():
     if not os.path.exists(ready):
         say(open(os.path.join(work, "serve.log")).read())
         return 1
-    base = "http://127.0.0.1:%d" % port
+    base = open(ready).read().strip()  # written whole (renamed into place) once listening
     api = Api(base, admin)
     say("jiko serve is up at %s: watches of examples/pepabo.conf, webhooks to the NOC" % base)
 

@@ -324,6 +324,17 @@ static void fixture_open(fixture *f, tu_env *env)
     fixture_open_conf(f, env, good_conf);
 }
 
+/* good_conf with more lines in its [live] section (its last) */
+static void fixture_open_live(fixture *f, tu_env *env, const char *live_lines)
+{
+    size_t n = strlen(good_conf) + strlen(live_lines) + 1;
+    char *conf = malloc(n);
+    assert_non_null(conf);
+    snprintf(conf, n, "%s%s", good_conf, live_lines);
+    fixture_open_conf(f, env, conf);
+    free(conf);
+}
+
 static void fixture_close(fixture *f)
 {
     live_engine_free(f->e);
@@ -613,13 +624,8 @@ static void check_points(json_t *pts, size_t n, int64_t last_ms, double last_v)
 
 static void test_series_history(void **state)
 {
-    tu_env *env = *state;
-    size_t n = strlen(good_conf) + 32;
-    char *conf = malloc(n);
-    snprintf(conf, n, "%shistory = 50\n", good_conf);
     fixture f;
-    fixture_open_conf(&f, env, conf);
-    free(conf);
+    fixture_open_live(&f, *state, "history = 50\n");
     int64_t t0 = tu_time("2026-12-05T10:00:00+09:00");
     open_by_jump(&f, t0);
     json_t *o = live_incident_series(f.e, "Demo ISP", f.ev.id[0]);
@@ -951,13 +957,8 @@ static void test_restart_without_checkpoint(void **state)
  * checkpoint; a checkpoint of the other detector is refused, not misread. */
 static void test_full_detector(void **state)
 {
-    tu_env *env = *state;
-    size_t n = strlen(good_conf) + 32;
-    char *conf = malloc(n);
-    snprintf(conf, n, "%sdetector = full\n", good_conf);
     fixture f;
-    fixture_open_conf(&f, env, conf);
-    free(conf);
+    fixture_open_live(&f, *state, "detector = full\n");
     char ckpt[80];
     snprintf(ckpt, sizeof ckpt, "%s.live", f.path);
     f.conf.checkpoint = strdup(ckpt);
@@ -983,6 +984,42 @@ static void test_full_detector(void **state)
     assert_int_equal(st.series, 0);
     assert_int_equal(st.open_incidents, 1); /* the incident itself comes from the registry */
     unlink(ckpt);
+    fixture_close(&f);
+}
+
+/* A counter glitch (2^64 - 1 read once) on a watched series: it is an
+ * anomaly, and may open an incident that closes again; what matters is that
+ * the engine's detector still sees the real outage hours later (issue 13
+ * row 9: a lone wild value blinded the light detector). */
+static void test_wild_value_does_not_blind(void **state)
+{
+    fixture f;
+    fixture_open(&f, *state);
+    int64_t t0 = tu_time("2026-12-05T00:00:00+09:00");
+    const char *kv[] = {"site=tokyo"};
+    jiko_error err;
+    int opened_before = 0;
+    live_batch *b = live_begin(f.e, "Demo ISP");
+    for (int k = 0; k < 1200; k++) {
+        double v = k == 600 ? 18446744073709551615.0 : 0.01 + 0.0001 * (k % 7);
+        ingest_sample s = sample_of("dns_failure_ratio", kv, 1, v, t0 + k * MIN_MS);
+        live_feed(b, &s);
+    }
+    assert_int_equal(live_commit(b, f.db, t0 + 1200 * MIN_MS, &err), 0);
+    for (int i = 0; i < f.ev.n; i++)
+        opened_before += f.ev.type[i] == LIVE_EV_OPENED;
+    live_stats st;
+    live_stats_get(f.e, &st);
+    assert_int_equal(st.open_incidents, 0); /* the glitch's incident, if any, has closed */
+    /* ten hours later the resolvers fail for real */
+    b = live_begin(f.e, "Demo ISP");
+    ingest_sample s = sample_of("dns_failure_ratio", kv, 1, 0.95, t0 + 1200 * MIN_MS);
+    live_feed(b, &s);
+    assert_int_equal(live_commit(b, f.db, t0 + 1200 * MIN_MS, &err), 0);
+    int opened_after = 0;
+    for (int i = 0; i < f.ev.n; i++)
+        opened_after += f.ev.type[i] == LIVE_EV_OPENED;
+    assert_int_equal(opened_after, opened_before + 1);
     fixture_close(&f);
 }
 
@@ -1015,6 +1052,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_level_shift_stays_open),
         cmocka_unit_test(test_series_history),
         cmocka_unit_test(test_full_detector),
+        cmocka_unit_test(test_wild_value_does_not_blind),
         cmocka_unit_test(test_wholesale_linked),
         cmocka_unit_test(test_wholesale_from_record),
         cmocka_unit_test(test_unstorable_dropped),

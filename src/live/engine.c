@@ -610,6 +610,11 @@ int live_engine_new(live_engine **out, const live_env *env, store *db, int64_t n
     e->env = *env;
     pthread_mutex_init(&e->mu, NULL);
     detect_config_default(&e->dcfg);
+    /* The light detector learns values winsorised (docs/design-detect.md
+     * v9): a counter glitch read as 2^64 - 1 must not blind a live series
+     * to the outage that follows (issue 13 row 9).  `jiko detect --detector
+     * light` keeps v8 as measured on NAB; the engine is not scored there. */
+    e->dcfg.robust_k = 8.0f;
     ensemble_config_default(&e->ecfg);
     if (db && live_reload(e, db, now_ms, err)) {
         live_engine_free(e);
