@@ -26,7 +26,7 @@ asan: deps
 
 fuzz-build: deps
 	@test -f $(FUZZDIR)/CMakeCache.txt || CC=clang cmake -S . -B $(FUZZDIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DJIKO_SANITIZE=ON -DJIKO_FUZZ=ON
-	cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_incident fuzz_rules fuzz_holiday fuzz_influx fuzz_prom fuzz_report fuzz_serve fuzz_watch fuzz_config
+	cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_incident fuzz_rules fuzz_holiday fuzz_influx fuzz_prom fuzz_report fuzz_serve fuzz_watch fuzz_config fuzz_notice
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)

@@ -3,7 +3,8 @@
  * body parsers: the input is "METHOD-BYTE TARGET\nBODY".  The target goes
  * through route_parse (percent-decoding, UTF-8 and query checks); a
  * classify or incidents POST runs its handler on the body, storing into an
- * in-memory registry as an admin of operator "A".  Every input must be
+ * in-memory registry as an admin of operator "A", as do the notice routes
+ * (a draft, a notice published) and the public status page and feed.  Every input must be
  * answered with a status and a body that is JSON (or the handler's
  * declared type), never a crash, leak or undefined behaviour.
  */
@@ -68,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (route_allows(&m) && (m.id == ROUTE_CLASSIFY || m.id == ROUTE_INCIDENTS ||
                                  m.id == ROUTE_RULES || m.id == ROUTE_RULEBOOK ||
                                  m.id == ROUTE_INCIDENT || m.id == ROUTE_HISTORY ||
-                                 route_ingests(m.id))) {
+                                 m.id == ROUTE_NOTICE_DRAFT || m.id == ROUTE_NOTICES ||
+                                 route_public(m.id) || route_ingests(m.id))) {
             fuzz_data *env = fuzz_data_get(1);
             api_env ae = {&env->cat, &env->rules, fuzz_engine(env), NULL};
             size_t blen = nl ? n - tlen - 1 : 0;
@@ -78,11 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 body[blen] = '\0';
                 auth_who who = {"t_fuzz", route_ingests(m.id) ? TOKEN_INGEST : TOKEN_ADMIN,
                                 (char *)"A"};
-                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_memory_store()};
+                api_request rq = {&m, &who, body, blen, 1627970400000, fuzz_memory_store(), NULL};
                 reply r = {0};
                 api_handle(&ae, &rq, &r);
                 if (r.status < 200 || r.status > 599)
                     abort();
+                if (route_public(m.id) && r.status != 200 && r.status != 404 && r.status != 400)
+                    abort(); /* a public page is shown, not found, or a bad query */
                 if (r.body && r.content_type && strcmp(r.content_type, "application/json") == 0) {
                     json_t *v = json_loadb(r.body, r.len, 0, NULL);
                     if (!v)

@@ -11,7 +11,7 @@ build=${1:-build-fuzz}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$build/fuzz-work"
-mkdir -p "$work/incident" "$work/rules" "$work/holiday" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$work/config" "$root/fuzz/artifacts"
+mkdir -p "$work/incident" "$work/rules" "$work/holiday" "$work/influx" "$work/prom" "$work/report" "$work/serve" "$work/watch" "$work/config" "$work/notice" "$root/fuzz/artifacts"
 
 # Seed corpora (regenerated each run; libFuzzer adds what it finds).
 i=0
@@ -95,8 +95,18 @@ awk -v dir="$work/config" '/^=== /{n++; next} /^--- /{next} /^#/ && !n{next} n{p
   "$root/tests/cases/webhook-errors.txt"
 printf '[serve]\nthreads = 2\nrate = 50\n[watch a]\nmatch = x\n[live]\n[webhook noc]\noperator = Demo ISP\nurl = https://noc.example.net/h?x=1\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nevents = incident.opened, incident.closed\n[webhook mic]\nregulator = true\nurl = http://[::1]:8080/mic\nsecret = whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==\n' >"$work/config/seed-valid"
 
+# notice seeds: drafts as the API gives them, edited, and the optional members
+printf '%s' '{"kind":"first","lang":"ja","title":"【お詫び】FTTHがご利用いただけない状況について","body":"平素は…\n■発生日時　2021年8月3日（火）15時00分頃\n<b>&amp;</b>"}' >"$work/notice/seed-draft"
+printf '%s' '{"kind":"update","body":"x","channel":"sns","at":"2021-08-03T16:00:00+09:00","lang":"en"}' >"$work/notice/seed-all"
+printf '%s' '{"kind":"recovery","body":"\u0007","title":"a\nb"}' >"$work/notice/seed-bad"
+# serve seeds for the notice routes and the public pages
+printf '\x00%s\n' '/api/v1/incidents/A/id-1/notices/draft?kind=first&lang=en' >"$work/serve/seed-draft"
+printf '\x01%s\n%s' '/api/v1/incidents/A/id-1/notices' "$(cat "$work/notice/seed-all")" >"$work/serve/seed-notice"
+printf '\x00%s\n' '/status/A?lang=en' >"$work/serve/seed-status"
+printf '\x00%s\n' '/status/A/feed.atom' >"$work/serve/seed-feed"
+
 status=0
-for t in incident rules holiday influx prom report serve watch config; do
+for t in incident rules holiday influx prom report serve watch config notice; do
   echo "fuzz_$t: ${secs}s"
   max_len=65536
   asan=${ASAN_OPTIONS:-}

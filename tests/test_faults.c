@@ -30,9 +30,11 @@
 #include "ingest_prom.h"
 #include "intake.h"
 #include "json_arena.h"
+#include "notice.h"
 #include "notify.h"
 #include "report.h"
 #include "rules.h"
+#include "status.h"
 #include "store.h"
 #include "store_row.h"
 #include "token.h"
@@ -453,6 +455,88 @@ static int op_webhook(env *e, jiko_error *err)
     return rc;
 }
 
+/* Notices: the JSON a person sends, drafts of every kind in both
+ * languages, publishing into a fresh registry, and the status page and
+ * feed that then show the notice. */
+static int op_notice(env *e, jiko_error *err)
+{
+    static const char body[] = "{\"kind\":\"first\",\"title\":\"t\",\"body\":\"b <&>\","
+                               "\"lang\":\"ja\",\"channel\":\"sns\"}";
+    int64_t now = 1627981200000; /* 2021-08-03T18:00:00+09:00, after REC ended */
+    intake_opts o = {&e->cat, &e->rules, NULL, now};
+    incident inc;
+    classify_result r;
+    if (intake_record(&o, REC, strlen(REC), "f", 1, &inc, &r, err))
+        return -1;
+    int rc = 0;
+    for (int k = 0; k < 3 && rc == 0; k++)
+        for (int ja = 0; ja < 2 && rc == 0; ja++) {
+            notice_draft d;
+            /* first and update as of the start, when it was going on */
+            int64_t at = k == NOTICE_RECOVERY ? now : inc.started_ms + 60000;
+            rc = notice_draft_make(&inc, &e->cat, (notice_kind)k, ja, at, &d, err);
+            if (rc == 0) {
+                json_t *j = notice_draft_json(&d);
+                if (!j) {
+                    error_nomem(err, "notice_draft_json");
+                    rc = -1;
+                }
+                json_decref(j);
+                notice_draft_free(&d);
+            }
+        }
+    incident_free(&inc);
+    notice_input n;
+    if (rc || notice_parse(body, sizeof body - 1, now, &n, err))
+        return -1;
+    store *db;
+    if (store_open(&db, ":memory:", err)) {
+        notice_input_free(&n);
+        return -1;
+    }
+    import_results res;
+    int version = 0;
+    rc = import_text(db, &o, REC, strlen(REC), "mem", NULL, NULL, &res, err);
+    if (rc == 0 && res.n == 1 && !res.r[0].ok) {
+        *err = res.r[0].err;
+        rc = -1;
+    }
+    import_results_free(&res);
+    if (rc == 0)
+        rc = notice_publish(db, &o, "Op", "f1", &n, "t", &version, err);
+    notice_input_free(&n);
+    status_page p;
+    memset(&p, 0, sizeof p); /* status_free is safe on it, collected or not */
+    if (rc == 0 && (rc = status_collect(&p, db, "Op", now, err)) == 0) {
+        /* a temporary file, not open_memstream: libc allocates a memory
+         * stream's buffer inside itself, which this test's free() would
+         * then be given */
+        static char text[65536];
+        FILE *f = tmpfile();
+        if (!f) { /* its FILE is allocated too */
+            error_nomem(err, "tmpfile");
+            rc = -1;
+        } else {
+            status_write_html(f, &p, &e->cat, true);
+            int failed = status_write_atom(f, &p, &e->cat, false);
+            rewind(f);
+            size_t len = fread(text, 1, sizeof text - 1, f);
+            text[len] = '\0';
+            fclose(f);
+            if (failed) {
+                error_nomem(err, "writing the feed");
+                rc = -1;
+            } else if (p.n != 1 || !strstr(text, "b &lt;&amp;&gt;")) {
+                error_set(err, JIKO_ERR_INVALID, NULL, 0, NULL, "the notice is not on the page");
+                rc = -1;
+            }
+        }
+    }
+    status_free(&p);
+    store_close(db);
+    return rc;
+}
+
 /* The yearly statistics over a small registry (made outside the runs). */
 static store *report_db;
 
@@ -544,7 +628,7 @@ int main(int argc, char **argv)
             {"catalog", op_catalog}, {"rules", op_rules}, {"intake", op_intake},
             {"influx", op_influx},   {"prom", op_prom},   {"store", op_store},
             {"import", op_import},   {"report", op_report}, {"import_text", op_import_text},
-            {"token", op_token}, {"webhook", op_webhook}};
+            {"token", op_token}, {"webhook", op_webhook}, {"notice", op_notice}};
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
             if (strcmp(argv[1], ops[i].name) == 0)
                 fails += check(ops[i].name, ops[i].fn, &e, atol(argv[2]));
@@ -561,6 +645,7 @@ int main(int argc, char **argv)
     fails += check("import_text", op_import_text, &e, 0);
     fails += check("token", op_token, &e, 0);
     fails += check("webhook", op_webhook, &e, 0);
+    fails += check("notice", op_notice, &e, 0);
     store_close(report_db);
     rules_free(&e.rules);
     catalog_free(&e.cat);

@@ -12,6 +12,7 @@
 #include "assets.h"
 #include "limit.h"
 #include "metrics.h"
+#include "page_cache.h"
 #include "reply.h"
 #include "route.h"
 #include "serve_conf.h"
@@ -138,6 +139,63 @@ static void test_rate_buckets(void **state)
         assert_true(limit_rate_take(none, "t", 0, &retry));
     limit_rate_free(none);
     assert_true(limit_rss_bytes() > 0);
+    /* addresses without end: a table that refuses new keys once full, and
+     * one that forgets them all instead (the public pages' limiter) */
+    limit_rate *tokens = limit_rate_new(10, 1, 4), *addrs = limit_rate_new(10, 1, 4);
+    limit_rate_forget_when_full(addrs);
+    int refused = 0;
+    for (int i = 0; i < 200; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "10.0.%d.%d", i / 256, i % 256);
+        refused += !limit_rate_take(tokens, key, 1000, &retry);
+        assert_true(limit_rate_take(addrs, key, 1000, &retry)); /* a new address: room */
+        assert_false(limit_rate_take(addrs, key, 1000, &retry)); /* and its own limit */
+    }
+    assert_true(refused > 0);
+    limit_rate_free(tokens);
+    limit_rate_free(addrs);
+}
+
+/* The public pages' cache: a hit within the TTL (a copy), a miss after
+ * it, 200 and 404 kept but no error, cleared on demand, and the oldest
+ * page making room when full. */
+static void test_page_cache(void **state)
+{
+    (void)state;
+    page_cache *c = page_cache_new();
+    assert_non_null(c);
+    reply r = {0}, got = {0};
+    reply_take(&r, 200, "text/html; charset=utf-8", strdup("<p>a</p>"), 8);
+    snprintf(r.etag, sizeof r.etag, "\"0123456789abcdef\"");
+    page_cache_put(c, "k", 1000, &r);
+    assert_true(page_cache_get(c, "k", 1000 + PAGE_CACHE_TTL_MS - 1, &got));
+    assert_int_equal(got.status, 200);
+    assert_memory_equal(got.body, "<p>a</p>", 8);
+    assert_ptr_not_equal(got.body, r.body);
+    assert_string_equal(got.etag, r.etag);
+    reply_free(&got);
+    assert_false(page_cache_get(c, "k", 1000 + PAGE_CACHE_TTL_MS, &got));
+    assert_false(page_cache_get(c, "k", 1000, &got)); /* the stale one was dropped */
+    reply e = {0};
+    reply_error(&e, 500, "store", NULL, "broken");
+    page_cache_put(c, "e", 1000, &e);
+    assert_false(page_cache_get(c, "e", 1000, &got));
+    reply_free(&e);
+    page_cache_put(c, "k", 2000, &r);
+    page_cache_clear(c);
+    assert_false(page_cache_get(c, "k", 2000, &got));
+    for (int i = 0; i <= PAGE_CACHE_ENTRIES; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "p%d", i);
+        page_cache_put(c, key, 3000 + i, &r);
+    }
+    assert_false(page_cache_get(c, "p0", 3300, &got)); /* the oldest made room */
+    assert_true(page_cache_get(c, "p1", 3300, &got));
+    reply_free(&got);
+    assert_true(page_cache_get(c, "p256", 3300, &got));
+    reply_free(&got);
+    reply_free(&r);
+    page_cache_free(c);
 }
 
 static void test_status_map(void **state)
@@ -320,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_params_decoded), cmocka_unit_test(test_route_refusals),
         cmocka_unit_test(test_route_methods),        cmocka_unit_test(test_rate_buckets),
+        cmocka_unit_test(test_page_cache),
         cmocka_unit_test(test_status_map),           cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_conf),                 cmocka_unit_test(test_route_dashboard),
         cmocka_unit_test(test_assets),

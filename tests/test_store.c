@@ -222,6 +222,52 @@ static int collect_key(void *ctx, const store_row *r)
 /* Paging through a list in pages of 1, 2 and 3 gives exactly the list,
  * filters included; rows that share a start time are ordered by operator,
  * then id, and a page never repeats or skips one of them. */
+/* store_filter.active_since_ms (the public status page's set): ongoing,
+ * ended since, or stored since — the rest left out. */
+static void test_active_since(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    static const struct {
+        const char *id, *end, *stored;
+        bool in;
+    } cases[] = {
+        {"open", NULL, "2021-05-01T12:00:00+09:00", true},
+        {"old", "2021-05-02T00:00:00+09:00", "2021-05-02T01:00:00+09:00", false},
+        {"ended-since", "2022-02-01T00:00:00+09:00", "2022-02-01T01:00:00+09:00", true},
+        {"ended-at-since", "2022-01-01T00:00:00+09:00", "2021-05-02T01:00:00+09:00", true},
+        {"stored-since", "2021-05-02T00:00:00+09:00", "2022-03-01T00:00:00+09:00", true},
+    };
+    assert_int_equal(store_begin(f->db, &err), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rec(b, sizeof b, "A", cases[i].id, "2021-05-01T10:00:00+09:00", cases[i].end, "ftth", 10);
+        incident inc;
+        classify_result r;
+        store_outcome out;
+        assert_int_equal(incident_parse(&inc, b, strlen(b), &f->env->cat, "t", 1, &err), 0);
+        classify_incident(rules_select(&f->env->rules, inc.started_ms), &f->env->cat, &inc,
+                          inc.started_ms, &r);
+        assert_int_equal(store_put(f->db, &inc, &r, b, strlen(b), "test", tu_time(cases[i].stored),
+                                   &out, NULL, &err), 0);
+        incident_free(&inc);
+    }
+    assert_int_equal(store_commit(f->db, &err), 0);
+    store_filter since = {.open = -1, .active_since_ms = tu_time("2022-01-01T00:00:00+09:00")};
+    keys got = {0};
+    assert_int_equal(store_list(f->db, &since, collect_key, &got, &err), 0);
+    int want = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool found = false;
+        for (int k = 0; k < got.n; k++)
+            found = found || strstr(got.key[k], cases[i].id) != NULL;
+        if (found != cases[i].in)
+            fail_msg("%s: %s", cases[i].id, found ? "listed" : "left out");
+        want += cases[i].in;
+    }
+    assert_int_equal(got.n, want);
+}
+
 static void test_paging(void **state)
 {
     fixture *f = *state;
@@ -1071,6 +1117,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_active_since, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_import_text, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_import_text_failure, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup_sqlite, teardown),
@@ -1087,6 +1134,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_active_since, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_import_text, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_import_text_failure, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup_pg, teardown),

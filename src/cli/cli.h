@@ -116,5 +116,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
+int cmd_notice(int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ static const struct {
     {"serve", cmd_serve, "the HTTP API over the registry, with tokens, limits and /metrics"},
     {"token", cmd_token, "API tokens for the server: create, list, revoke"},
     {"replay", cmd_replay, "send a recorded KPI file to a server, as if it were happening now"},
+    {"notice", cmd_notice, "public notices: drafts of 初報/続報/復旧報, the status page and Atom feed"},
     {"webhook", cmd_webhook, "outgoing webhooks: queue a test event, deliver, list the outbox"},
 };
 

@@ -144,6 +144,10 @@ static int check_row(const store_row *r, const char *where, jiko_error *err)
     const char *why = NULL;
     json_t *rec = NULL;
     size_t len = r->record ? strlen(r->record) : 0;
+    if (r->nomem) {
+        error_nomem(err, "reading a stored incident");
+        return -1;
+    }
     if (!r->op || !r->id || !r->record || !r->report || !r->rulebook || !r->reason)
         why = "a column is missing";
     else if (!utf8_valid(r->op, strlen(r->op)) || !utf8_valid(r->id, strlen(r->id)) ||

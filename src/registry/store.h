@@ -57,6 +57,7 @@ typedef struct store_row {
     int64_t users;
     int64_t changed_ms; /* when this version was stored */
     char *reason;       /* why it changed */
+    bool nomem;         /* a column could not be copied: out of memory, not a damaged row */
 } store_row;
 
 /* Which current incidents store_list returns.  Initialize with designated
@@ -76,6 +77,10 @@ typedef struct store_filter {
     /* Newest first: list order reversed, and paging takes the rows strictly
      * before the `after` one (the dashboard's recently closed incidents). */
     bool newest_first;
+    /* Only incidents active since this instant: ongoing, ended at or after
+     * it, or whose current version was stored at or after it (a change, a
+     * notice published).  0 = any.  The public status page's set. */
+    int64_t active_since_ms;
 } store_filter;
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);

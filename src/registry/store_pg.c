@@ -301,29 +301,34 @@ static int pg_put(void *impl, const store_derived *d, const char *text, size_t l
     return add_version(p, key, *version, text, len, reason, now_ms, err);
 }
 
-static char *val(PGresult *res, int r, int c)
+/* A value copied; a copy that failed marks the row out of memory. */
+static char *val(PGresult *res, int r, int c, bool *nomem)
 {
-    return PQgetisnull(res, r, c) ? NULL : strdup(PQgetvalue(res, r, c));
+    char *v = PQgetisnull(res, r, c) ? NULL : strdup(PQgetvalue(res, r, c));
+    if (!v && !PQgetisnull(res, r, c))
+        *nomem = true;
+    return v;
 }
 
 static void read_row(PGresult *res, int i, store_row *r)
 {
-    r->op = val(res, i, 0);
-    r->id = val(res, i, 1);
+    r->nomem = false;
+    r->op = val(res, i, 0, &r->nomem);
+    r->id = val(res, i, 1, &r->nomem);
     r->version = atoi(PQgetvalue(res, i, 2));
-    r->record = val(res, i, 3);
+    r->record = val(res, i, 3, &r->nomem);
     r->started_ms = atoll(PQgetvalue(res, i, 4));
     r->ongoing = PQgetisnull(res, i, 5);
     r->ended_ms = r->ongoing ? 0 : atoll(PQgetvalue(res, i, 5));
     r->fiscal_year = atoi(PQgetvalue(res, i, 6));
     r->quarter = atoi(PQgetvalue(res, i, 7));
-    r->report = val(res, i, 8);
-    r->rulebook = val(res, i, 9);
-    r->serious_categories = val(res, i, 10);
-    r->quarterly_clauses = val(res, i, 11);
+    r->report = val(res, i, 8, &r->nomem);
+    r->rulebook = val(res, i, 9, &r->nomem);
+    r->serious_categories = val(res, i, 10, &r->nomem);
+    r->quarterly_clauses = val(res, i, 11, &r->nomem);
     r->users = atoll(PQgetvalue(res, i, 12));
     r->changed_ms = atoll(PQgetvalue(res, i, 13));
-    r->reason = val(res, i, 14);
+    r->reason = val(res, i, 14, &r->nomem);
 }
 
 /* Run a query in single-row mode so that memory does not grow with the
@@ -355,15 +360,16 @@ static int run_rows(pg *p, const char *sql, int n, const char *const *v, store_r
 
 static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx, jiko_error *err)
 {
-    char fy[16], q[16], open[16], after[24], limit[24];
+    char fy[16], q[16], open[16], after[24], limit[24], since[24];
     snprintf(fy, sizeof fy, "%d", f->fiscal_year);
     snprintf(q, sizeof q, "%d", f->quarter);
     snprintf(open, sizeof open, "%d", f->open);
     snprintf(after, sizeof after, "%lld", (long long)f->after_started_ms);
     snprintf(limit, sizeof limit, "%ld", f->limit);
+    snprintf(since, sizeof since, "%lld", (long long)f->active_since_ms);
     /* LIMIT NULL is no limit */
-    const char *v[9] = {fy, q, f->op, f->report, open, after, f->after_op, f->after_id,
-                        f->limit > 0 ? limit : NULL};
+    const char *v[10] = {fy, q, f->op, f->report, open, after, f->after_op, f->after_id,
+                         f->limit > 0 ? limit : NULL, since};
 #define LIST_SQL(CMP, DIR)                                                                    \
     "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"                          \
     " ON v.key = i.key AND v.version = i.version"                                             \
@@ -375,10 +381,12 @@ static int pg_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     /* paging by position, not offset (see store_sqlite.c) */                                 \
     " AND ($7::text IS NULL OR (i.started_ms, i.operator, i.id)"                              \
     "      " CMP " ($6::bigint, $7::text, $8::text))"                                         \
+    " AND ($10::bigint = 0 OR i.ended_ms IS NULL OR i.ended_ms >= $10::bigint"                \
+    "      OR v.changed_ms >= $10::bigint)"                                                   \
     " ORDER BY i.started_ms " DIR ", i.operator " DIR ", i.id " DIR " LIMIT $9::bigint"
     const char *sql = f->newest_first ? LIST_SQL("<", "DESC") : LIST_SQL(">", "ASC");
 #undef LIST_SQL
-    return run_rows(impl, sql, 9, v, fn, ctx, err) < 0 ? -1 : 0;
+    return run_rows(impl, sql, 10, v, fn, ctx, err) < 0 ? -1 : 0;
 }
 
 static int pg_get(void *impl, const char *op, const char *id, store_row *row, jiko_error *err)

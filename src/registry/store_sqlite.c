@@ -321,31 +321,37 @@ static int sq_put(void *impl, const store_derived *d, const char *text, size_t l
     return add_version(s, key, *version, text, len, reason, now_ms, err);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+/* A text column copied; a copy that failed (SQLite's or ours) marks the
+ * row out of memory, so that it is not taken for a damaged one. */
+static char *col_text(sqlite3_stmt *st, int i, bool *nomem)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
+    char *copy = t ? strdup((const char *)t) : NULL;
+    if (!copy && sqlite3_column_type(st, i) != SQLITE_NULL)
+        *nomem = true;
+    return copy;
 }
 
 
 static void read_row(sqlite3_stmt *st, store_row *r)
 {
-    r->op = col_text(st, 0);
-    r->id = col_text(st, 1);
+    r->nomem = false;
+    r->op = col_text(st, 0, &r->nomem);
+    r->id = col_text(st, 1, &r->nomem);
     r->version = sqlite3_column_int(st, 2);
-    r->record = col_text(st, 3);
+    r->record = col_text(st, 3, &r->nomem);
     r->started_ms = sqlite3_column_int64(st, 4);
     r->ongoing = sqlite3_column_type(st, 5) == SQLITE_NULL;
     r->ended_ms = r->ongoing ? 0 : sqlite3_column_int64(st, 5);
     r->fiscal_year = sqlite3_column_int(st, 6);
     r->quarter = sqlite3_column_int(st, 7);
-    r->report = col_text(st, 8);
-    r->rulebook = col_text(st, 9);
-    r->serious_categories = col_text(st, 10);
-    r->quarterly_clauses = col_text(st, 11);
+    r->report = col_text(st, 8, &r->nomem);
+    r->rulebook = col_text(st, 9, &r->nomem);
+    r->serious_categories = col_text(st, 10, &r->nomem);
+    r->quarterly_clauses = col_text(st, 11, &r->nomem);
     r->users = sqlite3_column_int64(st, 12);
     r->changed_ms = sqlite3_column_int64(st, 13);
-    r->reason = col_text(st, 14);
+    r->reason = col_text(st, 14, &r->nomem);
 }
 
 /* Step a statement to its end, one callback per row; a statement of
@@ -391,6 +397,7 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     /* paging by position, not offset: the next page starts after the last row                \
      * shown, whatever was stored meanwhile */                                                \
     " AND (?7 IS NULL OR (i.started_ms, i.operator, i.id) " CMP " (?6, ?7, ?8))"              \
+    " AND (?10 = 0 OR i.ended_ms IS NULL OR i.ended_ms >= ?10 OR v.changed_ms >= ?10)"        \
     " ORDER BY i.started_ms " DIR ", i.operator " DIR ", i.id " DIR
     /* No LIMIT clause unless there is a limit: with one, even a bound -1,
      * SQLite sorts through a temporary b-tree that spills every row of a
@@ -412,6 +419,7 @@ static int sq_list(void *impl, const store_filter *f, store_row_fn fn, void *ctx
     sqlite3_bind_text(st, 8, f->after_id, -1, SQLITE_STATIC);
     if (f->limit > 0)
         sqlite3_bind_int64(st, 9, f->limit);
+    sqlite3_bind_int64(st, 10, f->active_since_ms);
     return run_rows(s, st, fn, ctx, err) < 0 ? -1 : 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jst.h"
+#include "notice.h"
 #include "rules.h"
 #include "store_row.h"
 
@@ -59,19 +60,6 @@ static const char *cause_label(const char *c, bool ja)
         if (strcmp(c, codes[i]) == 0)
             return ja ? jl[i] : el[i];
     return c;
-}
-
-static const char *notice_kind(const char *k, bool ja)
-{
-    if (!k)
-        return "";
-    if (strcmp(k, "first") == 0)
-        return ja ? "初報" : "first report";
-    if (strcmp(k, "update") == 0)
-        return ja ? "続報" : "update";
-    if (strcmp(k, "recovery") == 0)
-        return ja ? "復旧報" : "recovery report";
-    return k;
 }
 
 static const char *cause_kind_label(const char *k, bool ja)
@@ -283,7 +271,7 @@ void report_case_write(FILE *out, const incident *inc, const classify_result *r,
         else
             snprintf(when, sizeof when, "%s", at ? at : "");
         snprintf(buf, sizeof buf, ja ? "%s %s（%s）: %s" : "%s %s (%s): %s", when,
-                 notice_kind(jstr(n, "kind"), ja), report_channel_label(ch, ja),
+                 notice_kind_label(jstr(n, "kind"), ja), report_channel_label(ch, ja),
                  jstr(n, "text") ? jstr(n, "text") : "");
         if (shown++)
             sep(&s);

@@ -319,7 +319,11 @@ void report_html_escape(FILE *out, const char *s)
         case '>': fputs("&gt;", out); break;
         case '&': fputs("&amp;", out); break;
         case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
+        default:
+            /* C0 controls other than tab and line breaks are not allowed in
+             * XML (the Atom feed) and are parse errors in HTML: dropped */
+            if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
+                fputc(*s, out);
         }
     }
 }

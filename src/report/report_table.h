@@ -56,7 +56,8 @@ void rtable_write_md(FILE *out, const rtable *t);
 void rtable_write_csv(FILE *out, const rtable *t, bool with_title);
 void rtable_write_html(FILE *out, const rtable *t);
 
-/* HTML-escape and CSV-quote helpers for the renderers. */
+/* HTML-escape and CSV-quote helpers for the renderers (the escape also
+ * serves XML: the Atom feed). */
 void report_html_escape(FILE *out, const char *s);
 /* Markdown text of one table cell: pipes escaped, line ends as
  * `line_break`, and no raw HTML: a '<' that would open a tag and a '&' that

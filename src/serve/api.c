@@ -12,6 +12,7 @@
 #include "report.h"
 #include "report_case.h"
 #include "api_ingest.h"
+#include "api_notice.h"
 #include "engine.h"
 #include "report_render.h"
 #include "rules_json.h"
@@ -23,7 +24,7 @@
 bool api_needs_token(route_id id)
 {
     return id != ROUTE_HEALTHZ && id != ROUTE_METRICS && id != ROUTE_DASHBOARD &&
-           id != ROUTE_ASSET;
+           id != ROUTE_ASSET && !route_public(id);
 }
 
 bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
@@ -35,6 +36,9 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
     } else if (m->id == ROUTE_INCIDENTS && m->method == ROUTE_POST) {
         allowed = ROLE(TOKEN_ADMIN);
         why = "storing incidents needs an admin token of the incident's operator";
+    } else if (m->id == ROUTE_NOTICES) {
+        allowed = ROLE(TOKEN_ADMIN);
+        why = "publishing a notice needs an admin token of the incident's operator";
     } else if (route_ingests(m->id)) {
         allowed = ROLE(TOKEN_INGEST);
         why = "KPI samples and alerts are sent with an ingest token of their operator";
@@ -46,8 +50,7 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err)
     return false;
 }
 
-/* An operator-bound token may touch only its own operator's incidents. */
-static bool own_operator(const api_request *rq, const char *op, reply *out)
+bool api_own_operator(const api_request *rq, const char *op, reply *out)
 {
     if (!rq->who->op || (op && strcmp(rq->who->op, op) == 0))
         return true;
@@ -72,7 +75,7 @@ static int lang_param(const api_request *rq, classify_lang *lang, reply *out)
     return -1;
 }
 
-static int now_param(const api_request *rq, int64_t *now, reply *out)
+int api_now_param(const api_request *rq, int64_t *now, reply *out)
 {
     const char *t = route_query(rq->route, "now");
     *now = rq->now_ms;
@@ -196,7 +199,7 @@ static void classify_post(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
     intake_opts io = {env->cat, env->rules, NULL, 0};
-    if (lang_param(rq, &lang, out) || now_param(rq, &io.now_ms, out))
+    if (lang_param(rq, &lang, out) || api_now_param(rq, &io.now_ms, out))
         return;
     const char *book = route_query(rq->route, "rulebook");
     if (book && !(io.forced = rules_find(env->rules, book))) {
@@ -405,7 +408,7 @@ static void incidents_get(const api_request *rq, reply *out)
         reply_error(out, 400, "invalid", "operator", "expected an operator's name, got nothing");
         return;
     }
-    if (f.op && !own_operator(rq, f.op, out))
+    if (f.op && !api_own_operator(rq, f.op, out))
         return;
     if (!f.op)
         f.op = rq->who->op; /* an operator's token sees its own only */
@@ -449,14 +452,11 @@ static void incidents_get(const api_request *rq, reply *out)
     json_decref(keep);
 }
 
-/* The stored incident of the path, read back and classified as stored
- * (store_row_classify), or an answer saying why not.  True when *row, *inc
- * and *r are filled (the caller frees them: store_row_free, incident_free). */
-static bool path_incident(const api_env *env, const api_request *rq, store_row *row,
+bool api_path_incident(const api_env *env, const api_request *rq, store_row *row,
                           incident *inc, classify_result *r, reply *out)
 {
     const route_match *m = rq->route;
-    if (!own_operator(rq, m->op, out))
+    if (!api_own_operator(rq, m->op, out))
         return false;
     jiko_error err;
     int found = store_get(rq->db, m->op, m->incident, row, &err);
@@ -512,12 +512,12 @@ static void incident_get(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
     int64_t now;
-    if (lang_param(rq, &lang, out) || now_param(rq, &now, out))
+    if (lang_param(rq, &lang, out) || api_now_param(rq, &now, out))
         return;
     store_row row;
     incident inc;
     classify_result r;
-    if (!path_incident(env, rq, &row, &inc, &r, out))
+    if (!api_path_incident(env, rq, &row, &inc, &r, out))
         return;
     if (row.ongoing) /* as of now, not as of when it was stored */
         classify_incident(r.book, env->cat, &inc, now, &r);
@@ -536,7 +536,7 @@ static int history_row(void *ctx, const store_row *r)
 static void history_get(const api_request *rq, reply *out)
 {
     const route_match *m = rq->route;
-    if (!own_operator(rq, m->op, out))
+    if (!api_own_operator(rq, m->op, out))
         return;
     json_t *versions = json_array();
     jiko_error err;
@@ -561,7 +561,7 @@ static void history_get(const api_request *rq, reply *out)
 static void series_get(const api_env *env, const api_request *rq, reply *out)
 {
     const route_match *m = rq->route;
-    if (!own_operator(rq, m->op, out))
+    if (!api_own_operator(rq, m->op, out))
         return;
     store_row row;
     jiko_error err;
@@ -711,7 +711,7 @@ static void report_incident(const api_env *env, const api_request *rq, reply *ou
     store_row row;
     incident inc;
     classify_result r;
-    if (!path_incident(env, rq, &row, &inc, &r, out))
+    if (!api_path_incident(env, rq, &row, &inc, &r, out))
         return;
     char **others = NULL;
     int n = 0;
@@ -739,7 +739,7 @@ static void report_quarter(const api_env *env, const api_request *rq, reply *out
         lang_param(rq, &lang, out))
         return;
     const char *op = route_query(rq->route, "operator");
-    if (op && !own_operator(rq, op, out))
+    if (op && !api_own_operator(rq, op, out))
         return;
     if (!op)
         op = rq->who->op;
@@ -794,6 +794,10 @@ void api_handle(const api_env *env, const api_request *rq, reply *out)
                    json_pack("{s:s,s:s,s:s?}", "token", rq->who->id, "role",
                              token_role_name(rq->who->role), "operator", rq->who->op));
         return;
+    case ROUTE_NOTICE_DRAFT: api_notice_draft(env, rq, out); return;
+    case ROUTE_NOTICES: api_notice_post(env, rq, out); return;
+    case ROUTE_STATUS:
+    case ROUTE_STATUS_FEED: api_status(env, rq, out); return;
     case ROUTE_NONE:
     case ROUTE_DASHBOARD:
     case ROUTE_ASSET:

@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "page_cache.h"
 #include "reply.h"
 #include "route.h"
 #include "rules.h"
@@ -42,6 +43,7 @@ typedef struct api_request {
     size_t body_len;
     int64_t now_ms;
     store *db;
+    page_cache *pages; /* the public pages kept a few seconds; NULL: none */
 } api_request;
 
 /* Whether the route needs a token at all (/healthz and /metrics do not). */
@@ -51,6 +53,17 @@ bool api_needs_token(route_id id);
  * checks come later, in the handler).  Fills err (kind JIKO_ERR_FORBIDDEN)
  * when not. */
 bool api_role_allows(const route_match *m, token_role role, jiko_error *err);
+
+/* For the handlers of api_*.c: an operator-bound token may touch only its
+ * own operator's incidents (else a 403 answer and false); the `now` query
+ * parameter (default the request's time; else a 400 answer and -1); the
+ * stored incident of the path read back and classified as stored
+ * (store_row_classify), or an answer saying why not — true when *row, *inc
+ * and *r are filled (the caller frees them: store_row_free, incident_free). */
+bool api_own_operator(const api_request *rq, const char *op, reply *out);
+int api_now_param(const api_request *rq, int64_t *now, reply *out);
+bool api_path_incident(const api_env *env, const api_request *rq, store_row *row, incident *inc,
+                       classify_result *r, reply *out);
 
 /* Answer an API request (not /healthz or /metrics). */
 void api_handle(const api_env *env, const api_request *rq, reply *out);

@@ -21,6 +21,7 @@ struct limit_rate {
     double rate, burst;
     long cap;
     bucket *slots;
+    bool forget; /* limit_rate_forget_when_full */
 };
 
 limit_rate *limit_rate_new(double rate, double burst, long max_keys)
@@ -61,6 +62,20 @@ static unsigned long hash(const char *s)
     return h;
 }
 
+void limit_rate_forget_when_full(limit_rate *l)
+{
+    l->forget = true;
+}
+
+/* Every bucket gone: each key starts again with a full bucket. */
+static void forget_all(limit_rate *l)
+{
+    for (long i = 0; i < l->cap; i++) {
+        free(l->slots[i].key);
+        l->slots[i].key = NULL;
+    }
+}
+
 bool limit_rate_take(limit_rate *l, const char *key, int64_t now_ms, int *retry_after_s)
 {
     if (l->rate <= 0)
@@ -68,10 +83,12 @@ bool limit_rate_take(limit_rate *l, const char *key, int64_t now_ms, int *retry_
     pthread_mutex_lock(&l->mu);
     long mask = l->cap - 1, i = (long)(hash(key) & (unsigned long)mask);
     bucket *b = NULL;
+    bool full = true; /* no room for the key along its chain */
     for (long probes = 0; probes < l->cap; probes++, i = (i + 1) & mask) {
         if (!l->slots[i].key) {
             if (probes * 2 > l->cap) /* over half full along this chain: refuse */
                 break;
+            full = false;
             l->slots[i].key = strdup(key);
             if (!l->slots[i].key)
                 break;
@@ -81,8 +98,18 @@ bool limit_rate_take(limit_rate *l, const char *key, int64_t now_ms, int *retry_
             break;
         }
         if (strcmp(l->slots[i].key, key) == 0) {
+            full = false;
             b = &l->slots[i];
             break;
+        }
+    }
+    if (full && l->forget) { /* forget every key, and take this one's first slot */
+        forget_all(l);
+        i = (long)(hash(key) & (unsigned long)mask);
+        if ((l->slots[i].key = strdup(key))) {
+            l->slots[i].tokens = l->burst;
+            l->slots[i].last_ms = now_ms;
+            b = &l->slots[i];
         }
     }
     bool ok = false;

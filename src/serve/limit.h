@@ -24,6 +24,12 @@ typedef struct limit_rate limit_rate;
 limit_rate *limit_rate_new(double rate, double burst, long max_keys);
 void limit_rate_free(limit_rate *l);
 
+/* For keys that come and go without end (client addresses): when the table
+ * has no room for a new key, every bucket is forgotten (all full again)
+ * instead of refusing the key, so that a flood of new addresses cannot
+ * lock the others out; it can only make the limiter forget for a moment. */
+void limit_rate_forget_when_full(limit_rate *l);
+
 /* Take one request's worth for `key` at `now_ms`.  True when allowed; false
  * with *retry_after_s (whole seconds, at least 1) when the bucket is empty. */
 bool limit_rate_take(limit_rate *l, const char *key, int64_t now_ms, int *retry_after_s);

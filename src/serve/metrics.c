@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 /* Statuses counted on their own; anything else is "other". */
-static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
                                413, 415, 429, 431, 500, 503};
 #define N_STATUS (sizeof statuses / sizeof statuses[0] + 1)
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -21,6 +22,12 @@ typedef struct reply {
     int retry_after;          /* seconds for Retry-After; 0 = no header */
     const char *allow;        /* Allow header (405); NULL = none */
     const char *code;         /* error code when an error, for metrics; NULL otherwise */
+    /* Public pages only: a Cache-Control other than no-store (static text),
+     * and validators for conditional GETs (server.c answers 304 when
+     * If-None-Match names the ETag). */
+    const char *cache_control;
+    char etag[24];            /* "\"<16 hex>\"", or "" for none */
+    int64_t last_modified_ms; /* 0 = no Last-Modified */
 } reply;
 
 /* The HTTP status of a library error kind. */

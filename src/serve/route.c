@@ -52,6 +52,13 @@ static const route_def routes[] = {
     {ROUTE_WHOAMI, GETS, "/api/v1/whoami", {"api", "v1", "whoami"}, {NULL}, false},
     {ROUTE_DASHBOARD, GETS, "/", {""}, {NULL}, true},
     {ROUTE_ASSET, GETS, "/web/{file}", {"web", ":file"}, {NULL}, true},
+    {ROUTE_NOTICE_DRAFT, GETS, "/api/v1/incidents/{operator}/{id}/notices/draft",
+     {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"}, false},
+    {ROUTE_NOTICES, ROUTE_POST, "/api/v1/incidents/{operator}/{id}/notices",
+     {"api", "v1", "incidents", ":op", ":id", "notices"}, {NULL}, false},
+    {ROUTE_STATUS, GETS, "/status/{operator}", {"status", ":op"}, {"lang"}, false},
+    {ROUTE_STATUS_FEED, GETS, "/status/{operator}/feed.atom", {"status", ":op", "feed.atom"},
+     {"lang"}, false},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 #define SEGS_MAX 7

@@ -38,6 +38,10 @@ typedef enum route_id {
     ROUTE_WHOAMI,           /* GET /api/v1/whoami (the token's role and operator) */
     ROUTE_DASHBOARD,        /* GET / (the dashboard's page) */
     ROUTE_ASSET,            /* GET /web/{file} (its scripts, styles, uPlot) */
+    ROUTE_NOTICE_DRAFT,     /* GET /api/v1/incidents/{operator}/{id}/notices/draft */
+    ROUTE_NOTICES,          /* POST /api/v1/incidents/{operator}/{id}/notices */
+    ROUTE_STATUS,           /* GET /status/{operator} (public HTML) */
+    ROUTE_STATUS_FEED,      /* GET /status/{operator}/feed.atom (public Atom) */
     ROUTE_COUNT
 } route_id;
 
@@ -101,6 +105,12 @@ long route_decode(const char *s, size_t n, bool plus_is_space, char *out);
 static inline bool route_ingests(route_id id)
 {
     return id == ROUTE_WRITE_PROM || id == ROUTE_WRITE_INFLUX || id == ROUTE_ALERTS;
+}
+
+/* Whether the route is public: no token, answered as HTML or Atom. */
+static inline bool route_public(route_id id)
+{
+    return id == ROUTE_STATUS || id == ROUTE_STATUS_FEED;
 }
 
 #endif

@@ -40,6 +40,8 @@ struct server {
     pool db;
     auth *tokens;
     limit_rate *rates;
+    limit_rate *public_rates; /* the public pages: a bucket per client address */
+    page_cache *pages;        /* and their answers, kept a few seconds */
     metrics *stats;
     atomic_long inflight, connections;
     /* Shutting down: new requests are refused (503, connection closed) and
@@ -181,6 +183,36 @@ static void release(server *s, request *rq)
     }
 }
 
+/* An HTTP-date (RFC 9110 IMF-fixdate), written without the C library's
+ * locale: "Thu, 14 Oct 2021 08:53:00 GMT". */
+static char *http_date(int64_t ms, char *buf, size_t size)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int64_t sec = ms / 1000;
+    int64_t days_since = sec / 86400, in_day = sec % 86400;
+    jst_date d = jst_civil_from_days(days_since); /* the UTC date: no offset added */
+    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+             days[((days_since + 4) % 7 + 7) % 7], d.d, months[d.m - 1], d.y,
+             (int)(in_day / 3600), (int)(in_day / 60 % 60), (int)(in_day % 60));
+    return buf;
+}
+
+/* Whether a 200 with an ETag answers a conditional GET whose
+ * If-None-Match names it (or is "*"): then 304 without a body. */
+static bool not_modified(struct MHD_Connection *c, const reply *r)
+{
+    if (r->status != 200 || !r->etag[0])
+        return false;
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    if (!inm)
+        return false;
+    while (*inm == ' ')
+        inm++;
+    return strcmp(inm, "*") == 0 || strstr(inm, r->etag) != NULL;
+}
+
 static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *rq, reply *r)
 {
     release(s, rq);
@@ -199,9 +231,25 @@ static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *
     reply_free(r);
     if (!resp)
         return MHD_NO;
+    if (not_modified(c, r)) { /* the client's copy is current: no body */
+        MHD_destroy_response(resp);
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        r->status = 304;
+        ctype = NULL;
+    }
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->cache_control ? r->cache_control : "no-store");
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->last_modified_ms > 0) {
+        char date[40];
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED,
+                                http_date(r->last_modified_ms, date, sizeof date));
+    }
     if (r->retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", r->retry_after);
@@ -410,10 +458,14 @@ static void run_handler(server *s, request *rq, reply *r)
 {
     store *db = pool_get(&s->db);
     char empty[1] = ""; /* a request without a body: the handler may still cut it */
-    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, jst_now_ms(), db};
+    api_request ar = {&rq->route, &rq->who, rq->body ? rq->body : empty, rq->len, jst_now_ms(), db,
+                      s->pages};
     /* ingest requests: the engine takes the writer lock around its commit
      * only (live_set_store_lock), so they decode and detect in parallel */
-    bool writes = rq->route.method == ROUTE_POST && rq->route.id == ROUTE_INCIDENTS &&
+    /* a notice is a read of the record and a write of it with the notice
+     * added: two at once must not both add to the same version */
+    bool writes = rq->route.method == ROUTE_POST &&
+                  (rq->route.id == ROUTE_INCIDENTS || rq->route.id == ROUTE_NOTICES) &&
                   !store_may_retry(db);
     if (writes)
         pthread_mutex_lock(&s->write_mu);
@@ -510,6 +562,35 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
     return send_reply(s, c, rq, &r);
 }
 
+/* A public page (no token) once admitted: rate-limited by the client's
+ * address in a limiter of its own (addresses come and go without end; the
+ * tokens' buckets must not share their table), an IPv6 client by its /64
+ * (one host commonly holds a whole /64), so that one client cannot take
+ * the server from the others. */
+static enum MHD_Result public_request(server *s, struct MHD_Connection *c, request *rq,
+                                      int64_t now)
+{
+    char key[INET6_ADDRSTRLEN + 8] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, key,
+                  sizeof key);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr net = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        memset(net.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &net, key, sizeof key);
+    }
+    int retry;
+    if (!limit_rate_take(s->public_rates, key, now, &retry)) {
+        metrics_refused(s->stats, METRICS_REFUSED_RATE);
+        return send_error(s, c, rq, 429, "rate_limited", retry,
+                          "too many requests from this address; see Retry-After");
+    }
+    return handle(s, c, rq);
+}
+
 /* Everything before the handler: the route, admission, the token, the
  * role, the rate, the body's type and size.  Runs once per request, when it
  * can first be judged: on MHD's first call when a body follows (so that a
@@ -568,6 +649,9 @@ static enum MHD_Result check_request(server *s, struct MHD_Connection *c, const 
         return send_error(s, c, rq, 503, "overloaded", 1,
                           "the server is at its memory limit; try again");
     }
+
+    if (!api_needs_token(id)) /* the public pages: no token, a rate per client address */
+        return public_request(s, c, rq, now);
 
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     store *db = pool_get(&s->db);
@@ -768,7 +852,11 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     s->tokens = auth_new(c->token_refresh_ms);
     s->stats = metrics_new();
     s->rates = limit_rate_new(c->rate, c->burst, 100000);
-    if (!s->tokens || !s->stats || !s->rates) {
+    s->public_rates = limit_rate_new(c->rate, c->burst, SERVER_PUBLIC_ADDRESSES);
+    if (s->public_rates)
+        limit_rate_forget_when_full(s->public_rates);
+    s->pages = page_cache_new();
+    if (!s->tokens || !s->stats || !s->rates || !s->public_rates || !s->pages) {
         error_nomem(err, "starting the server");
         goto fail;
     }
@@ -920,6 +1008,8 @@ void server_stop(server *s)
     pthread_mutex_destroy(&s->write_mu);
     auth_free(s->tokens);
     limit_rate_free(s->rates);
+    limit_rate_free(s->public_rates);
+    page_cache_free(s->pages);
     metrics_free(s->stats);
     free(s);
 }

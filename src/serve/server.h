@@ -6,7 +6,9 @@
  * A request goes through, in order, refusing as early and as cheaply as it
  * can: admission (work in progress, resident memory: 503), the route (404,
  * 405, 400), the token (401), the role (403), the token's rate (429), the
- * body's type and size (415, 413); only then is it read and handled.
+ * body's type and size (415, 413); only then is it read and handled.  The
+ * public status pages take no token: after admission, the client address's
+ * rate (429).
  *
  * Threads: one libmicrohttpd I/O thread (poll) reads every connection, runs
  * the checks above and writes the answers; `threads` workers run the
@@ -22,6 +24,10 @@
 
 #include "api.h"
 #include "serve_conf.h"
+
+/* Client addresses the public pages' rate limiter keeps at once; when it
+ * is full it forgets them all (limit.h). */
+#define SERVER_PUBLIC_ADDRESSES 65536
 
 typedef struct server server;
 

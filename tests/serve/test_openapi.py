@@ -247,8 +247,9 @@ class Conformance:
             if ctype is not None:
                 problems.append("Content-Type %r where none is documented" % ctype)
         else:
-            # the API's answers are never cached; the dashboard's files say
-            # their own Cache-Control (checked with the headers above)
+            # the API's answers are never cached; the dashboard's files and
+            # the public status pages say their own Cache-Control (checked
+            # with the headers above)
             if "Cache-Control" not in resp.get("headers", {}) and \
                     headers.get("cache-control") != "no-store":
                 problems.append("Cache-Control %r" % headers.get("cache-control"))
@@ -404,6 +405,7 @@ def main():
         classify(c, tok, ex)
         rules(c, tok)
         reports(c, tok, ex)
+        notices(c, tok)
         unmatched(c, tok)
         dashboard(c, tok)
         headers_too_large(c, tok)
@@ -755,6 +757,62 @@ def reports(c, tok, ex):
     c.call("DELETE", Q, None, reg, want=405)
 
 
+def notices(c, tok):
+    """Drafts, publishing, the status page and feed: good, bad, every role."""
+    a, b = quote(A), quote(B)
+    adm, view, reg, admB = tok[("admin", A)], tok[("viewer", A)], tok[("regulator", None)], \
+        tok[("admin", B)]
+    rec = record(A, "n-1", ended=None, started="2021-08-03T15:00:00+09:00")
+    c.call("POST", "/api/v1/incidents", json.dumps(rec), adm, want=201)
+    d = "/api/v1/incidents/%s/n-1/notices/draft" % a
+    pub = "/api/v1/incidents/%s/n-1/notices" % a
+    now = "now=2021-08-03T15:20:00%2B09:00"
+    for q, t in (("?kind=first&lang=ja&" + now, view), ("?kind=update&lang=en&" + now, reg),
+                 ("?" + now, adm)):
+        c.call("GET", d + q, None, t, want=200)
+    c.call("HEAD", d + "?" + now, None, adm, want=200)
+    c.call("GET", d + "?kind=recovery", None, adm, want=400)
+    c.call("GET", d + "?kind=x", None, adm, want=400)
+    c.call("GET", d + "?lang=fr", None, adm, want=400)
+    c.call("GET", d + "?now=yesterday", None, adm, want=400)
+    c.call("GET", d + "?foo=1", None, adm, want=400)
+    c.call("GET", d, None, admB, want=403)
+    c.call("GET", d, None, tok[("ingest", A)], want=403)
+    c.call("GET", d, None, None, want=401)
+    c.call("GET", "/api/v1/incidents/%s/none/notices/draft" % a, None, adm, want=404)
+    c.call("POST", d, "{}", adm, want=405)
+    st, _, body, draft = c.call("GET", d + "?kind=first&" + now, None, adm, want=200)
+    good = json.dumps(dict(draft, channel="web", at="2021-08-03T15:31:00+09:00"))
+    c.call("POST", pub, good, view, want=403)
+    c.call("POST", pub, good, admB, want=403)
+    c.call("POST", pub, good, None, want=401)
+    c.call("POST", pub, good, adm, ctype="text/plain", want=415)
+    c.call("POST", pub, "x" * 70000, adm, want=413)
+    for bad in ("{", "[]", json.dumps(dict(draft, kind="x")), json.dumps(dict(draft, body="")),
+                json.dumps(dict(draft, channel="fax")), json.dumps(dict(draft, at="soon")),
+                json.dumps(dict(draft, other=1))):
+        c.call("POST", pub, bad, adm, want=400)
+    c.call("POST", "/api/v1/incidents/%s/none/notices" % a, good, adm, want=404)
+    c.call("GET", pub, None, adm, want=405)
+    c.call("POST", pub, good, adm, want=201)
+    # the public pages: no token, HTML and Atom, validators, 304
+    for target in ("/status/" + a, "/status/%s/feed.atom" % a):
+        st, h, _, _ = c.call("GET", target, want=200)
+        c.call("GET", target + "?lang=en", want=200)
+        c.call("HEAD", target, want=200)
+        c.call("GET", target, headers={"If-None-Match": h.get("etag", "")}, want=304)
+        c.call("GET", target + "?lang=fr", want=400)
+        c.call("GET", target + "?x=1", want=400)
+        c.call("POST", target, "{}", adm, want=405)
+    c.call("GET", "/status/" + quote("No Such Operator"), want=404)
+    c.call("GET", "/status/%s/feed.atom" % quote("No Such Operator"), want=404)
+    c.call("GET", "/status/" + b, None, adm, want=(200, 404),
+           what="GET /status/{B} with a token (ignored)")
+    for method, target in (("GET", "/status/" + a), ("GET", "/status/%s/feed.atom" % a),
+                           ("GET", d), ("POST", pub)):
+        c.call(method, big_target(target), good if method == "POST" else None, adm, want=414)
+
+
 def dashboard(c, tok):
     """The dashboard's page and files, who a token is, an incident's live
     series (none here: the server has no live engine watches)."""
@@ -810,6 +868,9 @@ def every_route(a):
             ("GET", "/api/v1/rules"), ("GET", "/api/v1/rules/jp-2019"),
             ("GET", "/api/v1/reports/fy/2021"), ("GET", "/api/v1/reports/incident/%s/a-1" % a),
             ("GET", "/api/v1/reports/quarter/2021/2"),
+            ("GET", "/api/v1/incidents/%s/a-1/notices/draft" % a),
+            ("POST", "/api/v1/incidents/%s/a-1/notices" % a),
+            ("GET", "/status/%s" % a), ("GET", "/status/%s/feed.atom" % a),
             ("GET", "/api/v1/incidents/%s/a-1/series" % a), ("GET", "/api/v1/whoami")]
 
 
@@ -830,6 +891,8 @@ def registry_failure(c, srv, tok):
     try:
         time.sleep(1.2)  # token_refresh_ms 1000: the next call reads the list again
         for method, target in every_route(quote(A))[2:]:
+            if target.startswith("/status/"):  # public: no token list to read
+                continue
             body = json.dumps(record(A, "a-9")) if method == "POST" else None
             c.call(method, target, body, adm if "incidents" in target else reg, want=500,
                    what="%s %s while the registry fails" % (method, target))
@@ -840,6 +903,19 @@ def registry_failure(c, srv, tok):
         db.close()
     time.sleep(1.2)
     c.call("GET", "/api/v1/rules", None, reg, want=200, what="GET rules once the registry is back")
+    # the public pages read incidents, not tokens: break the incident table
+    db = sqlite3.connect(srv.db, timeout=10)
+    with db:
+        db.execute("ALTER TABLE incident_version RENAME TO incident_version_away")
+    try:
+        # an operator not asked for before: the server keeps public pages a
+        # few seconds (page_cache.h), and one asked for would come from there
+        for target in ("/status/" + quote("Fresh Op"), "/status/%s/feed.atom" % quote("Fresh Op")):
+            c.call("GET", target, want=500, what="GET %s while the registry fails" % target)
+    finally:
+        with db:
+            db.execute("ALTER TABLE incident_version_away RENAME TO incident_version")
+        db.close()
 
 
 def broken_record(c, srv, tok):
@@ -901,7 +977,11 @@ def limits(conf):
                                  ("/api/v1/incidents/%s/x/history" % quote(A), None, t3),
                                  ("/api/v1/reports/fy/2021", None, t2),
                                  ("/api/v1/reports/incident/%s/x" % quote(A), None, t3),
-                                 ("/api/v1/reports/quarter/2021/2", None, t3)):
+                                 ("/api/v1/reports/quarter/2021/2", None, t3),
+                                 ("/api/v1/incidents/%s/x/notices/draft" % quote(A), None, t3),
+                                 ("/api/v1/incidents/%s/x/notices" % quote(A), "{}", t3),
+                                 ("/status/" + quote(A), None, None),
+                                 ("/status/%s/feed.atom" % quote(A), None, None)):
             method = "POST" if body else "GET"
             got.add(c.call(method, target, body, tk, want=503,
                            what="%s %s while at max_inflight" % (method, target))[0])
@@ -913,13 +993,23 @@ def limits(conf):
         for target in ("/api/v1/incidents", "/api/v1/incidents/%s/x" % quote(A),
                        "/api/v1/incidents/%s/x/history" % quote(A), "/api/v1/rules/jp-2019",
                        "/api/v1/reports/incident/%s/x" % quote(A),
-                       "/api/v1/reports/quarter/2021/2"):
+                       "/api/v1/reports/quarter/2021/2",
+                       "/api/v1/incidents/%s/x/notices/draft" % quote(A)):
             seen = until_429(lambda i: c.call("GET", target, None, t3)[0])
             check(429 in seen, "429 on GET %s: %s" % (target, seen))
             time.sleep(1.2)
         seen = until_429(lambda i: c.call("POST", "/api/v1/incidents",
                                           json.dumps(record(A, "r-%d" % i)), t3)[0])
         check(429 in seen, "429 on POST /api/v1/incidents: %s" % seen)
+        time.sleep(1.2)
+        seen = until_429(lambda i: c.call("POST", "/api/v1/incidents/%s/x/notices" % quote(A),
+                                          "{}", t3)[0])
+        check(429 in seen, "429 on POST .../notices: %s" % seen)
+        # the public pages: a bucket per client address, not per token
+        for target in ("/status/" + quote(A), "/status/%s/feed.atom" % quote(A)):
+            time.sleep(1.2)
+            seen = until_429(lambda i: c.call("GET", target)[0])
+            check(429 in seen, "429 on GET %s (per address): %s" % (target, seen))
         time.sleep(1.2)
         seen = until_429(lambda i: c.call("GET", "/api/v1/reports/fy/2021", None, t)[0])
         check(429 in seen, "429 on GET /api/v1/reports/fy/{year}: %s" % seen)
