@@ -274,8 +274,9 @@ async function run(base, browser, tok) {
 
   // ---- the regulator: the yearly statistics with charts ----
   const reg = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'ja-JP' });
+  // every page of this context (a tab each) starts logged in as the regulator
+  await reg.addInitScript((t) => sessionStorage.setItem('jiko.token', t), tok.regulator);
   const rp = await reg.newPage();
-  await rp.addInitScript((t) => sessionStorage.setItem('jiko.token', t), tok.regulator);
   await rp.goto(base + '/#/stats/2021');
   await rp.locator('[data-testid=chart-by-type] canvas').waitFor();
   const tables = await rp.evaluate(() => {
