@@ -181,7 +181,7 @@ static void test_unknown(void **state)
     HAS(d.body, "Area: under investigation\n");
     HAS(d.body, "Users affected: under investigation\n");
     HAS(d.body, "Cause: under investigation\n");
-    HAS(d.body, "have been difficult to use");
+    HAS(d.body, "access has been difficult to use"); /* one service: has */
     notice_draft_free(&d);
     incident_free(&inc);
 }

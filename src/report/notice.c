@@ -139,13 +139,18 @@ static const char *effect_text(const incident *inc, bool ja, bool past)
         return stop && degrade ? "ご利用いただけない、またはご利用しづらい状況"
                : degrade       ? "ご利用しづらい状況"
                                : "ご利用いただけない状況";
+    /* the verb agrees with the services named: "ISP internet access has",
+     * "FTTH access and IP telephony have" */
+    bool one = inc->n_services == 1;
     if (past)
-        return stop && degrade ? "were unavailable or difficult to use"
-               : degrade       ? "were difficult to use"
-                               : "were unavailable";
-    return stop && degrade ? "have been unavailable or difficult to use"
-           : degrade       ? "have been difficult to use"
-                           : "have been unavailable";
+        return stop && degrade ? (one ? "was unavailable or difficult to use"
+                                      : "were unavailable or difficult to use")
+               : degrade       ? (one ? "was difficult to use" : "were difficult to use")
+                               : (one ? "was unavailable" : "were unavailable");
+    return stop && degrade ? (one ? "has been unavailable or difficult to use"
+                                  : "have been unavailable or difficult to use")
+           : degrade       ? (one ? "has been difficult to use" : "have been difficult to use")
+                           : (one ? "has been unavailable" : "have been unavailable");
 }
 
 static void cause_text(FILE *f, const incident *inc, bool ja)
