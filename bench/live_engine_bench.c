@@ -27,6 +27,7 @@
 #include "live_conf.h"
 #include "remote.pb-c.h"
 #include "rules.h"
+#include "rw_body.h"
 
 #ifndef JIKO_DATADIR
 #define JIKO_DATADIR "."
@@ -46,63 +47,9 @@ static double value_of(long s, long r)
     return 0.01 + 0.0001 * (double)((s * 7 + r * 3) % 5);
 }
 
-/* One body: series [first, first + n) at round r (as bench/live_send.c). */
-static char *make_body(long first, long n, long r, int64_t t0, size_t *len)
+static double round_value(void *ctx, long s)
 {
-    Prometheus__TimeSeries *ts = calloc((size_t)n, sizeof *ts);
-    Prometheus__TimeSeries **tsp = calloc((size_t)n, sizeof *tsp);
-    Prometheus__Label *lab = calloc((size_t)n * 3, sizeof *lab);
-    Prometheus__Label **labp = calloc((size_t)n * 3, sizeof *labp);
-    Prometheus__Sample *sam = calloc((size_t)n, sizeof *sam);
-    Prometheus__Sample **samp = calloc((size_t)n, sizeof *samp);
-    char *sites = calloc((size_t)n, 16);
-    if (!ts || !tsp || !lab || !labp || !sam || !samp || !sites)
-        abort();
-    for (long i = 0; i < n; i++) {
-        long s = first + i;
-        prometheus__time_series__init(&ts[i]);
-        Prometheus__Label *l = &lab[i * 3];
-        for (int k = 0; k < 3; k++) {
-            prometheus__label__init(&l[k]);
-            labp[i * 3 + k] = &l[k];
-        }
-        snprintf(sites + i * 16, 16, "s%06ld", s % 100000000L);
-        l[0].name = "__name__", l[0].value = "kpi_bench";
-        l[1].name = "job", l[1].value = "bench";
-        l[2].name = "site", l[2].value = sites + i * 16;
-        ts[i].labels = &labp[i * 3];
-        ts[i].n_labels = 3;
-        prometheus__sample__init(&sam[i]);
-        sam[i].timestamp = t0 + r * 100;
-        sam[i].value = value_of(s, r);
-        samp[i] = &sam[i];
-        ts[i].samples = &samp[i];
-        ts[i].n_samples = 1;
-        tsp[i] = &ts[i];
-    }
-    Prometheus__WriteRequest wr;
-    prometheus__write_request__init(&wr);
-    wr.timeseries = tsp;
-    wr.n_timeseries = (size_t)n;
-    size_t rl = prometheus__write_request__get_packed_size(&wr);
-    uint8_t *raw = malloc(rl);
-    size_t cl = snappy_max_compressed_length(rl);
-    char *out = malloc(cl);
-    if (!raw || !out)
-        abort();
-    prometheus__write_request__pack(&wr, raw);
-    if (snappy_compress((char *)raw, rl, out, &cl) != SNAPPY_OK)
-        abort();
-    *len = cl;
-    free(raw);
-    free(ts);
-    free(tsp);
-    free(lab);
-    free(labp);
-    free(sam);
-    free(samp);
-    free(sites);
-    return out;
+    return value_of(s, *(const long *)ctx);
 }
 
 static int sink_none(void *ctx, const ingest_sample *s)
@@ -129,7 +76,7 @@ static bodies make_rounds(long series, long r0, long rounds, int64_t t0)
     for (long r = r0; r < r0 + rounds; r++)
         for (long f = 0; f < series; f += PER_BODY) {
             long n = series - f < PER_BODY ? series - f : PER_BODY;
-            x.b[x.n] = make_body(f, n, r, t0, &x.len[x.n]);
+            x.b[x.n] = rw_body(f, n, t0 + r * 100, round_value, &r, &x.len[x.n]);
             x.n++;
         }
     return x;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "rw_body.h"
 #include "remote.pb-c.h"
 
 #define PER_BODY 2000
@@ -63,63 +64,17 @@ typedef struct worker {
     double spike_ms;
 } worker;
 
-/* One body: series [first, first + n) at round r (spike: series 0 high). */
-static char *make_body(const opts *o, long first, long n, long r, bool spike, size_t *len)
+/* The benchmark's values: 0.01 with a small deterministic noise; in the
+ * spike body series 0 jumps to 0.95. */
+typedef struct round_values {
+    long r;
+    bool spike;
+} round_values;
+
+static double round_value(void *ctx, long s)
 {
-    Prometheus__TimeSeries *ts = calloc((size_t)n, sizeof *ts);
-    Prometheus__TimeSeries **tsp = calloc((size_t)n, sizeof *tsp);
-    Prometheus__Label *lab = calloc((size_t)n * 3, sizeof *lab);
-    Prometheus__Label **labp = calloc((size_t)n * 3, sizeof *labp);
-    Prometheus__Sample *sam = calloc((size_t)n, sizeof *sam);
-    Prometheus__Sample **samp = calloc((size_t)n, sizeof *samp);
-    char *sites = calloc((size_t)n, 16); /* "s" and up to 9 digits */
-    if (!ts || !tsp || !lab || !labp || !sam || !samp || !sites)
-        abort();
-    for (long i = 0; i < n; i++) {
-        long s = first + i;
-        prometheus__time_series__init(&ts[i]);
-        Prometheus__Label *l = &lab[i * 3];
-        for (int k = 0; k < 3; k++) {
-            prometheus__label__init(&l[k]);
-            labp[i * 3 + k] = &l[k];
-        }
-        snprintf(sites + i * 16, 16, "s%06ld", s % 100000000L);
-        l[0].name = "__name__", l[0].value = "kpi_bench";
-        l[1].name = "job", l[1].value = "bench";
-        l[2].name = "site", l[2].value = sites + i * 16;
-        ts[i].labels = &labp[i * 3];
-        ts[i].n_labels = 3;
-        prometheus__sample__init(&sam[i]);
-        sam[i].timestamp = o->start_ms + r * ROUND_MS;
-        sam[i].value = spike && s == 0 ? 0.95 : 0.01 + 0.0001 * (double)((s * 7 + r * 3) % 5);
-        samp[i] = &sam[i];
-        ts[i].samples = &samp[i];
-        ts[i].n_samples = 1;
-        tsp[i] = &ts[i];
-    }
-    Prometheus__WriteRequest wr;
-    prometheus__write_request__init(&wr);
-    wr.timeseries = tsp;
-    wr.n_timeseries = (size_t)n;
-    size_t rl = prometheus__write_request__get_packed_size(&wr);
-    uint8_t *raw = malloc(rl);
-    size_t cl = snappy_max_compressed_length(rl);
-    char *out = malloc(cl);
-    if (!raw || !out)
-        abort();
-    prometheus__write_request__pack(&wr, raw);
-    if (snappy_compress((char *)raw, rl, out, &cl) != SNAPPY_OK)
-        abort();
-    *len = cl;
-    free(raw);
-    free(ts);
-    free(tsp);
-    free(lab);
-    free(labp);
-    free(sam);
-    free(samp);
-    free(sites);
-    return out;
+    const round_values *v = ctx;
+    return v->spike && s == 0 ? 0.95 : 0.01 + 0.0001 * (double)((s * 7 + v->r * 3) % 5);
 }
 
 static int dial(const opts *o)
@@ -224,7 +179,8 @@ static void *run(void *arg)
         bool spike = !spiked && w->id == 0 && chunk == 0 && now - t0 >= o->spike_at &&
                      r >= SPIKE_MIN_ROUND;
         size_t len;
-        char *body = make_body(o, first, n, r, spike, &len);
+        round_values rv = {r, spike};
+        char *body = rw_body(first, n, o->start_ms + r * ROUND_MS, round_value, &rv, &len);
         double s0 = bench_now_s();
         int st = post(fd, o, body, len);
         double ms = (bench_now_s() - s0) * 1000;
