@@ -4,6 +4,7 @@
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "remote.pb-c.h"
 
@@ -63,4 +64,102 @@ char *rw_body(long first, long n, int64_t t_ms, rw_value_fn value, void *ctx, si
     free(samp);
     free(sites);
     return out;
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* tag, length, bytes (every length here is below 128: one byte) */
+static size_t put_bytes(uint8_t *p, uint8_t tag, const void *b, size_t n)
+{
+    p[0] = tag;
+    p[1] = (uint8_t)n;
+    memcpy(p + 2, b, n);
+    return n + 2;
+}
+
+static size_t put_label(uint8_t *p, const char *name, const char *value)
+{
+    uint8_t tmp[96];
+    size_t n = put_bytes(tmp, 0x0a, name, strlen(name));
+    n += put_bytes(tmp + n, 0x12, value, strlen(value));
+    return put_bytes(p, 0x0a, tmp, n);
+}
+
+void rw_template_init(rw_template *t, long first, long n, int64_t t_ms)
+{
+    memset(t, 0, sizeof *t);
+    t->first = first;
+    t->n = n;
+    uint8_t ts[10];
+    t->time_bytes = (int)put_varint(ts, (uint64_t)t_ms);
+    t->raw = malloc((size_t)n * 128);
+    t->value_at = malloc((size_t)n * sizeof *t->value_at);
+    t->time_at = malloc((size_t)n * sizeof *t->time_at);
+    if (!t->raw || !t->value_at || !t->time_at)
+        abort();
+    size_t at = 0;
+    for (long i = 0; i < n; i++) {
+        /* TimeSeries{labels: __name__, job, site; samples: {value, timestamp}},
+         * fields in the order protobuf-c writes them */
+        uint8_t series[128];
+        char site[16];
+        snprintf(site, sizeof site, "s%06ld", (first + i) % 100000000L);
+        size_t k = put_label(series, "__name__", "kpi_bench");
+        k += put_label(series + k, "job", "bench");
+        k += put_label(series + k, "site", site);
+        series[k++] = 0x12; /* samples */
+        series[k++] = (uint8_t)(1 + 8 + 1 + t->time_bytes);
+        series[k++] = 0x09; /* value: fixed64 */
+        size_t value_off = k;
+        k += 8;
+        series[k++] = 0x10; /* timestamp: varint */
+        size_t time_off = k;
+        k += put_varint(series + k, (uint64_t)t_ms);
+        t->raw[at++] = 0x0a; /* WriteRequest.timeseries */
+        t->raw[at++] = (uint8_t)k;
+        t->value_at[i] = at + value_off;
+        t->time_at[i] = at + time_off;
+        memcpy(t->raw + at, series, k);
+        at += k;
+    }
+    t->raw_len = at;
+    t->out_cap = snappy_max_compressed_length(at);
+    if (!(t->out = malloc(t->out_cap)))
+        abort();
+}
+
+const char *rw_template_body(rw_template *t, int64_t t_ms, rw_value_fn value, void *ctx,
+                             size_t *len)
+{
+    uint8_t ts[10];
+    if ((int)put_varint(ts, (uint64_t)t_ms) != t->time_bytes)
+        abort();
+    for (long i = 0; i < t->n; i++) {
+        double v = value(ctx, t->first + i);
+        uint64_t bits;
+        memcpy(&bits, &v, 8);
+        for (int b = 0; b < 8; b++) /* little-endian on the wire */
+            t->raw[t->value_at[i] + (size_t)b] = (uint8_t)(bits >> (8 * b));
+        memcpy(t->raw + t->time_at[i], ts, (size_t)t->time_bytes);
+    }
+    *len = t->out_cap;
+    if (snappy_compress((const char *)t->raw, t->raw_len, t->out, len) != SNAPPY_OK)
+        abort();
+    return t->out;
+}
+
+void rw_template_free(rw_template *t)
+{
+    free(t->raw);
+    free(t->value_at);
+    free(t->time_at);
+    free(t->out);
 }
