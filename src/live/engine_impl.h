@@ -37,9 +37,10 @@ typedef struct live_point {
 } live_point;
 
 typedef struct live_hist {
-    uint32_t head, n; /* the next place to write; how many are kept */
+    uint32_t head, n, cap; /* the next place to write; how many are kept; room */
     live_point p[];
 } live_hist;
+
 
 /* Incidents forgotten by the engine whose series the dashboard may still
  * show (the most recent ones). */

@@ -8,23 +8,48 @@
 
 #include "engine_impl.h"
 
+/* The ring with room for cap samples, oldest first (NULL: out of memory,
+ * the old ring kept). */
+static live_hist *hist_resize(live_engine *e, live_hist *old, uint32_t cap)
+{
+    size_t bytes = sizeof *old + (size_t)cap * sizeof old->p[0];
+    live_hist *h = calloc(1, bytes);
+    if (!h)
+        return NULL;
+    h->cap = cap;
+    if (old) {
+        uint32_t first = (old->head + old->cap - old->n) % old->cap;
+        for (uint32_t k = 0; k < old->n; k++)
+            h->p[k] = old->p[(first + k) % old->cap];
+        h->n = old->n;
+        h->head = old->n % cap;
+        e->hist_bytes -= sizeof *old + (size_t)old->cap * sizeof old->p[0];
+        free(old);
+    }
+    e->hist_bytes += bytes;
+    return h;
+}
+
 void live_hist_push(live_engine *e, live_series *s, int64_t t_ms, double value, double score)
 {
-    uint32_t cap = (uint32_t)e->env.conf->history;
-    if (!cap)
+    uint32_t full = (uint32_t)e->env.conf->history;
+    if (!full)
         return;
-    if (!s->hist) {
-        /* allocated at the first sample of a watched series only: the
-         * series no watch selects (most, with many) cost nothing */
-        size_t bytes = sizeof *s->hist + (size_t)cap * sizeof s->hist->p[0];
-        if (!(s->hist = calloc(1, bytes)))
+    /* allocated at the first sample of a watched series only (the series no
+     * watch selects cost nothing), short while it is quiet, grown to the
+     * full history once it holds an incident open */
+    uint32_t want = s->inc || full < LIVE_HIST_IDLE ? full : LIVE_HIST_IDLE;
+    if (!s->hist || s->hist->cap < want) {
+        live_hist *h = hist_resize(e, s->hist, want);
+        if (!h && !s->hist)
             return; /* a chart with a gap rather than a refused sample */
-        e->hist_bytes += bytes;
+        if (h)
+            s->hist = h;
     }
     live_hist *h = s->hist;
     h->p[h->head] = (live_point){t_ms, isfinite(value) ? (float)value : NAN, (float)score};
-    h->head = (h->head + 1) % cap;
-    if (h->n < cap)
+    h->head = (h->head + 1) % h->cap;
+    if (h->n < h->cap)
         h->n++;
 }
 
@@ -113,8 +138,9 @@ static json_t *alarms_json(const live_alarms *al)
     return a;
 }
 
-static json_t *points_json(const live_hist *h, uint32_t cap)
+static json_t *points_json(const live_hist *h)
 {
+    uint32_t cap = h->cap;
     json_t *a = json_array();
     uint32_t first = (h->head + cap - h->n) % cap;
     for (uint32_t k = 0; a && k < h->n; k++) {
@@ -142,10 +168,11 @@ static json_t *ms_or_null(int64_t ms)
 /* The forecaster's estimate as of the series' latest sample: the chart
  * draws the expected line from (now, level) to (eta, limit) and the band
  * between early and late. */
-static json_t *forecast_json(const live_series *s, uint32_t cap)
+static json_t *forecast_json(const live_series *s)
 {
     if (!s->fc || !s->hist || !s->hist->n)
         return json_null();
+    uint32_t cap = s->hist->cap;
     int64_t latest = s->hist->p[(s->hist->head + cap - 1) % cap].t_ms;
     forecast_result r;
     forecast_eval(s->fc, latest, &r);
@@ -180,7 +207,7 @@ json_t *live_incident_series(live_engine *e, const char *op, const char *id)
         if (!joined)
             continue;
         const live_watch *wa = &conf->watches[s->watch];
-        json_t *pts = points_json(s->hist, (uint32_t)conf->history);
+        json_t *pts = points_json(s->hist);
         json_t *o = pts ? json_pack("{s:s,s:s,s:s,s:s,s:f,s:o,s:o,s:o}", "name", s->key + oplen + 1,
                                     "watch", wa->name, "service", wa->service, "detect",
                                     wa->detect == LIVE_DETECT_BOTH       ? "both"
@@ -188,7 +215,7 @@ json_t *live_incident_series(live_engine *e, const char *op, const char *id)
                                                                          : "anomaly",
                                     "threshold", live_detector_threshold(e), "limit",
                                     wa->limit > 0 ? json_real(wa->limit) : json_null(), "points",
-                                    pts, "forecast", forecast_json(s, (uint32_t)conf->history))
+                                    pts, "forecast", forecast_json(s))
                         : NULL;
         if (!o || json_array_append_new(out, o)) {
             json_decref(out);
