@@ -30,6 +30,7 @@
 #include "ingest_prom.h"
 #include "remote.pb-c.h"
 #include "bench_util.h"
+#include "rw_body.h"
 
 typedef struct sums {
     double total;
@@ -227,17 +228,9 @@ static body *gen_prom(size_t nbodies, size_t per_body, size_t *raw_total)
         Prometheus__WriteRequest wr = PROMETHEUS__WRITE_REQUEST__INIT;
         wr.n_timeseries = per_body;
         wr.timeseries = tsp;
-        size_t rl = prometheus__write_request__get_packed_size(&wr);
-        uint8_t *raw = malloc(rl);
-        if (!raw)
-            abort();
-        prometheus__write_request__pack(&wr, raw);
+        size_t rl;
+        b[bi].data = rw_pack(&wr, &b[bi].len, &rl);
         *raw_total += rl;
-        b[bi].len = snappy_max_compressed_length(rl);
-        b[bi].data = malloc(b[bi].len);
-        if (!b[bi].data || snappy_compress((char *)raw, rl, b[bi].data, &b[bi].len) != SNAPPY_OK)
-            abort();
-        free(raw);
     }
     free(ts);
     free(tsp);

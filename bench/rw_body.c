@@ -8,6 +8,24 @@
 
 #include "remote.pb-c.h"
 
+char *rw_pack(const Prometheus__WriteRequest *wr, size_t *len, size_t *raw_len)
+{
+    size_t rl = prometheus__write_request__get_packed_size(wr);
+    uint8_t *raw = malloc(rl);
+    size_t cl = snappy_max_compressed_length(rl);
+    char *out = malloc(cl);
+    if (!raw || !out)
+        abort();
+    prometheus__write_request__pack(wr, raw);
+    if (snappy_compress((char *)raw, rl, out, &cl) != SNAPPY_OK)
+        abort();
+    free(raw);
+    *len = cl;
+    if (raw_len)
+        *raw_len = rl;
+    return out;
+}
+
 char *rw_body(long first, long n, int64_t t_ms, rw_value_fn value, void *ctx, size_t *len)
 {
     Prometheus__TimeSeries *ts = calloc((size_t)n, sizeof *ts);
@@ -45,17 +63,7 @@ char *rw_body(long first, long n, int64_t t_ms, rw_value_fn value, void *ctx, si
     prometheus__write_request__init(&wr);
     wr.timeseries = tsp;
     wr.n_timeseries = (size_t)n;
-    size_t rl = prometheus__write_request__get_packed_size(&wr);
-    uint8_t *raw = malloc(rl);
-    size_t cl = snappy_max_compressed_length(rl);
-    char *out = malloc(cl);
-    if (!raw || !out)
-        abort();
-    prometheus__write_request__pack(&wr, raw);
-    if (snappy_compress((char *)raw, rl, out, &cl) != SNAPPY_OK)
-        abort();
-    *len = cl;
-    free(raw);
+    char *out = rw_pack(&wr, len, NULL);
     free(ts);
     free(tsp);
     free(lab);

@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "remote.pb-c.h"
+
+/* A WriteRequest packed and snappy-compressed, as a sender sends it: a
+ * malloc'd body of *len bytes (*raw_len before compression; raw_len may be
+ * NULL).  Aborts when out of memory (a benchmark). */
+char *rw_pack(const Prometheus__WriteRequest *wr, size_t *len, size_t *raw_len);
+
 /* The value of series s in this body. */
 typedef double (*rw_value_fn)(void *ctx, long s);
 

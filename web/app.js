@@ -63,11 +63,10 @@
     return body;
   }
 
-  // Times are shown in JST, as the law counts them.
+  // Times are shown in JST, as the law counts them.  The formatters are
+  // made once per language and form (the cache key holds both).
   const fmtCache = {};
-  function fmtTime(iso, withDate) {
-    if (!iso) return '—';
-    const d = new Date(iso);
+  function fmtJst(d, withDate) {
     const key = state.lang + (withDate === false ? 't' : 'd');
     if (!fmtCache[key]) {
       const o = { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hour12: false };
@@ -75,7 +74,13 @@
       // ja: 2021/10/14 17:37; en: ISO order (2021-10-14 17:37), never day/month ambiguity
       fmtCache[key] = new Intl.DateTimeFormat(state.lang === 'ja' ? 'ja-JP' : 'sv-SE', o);
     }
-    return fmtCache[key].format(d) + (state.lang === 'ja' ? '' : ' JST');
+    return fmtCache[key].format(d);
+  }
+
+  // a time for text: English says which zone
+  function fmtTime(iso, withDate) {
+    if (!iso) return '—';
+    return fmtJst(new Date(iso), withDate) + (state.lang === 'ja' ? '' : ' JST');
   }
 
   function fmtUsers(n) {
@@ -211,13 +216,12 @@
     main.replaceChildren(open, closed);
     const load = async () => {
       try {
-        const lang = '&lang=' + state.lang;
         const [o, c] = await Promise.all([
           api('/api/v1/incidents?open=true&order=newest&limit=' + OPEN_DETAIL_MAX),
           api('/api/v1/incidents?open=false&order=newest&limit=20'),
         ]);
         const details = await Promise.all(o.incidents.map((r) =>
-          api('/api/v1/incidents/' + enc(r.operator) + '/' + enc(r.id) + '?' + lang.slice(1))
+          api('/api/v1/incidents/' + enc(r.operator) + '/' + enc(r.id) + '?lang=' + state.lang)
             .catch(() => null)));
         if (view !== state.view) return;
         renderOpen(open, o, details);
@@ -448,7 +452,7 @@
         { label: t('inc.kpi.anomaly'), stroke: '#c62828', width: 0, paths: () => null,
           points: { show: true, size: 7, fill: '#c62828', stroke: '#c62828' } },
       ],
-      axes: [{ values: (u, splits) => splits.map((x) => fmtTime(new Date(x * 1000).toISOString(), false).replace(' JST', '')) },
+      axes: [{ values: (u, splits) => splits.map((x) => fmtJst(new Date(x * 1000), false)) },
         { size: 60 }],
       hooks: { draw: [(u) => drawOverlay(u, started, ended, f, s.limit)] },
     };
@@ -630,7 +634,6 @@
   document.getElementById('lang').addEventListener('click', () => {
     state.lang = state.lang === 'ja' ? 'en' : 'ja';
     sessionStorage.setItem('jiko.lang', state.lang);
-    for (const k in fmtCache) delete fmtCache[k];
     render();
   });
   document.getElementById('logout').addEventListener('click', logout);

@@ -8,6 +8,12 @@
 
 #include "engine_impl.h"
 
+/* The ring's k-th sample kept, oldest first (k < h->n). */
+static const live_point *hist_at(const live_hist *h, uint32_t k)
+{
+    return &h->p[(h->head + h->cap - h->n + k) % h->cap];
+}
+
 /* The ring with room for cap samples, oldest first (NULL: out of memory,
  * the old ring kept). */
 static live_hist *hist_resize(live_engine *e, live_hist *old, uint32_t cap)
@@ -18,9 +24,8 @@ static live_hist *hist_resize(live_engine *e, live_hist *old, uint32_t cap)
         return NULL;
     h->cap = cap;
     if (old) {
-        uint32_t first = (old->head + old->cap - old->n) % old->cap;
         for (uint32_t k = 0; k < old->n; k++)
-            h->p[k] = old->p[(first + k) % old->cap];
+            h->p[k] = *hist_at(old, k);
         h->n = old->n;
         h->head = old->n % cap;
         e->hist_bytes -= sizeof *old + (size_t)old->cap * sizeof old->p[0];
@@ -140,11 +145,9 @@ static json_t *alarms_json(const live_alarms *al)
 
 static json_t *points_json(const live_hist *h)
 {
-    uint32_t cap = h->cap;
     json_t *a = json_array();
-    uint32_t first = (h->head + cap - h->n) % cap;
     for (uint32_t k = 0; a && k < h->n; k++) {
-        const live_point *p = &h->p[(first + k) % cap];
+        const live_point *p = hist_at(h, k);
         /* a float's 7 significant digits, not the 17 of its double */
         char txt[32];
         snprintf(txt, sizeof txt, "%.7g", (double)p->value);
@@ -172,8 +175,7 @@ static json_t *forecast_json(const live_series *s)
 {
     if (!s->fc || !s->hist || !s->hist->n)
         return json_null();
-    uint32_t cap = s->hist->cap;
-    int64_t latest = s->hist->p[(s->hist->head + cap - 1) % cap].t_ms;
+    int64_t latest = hist_at(s->hist, s->hist->n - 1)->t_ms;
     forecast_result r;
     forecast_eval(s->fc, latest, &r);
     return json_pack("{s:s,s:b,s:s?,s:I,s:f,s:f,s:o,s:o,s:o,s:f}", "status",

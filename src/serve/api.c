@@ -452,8 +452,9 @@ static void incidents_get(const api_request *rq, reply *out)
     json_decref(keep);
 }
 
-bool api_path_incident(const api_env *env, const api_request *rq, store_row *row,
-                          incident *inc, classify_result *r, reply *out)
+/* The stored row of the path's incident, or an answer saying why not
+ * (another operator's: 403; none: 404).  True when *row is filled. */
+static bool path_row(const api_request *rq, store_row *row, reply *out)
 {
     const route_match *m = rq->route;
     if (!api_own_operator(rq, m->op, out))
@@ -465,8 +466,15 @@ bool api_path_incident(const api_env *env, const api_request *rq, store_row *row
     else if (!found)
         reply_error(out, 404, "not_found", NULL, "no incident '%s' of operator '%s'", m->incident,
                     m->op);
-    if (found <= 0)
+    return found > 0;
+}
+
+bool api_path_incident(const api_env *env, const api_request *rq, store_row *row,
+                          incident *inc, classify_result *r, reply *out)
+{
+    if (!path_row(rq, row, out))
         return false;
+    jiko_error err;
     intake_opts io = {env->cat, env->rules, NULL, 0}; /* its clock is not used */
     if (store_row_classify(&io, row, inc, r, &err)) {
         reply_from_error(out, &err);
@@ -561,20 +569,9 @@ static void history_get(const api_request *rq, reply *out)
 static void series_get(const api_env *env, const api_request *rq, reply *out)
 {
     const route_match *m = rq->route;
-    if (!api_own_operator(rq, m->op, out))
-        return;
     store_row row;
-    jiko_error err;
-    int found = store_get(rq->db, m->op, m->incident, &row, &err);
-    if (found < 0) {
-        reply_from_error(out, &err);
+    if (!path_row(rq, &row, out))
         return;
-    }
-    if (!found) {
-        reply_error(out, 404, "not_found", NULL, "no incident '%s' of operator '%s'", m->incident,
-                    m->op);
-        return;
-    }
     store_row_free(&row);
     json_t *o = env->engine ? live_incident_series(env->engine, m->op, m->incident)
                             : json_pack("{s:[],s:[],s:i,s:b}", "series", "alarms", "history", 0,
