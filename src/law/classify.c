@@ -58,6 +58,64 @@ static jst_date days_after(int64_t ms, int days)
     return jst_add_days(jst_date_of(ms), jst_ms_into_day(ms) == 0 ? days - 1 : days);
 }
 
+/* Whether an affected service falls under a clause: a serious clause's
+ * category (or every service), or any service for a quarterly clause. */
+static bool in_clause(const rulebook *book, const rules_clause *cl, int k, const incident_service *s)
+{
+    return cl->kind != RULES_SERIOUS || cl->all_services || book->svc_serious[s->svc] == k;
+}
+
+/* The users that count for a line with 'mau >= N': those of the clause's
+ * counted services whose monthly active users are N or more (the incident
+ * total when every counted service is one of them, as for a category).  A
+ * service whose monthly active users are not given is neither taken as 0 nor
+ * dropped: it is presumed to reach N, and *presumed says the line needed
+ * that presumption — an undecided line must not hide a report that may be
+ * owed (docs/rulebook-format.md).  Services that are known to qualify are
+ * tried first, so a line met without presuming anything is never marked.
+ * False when no service can qualify. */
+static bool mau_line_users(const rulebook *book, const rules_clause *cl, int k, const incident *inc,
+                           const bool *counted, size_t n_counted, int64_t total,
+                           const rules_threshold *th, int64_t *users, int *svc, bool *presumed)
+{
+    int64_t known_u = -1, any_u = -1;
+    int known_s = -1, any_s = -1;
+    size_t n_known = 0, n_any = 0;
+    for (size_t i = 0; i < inc->n_services; i++) {
+        const incident_service *s = &inc->services[i];
+        if (!counted[i] || !in_clause(book, cl, k, s) || (s->has_mau && s->mau < th->min_mau))
+            continue;
+        n_any++;
+        if (s->users > any_u) {
+            any_u = s->users;
+            any_s = s->svc;
+        }
+        if (s->has_mau) {
+            n_known++;
+            if (s->users > known_u) {
+                known_u = s->users;
+                known_s = s->svc;
+            }
+        }
+    }
+    if (n_known && n_known == n_counted)
+        known_u = total;
+    if (n_any && n_any == n_counted)
+        any_u = total;
+    if (n_known && known_u >= th->min_users) {
+        *users = known_u;
+        *svc = known_s;
+        *presumed = false;
+        return true;
+    }
+    if (!n_any)
+        return false;
+    *users = any_u;
+    *svc = any_s;
+    *presumed = n_any > n_known;
+    return true;
+}
+
 void classify_incident(const rulebook *book, const catalog *cat, const incident *inc,
                        int64_t now_ms, classify_result *r)
 {
@@ -118,22 +176,34 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
                 continue;
             cu = r->users;
         }
-        int met = -1;
+        /* the first line met on what is known, else the first met only by
+         * presuming a missing monthly-active-users figure */
+        classify_hit met = {-1, -1, -1, 0, false}, guess = met;
         for (size_t t = 0; t < cl->n_thresholds; t++) {
             const rules_threshold *th = &cl->thresholds[t];
-            if (cu < th->min_users)
+            int64_t lu = cu;
+            int ls = svc;
+            bool presumed = false;
+            if (th->has_mau && !mau_line_users(book, cl, (int)k, inc, counted, n_counted, r->users,
+                                               th, &lu, &ls, &presumed))
+                continue;
+            if (lu < th->min_users)
                 continue;
             int64_t at = inc->started_ms + th->min_ms;
-            if (at < earliest) {
+            if (at < earliest || (at == earliest && r->becomes_mau_presumed && !presumed)) {
                 earliest = at;
                 r->becomes_clause = (int)k;
                 r->becomes_threshold = (int)t;
+                r->becomes_mau_presumed = presumed;
             }
-            if (met < 0 && r->duration_ms >= th->min_ms)
-                met = (int)t;
+            classify_hit *slot = presumed ? &guess : &met;
+            if (slot->clause < 0 && r->duration_ms >= th->min_ms)
+                *slot = (classify_hit){(int)k, (int)t, ls, lu, presumed};
         }
-        if (met >= 0 && r->n_serious < CLASSIFY_MAX_HITS)
-            r->serious[r->n_serious++] = (classify_hit){(int)k, met, svc, cu};
+        if (met.clause < 0)
+            met = guess;
+        if (met.clause >= 0 && r->n_serious < CLASSIFY_MAX_HITS)
+            r->serious[r->n_serious++] = met;
     }
 
     bool only_leak = true;
@@ -143,18 +213,29 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
             continue;
         if (cl->when_info_leak) {
             if (inc->info_leak)
-                r->quarterly[r->n_quarterly++] = (classify_hit){(int)k, -1, -1, 0};
+                r->quarterly[r->n_quarterly++] = (classify_hit){(int)k, -1, -1, 0, false};
             continue;
         }
         if (!facility_ok(cl->facility, inc) || !n_counted)
             continue;
-        for (size_t t = 0; t < cl->n_thresholds; t++) {
+        classify_hit met = {-1, -1, -1, 0, false}, guess = met;
+        for (size_t t = 0; t < cl->n_thresholds && met.clause < 0; t++) {
             const rules_threshold *th = &cl->thresholds[t];
-            if (r->users >= th->min_users && r->duration_ms >= th->min_ms) {
-                r->quarterly[r->n_quarterly++] = (classify_hit){(int)k, (int)t, -1, r->users};
-                only_leak = false;
-                break;
-            }
+            int64_t lu = r->users;
+            int ls = -1;
+            bool presumed = false;
+            if (th->has_mau && !mau_line_users(book, cl, (int)k, inc, counted, n_counted, r->users,
+                                               th, &lu, &ls, &presumed))
+                continue;
+            classify_hit *slot = presumed ? &guess : &met;
+            if (slot->clause < 0 && lu >= th->min_users && r->duration_ms >= th->min_ms)
+                *slot = (classify_hit){(int)k, (int)t, ls, lu, presumed};
+        }
+        if (met.clause < 0)
+            met = guess;
+        if (met.clause >= 0) {
+            r->quarterly[r->n_quarterly++] = met;
+            only_leak = false;
         }
     }
 
@@ -331,6 +412,60 @@ static void moved_reason(json_t *arr, const catalog *cat, const rules_flag *move
          what, days, ja ? "" : (strchr(days, ',') ? "are each" : "is"), d2, moves->source);
 }
 
+/* What a line with 'mau >= N' rested on: the monthly active users of the
+ * service that met it, or, when it was met only by presuming them, which
+ * services lack the figure and how to settle it. */
+static void mau_reason(json_t *arr, const rulebook *b, const incident *inc, const catalog *cat,
+                       int clause, int threshold, int svc, bool presumed, classify_lang lang)
+{
+    const rules_clause *cl = &b->clauses[clause];
+    const rules_threshold *th = &cl->thresholds[threshold];
+    if (!th->has_mau)
+        return;
+    bool ja = lang == CLASSIFY_JA;
+    char n1[32], n2[32];
+    grouped(th->min_mau, n1, sizeof n1);
+    if (!presumed) {
+        for (size_t i = 0; i < inc->n_services; i++)
+            if (inc->services[i].svc == svc && inc->services[i].has_mau)
+                addf(arr, ja ? "月間アクティブ利用者数: %s は %s 人で、基準「%s」の月間アクティブ利用者数 %s 人以上を満たす [%s]"
+                             : "Monthly active users (月間アクティブ利用者数): %s has %s, meeting "
+                               "'mau >= %s' of the line '%s' [%s].",
+                     svc_name(cat, svc, lang), grouped(inc->services[i].mau, n2, sizeof n2), n1,
+                     th->text, cl->source);
+        return;
+    }
+    /* the services lacking the figure; whole names only, so that a long list
+     * is shortened without cutting a UTF-8 character (the line must stay
+     * valid JSON text) */
+    char names[240] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < inc->n_services; i++) {
+        const incident_service *s = &inc->services[i];
+        bool counted = s->effect == INCIDENT_STOP || b->count_degrade;
+        if (!counted || s->has_mau || !in_clause(b, cl, clause, s))
+            continue;
+        const char *sep = o ? (ja ? "、" : ", ") : "", *name = svc_name(cat, s->svc, lang);
+        if (o + strlen(sep) + strlen(name) + 4 >= sizeof names) {
+            snprintf(names + o, sizeof names - o, "%s", ja ? "…" : ", ...");
+            break;
+        }
+        o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", sep, name);
+    }
+    if (ja)
+        addf(arr, "推定（未確定）: %s の月間アクティブ利用者数（services[].monthly_active_users）の記載がないため、"
+                  "基準「%s」は月間アクティブ利用者数が %s 人以上であるものとして適用した（報告すべき事故を見落とさないため）。"
+                  "%s 人未満であればこの基準は該当しない。記載して確定すること [%s]",
+             names, th->text, n1, n1, cl->source);
+    else
+        addf(arr, "Presumed, not established: %s gives no monthly active users "
+                  "(services[].monthly_active_users), which the line '%s' needs; it was applied as "
+                  "if they were %s or more, so that a report that may be owed is not missed. With "
+                  "fewer than %s monthly active users the line does not apply: give the figure to "
+                  "settle it [%s].",
+             names, th->text, n1, n1, cl->source);
+}
+
 /* The おそれ事態 report: owed and when, or which condition is not met. */
 static void osore_reasons(json_t *arr, const classify_result *r, const incident *inc,
                           const catalog *cat, classify_lang lang)
@@ -431,6 +566,8 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                            "users, meeting '%s' [%s].",
                  cl->id, clause_name(cl, lang), svc_name(cat, h->svc, lang), d1, n1,
                  cl->thresholds[h->threshold].text, cl->source);
+        if (cl->kind == RULES_SERIOUS)
+            mau_reason(arr, b, inc, cat, h->clause, h->threshold, h->svc, h->mau_presumed, lang);
         note_unconfirmed(arr, cl->unconfirmed, cl->note, lang);
     }
     if (inc->ongoing && r->n_serious == 0) {
@@ -440,6 +577,8 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
                          : "Turns serious at %s if the outage continues as it is (%s, '%s').",
                  jst_format(r->becomes_ms, t1, sizeof t1), clause_name(cl, lang),
                  cl->thresholds[r->becomes_threshold].text);
+            if (r->becomes_mau_presumed)
+                mau_reason(arr, b, inc, cat, r->becomes_clause, r->becomes_threshold, -1, true, lang);
         } else {
             addf(arr, ja ? "現在の影響利用者数（%s 人）では継続しても重大な事故の基準に達しない"
                          : "Cannot turn serious with the current user counts (%s users), however "
@@ -457,7 +596,9 @@ json_t *classify_reasons(const classify_result *r, const incident *inc, const ca
             addf(arr, ja ? "四半期報告 %s（%s）: 継続時間 %s、%s 人で基準「%s」を満たす [%s]"
                          : "Quarterly report clause %s — %s: %s and %s users meet '%s' [%s].",
                  cl->id, clause_name(cl, lang), jst_format_duration(r->duration_ms, d1, sizeof d1),
-                 grouped(r->users, n1, sizeof n1), cl->thresholds[h->threshold].text, cl->source);
+                 grouped(h->users, n1, sizeof n1), cl->thresholds[h->threshold].text, cl->source);
+        if (h->threshold >= 0)
+            mau_reason(arr, b, inc, cat, h->clause, h->threshold, h->svc, h->mau_presumed, lang);
         note_unconfirmed(arr, cl->unconfirmed, cl->note, lang);
     }
     if (r->report == CLASSIFY_NONE) {

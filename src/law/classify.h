@@ -36,6 +36,10 @@ typedef struct classify_hit {
     int threshold; /* index into its thresholds; -1 for info_leak */
     int svc;       /* catalog service index, -1 when the whole incident counted */
     int64_t users;
+    /* The line has 'mau >= N' and is met only because a service that lacks
+     * services[].monthly_active_users was presumed to reach N (the reasons
+     * say so; docs/rulebook-format.md gives the reading). */
+    bool mau_presumed;
 } classify_hit;
 
 typedef struct classify_result {
@@ -75,6 +79,7 @@ typedef struct classify_result {
     int secrecy_gap_year;
     int64_t becomes_ms;   /* ongoing only: earliest moment it is (or was) serious */
     int becomes_clause, becomes_threshold;
+    bool becomes_mau_presumed; /* that line holds only by the presumption above */
 } classify_result;
 
 /* Classify under `book` (never NULL).  `now_ms` matters only while ongoing. */

@@ -315,6 +315,28 @@ static int check_services(vctx *v, incident *inc, json_t *obj, const catalog *ca
             snprintf(v->err->field, sizeof v->err->field, "%s", f);
             return -1;
         }
+        /* optional: absent or null means "not given", which a rulebook line
+         * with 'mau >= N' reports as such rather than reading it as 0 */
+        json_t *m = json_object_get(e, "monthly_active_users");
+        s->has_mau = false;
+        s->mau = 0;
+        if (m && !json_is_null(m)) {
+            if (!json_is_integer(m))
+                return failf(v, "services", i, ".monthly_active_users",
+                             "expected a whole number of monthly active users (0 or more) or "
+                             "null, got %s",
+                             type_name(m));
+            json_int_t mv = json_integer_value(m);
+            if (mv < 0)
+                return failf(v, "services", i, ".monthly_active_users",
+                             "must not be negative; expected the service's monthly active users "
+                             "(0 or more)");
+            if (mv > INCIDENT_MAX_USERS)
+                return failf(v, "services", i, ".monthly_active_users",
+                             "implausibly large; at most 10000000000 monthly active users");
+            s->has_mau = true;
+            s->mau = (int64_t)mv;
+        }
         inc->n_services++;
     }
     return 0;

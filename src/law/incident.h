@@ -43,6 +43,11 @@ typedef struct incident_service {
     const char *code; /* its code (points into the JSON) */
     incident_effect effect;
     int64_t users;
+    /* Optional services[].monthly_active_users: the service's monthly active
+     * users (a property of the service, not of the outage), read by rulebook
+     * lines with 'mau >= N'.  has_mau false when not given: never taken as 0. */
+    bool has_mau;
+    int64_t mau;
 } incident_service;
 
 /* How the affected users were reported (optional "users_qualifier"): MIC

@@ -104,18 +104,25 @@ int rules_parse_threshold(const char *text, rules_threshold *t, const char **why
         return -1;
     }
     strcpy(buf, text);
-    char *w[8];
-    int n = split_words(buf, w, 8);
-    if (n != 3 && n != 7) {
-        *why = shape;
+    char *w[12];
+    int n = split_words(buf, w, 12);
+    /* One to three conditions "NAME >= VALUE" joined by "and"; the third
+     * (11 words) can only be a line with mau, so its errors name mau. */
+    if (n != 3 && n != 7 && n != 11) {
+        *why = n > 11 ? "at most three conditions per line: duration, users and mau (monthly "
+                        "active users), each once, joined by 'and'"
+                      : shape;
         return -1;
     }
-    if (n == 7 && strcmp(w[3], "and") != 0) {
-        *why = shape;
-        return -1;
-    }
-    bool have_d = false, have_u = false;
-    int64_t d = 0, u = 0;
+    for (int i = 3; i < n; i += 4)
+        if (strcmp(w[i], "and") != 0) {
+            *why = n == 11 ? "conditions are joined by 'and', e.g. 'mau >= 10000000 and duration "
+                             ">= 1h and users >= 30000'"
+                           : shape;
+            return -1;
+        }
+    bool have_d = false, have_u = false, have_m = false;
+    int64_t d = 0, u = 0, m = 0;
     for (int i = 0; i < n; i += 4) {
         if (strcmp(w[i + 1], ">=") != 0) {
             *why = "only '>=' is allowed: thresholds are inclusive (以上)";
@@ -133,6 +140,24 @@ int rules_parse_threshold(const char *text, rules_threshold *t, const char **why
                 return -1;
             }
             have_u = true;
+        } else if (strcmp(w[i], "mau") == 0 && !have_m) {
+            /* the service's monthly active users (月間アクティブ利用者数) */
+            if (!parse_users(w[i + 2], &m)) {
+                *why = "mau (monthly active users, 月間アクティブ利用者数) must be a whole number "
+                       "such as 10000000 or 10,000,000";
+                return -1;
+            }
+            have_m = true;
+        } else if (strcmp(w[i], "duration") != 0 && strcmp(w[i], "users") != 0 &&
+                   strcmp(w[i], "mau") != 0) {
+            *why = n == 11 ? "a condition is 'duration >= ...', 'users >= ...' or 'mau >= ...' "
+                             "(monthly active users)"
+                           : shape;
+            return -1;
+        } else if (strcmp(w[i], "mau") == 0 || n == 11) {
+            *why = "each of duration, users and mau (monthly active users) may appear once in a "
+                   "line";
+            return -1;
         } else {
             *why = shape;
             return -1;
@@ -140,6 +165,8 @@ int rules_parse_threshold(const char *text, rules_threshold *t, const char **why
     }
     t->min_ms = d;
     t->min_users = u;
+    t->has_mau = have_m;
+    t->min_mau = m;
     return 0;
 }
 
@@ -241,6 +268,14 @@ static int add_threshold(parse_ctx *c, rules_clause *cl, const conf_entry *e)
     const char *why = NULL;
     if (rules_parse_threshold(e->value, &t, &why))
         return bad(c, e, why, e->value);
+    /* The critical-facility clause counts traffic through a facility, not a
+     * service, so a service's monthly active users cannot apply to it. */
+    if (t.has_mau && cl->kind == RULES_CRITICAL)
+        return bad(c, e,
+                   "the critical-facility clause is judged by the facility and its traffic, not "
+                   "by a service's monthly active users: 'mau >=' belongs in [serious] or "
+                   "[quarterly] lines",
+                   e->value);
     rules_threshold *p = realloc(cl->thresholds, (cl->n_thresholds + 1) * sizeof *p);
     if (!p)
         return bad(c, e, "out of memory", NULL);

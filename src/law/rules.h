@@ -40,11 +40,15 @@ enum {
     RULES_CRIT_OTHER = 3,
 };
 
-/* One threshold line: duration >= min_ms AND users >= min_users (inclusive).
- * A clause is met when any of its lines is met. */
+/* One threshold line: duration >= min_ms AND users >= min_users (inclusive),
+ * and, when has_mau, a service whose monthly active users are >= min_mau
+ * ("mau >= N": a category judged by the service's size, as in the 2025
+ * proposals).  A clause is met when any of its lines is met. */
 typedef struct rules_threshold {
     int64_t min_ms;
     int64_t min_users;
+    bool has_mau;
+    int64_t min_mau;
     char *text; /* as written, for reasons */
     long line;
 } rules_threshold;
@@ -162,7 +166,8 @@ const rulebook *rules_find(const rules_set *set, const char *id);
  * force whose date is not known. */
 const char *rules_effective_text(const rulebook *b, char *buf, size_t size);
 
-/* Parse "duration >= 2h and users >= 30000" and its one-sided forms. */
+/* Parse "duration >= 2h and users >= 30000", its one-sided forms, and any of
+ * them with "mau >= N" (monthly active users) joined by "and". */
 int rules_parse_threshold(const char *text, rules_threshold *t, const char **why);
 
 /* Parse a duration such as "2h", "1h30m", "90m", "24h", "0". */

@@ -123,6 +123,9 @@ json_t *rules_clause_json(const rulebook *b, const rules_clause *cl, const catal
         json_object_set_new(x, "text", json_string(cl->thresholds[t].text));
         json_object_set_new(x, "min_seconds", json_integer(cl->thresholds[t].min_ms / 1000));
         json_object_set_new(x, "min_users", json_integer(cl->thresholds[t].min_users));
+        /* only on lines that have it, so that every other line reads as before */
+        if (cl->thresholds[t].has_mau)
+            json_object_set_new(x, "min_mau", json_integer(cl->thresholds[t].min_mau));
         json_array_append_new(th, x);
     }
     json_object_set_new(o, "thresholds", th);
