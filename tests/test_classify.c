@@ -9,6 +9,10 @@
  *    "expect_no_rulebook": true (optional: no rulebook covers the date),
  *    "expect_error": "substring" (optional: intake must refuse the record,
  *                    e.g. a deadline beyond the holiday calendar)}
+ * The cases run with the shipped rulebooks and the example proposal
+ * tests/cases/jp-2025-proposal.rules loaded together: a case may force the
+ * proposal, and every case chosen by date shows that loading a rulebook not
+ * in force changes no choice.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -19,7 +23,7 @@
 #include "incident.h"
 #include "testutil.h"
 
-static int run_case(tu_env *env, json_t *c, const char *file, long line)
+static int run_case(tu_env *env, const rules_set *rules, json_t *c, const char *file, long line)
 {
     const char *name = json_string_value(json_object_get(c, "name"));
     if (!name)
@@ -35,8 +39,7 @@ static int run_case(tu_env *env, json_t *c, const char *file, long line)
     }
     int failures = 0;
     const char *forced = json_string_value(json_object_get(c, "rulebook"));
-    const rulebook *book = forced ? rules_find(&env->rules, forced)
-                                  : rules_select(&env->rules, inc.started_ms);
+    const rulebook *book = forced ? rules_find(rules, forced) : rules_select(rules, inc.started_ms);
     if (json_is_true(json_object_get(c, "expect_no_rulebook"))) {
         if (book) {
             print_error("%s:%ld %s: expected no rulebook, got %s\n", file, line, name, book->id);
@@ -122,7 +125,7 @@ static int run_case(tu_env *env, json_t *c, const char *file, long line)
     return failures;
 }
 
-static int run_file(tu_env *env, const char *path, int *cases)
+static int run_file(tu_env *env, const rules_set *rules, const char *path, int *cases)
 {
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
@@ -141,7 +144,7 @@ static int run_file(tu_env *env, const char *path, int *cases)
             failures++;
             continue;
         }
-        failures += run_case(env, c, path, lineno);
+        failures += run_case(env, rules, c, path, lineno);
         (*cases)++;
         json_decref(c);
     }
@@ -155,9 +158,32 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The shipped rulebooks (as loaded) plus the example proposal, not in force. */
+static void load_with_proposal(tu_env *env, rules_set *set)
+{
+    jiko_error err;
+    char path[1024], msg[1024];
+    memset(set, 0, sizeof *set);
+    for (size_t i = 0; i <= env->rules.n; i++) {
+        const char *p = i < env->rules.n
+                            ? env->rules.books[i].path
+                            : tu_path(path, sizeof path, "tests/cases/jp-2025-proposal.rules");
+        conf_file f;
+        rulebook b;
+        if (conf_load(p, &f, &err))
+            fail_msg("%s", error_format(&err, msg, sizeof msg));
+        int rc = rules_parse(&b, &f, &err);
+        conf_free(&f);
+        if (rc || rules_add(set, &b, &env->cat, &err))
+            fail_msg("%s", error_format(&err, msg, sizeof msg));
+    }
+}
+
 static void test_case_files(void **state)
 {
     tu_env *env = *state;
+    rules_set rules;
+    load_with_proposal(env, &rules);
     char dir[1024];
     tu_path(dir, sizeof dir, "tests/cases/classify");
     DIR *d = opendir(dir);
@@ -176,9 +202,10 @@ static void test_case_files(void **state)
     for (size_t i = 0; i < n; i++) {
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        failures += run_file(env, path, &cases);
+        failures += run_file(env, &rules, path, &cases);
         free(names[i]);
     }
+    rules_free(&rules);
     print_message("%d classification cases in %zu files, %d failures\n", cases, n, failures);
     assert_true(cases >= 60);
     assert_int_equal(failures, 0);

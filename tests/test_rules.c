@@ -135,6 +135,30 @@ static void test_thresholds(void **state)
     assert_int_not_equal(rules_parse_threshold("duration >= 2 hours", &t, &why), 0);
     assert_int_not_equal(rules_parse_threshold("duration >= 2h or users >= 3", &t, &why), 0);
     assert_int_not_equal(rules_parse_threshold("duration >= 2h and duration >= 3h", &t, &why), 0);
+    /* monthly active users: a third condition, in any order, inclusive */
+    assert_int_equal(rules_parse_threshold("duration >= 2h", &t, &why), 0);
+    assert_false(t.has_mau);
+    assert_int_equal(
+        rules_parse_threshold("mau >= 10,000,000 and duration >= 2h and users >= 30000", &t, &why), 0);
+    assert_true(t.has_mau);
+    assert_int_equal(t.min_mau, 10000000);
+    assert_int_equal(t.min_ms, 7200000);
+    assert_int_equal(t.min_users, 30000);
+    assert_int_equal(rules_parse_threshold("users >= 1 and mau >= 0", &t, &why), 0);
+    assert_true(t.has_mau);
+    assert_int_equal(t.min_mau, 0);
+    assert_int_equal(rules_parse_threshold("mau >= 5_000_000", &t, &why), 0);
+    assert_true(t.has_mau && t.min_ms == 0 && t.min_users == 0);
+    assert_int_not_equal(rules_parse_threshold("mau > 5", &t, &why), 0);
+    assert_non_null(strstr(why, "inclusive"));
+    assert_int_not_equal(rules_parse_threshold("mau >= 5 and mau >= 6", &t, &why), 0);
+    assert_non_null(strstr(why, "once"));
+    assert_int_not_equal(rules_parse_threshold("mau >= five", &t, &why), 0);
+    assert_non_null(strstr(why, "月間アクティブ利用者数"));
+    assert_int_not_equal(
+        rules_parse_threshold("mau >= 1 and duration >= 1h and users >= 1 and users >= 2", &t, &why), 0);
+    assert_non_null(strstr(why, "at most three"));
+    assert_int_not_equal(rules_parse_threshold("mau >= 1 and duration >= 1h users >= 1", &t, &why), 0);
     int64_t ms;
     assert_true(rules_parse_duration("1d2h3m4s", &ms));
     assert_int_equal(ms, 93784000);
@@ -203,7 +227,47 @@ static void test_not_in_force(void **state)
     incident_free(&inc);
     json_t *j = rules_book_json(p, &env->cat);
     assert_true(json_is_false(json_object_get(j, "in_force")));
+    /* the example's category judged by monthly active users: an illustrative
+     * line, marked unconfirmed, exported with its min_mau; no other line has
+     * the key */
+    const rules_clause *free_svc = &p->clauses[p->svc_serious[catalog_service_index(
+        &env->cat, "email_free", 10)]];
+    assert_string_equal(free_svc->id, "4");
+    assert_int_equal(free_svc->n_thresholds, 2);
+    assert_false(free_svc->thresholds[0].has_mau);
+    assert_true(free_svc->thresholds[1].has_mau);
+    assert_int_equal(free_svc->thresholds[1].min_mau, 10000000);
+    assert_true(free_svc->unconfirmed);
+    assert_non_null(strstr(free_svc->note, "illustrative"));
+    size_t n_mau = 0;
+    json_t *cls = json_object_get(j, "clauses"), *cj, *tj;
+    size_t ci, ti;
+    json_array_foreach(cls, ci, cj) {
+        json_array_foreach(json_object_get(cj, "thresholds"), ti, tj) {
+            json_t *m = json_object_get(tj, "min_mau");
+            if (m) {
+                assert_int_equal(json_integer_value(m), 10000000);
+                n_mau++;
+            }
+        }
+    }
+    assert_int_equal(n_mau, 1);
     json_decref(j);
+    /* never chosen by date, whatever the date: each day a rulebook in force
+     * begins, the days around them, and the far future */
+    static const char *const days[] = {
+        "2008-04-01T00:00:00+09:00", "2015-04-01T00:00:00+09:00", "2019-04-01T00:00:00+09:00",
+        "2023-06-16T00:00:00+09:00", "2025-04-01T00:00:00+09:00", "2026-04-01T00:00:00+09:00",
+        "2027-04-01T00:00:00+09:00", "2050-12-31T23:59:59+09:00", "9999-12-31T23:59:59+09:00",
+    };
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        const rulebook *sel = rules_select(&set, tu_time(days[i]));
+        assert_non_null(sel);
+        assert_false(sel->not_in_force);
+        assert_string_not_equal(sel->id, "jp-2025-proposal");
+        /* the same choice as without the proposal loaded */
+        assert_string_equal(sel->id, rules_select(&env->rules, tu_time(days[i]))->id);
+    }
     rules_free(&set);
 }
 

@@ -428,7 +428,7 @@ static void mau_reason(json_t *arr, const rulebook *b, const incident *inc, cons
     if (!presumed) {
         for (size_t i = 0; i < inc->n_services; i++)
             if (inc->services[i].svc == svc && inc->services[i].has_mau)
-                addf(arr, ja ? "月間アクティブ利用者数: %s は %s 人で、基準「%s」の月間アクティブ利用者数 %s 人以上を満たす [%s]"
+                addf(arr, ja ? "月間アクティブ利用者数: %s は %s 人で、月間アクティブ利用者数 %s 人以上とする基準「%s」を満たす [%s]"
                              : "Monthly active users (月間アクティブ利用者数): %s has %s, meeting "
                                "'mau >= %s' of the line '%s' [%s].",
                      svc_name(cat, svc, lang), grouped(inc->services[i].mau, n2, sizeof n2), n1,

@@ -109,7 +109,7 @@ int rules_parse_threshold(const char *text, rules_threshold *t, const char **why
     /* One to three conditions "NAME >= VALUE" joined by "and"; the third
      * (11 words) can only be a line with mau, so its errors name mau. */
     if (n != 3 && n != 7 && n != 11) {
-        *why = n > 11 ? "at most three conditions per line: duration, users and mau (monthly "
+        *why = n < 0 || n > 11 ? "at most three conditions per line: duration, users and mau (monthly "
                         "active users), each once, joined by 'and'"
                       : shape;
         return -1;

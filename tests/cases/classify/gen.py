@@ -464,6 +464,98 @@ def osore():
     return out
 
 
+def mau():
+    """A category judged by monthly active users (月間アクティブ利用者数), on the
+    example proposal tests/cases/jp-2025-proposal.rules (forced: it is never
+    chosen by date).  Its [serious 4] (free internet services) has the
+    ILLUSTRATIVE line 'mau >= 10,000,000 and duration >= 2h and users >=
+    30000' beside '24h and 100,000'.  A service whose figure is not given is
+    presumed to reach it, and the reasons say so."""
+    out = []
+    P = "jp-2025-proposal"
+    start = "2025-08-04T10:00:00+09:00"   # a Monday, FY2025 Q2
+    serious = {"rulebook": P, "report": "serious", "serious_categories": ["4"],
+               "due": {"prompt": "2025-08-04T12:00:00+09:00", "written": "2025-09-03"}}
+    detailed = {"rulebook": P, "report": "detailed", "serious_categories": [],
+                "quarterly_clauses": ["telecom"], "due": {"quarterly": "2026-06-30"}}
+
+    def svc(code, users, mau=..., effect="stop"):
+        d = {"service": code, "effect": effect, "users": users}
+        if mau is not ...:
+            d["monthly_active_users"] = mau
+        return d
+
+    def m(name, services, dur, exp, reasons=(), lang=None, forced=True, now=None):
+        rec = {"id": name, "operator": "Test Operator", "started_at": start,
+               "ended_at": at(dur, start) if dur is not None else None, "services": services}
+        c = case(name, rec, exp, reasons_contain=list(reasons))
+        if forced:
+            c["rulebook"] = P
+        if lang:
+            c["lang"] = lang
+        if now:
+            c["now"] = now
+        out.append(c)
+
+    m("mau: 10,000,000 monthly active users (inclusive) make 2 h and 30,000 users serious",
+      [svc("email_free", 30000, 10000000)], 2 * H, serious,
+      ["Monthly active users (月間アクティブ利用者数): free e-mail service has 10,000,000, meeting 'mau >= 10,000,000'",
+       "chosen explicitly, not by date"])
+    m("mau: 9,999,999 do not", [svc("email_free", 30000, 9999999)], 2 * H, detailed)
+    m("mau: 0 is a figure, not a missing one", [svc("email_free", 30000, 0)], 2 * H, detailed)
+    m("mau: not given: presumed to reach the figure, and the reasons say so",
+      [svc("email_free", 30000)], 2 * H, serious,
+      ["Presumed, not established: free e-mail service gives no monthly active users "
+       "(services[].monthly_active_users), which the line 'mau >= 10,000,000 and duration >= 2h "
+       "and users >= 30000' needs",
+       "With fewer than 10,000,000 monthly active users the line does not apply"])
+    m("mau: null is the same as not given", [svc("email_free", 30000, None)], 2 * H, serious,
+      ["Presumed, not established"])
+    m("mau: 1h59m is not enough, with any monthly active users",
+      [svc("email_free", 30000, 50000000)], 2 * H - M,
+      {"rulebook": P, "report": "detailed", "serious_categories": []})
+    m("mau: 29,999 users are not enough", [svc("email_free", 29999, 50000000)], 2 * H,
+      {"rulebook": P, "report": "detailed", "serious_categories": []})
+    m("mau: the category's other line needs no figure (24 h, 100,000 users)",
+      [svc("email_free", 100000, 5)], 24 * H,
+      {"rulebook": P, "report": "serious", "serious_categories": ["4"],
+       "due": {"prompt": "2025-08-05T10:00:00+09:00", "written": "2025-09-03"}})
+    m("mau: a service known to qualify settles the line; no presumption",
+      [svc("email_free", 30000, 20000000), svc("hosting_free", 50000)], 2 * H, serious,
+      ["free e-mail service has 20,000,000"])
+    m("mau: a service without the figure makes up the users: presumed",
+      [svc("email_free", 10000, 20000000), svc("hosting_free", 40000)], 2 * H, serious,
+      ["Presumed, not established: free web hosting and other internet-related services gives "
+       "no monthly active users"])
+    m("mau: a service known to fall short does not count, even beside one without the figure",
+      [svc("email_free", 40000, 1), svc("hosting_free", 10000)], 2 * H,
+      {"rulebook": P, "report": "detailed", "serious_categories": []})
+    m("mau: the line is for its category only (a paid service's figure does not count)",
+      [svc("email_paid", 10000, 50000000), svc("email_free", 30000, 1)], 2 * H,
+      {"rulebook": P, "report": "detailed", "serious_categories": []})
+    m("mau: Japanese reasons", [svc("email_free", 30000)], 2 * H, serious,
+      ["推定（未確定）: 電子メール（無料） の月間アクティブ利用者数（services[].monthly_active_users）の記載がないため",
+       "10,000,000 人未満であればこの基準は該当しない"], lang="ja")
+    m("mau: Japanese reasons with the figure", [svc("email_free", 30000, 12000000)], 2 * H, serious,
+      ["月間アクティブ利用者数: 電子メール（無料） は 12,000,000 人で、月間アクティブ利用者数 10,000,000 人以上とする基準「mau >= 10,000,000 and duration >= 2h and users >= 30000」を満たす"],
+      lang="ja")
+    m("mau: ongoing, turns serious at 2 h on the presumption, and says so",
+      [svc("email_free", 30000)], None,
+      {"rulebook": P, "report": "detailed", "becomes_serious_at": "2025-08-04T12:00:00+09:00"},
+      ["Turns serious at 2025-08-04T12:00:00+09:00", "Presumed, not established"],
+      now="2025-08-04T11:00:00+09:00")
+    m("mau: ongoing with a figure below the line: cannot turn serious at 30,000 users",
+      [svc("email_free", 30000, 1)], None,
+      {"rulebook": P, "report": "detailed", "becomes_serious_at": None},
+      ["Cannot turn serious with the current user counts"], now="2025-08-04T11:00:00+09:00")
+    m("mau: the proposal is never chosen by date: jp-2023 applies and the field changes nothing",
+      [svc("email_free", 30000, 50000000)], 2 * H,
+      {"rulebook": "jp-2023", "report": "detailed", "serious_categories": [],
+       "quarterly_clauses": ["telecom"], "due": {"quarterly": "2025-12-01"}},
+      ["in force on the start date 2025-08-04"], forced=False)
+    return out
+
+
 def write(name, cases):
     with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
         f.write("# generated by gen.py — edit gen.py, not this file\n")
@@ -478,3 +570,4 @@ write("deadlines.jsonl", deadlines())
 write("selection.jsonl", selection())
 write("ongoing.jsonl", ongoing())
 write("osore.jsonl", osore())
+write("mau.jsonl", mau())
