@@ -2,7 +2,9 @@
  * fuzz_rules.c — libFuzzer target for the rulebook parser: the key file
  * format, the rulebook interpretation and the resolution of categories
  * against the catalog.  Accepted rulebooks are also used to classify a fixed
- * incident, so odd but valid thresholds are exercised too.
+ * incident, so odd but valid thresholds are exercised too (one service gives
+ * its monthly active users and one does not, so 'mau >=' lines take both the
+ * known and the presumed path).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +32,8 @@ static fuzz_env *env_get(void)
             "{\"id\":\"f\",\"operator\":\"Op\",\"started_at\":\"2021-08-03T15:00:00+09:00\","
             "\"ended_at\":null,\"critical_facility\":\"satellite\",\"all_traffic_stopped\":true,"
             "\"info_leak\":true,\"equipment\":\"dslam\","
-            "\"services\":[{\"service\":\"ftth\",\"effect\":\"degrade\",\"users\":40000},"
+            "\"services\":[{\"service\":\"ftth\",\"effect\":\"degrade\",\"users\":40000,"
+            "\"monthly_active_users\":5000000},"
             "{\"service\":\"mobile_voice\",\"effect\":\"stop\",\"users\":2000000}]}";
         if (catalog_load(&env->cat, JIKO_DATADIR "/catalogs", &err) ||
             incident_parse(&env->inc, rec, strlen(rec), &env->cat, "f", 1, &err))

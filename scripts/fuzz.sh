@@ -35,6 +35,12 @@ done
 for f in "$root"/rules/*.rules "$root"/tests/cases/*.rules "$root"/catalogs/*.conf; do
   cp "$f" "$work/rules/seed-$(basename "$f")"
 done
+# hand-written seeds for forms the project's data use little (fuzz/seeds/TARGET-*)
+for t in rules incident; do
+  for f in "$root"/fuzz/seeds/"$t"-*; do
+    if [ -e "$f" ]; then cp "$f" "$work/$t/seed-$(basename "$f")"; fi
+  done
+done
 # holiday seeds: the shipped calendar, and a small one of two years
 cp "$root/catalogs/holidays.conf" "$work/holiday/seed-holidays.conf"
 printf '[calendar]\nfirst_year = 2021\nlast_year = 2022\nweekend = saturday sunday\nyear_end = 12-29 01-03\nsource = s\n[year 2021]\nholiday = 2021-05-03 a | b\n[year 2022]\n' >"$work/holiday/seed-small"

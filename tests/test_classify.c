@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "conf.h"
 #include "incident.h"
 #include "testutil.h"
 
@@ -283,11 +284,84 @@ static void test_fy2021_serious(void **state)
     free(text);
 }
 
+/* A quarterly clause with 'mau >= N' judges the incident's counted services
+ * (any category): met on a known figure without presumption; met by
+ * presuming a missing figure, and marked; not met when every figure is
+ * known and short. */
+static void test_quarterly_mau(void **state)
+{
+    tu_env *env = *state;
+    static const char text[] =
+        "[rulebook]\nid = t\ntitle.ja = 試験\ntitle.en = test\neffective = 2030-04-01\n"
+        "in_force = no\nsource = test\n"
+        "[quarterly telecom]\nname.ja = x\nname.en = x\nsource = s\n"
+        "threshold = mau >= 1,000 and users >= 10\n"
+        "[deadline quarterly]\nwithin = 2 months\nfrom = quarter_end\nsource = s\n";
+    conf_file f;
+    rulebook b;
+    jiko_error err;
+    char msg[1024];
+    assert_int_equal(conf_parse(text, sizeof text - 1, "t.rules", &f, &err), 0);
+    int rc = rules_parse(&b, &f, &err);
+    conf_free(&f);
+    if (rc)
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    rules_set set = {0};
+    assert_int_equal(rules_add(&set, &b, &env->cat, &err), 0);
+    static const struct {
+        const char *services;
+        classify_report report;
+        bool presumed;
+        int64_t users;
+    } cases[] = {
+        {"{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":10,\"monthly_active_users\":1000}",
+         CLASSIFY_DETAILED, false, 10},
+        {"{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":10,\"monthly_active_users\":999}",
+         CLASSIFY_NONE, false, 0},
+        {"{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":10}", CLASSIFY_DETAILED, true, 10},
+        /* the known service is short of users, the unknown one makes them up */
+        {"{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":5,\"monthly_active_users\":5000},"
+         "{\"service\":\"dsl\",\"effect\":\"stop\",\"users\":12}",
+         CLASSIFY_DETAILED, true, 12},
+        /* the known one suffices: no presumption even beside a service without it */
+        {"{\"service\":\"ftth\",\"effect\":\"stop\",\"users\":50,\"monthly_active_users\":5000},"
+         "{\"service\":\"dsl\",\"effect\":\"stop\",\"users\":12}",
+         CLASSIFY_DETAILED, false, 50},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char rec[1024];
+        snprintf(rec, sizeof rec,
+                 "{\"id\":\"q\",\"operator\":\"Op\",\"started_at\":\"2031-08-04T10:00:00+09:00\","
+                 "\"ended_at\":\"2031-08-04T10:30:00+09:00\",\"services\":[%s]}",
+                 cases[i].services);
+        incident inc;
+        if (incident_parse(&inc, rec, strlen(rec), &env->cat, "t", 1, &err))
+            fail_msg("%s", error_format(&err, msg, sizeof msg));
+        classify_result r;
+        classify_incident(&set.books[0], &env->cat, &inc, inc.started_ms, &r);
+        assert_int_equal(r.report, cases[i].report);
+        if (r.report != CLASSIFY_NONE) {
+            assert_int_equal(r.n_quarterly, 1);
+            assert_int_equal(r.quarterly[0].mau_presumed, cases[i].presumed);
+            assert_int_equal(r.quarterly[0].users, cases[i].users);
+            json_t *why = classify_reasons(&r, &inc, &env->cat, CLASSIFY_EN);
+            bool said = false;
+            for (size_t k = 0; k < json_array_size(why); k++)
+                said |= strstr(json_string_value(json_array_get(why, k)), "Presumed, not established") != NULL;
+            assert_int_equal(said, cases[i].presumed);
+            json_decref(why);
+        }
+        incident_free(&inc);
+    }
+    rules_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_files),
         cmocka_unit_test(test_fy2021_serious),
+        cmocka_unit_test(test_quarterly_mau),
     };
     return cmocka_run_group_tests(tests, tu_env_setup, tu_env_teardown);
 }
