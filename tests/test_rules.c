@@ -233,10 +233,14 @@ static void test_not_in_force(void **state)
     const rules_clause *free_svc = &p->clauses[p->svc_serious[catalog_service_index(
         &env->cat, "email_free", 10)]];
     assert_string_equal(free_svc->id, "4");
-    assert_int_equal(free_svc->n_thresholds, 2);
-    assert_false(free_svc->thresholds[0].has_mau);
-    assert_true(free_svc->thresholds[1].has_mau);
-    assert_int_equal(free_svc->thresholds[1].min_mau, 10000000);
+    assert_int_equal(free_svc->n_thresholds, 4);
+    assert_false(free_svc->thresholds[0].has_mau || free_svc->thresholds[1].has_mau);
+    for (size_t t = 2; t < 4; t++) {
+        assert_true(free_svc->thresholds[t].has_mau);
+        assert_int_equal(free_svc->thresholds[t].min_mau, 10000000);
+    }
+    assert_int_equal(free_svc->thresholds[2].min_users, 100000);
+    assert_int_equal(free_svc->thresholds[3].min_users, 1000000);
     assert_true(free_svc->unconfirmed);
     assert_non_null(strstr(free_svc->note, "illustrative"));
     size_t n_mau = 0;
@@ -251,7 +255,7 @@ static void test_not_in_force(void **state)
             }
         }
     }
-    assert_int_equal(n_mau, 1);
+    assert_int_equal(n_mau, 2);
     json_decref(j);
     /* never chosen by date, whatever the date: each day a rulebook in force
      * begins, the days around them, and the far future */

@@ -176,9 +176,32 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
                 continue;
             cu = r->users;
         }
+        if (!cl->any_mau) {
+            /* the common case (every shipped rulebook): no line needs a
+             * figure, so the first line met is the hit */
+            int hit = -1;
+            for (size_t t = 0; t < cl->n_thresholds; t++) {
+                const rules_threshold *th = &cl->thresholds[t];
+                if (cu < th->min_users)
+                    continue;
+                int64_t at = inc->started_ms + th->min_ms;
+                if (at < earliest || (at == earliest && r->becomes_mau_presumed)) {
+                    earliest = at;
+                    r->becomes_clause = (int)k;
+                    r->becomes_threshold = (int)t;
+                    r->becomes_mau_presumed = false;
+                }
+                if (hit < 0 && r->duration_ms >= th->min_ms)
+                    hit = (int)t;
+            }
+            if (hit >= 0 && r->n_serious < CLASSIFY_MAX_HITS)
+                r->serious[r->n_serious++] =
+                    (classify_hit){.clause = (int)k, .threshold = hit, .svc = svc, .users = cu};
+            continue;
+        }
         /* the first line met on what is known, else the first met only by
          * presuming a missing monthly-active-users figure */
-        classify_hit met = {-1, -1, -1, 0, false}, guess = met;
+        classify_hit met = {.clause = -1, .threshold = -1, .svc = -1}, guess = met;
         for (size_t t = 0; t < cl->n_thresholds; t++) {
             const rules_threshold *th = &cl->thresholds[t];
             int64_t lu = cu;
@@ -198,7 +221,7 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
             }
             classify_hit *slot = presumed ? &guess : &met;
             if (slot->clause < 0 && r->duration_ms >= th->min_ms)
-                *slot = (classify_hit){(int)k, (int)t, ls, lu, presumed};
+                *slot = (classify_hit){.clause = (int)k, .threshold = (int)t, .svc = ls, .mau_presumed = presumed, .users = lu};
         }
         if (met.clause < 0)
             met = guess;
@@ -213,12 +236,12 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
             continue;
         if (cl->when_info_leak) {
             if (inc->info_leak)
-                r->quarterly[r->n_quarterly++] = (classify_hit){(int)k, -1, -1, 0, false};
+                r->quarterly[r->n_quarterly++] = (classify_hit){.clause = (int)k, .threshold = -1, .svc = -1};
             continue;
         }
         if (!facility_ok(cl->facility, inc) || !n_counted)
             continue;
-        classify_hit met = {-1, -1, -1, 0, false}, guess = met;
+        classify_hit met = {.clause = -1, .threshold = -1, .svc = -1}, guess = met;
         for (size_t t = 0; t < cl->n_thresholds && met.clause < 0; t++) {
             const rules_threshold *th = &cl->thresholds[t];
             int64_t lu = r->users;
@@ -229,7 +252,7 @@ void classify_incident(const rulebook *book, const catalog *cat, const incident 
                 continue;
             classify_hit *slot = presumed ? &guess : &met;
             if (slot->clause < 0 && lu >= th->min_users && r->duration_ms >= th->min_ms)
-                *slot = (classify_hit){(int)k, (int)t, ls, lu, presumed};
+                *slot = (classify_hit){.clause = (int)k, .threshold = (int)t, .svc = ls, .mau_presumed = presumed, .users = lu};
         }
         if (met.clause < 0)
             met = guess;

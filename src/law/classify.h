@@ -35,11 +35,13 @@ typedef struct classify_hit {
     int clause;    /* index into rulebook.clauses */
     int threshold; /* index into its thresholds; -1 for info_leak */
     int svc;       /* catalog service index, -1 when the whole incident counted */
-    int64_t users;
     /* The line has 'mau >= N' and is met only because a service that lacks
      * services[].monthly_active_users was presumed to reach N (the reasons
-     * say so; docs/rulebook-format.md gives the reading). */
+     * say so; docs/rulebook-format.md gives the reading).  Placed before
+     * `users` so that it fills padding: the result struct, cleared per
+     * classification, does not grow. */
     bool mau_presumed;
+    int64_t users;
 } classify_hit;
 
 typedef struct classify_result {

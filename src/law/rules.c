@@ -280,6 +280,7 @@ static int add_threshold(parse_ctx *c, rules_clause *cl, const conf_entry *e)
     if (!p)
         return bad(c, e, "out of memory", NULL);
     cl->thresholds = p;
+    cl->any_mau |= t.has_mau;
     t.text = strdup(e->value);
     t.line = e->line;
     p[cl->n_thresholds++] = t;

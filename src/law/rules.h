@@ -61,6 +61,7 @@ typedef struct rules_clause {
     long line;
     rules_threshold *thresholds;
     size_t n_thresholds;
+    bool any_mau;                     /* some line has 'mau >=' (else the plain, faster test) */
     rules_facility facility;          /* whose failure the clause is about */
     bool all_services;                /* serious: applies to every service */
     bool when_info_leak;              /* quarterly: met by an information leak */

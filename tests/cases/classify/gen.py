@@ -467,17 +467,24 @@ def osore():
 def mau():
     """A category judged by monthly active users (月間アクティブ利用者数), on the
     example proposal tests/cases/jp-2025-proposal.rules (forced: it is never
-    chosen by date).  Its [serious 4] (free internet services) has the
-    ILLUSTRATIVE line 'mau >= 10,000,000 and duration >= 2h and users >=
-    30000' beside '24h and 100,000'.  A service whose figure is not given is
-    presumed to reach it, and the reasons say so."""
+    chosen by date).  Its [serious 4] (free internet services) has, beside
+    '24h and 100,000' and '12h and 1,000,000', the ILLUSTRATIVE lines
+    'mau >= 10,000,000 and duration >= 4h and users >= 100,000' and
+    'mau >= 10,000,000 and duration >= 2h and users >= 1,000,000' (figures
+    from a news report of a 2025 draft, not an ordinance).  A service whose
+    figure is not given is presumed to reach it, and the reasons say so."""
     out = []
     P = "jp-2025-proposal"
     start = "2025-08-04T10:00:00+09:00"   # a Monday, FY2025 Q2
-    serious = {"rulebook": P, "report": "serious", "serious_categories": ["4"],
-               "due": {"prompt": "2025-08-04T12:00:00+09:00", "written": "2025-09-03"}}
+    L4 = "mau >= 10,000,000 and duration >= 4h and users >= 100,000"
+
+    def serious_at(prompt):
+        return {"rulebook": P, "report": "serious", "serious_categories": ["4"],
+                "due": {"prompt": prompt, "written": "2025-09-03"}}
+    serious = serious_at("2025-08-04T14:00:00+09:00")
     detailed = {"rulebook": P, "report": "detailed", "serious_categories": [],
                 "quarterly_clauses": ["telecom"], "due": {"quarterly": "2026-06-30"}}
+    not_serious = {"rulebook": P, "report": "detailed", "serious_categories": []}
 
     def svc(code, users, mau=..., effect="stop"):
         d = {"service": code, "effect": effect, "users": users}
@@ -497,59 +504,62 @@ def mau():
             c["now"] = now
         out.append(c)
 
-    m("mau: 10,000,000 monthly active users (inclusive) make 2 h and 30,000 users serious",
-      [svc("email_free", 30000, 10000000)], 2 * H, serious,
-      ["Monthly active users (月間アクティブ利用者数): free e-mail service has 10,000,000, meeting 'mau >= 10,000,000'",
+    m("mau: 10,000,000 monthly active users (inclusive) make 4 h and 100,000 users serious",
+      [svc("email_free", 100000, 10000000)], 4 * H, serious,
+      ["Monthly active users (月間アクティブ利用者数): free e-mail service has 10,000,000, "
+       "meeting 'mau >= 10,000,000' of the line '" + L4 + "'",
        "chosen explicitly, not by date"])
-    m("mau: 9,999,999 do not", [svc("email_free", 30000, 9999999)], 2 * H, detailed)
-    m("mau: 0 is a figure, not a missing one", [svc("email_free", 30000, 0)], 2 * H, detailed)
+    m("mau: 9,999,999 do not", [svc("email_free", 100000, 9999999)], 4 * H, detailed)
+    m("mau: 0 is a figure, not a missing one", [svc("email_free", 100000, 0)], 4 * H, detailed)
     m("mau: not given: presumed to reach the figure, and the reasons say so",
-      [svc("email_free", 30000)], 2 * H, serious,
+      [svc("email_free", 100000)], 4 * H, serious,
       ["Presumed, not established: free e-mail service gives no monthly active users "
-       "(services[].monthly_active_users), which the line 'mau >= 10,000,000 and duration >= 2h "
-       "and users >= 30000' needs",
+       "(services[].monthly_active_users), which the line '" + L4 + "' needs",
        "With fewer than 10,000,000 monthly active users the line does not apply"])
-    m("mau: null is the same as not given", [svc("email_free", 30000, None)], 2 * H, serious,
+    m("mau: null is the same as not given", [svc("email_free", 100000, None)], 4 * H, serious,
       ["Presumed, not established"])
-    m("mau: 1h59m is not enough, with any monthly active users",
-      [svc("email_free", 30000, 50000000)], 2 * H - M,
-      {"rulebook": P, "report": "detailed", "serious_categories": []})
-    m("mau: 29,999 users are not enough", [svc("email_free", 29999, 50000000)], 2 * H,
-      {"rulebook": P, "report": "detailed", "serious_categories": []})
-    m("mau: the category's other line needs no figure (24 h, 100,000 users)",
-      [svc("email_free", 100000, 5)], 24 * H,
-      {"rulebook": P, "report": "serious", "serious_categories": ["4"],
-       "due": {"prompt": "2025-08-05T10:00:00+09:00", "written": "2025-09-03"}})
+    m("mau: 3h59m is not enough for 100,000 users, with any monthly active users",
+      [svc("email_free", 100000, 50000000)], 4 * H - M, not_serious)
+    m("mau: 99,999 users are not enough at 4 h", [svc("email_free", 99999, 50000000)], 4 * H,
+      not_serious)
+    m("mau: 1,000,000 users make 2 h serious (the second line), due from 2 h",
+      [svc("email_free", 1000000, 10000000)], 2 * H, serious_at("2025-08-04T12:00:00+09:00"),
+      ["meeting 'mau >= 10,000,000 and duration >= 2h and users >= 1,000,000'"])
+    m("mau: 999,999 users at 2 h are not", [svc("email_free", 999999, 10000000)], 2 * H,
+      not_serious)
+    m("mau: the category's other lines need no figure (24 h, 100,000 users)",
+      [svc("email_free", 100000, 5)], 24 * H, serious_at("2025-08-05T10:00:00+09:00"))
     m("mau: a service known to qualify settles the line; no presumption",
-      [svc("email_free", 30000, 20000000), svc("hosting_free", 50000)], 2 * H, serious,
+      [svc("email_free", 100000, 20000000), svc("hosting_free", 150000)], 4 * H, serious,
       ["free e-mail service has 20,000,000"])
     m("mau: a service without the figure makes up the users: presumed",
-      [svc("email_free", 10000, 20000000), svc("hosting_free", 40000)], 2 * H, serious,
+      [svc("email_free", 50000, 20000000), svc("hosting_free", 120000)], 4 * H, serious,
       ["Presumed, not established: free web hosting and other internet-related services gives "
        "no monthly active users"])
     m("mau: a service known to fall short does not count, even beside one without the figure",
-      [svc("email_free", 40000, 1), svc("hosting_free", 10000)], 2 * H,
-      {"rulebook": P, "report": "detailed", "serious_categories": []})
+      [svc("email_free", 200000, 1), svc("hosting_free", 50000)], 4 * H, not_serious)
     m("mau: the line is for its category only (a paid service's figure does not count)",
-      [svc("email_paid", 10000, 50000000), svc("email_free", 30000, 1)], 2 * H,
-      {"rulebook": P, "report": "detailed", "serious_categories": []})
-    m("mau: Japanese reasons", [svc("email_free", 30000)], 2 * H, serious,
+      [svc("email_paid", 10000, 50000000), svc("email_free", 100000, 1)], 4 * H, not_serious)
+    m("mau: Japanese reasons", [svc("email_free", 100000)], 4 * H, serious,
       ["推定（未確定）: 電子メール（無料） の月間アクティブ利用者数（services[].monthly_active_users）の記載がないため",
        "10,000,000 人未満であればこの基準は該当しない"], lang="ja")
-    m("mau: Japanese reasons with the figure", [svc("email_free", 30000, 12000000)], 2 * H, serious,
-      ["月間アクティブ利用者数: 電子メール（無料） は 12,000,000 人で、月間アクティブ利用者数 10,000,000 人以上とする基準「mau >= 10,000,000 and duration >= 2h and users >= 30000」を満たす"],
+    m("mau: Japanese reasons with the figure", [svc("email_free", 100000, 12000000)], 4 * H, serious,
+      ["月間アクティブ利用者数: 電子メール（無料） は 12,000,000 人で、月間アクティブ利用者数 10,000,000 人以上とする基準「" + L4 + "」を満たす"],
       lang="ja")
-    m("mau: ongoing, turns serious at 2 h on the presumption, and says so",
-      [svc("email_free", 30000)], None,
-      {"rulebook": P, "report": "detailed", "becomes_serious_at": "2025-08-04T12:00:00+09:00"},
-      ["Turns serious at 2025-08-04T12:00:00+09:00", "Presumed, not established"],
+    m("mau: ongoing, turns serious at 4 h on the presumption, and says so",
+      [svc("email_free", 100000)], None,
+      {"rulebook": P, "report": "detailed", "becomes_serious_at": "2025-08-04T14:00:00+09:00"},
+      ["Turns serious at 2025-08-04T14:00:00+09:00", "Presumed, not established"],
       now="2025-08-04T11:00:00+09:00")
-    m("mau: ongoing with a figure below the line: cannot turn serious at 30,000 users",
-      [svc("email_free", 30000, 1)], None,
-      {"rulebook": P, "report": "detailed", "becomes_serious_at": None},
+    m("mau: ongoing with a figure below the line: serious only at 24 h",
+      [svc("email_free", 100000, 1)], None,
+      {"rulebook": P, "report": "detailed", "becomes_serious_at": "2025-08-05T10:00:00+09:00"},
+      now="2025-08-04T11:00:00+09:00")
+    m("mau: ongoing with 30,000 users: cannot turn serious, whatever the figure",
+      [svc("email_free", 30000)], None, {"rulebook": P, "becomes_serious_at": None},
       ["Cannot turn serious with the current user counts"], now="2025-08-04T11:00:00+09:00")
     m("mau: the proposal is never chosen by date: jp-2023 applies and the field changes nothing",
-      [svc("email_free", 30000, 50000000)], 2 * H,
+      [svc("email_free", 100000, 50000000)], 4 * H,
       {"rulebook": "jp-2023", "report": "detailed", "serious_categories": [],
        "quarterly_clauses": ["telecom"], "due": {"quarterly": "2025-12-01"}},
       ["in force on the start date 2025-08-04"], forced=False)
