@@ -356,12 +356,62 @@ static void test_quarterly_mau(void **state)
     rules_free(&set);
 }
 
+/* A reason longer than its buffer (here a 2,100-byte source citation) is
+ * shortened at a character boundary, never dropped: cut inside a UTF-8
+ * sequence, the JSON string would be refused and the reason lost. */
+static void test_long_reason_kept(void **state)
+{
+    tu_env *env = *state;
+    char text[4096];
+    int n = snprintf(text, sizeof text,
+                     "[rulebook]\nid = t\ntitle.ja = 試験\ntitle.en = test\neffective = 2030-04-01\n"
+                     "in_force = no\nsource = test\n[serious all]\nname.ja = x\nname.en = x\n"
+                     "services = all\nthreshold = duration >= 1h\nsource = ");
+    for (int i = 0; i < 700; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "あ");
+    n += snprintf(text + n, sizeof text - (size_t)n,
+                  "\n[deadline prompt]\nwithin = without_delay\nsource = s\n[deadline written]\n"
+                  "within = 30 days\nfrom = occurrence_day\nsource = s\n");
+    conf_file f;
+    rulebook b;
+    jiko_error err;
+    char msg[1024];
+    assert_int_equal(conf_parse(text, (size_t)n, "t.rules", &f, &err), 0);
+    int rc = rules_parse(&b, &f, &err);
+    conf_free(&f);
+    if (rc)
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    rules_set set = {0};
+    assert_int_equal(rules_add(&set, &b, &env->cat, &err), 0);
+    static const char rec[] =
+        "{\"id\":\"l\",\"operator\":\"Op\",\"started_at\":\"2031-08-04T10:00:00+09:00\","
+        "\"ended_at\":\"2031-08-04T12:00:00+09:00\",\"services\":[{\"service\":\"ftth\","
+        "\"effect\":\"stop\",\"users\":10}]}";
+    incident inc;
+    assert_int_equal(incident_parse(&inc, rec, strlen(rec), &env->cat, "t", 1, &err), 0);
+    classify_result r;
+    classify_incident(&set.books[0], &env->cat, &inc, inc.started_ms, &r);
+    assert_int_equal(r.report, CLASSIFY_SERIOUS);
+    for (int lang = 0; lang < 2; lang++) {
+        json_t *why = classify_reasons(&r, &inc, &env->cat, lang ? CLASSIFY_JA : CLASSIFY_EN);
+        bool said = false;
+        for (size_t k = 0; k < json_array_size(why); k++)
+            said |= strstr(json_string_value(json_array_get(why, k)),
+                           lang ? "重大な事故 区分all" : "Serious accident (重大な事故), category all") != NULL;
+        assert_true(said);
+        json_decref(why);
+    }
+    incident_free(&inc);
+    rules_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_files),
         cmocka_unit_test(test_fy2021_serious),
         cmocka_unit_test(test_quarterly_mau),
+        cmocka_unit_test(test_long_reason_kept),
     };
     return cmocka_run_group_tests(tests, tu_env_setup, tu_env_teardown);
 }

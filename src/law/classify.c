@@ -363,11 +363,25 @@ int classify_check_calendar(const classify_result *r, const catalog *cat, const 
 static void addf(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void addf(json_t *arr, const char *fmt, ...)
 {
-    char buf[1024];
+    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    /* A reason longer than the buffer (a long source citation) is cut at a
+     * character boundary: cut inside a UTF-8 sequence, json_string() would
+     * refuse it and the reason would be lost without a word. */
+    if (n >= (int)sizeof buf) {
+        size_t len = sizeof buf - 1, j = len;
+        while (j > 0 && ((unsigned char)buf[j - 1] & 0xC0) == 0x80)
+            j--;
+        if (j > 0) {
+            unsigned char lead = (unsigned char)buf[j - 1];
+            size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+            if (j - 1 + need > len)
+                buf[j - 1] = '\0';
+        }
+    }
     json_array_append_new(arr, json_string(buf));
 }
 
