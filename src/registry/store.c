@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "jst.h"
 #include "json_fast.h"
 #include "utf8.h"
@@ -39,6 +41,12 @@ static int open_mode(store **out, const char *url, bool create, jiko_error *err)
     }
     *out = s;
     return 0;
+}
+
+void store_process_setup(void)
+{
+    /* SQLITE_MISUSE if SQLite is already initialised: then nothing changes */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int store_open(store **out, const char *url, jiko_error *err)

@@ -103,6 +103,13 @@ typedef int (*store_fact_fn)(void *ctx, const store_fact *f);
 
 /* Open (creating if needed) a registry: "postgresql://..." or "postgres://..."
  * for PostgreSQL, anything else is a SQLite file path. */
+/* Once, at the start of a process, before any registry is opened or any
+ * thread started: process-wide settings of the registry's libraries.  Turns
+ * off SQLite's memory statistics, which take one global mutex on every
+ * allocation of every connection, so that the server's workers contend for
+ * it on every request; nothing in jiko reads them. */
+void store_process_setup(void);
+
 int store_open(store **out, const char *url, jiko_error *err);
 
 /* Whether a registry URL names PostgreSQL (else it is a SQLite file path). */
