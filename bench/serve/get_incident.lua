@@ -34,6 +34,7 @@ end
 track, statuses, lat = false, {}, {}
 local token, n
 local ops = {}
+local heads, tail = {}, nil
 local sent = {}
 local nlat = 0
 
@@ -46,6 +47,14 @@ function init(args)
   end
   math.randomseed(os.time() * 1000 + (id or 0))
   wrk.headers["Authorization"] = "Bearer " .. token
+  -- The request's text around the path, made once: wrk.format formats every
+  -- header of every request anew, and wrk shares the 2 cores with the
+  -- server it measures (docs/serve-performance.md).  Same bytes as before.
+  local sample = wrk.format("GET", "/")
+  tail = sample:sub(#"GET /" + 1)
+  for k = 0, 199 do
+    heads[k] = "GET /api/v1/incidents/" .. ops[k] .. "/"
+  end
   if track then
     response = function(status, headers, body)
       statuses[status] = (statuses[status] or 0) + 1
@@ -70,7 +79,7 @@ function request()
     if not q then q = {}; sent[iid] = q end
     q[#q + 1] = now_us()
   end
-  return wrk.format("GET", "/api/v1/incidents/" .. ops[i % 200] .. "/" .. iid)
+  return heads[i % 200] .. iid .. tail
 end
 
 function done(summary, latency, requests)

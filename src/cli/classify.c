@@ -11,6 +11,7 @@
 #include "intake.h"
 #include "lines.h"
 #include "utf8.h"
+#include "json_text.h"
 
 static void help(FILE *out)
 {
@@ -137,7 +138,7 @@ static void one_record(run *r, const char *name, long lineno, const char *text, 
     }
     if (r->json) {
         json_t *o = classify_to_json(&res, &inc, &r->env->cat, r->lang);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *s = o ? json_text_of(o, 0, false, NULL) : NULL;
         if (s) {
             fputs(s, stdout);
             fputc('\n', stdout);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "store.h"
 
 #ifndef JIKO_VERSION
 #define JIKO_VERSION "0.1.0"
@@ -78,6 +79,7 @@ static int finish(const char *cmd, int status)
 
 int main(int argc, char **argv)
 {
+    store_process_setup();
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

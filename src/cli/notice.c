@@ -15,6 +15,7 @@
 #include "notice.h"
 #include "status.h"
 #include "store_row.h"
+#include "json_text.h"
 
 static void help(FILE *out)
 {
@@ -77,7 +78,7 @@ static int draft(cli_env *env, store *db, const char *op, const char *id, const 
     }
     if (json) {
         json_t *o = notice_draft_json(&d);
-        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *s = o ? json_text_of(o, 0, false, NULL) : NULL;
         if (s)
             puts(s);
         free(s);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "store_row.h"
 #include "utf8.h"
+#include "json_text.h"
 
 typedef struct reader {
     const char *cmd;
@@ -57,7 +58,7 @@ static void help(FILE *out, const char *cmd)
 
 static void print_json(json_t *o)
 {
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = o ? json_text_of(o, 0, false, NULL) : NULL;
     if (s) {
         puts(s);
         free(s);

@@ -9,6 +9,7 @@
 
 #include "assets.h"
 #include "cli.h"
+#include "json_arena.h"
 #include "conf.h"
 #include "engine.h"
 #include "notify.h"
@@ -133,6 +134,9 @@ int cmd_serve(int argc, char **argv)
     const char *db = NULL, *listen = NULL, *config = NULL, *threads = NULL, *ready = NULL,
                *rules_dir = NULL, *catalog_dir = NULL;
     int c;
+    /* before any JSON value: the workers answer reads from per-request
+     * arenas (api_json_scratch); every other value stays on the heap */
+    json_arena_install();
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "token.h"
 #include "utf8.h"
+#include "json_text.h"
 
 static void help(FILE *out)
 {
@@ -70,7 +71,7 @@ static int list_token(void *ctx, const store_token *t)
         json_object_set_new(o, "created_at", json_string(jst_format(t->created_ms, buf, sizeof buf)));
         json_object_set_new(o, "revoked_at", t->revoked_ms ? json_string(jst_format(t->revoked_ms, buf, sizeof buf))
                                                            : json_null());
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *s = json_text_of(o, 0, false, NULL);
         json_decref(o);
         if (s) {
             puts(s);

@@ -17,6 +17,7 @@
 #include "notify.h"
 #include "notify_send.h"
 #include "utf8.h"
+#include "json_text.h"
 
 /* `deliver`: messages are still pending (not delivered, not given up) when
  * the command ends. */
@@ -276,7 +277,7 @@ static int list_msg(void *ctx, const store_outbox_msg *m)
         json_object_set_new(o, "gave_up_ms", ms_or_null(m->gave_up_ms));
         json_object_set_new(o, "last_error", json_string(m->last_error));
         json_object_set_new(o, "body", json_string(m->body));
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *s = json_text_of(o, 0, false, NULL);
         json_decref(o);
         if (s) {
             puts(s);

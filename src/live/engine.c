@@ -23,6 +23,7 @@
 #include "jst.h"
 #include "series.h"
 #include "strmap.h"
+#include "json_text.h"
 
 struct live_batch {
     live_engine *e;
@@ -771,7 +772,7 @@ static char *event_data(live_engine *e, const stored *s, int64_t lead_ms)
     json_object_set(o, "incident", s->inc.json);
     json_object_set_new(o, "classification",
                         classify_to_json(&s->res, &s->inc, e->env.cat, CLASSIFY_EN));
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_text_of(o, 0, false, NULL);
     json_decref(o);
     return text;
 }
@@ -873,7 +874,7 @@ static int store_one(live_engine *e, live_inc *i, store *db, int64_t now_ms, jik
         }
     }
     stored s = {0};
-    s.text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    s.text = json_text_of(rec, 0, false, NULL);
     int rc = s.text ? classify_text(e, s.text, as_of_ms(e, now_ms), &s, err) : -1;
     if (rc && s.text && err->kind == JIKO_ERR_INVALID) {
         /* a record the law refuses (a start before any rulebook, say):
@@ -928,7 +929,7 @@ static int emit_warning(live_engine *e, store *db, const live_warning *w, int64_
                           w->r.limit, "eta",
                           w->r.eta_ms == FORECAST_NEVER ? "" : jst_format(w->r.eta_ms, eta, sizeof eta),
                           "basis", w->r.basis ? w->r.basis : "", "users", (json_int_t)lw->users);
-    char *data = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *data = o ? json_text_of(o, 0, false, NULL) : NULL;
     json_decref(o);
     if (!data) {
         error_nomem(err, "a capacity warning");
@@ -1062,7 +1063,7 @@ static int tick_one(live_engine *e, live_inc *i, store *db, int64_t as_of, int64
 {
     if (!i->record)
         return 0;
-    char *text = json_dumps(i->record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_text_of(i->record, 0, false, NULL);
     if (!text) {
         error_nomem(err, "the live engine's countdown");
         return -1;

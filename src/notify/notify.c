@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "utf8.h"
+#include "json_text.h"
 
 #define ID_RANDOM_BYTES 18
 _Static_assert(4 + sodium_base64_ENCODED_LEN(ID_RANDOM_BYTES,
@@ -99,19 +100,9 @@ static char *make_body(const notify_event *ev, int64_t now_ms, jiko_error *err)
     json_object_set_new(body, "type", json_string(ev->type));
     json_object_set_new(body, "timestamp", json_string(ts));
     json_object_set_new(body, "data", data);
-    /* into our own buffer, not json_dumps's: where a process installed a
-     * jansson allocation hook (json_arena.h), json_dumps's string is not
-     * free()'s to free */
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-    size_t n = json_dumpb(body, NULL, 0, flags);
-    char *text = n ? malloc(n + 1) : NULL;
-    if (text && json_dumpb(body, text, n, flags) == n)
-        text[n] = '\0';
-    else {
-        free(text);
-        text = NULL;
+    char *text = body ? json_text_of(body, 0, false, NULL) : NULL;
+    if (!text)
         error_nomem(err, "making a webhook body");
-    }
     json_decref(body);
     return text;
 }

@@ -103,6 +103,13 @@ typedef int (*store_fact_fn)(void *ctx, const store_fact *f);
 
 /* Open (creating if needed) a registry: "postgresql://..." or "postgres://..."
  * for PostgreSQL, anything else is a SQLite file path. */
+/* Once, at the start of a process, before any registry is opened or any
+ * thread started: process-wide settings of the registry's libraries.  Turns
+ * off SQLite's memory statistics, which take one global mutex on every
+ * allocation of every connection, so that the server's workers contend for
+ * it on every request; nothing in jiko reads them. */
+void store_process_setup(void);
+
 int store_open(store **out, const char *url, jiko_error *err);
 
 /* Whether a registry URL names PostgreSQL (else it is a SQLite file path). */
@@ -147,6 +154,12 @@ int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko
 /* Current version of one incident; `op` may be NULL when the id is unique.
  * Returns 1 when found (row filled; free with store_row_free), 0 when not. */
 int store_get(store *s, const char *op, const char *id, store_row *row, jiko_error *err);
+
+/* As store_get, for a caller that parses the record at once itself with
+ * store_row_classify, which reports a damaged record as store_get would:
+ * the record's JSON is then not parsed twice (a sixth of the server's work
+ * for GET /api/v1/incidents/{operator}/{id}). */
+int store_get_to_parse(store *s, const char *op, const char *id, store_row *row, jiko_error *err);
 
 /* Every version of one incident, oldest first. */
 int store_history(store *s, const char *op, const char *id, store_row_fn fn, void *ctx,

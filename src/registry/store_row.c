@@ -79,6 +79,15 @@ int store_row_classify(const intake_opts *o, const store_row *row, incident *inc
                   "stored incident %s/%s no longer validates: %s", row->op, row->id, why);
         return -1;
     }
+    if (strcmp(inc->id, row->id) != 0 || strcmp(inc->op, row->op) != 0) {
+        /* as store_get's check, for rows read with store_get_to_parse */
+        error_set(err, JIKO_ERR_STORE, NULL, 0, NULL,
+                  "the registry is damaged: stored incident %s/%s (version %d): the record "
+                  "names another incident",
+                  row->op, row->id, row->version);
+        incident_free(inc);
+        return -1;
+    }
     const rulebook *b = rules_find(o->rules, row->rulebook);
     if (!b && !(b = intake_rulebook(o->rules, inc->started_ms, "registry", 0, err))) {
         incident_free(inc);

@@ -9,6 +9,7 @@
 #include "jst.h"
 #include "json_fast.h"
 #include "utf8.h"
+#include "json_text.h"
 
 static const char *const kind_names[] = {"first", "update", "recovery"};
 
@@ -521,18 +522,8 @@ static char *with_notice(const char *record, const notice_input *n, jiko_error *
             if (ns && json_object_set_new(rec, "notices", ns))
                 ns = NULL;
         }
-        /* into a block of our own: json_dumps' text belongs to jansson's
-         * allocator, which is not free()'s when json_arena is installed */
-        size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-        size_t len = ns && !json_array_append(ns, one) ? json_dumpb(rec, NULL, 0, flags) : 0;
-        if (len && (text = malloc(len + 1))) {
-            if (json_dumpb(rec, text, len, flags) == len) {
-                text[len] = '\0';
-            } else {
-                free(text);
-                text = NULL;
-            }
-        }
+        if (ns && !json_array_append(ns, one))
+            text = json_text_of(rec, 0, false, NULL);
     }
     if (!text) {
         if (rec || json_error_code(&je) == json_error_out_of_memory)

@@ -23,6 +23,7 @@
 #include "jst.h"
 #include "lines.h"
 #include "report.h"
+#include "json_text.h"
 
 enum { MAX_SVC = 6 };
 /* Bounds every count read from a figures file: a typo must not ask for
@@ -751,7 +752,7 @@ static int check_and_write(gen *g, FILE *out, json_t *o, const char *want)
         return -1;
     }
     incident_free(&inc);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_text_of(o, 0, false, NULL);
     if (!text) {
         error_set(g->err, JIKO_ERR_NOMEM, NULL, 0, NULL, "out of memory");
         return -1;

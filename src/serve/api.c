@@ -17,6 +17,7 @@
 #include "report_render.h"
 #include "rules_json.h"
 #include "store_row.h"
+#include "json_text.h"
 
 #define ROLE(r) (1u << (r))
 #define READERS (ROLE(TOKEN_ADMIN) | ROLE(TOKEN_VIEWER) | ROLE(TOKEN_REGULATOR))
@@ -298,7 +299,7 @@ static void incidents_post(const api_env *env, const api_request *rq, reply *out
 static char *cursor_make(const store_row *r, bool newest)
 {
     json_t *k = json_pack("[I,s,s,b]", (json_int_t)r->started_ms, r->op, r->id, newest);
-    char *text = k ? json_dumps(k, JSON_COMPACT) : NULL;
+    char *text = k ? json_text_of(k, 0, false, NULL) : NULL;
     json_decref(k);
     if (!text)
         return NULL;
@@ -454,13 +455,14 @@ static void incidents_get(const api_request *rq, reply *out)
 
 /* The stored row of the path's incident, or an answer saying why not
  * (another operator's: 403; none: 404).  True when *row is filled. */
-static bool path_row(const api_request *rq, store_row *row, reply *out)
+static bool path_row(const api_request *rq, store_row *row, bool to_parse, reply *out)
 {
     const route_match *m = rq->route;
     if (!api_own_operator(rq, m->op, out))
         return false;
     jiko_error err;
-    int found = store_get(rq->db, m->op, m->incident, row, &err);
+    int found = to_parse ? store_get_to_parse(rq->db, m->op, m->incident, row, &err)
+                         : store_get(rq->db, m->op, m->incident, row, &err);
     if (found < 0)
         reply_from_error(out, &err);
     else if (!found)
@@ -472,7 +474,7 @@ static bool path_row(const api_request *rq, store_row *row, reply *out)
 bool api_path_incident(const api_env *env, const api_request *rq, store_row *row,
                           incident *inc, classify_result *r, reply *out)
 {
-    if (!path_row(rq, row, out))
+    if (!path_row(rq, row, true, out)) /* store_row_classify parses the record */
         return false;
     jiko_error err;
     intake_opts io = {env->cat, env->rules, NULL, 0}; /* its clock is not used */
@@ -491,27 +493,24 @@ bool api_path_incident(const api_env *env, const api_request *rq, store_row *row
 static void incident_answer(reply *out, const store_row *row, json_t *cls)
 {
     json_t *ro = store_row_json(row, false);
-    char *a = ro ? json_dumps(ro, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    char *b = cls ? json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_text t = {0};
+    json_text_lit(&t, "{\"incident\":");
+    json_text_value(&t, ro, 0);
+    if (!t.failed)
+        t.len--; /* the row's closing brace: the record goes inside */
+    json_text_lit(&t, ",\"record\":");
+    json_text_lit(&t, row->record);
+    json_text_lit(&t, "},\"classification\":");
+    json_text_value(&t, cls, 0);
+    json_text_lit(&t, "}\n");
     json_decref(ro);
     json_decref(cls);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = a && b ? open_memstream(&text, &len) : NULL;
-    if (f) {
-        size_t an = strlen(a); /* a ends with the row's closing brace */
-        fputs("{\"incident\":", f);
-        fwrite(a, 1, an - 1, f);
-        fprintf(f, ",\"record\":%s},\"classification\":%s}\n", row->record, b);
-    }
-    free(a);
-    free(b);
-    if (!f || fclose(f) != 0) {
-        free(text);
+    size_t len;
+    char *text = json_text_take(&t, &len);
+    if (!text)
         reply_json(out, 503, NULL);
-        return;
-    }
-    reply_take(out, 200, "application/json", text, len);
+    else
+        reply_take(out, 200, "application/json", text, len);
 }
 
 /* GET /api/v1/incidents/{operator}/{id}: the record and its classification
@@ -570,7 +569,7 @@ static void series_get(const api_env *env, const api_request *rq, reply *out)
 {
     const route_match *m = rq->route;
     store_row row;
-    if (!path_row(rq, &row, out))
+    if (!path_row(rq, &row, false, out))
         return;
     store_row_free(&row);
     json_t *o = env->engine ? live_incident_series(env->engine, m->op, m->incident)
@@ -762,6 +761,19 @@ static void report_quarter(const api_env *env, const api_request *rq, reply *out
     }
     free(items);
     report_batch_free(&bt);
+}
+
+bool api_json_scratch(const route_match *m)
+{
+    switch (m->id) {
+    case ROUTE_INCIDENTS: return m->method == ROUTE_GET;
+    case ROUTE_INCIDENT:
+    case ROUTE_HISTORY:
+    case ROUTE_CLASSIFY:
+    case ROUTE_RULES:
+    case ROUTE_RULEBOOK: return true;
+    default: return false;
+    }
 }
 
 void api_handle(const api_env *env, const api_request *rq, reply *out)

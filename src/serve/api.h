@@ -46,6 +46,13 @@ typedef struct api_request {
     page_cache *pages; /* the public pages kept a few seconds; NULL: none */
 } api_request;
 
+/* Whether the route's handler keeps no JSON value past the request (reads
+ * of the registry and classifications), so that a worker may give it a
+ * json_arena made current for the request and reset after it.  The others
+ * (ingest, notices, reports, pages) may hand values to longer-lived state,
+ * and get the heap. */
+bool api_json_scratch(const route_match *m);
+
 /* Whether the route needs a token at all (/healthz and /metrics do not). */
 bool api_needs_token(route_id id);
 

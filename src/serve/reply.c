@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_text.h"
+
 int reply_status_of(jiko_error_kind kind)
 {
     switch (kind) {
@@ -49,22 +51,15 @@ void reply_take(reply *r, int status, const char *content_type, char *body, size
 
 void reply_json(reply *r, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    size_t n;
+    /* a newline at the end: curl's output ends its line */
+    char *text = body ? json_text_of(body, 0, true, &n) : NULL;
     json_decref(body);
     if (!text) {
         reply_nomem(r);
         return;
     }
-    size_t n = strlen(text);
-    char *withnl = realloc(text, n + 2); /* a newline: curl output ends its line */
-    if (!withnl) {
-        free(text);
-        reply_nomem(r);
-        return;
-    }
-    withnl[n] = '\n';
-    withnl[n + 1] = '\0';
-    reply_take(r, status, "application/json", withnl, n + 1);
+    reply_take(r, status, "application/json", text, n);
 }
 
 static json_t *error_object(const char *code, const char *field, long line, const char *message)

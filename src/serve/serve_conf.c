@@ -18,7 +18,7 @@ void serve_conf_default(serve_conf *c)
     c->threads = 2;
     c->max_connections = 1024;
     c->max_body_bytes = 1L << 20;
-    c->max_header_bytes = 32 * 1024;
+    c->max_header_bytes = 16 * 1024;
     c->connection_timeout_s = 10;
     c->max_inflight = 64;
     c->max_rss_mb = 1024;

@@ -1,5 +1,6 @@
 /* server.c — the HTTP server (server.h). */
 #include "server.h"
+#include "json_arena.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -518,19 +519,32 @@ static void *ticker_main(void *arg)
 static void *worker_main(void *arg)
 {
     server *s = arg;
+    json_arena arena;
+    json_arena_init(&arena);
     for (;;) {
         pthread_mutex_lock(&s->q_mu);
         while (s->q_len == 0 && !s->q_stop)
             pthread_cond_wait(&s->q_cv, &s->q_mu);
         if (s->q_len == 0) { /* stopping, and nothing left */
             pthread_mutex_unlock(&s->q_mu);
+            json_arena_free(&arena);
             return NULL;
         }
         struct job j = s->queue[s->q_head];
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
         pthread_mutex_unlock(&s->q_mu);
+        /* a read's JSON values from the worker's arena, all released at
+         * once after it (json_arena.h): a fifth of GET incident's work was
+         * malloc and free of them */
+        bool scratch = api_json_scratch(&j.rq->route);
+        if (scratch)
+            json_arena_use(&arena);
         run_handler(s, j.rq, &j.rq->out);
+        if (scratch) {
+            json_arena_use(NULL);
+            json_arena_reset(&arena);
+        }
         atomic_store(&j.rq->done, true);
         MHD_resume_connection(j.c); /* the I/O thread sends the answer */
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "jst.h"
+#include "json_text.h"
 
 /* rate_per_hour is the rate per second times this */
 #define SEC_PER_HOUR 3600.0
@@ -95,7 +96,7 @@ char *forecast_run_json(const forecast_result *r, forecast_run_event ev)
     json_object_set_new(o, "late", time_or_null(r->late_ms != FORECAST_NEVER, r->late_ms));
     json_object_set_new(o, "rate_per_hour", json_real(r->rate_per_s * SEC_PER_HOUR));
     json_object_set_new(o, "basis", r->basis ? json_string(r->basis) : json_null());
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *s = json_text_of(o, JSON_REAL_PRECISION(6), false, NULL);
     json_decref(o);
     return s;
 }

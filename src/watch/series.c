@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jst.h"
+#include "json_text.h"
 
 /* First size of the name scratch buffer: most names fit, so it rarely grows. */
 #define SCRATCH_FIRST 256
@@ -138,7 +139,7 @@ char *series_event_json(const char *name, const detect_event *e)
     json_object_set_new(o, "peak_at", json_string(jst_format(e->peak_ms, b, sizeof b)));
     json_object_set_new(o, "peak_score", json_real(e->peak));
     json_object_set_new(o, "end", json_string(jst_format(e->end_ms, c, sizeof c)));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
+    char *s = json_text_of(o, JSON_REAL_PRECISION(4), false, NULL);
     json_decref(o);
     return s;
 }
