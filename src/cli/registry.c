@@ -200,10 +200,11 @@ static int run(int argc, char **argv, const char *cmd)
             if (rd.json)
                 print_json(store_row_json(&row, true));
             else {
+                /* straight to stdout: no text to allocate (and none that
+                 * json_arena's hook could own) */
                 json_t *o = store_row_json(&row, true);
-                char *txt = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                puts(txt);
-                free(txt);
+                if (o && json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
+                    putchar('\n');
                 json_decref(o);
             }
             store_row_free(&row);
