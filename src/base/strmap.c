@@ -4,13 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t strmap_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
+#include "fnv.h"
+uint64_t strmap_hash(const char *s, size_t n) { return fnv1a64(FNV1A64_OFFSET, s, n); }
 
 static size_t slot_of(const strmap *m, const char *key, size_t n)
 {

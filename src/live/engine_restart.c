@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine_impl.h"
+#include "fnv.h"
 
 /* ---- restart: the open incidents from the registry ---- */
 
@@ -158,16 +159,6 @@ int live_reload(live_engine *e, store *db, int64_t now_ms, jiko_error *err)
  *               (u16 length, watch name) each;
  *   u64 FNV-1a of everything before. */
 #define CKPT_MAGIC "JIKOLIV5"
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t k = 0; k < n; k++)
-        h = (h ^ b[k]) * FNV_PRIME;
-    return h;
-}
 
 typedef struct ckpt_out {
     FILE *f;
@@ -177,7 +168,7 @@ typedef struct ckpt_out {
 
 static void put(ckpt_out *o, const void *p, size_t n)
 {
-    o->h = fnv(o->h, p, n);
+    o->h = fnv1a64(o->h, p, n);
     if (o->ok && n && fwrite(p, 1, n, o->f) != n)
         o->ok = false;
 }
@@ -204,7 +195,7 @@ int live_checkpoint(live_engine *e, jiko_error *err)
         return -1;
     }
     pthread_mutex_lock(&e->mu);
-    ckpt_out o = {f, FNV_OFFSET, true};
+    ckpt_out o = {f, FNV1A64_OFFSET, true};
     put(&o, CKPT_MAGIC, 8);
     uint8_t kind = c->detector_full;
     uint32_t size = (uint32_t)live_detector_size(e), fsize = sizeof(forecast_state);
@@ -427,7 +418,7 @@ int live_restore(live_engine *e, char *why, size_t why_size)
     if (read_ok)
         memcpy(&stored, buf + size - 8, 8);
     /* the sum first: nothing is taken from a damaged file */
-    if (!read_ok || stored != fnv(FNV_OFFSET, buf, (size_t)size - 8)) {
+    if (!read_ok || stored != fnv1a64(FNV1A64_OFFSET, buf, (size_t)size - 8)) {
         free(buf);
         snprintf(why, why_size, read_ok ? "damaged (its checksum does not match)" : "unreadable");
         return 1;

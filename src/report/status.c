@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "jst.h"
 #include "notice.h"
 #include "report_table.h"
@@ -20,17 +21,6 @@ typedef struct collect {
     size_t n_links, cap_links;
     jiko_error *err;
 } collect;
-
-uint64_t status_hash(const void *data, size_t len)
-{
-    const unsigned char *b = data;
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* An array of *cap elements of `size` bytes holding n, with room for one
  * more: arr itself, or arr moved and grown; NULL when out of memory (arr
@@ -297,8 +287,8 @@ void status_write_pct(FILE *out, const char *s)
  * any name makes a valid HTML id and URL fragment. */
 static void anchor(FILE *out, const status_incident *si)
 {
-    uint64_t h = status_hash(si->op, strlen(si->op) + 1);
-    h ^= status_hash(si->id, strlen(si->id)) * 31;
+    uint64_t h = fnv1a64(FNV1A64_OFFSET, si->op, strlen(si->op) + 1);
+    h ^= fnv1a64(FNV1A64_OFFSET, si->id, strlen(si->id)) * 31;
     fprintf(out, "i%016llx", (unsigned long long)h);
 }
 

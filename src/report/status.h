@@ -89,7 +89,4 @@ void status_write_unknown(FILE *out, const char *op, bool ja);
  * ASCII letters, digits and -._~). */
 void status_write_pct(FILE *out, const char *s);
 
-/* FNV-1a, 64 bits: anchors on the page, and the ETag of an answer. */
-uint64_t status_hash(const void *data, size_t len);
-
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "notice.h"
 #include "status.h"
 
@@ -122,7 +123,7 @@ void api_status(const api_env *env, const api_request *rq, reply *out)
         /* the validators: the bytes themselves, and the latest notice */
         out->cache_control = API_STATUS_CACHE_CONTROL;
         snprintf(out->etag, sizeof out->etag, "\"%016llx\"",
-                 (unsigned long long)status_hash(text, len));
+                 (unsigned long long)fnv1a64(FNV1A64_OFFSET, text, len));
         out->last_modified_ms = p.updated_ms;
     }
     if (cacheable)

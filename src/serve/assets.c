@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fnv.h"
 static const struct {
     const char *ext, *type;
 } types[] = {
@@ -29,17 +30,6 @@ static const char *type_of(const char *name)
         if (strcmp(dot, types[i].ext) == 0)
             return types[i].type;
     return NULL;
-}
-
-/* FNV-1a: the ETag only has to change when the file does. */
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
 }
 
 /* Read dir/name into the next place.  0 taken, 1 skipped (not a regular
@@ -94,7 +84,7 @@ static int take(assets *a, const char *dir, const char *name, bool optional, jik
     }
     snprintf(x->name, sizeof x->name, "%s", name);
     x->type = type;
-    snprintf(x->etag, sizeof x->etag, "\"%016llx\"", (unsigned long long)fnv1a(x->body, x->len));
+    snprintf(x->etag, sizeof x->etag, "\"%016llx\"", (unsigned long long)fnv1a64(FNV1A64_OFFSET, x->body, x->len));
     a->n++;
     return 0;
 }
