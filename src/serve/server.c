@@ -200,18 +200,22 @@ static char *http_date(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
-/* Whether a 200 with an ETag answers a conditional GET whose
- * If-None-Match names it (or is "*"): then 304 without a body. */
-static bool not_modified(struct MHD_Connection *c, const reply *r)
+/* Whether the request's If-None-Match names this ETag (or is "*"): then
+ * 304 without a body.  For the API's answers and the dashboard's files. */
+static bool etag_matches(struct MHD_Connection *c, const char *etag)
 {
-    if (r->status != 200 || !r->etag[0])
-        return false;
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
     if (!inm)
         return false;
     while (*inm == ' ')
         inm++;
-    return strcmp(inm, "*") == 0 || strstr(inm, r->etag) != NULL;
+    return strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL;
+}
+
+/* Whether a 200 with an ETag answers a conditional GET (etag_matches). */
+static bool not_modified(struct MHD_Connection *c, const reply *r)
+{
+    return r->status == 200 && r->etag[0] && etag_matches(c, r->etag);
 }
 
 static enum MHD_Result send_reply(server *s, struct MHD_Connection *c, request *rq, reply *r)
@@ -426,8 +430,7 @@ static enum MHD_Result serve_asset(server *s, struct MHD_Connection *c, request 
                                 : "the dashboard is not installed (see [serve] web in docs/api.md)");
         return send_reply(s, c, rq, &r);
     }
-    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
-    bool same = inm && strcmp(inm, a->etag) == 0;
+    bool same = etag_matches(c, a->etag);
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         same ? 0 : a->len, same ? (void *)"" : a->body, MHD_RESPMEM_PERSISTENT);
     if (!resp)

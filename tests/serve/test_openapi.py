@@ -826,6 +826,13 @@ def dashboard(c, tok):
           "the dashboard's page carries its Content-Security-Policy")
     c.call("GET", "/", None, None, headers={"If-None-Match": h.get("etag", "")}, want=304,
            what="GET the dashboard again with its ETag")
+    # the same If-None-Match matching as the API's answers: a list, and "*"
+    c.call("GET", "/", None, None, headers={"If-None-Match": '"0", ' + h.get("etag", "")}, want=304,
+           what="GET the dashboard with its ETag in a list")
+    c.call("GET", "/", None, None, headers={"If-None-Match": '"0"'}, want=200,
+           what="GET the dashboard with another ETag")
+    c.call("GET", "/", None, None, headers={"If-None-Match": "*"}, want=304,
+           what="GET the dashboard with If-None-Match: *")
     c.call("HEAD", "/", want=200)
     c.call("GET", big_target("/"), want=414)
     for f in ("app.js", "app.css", "i18n.js", "uPlot.iife.min.js", "uPlot.min.css"):
