@@ -62,16 +62,12 @@ bool api_own_operator(const api_request *rq, const char *op, reply *out)
     return false;
 }
 
-static int lang_param(const api_request *rq, classify_lang *lang, reply *out)
+int api_lang_param(const api_request *rq, classify_lang dflt, classify_lang *lang, reply *out)
 {
     const char *l = route_query(rq->route, "lang");
-    *lang = CLASSIFY_EN;
-    if (!l || strcmp(l, "en") == 0)
+    *lang = !l ? dflt : strcmp(l, "ja") == 0 ? CLASSIFY_JA : CLASSIFY_EN;
+    if (!l || strcmp(l, "ja") == 0 || strcmp(l, "en") == 0)
         return 0;
-    if (strcmp(l, "ja") == 0) {
-        *lang = CLASSIFY_JA;
-        return 0;
-    }
     reply_error(out, 400, "invalid", "lang", "expected ja or en, got '%s'", l);
     return -1;
 }
@@ -200,7 +196,7 @@ static void classify_post(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
     intake_opts io = {env->cat, env->rules, NULL, 0};
-    if (lang_param(rq, &lang, out) || api_now_param(rq, &io.now_ms, out))
+    if (api_lang_param(rq, CLASSIFY_EN, &lang, out) || api_now_param(rq, &io.now_ms, out))
         return;
     const char *book = route_query(rq->route, "rulebook");
     if (book && !(io.forced = rules_find(env->rules, book))) {
@@ -256,7 +252,7 @@ static void classify_post(const api_env *env, const api_request *rq, reply *out)
 static void incidents_post(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
-    if (lang_param(rq, &lang, out))
+    if (api_lang_param(rq, CLASSIFY_EN, &lang, out))
         return;
     intake_opts io = {env->cat, env->rules, NULL, rq->now_ms};
     char reason[IMPORT_REASON_MAX];
@@ -519,7 +515,7 @@ static void incident_get(const api_env *env, const api_request *rq, reply *out)
 {
     classify_lang lang;
     int64_t now;
-    if (lang_param(rq, &lang, out) || api_now_param(rq, &now, out))
+    if (api_lang_param(rq, CLASSIFY_EN, &lang, out) || api_now_param(rq, &now, out))
         return;
     store_row row;
     incident inc;
@@ -669,7 +665,7 @@ static void report_fy(const api_env *env, const api_request *rq, reply *out)
     classify_lang lang;
     const char *table = route_query(rq->route, "table");
     if (format_param(rq, REPORT_JSON, 0x1f, "expected text, md, html, csv or json", &f, out) ||
-        lang_param(rq, &lang, out))
+        api_lang_param(rq, CLASSIFY_EN, &lang, out))
         return;
     if (table && !report_table_known(table)) {
         reply_error(out, 400, "invalid", "table", "expected overview, matrix, headline, "
@@ -702,7 +698,7 @@ static void report_incident(const api_env *env, const api_request *rq, reply *ou
     classify_lang lang;
     if (format_param(rq, REPORT_MD, (1u << REPORT_MD) | (1u << REPORT_HTML),
                      "the case sheet is written as md or html", &f, out) ||
-        lang_param(rq, &lang, out))
+        api_lang_param(rq, CLASSIFY_EN, &lang, out))
         return;
     store_row row;
     incident inc;
@@ -732,7 +728,7 @@ static void report_quarter(const api_env *env, const api_request *rq, reply *out
     if (format_param(rq, REPORT_JSON,
                      (1u << REPORT_TEXT) | (1u << REPORT_CSV) | (1u << REPORT_JSON),
                      "the quarterly batch is written as text, csv or json", &f, out) ||
-        lang_param(rq, &lang, out))
+        api_lang_param(rq, CLASSIFY_EN, &lang, out))
         return;
     const char *op = route_query(rq->route, "operator");
     if (op && !api_own_operator(rq, op, out))

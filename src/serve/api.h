@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "classify.h"
 #include "page_cache.h"
 #include "reply.h"
 #include "route.h"
@@ -69,6 +70,11 @@ bool api_role_allows(const route_match *m, token_role role, jiko_error *err);
  * and *r are filled (the caller frees them: store_row_free, incident_free). */
 bool api_own_operator(const api_request *rq, const char *op, reply *out);
 int api_now_param(const api_request *rq, int64_t *now, reply *out);
+
+/* The `lang` query parameter, ja or en: `dflt` when absent (English for
+ * the API's JSON, Japanese for notices and the public pages); else a 400
+ * answer and -1. */
+int api_lang_param(const api_request *rq, classify_lang dflt, classify_lang *lang, reply *out);
 bool api_path_incident(const api_env *env, const api_request *rq, store_row *row, incident *inc,
                        classify_result *r, reply *out);
 

@@ -12,12 +12,10 @@
 /* ?lang=ja|en; notices and the public page are Japanese unless asked. */
 static int lang_ja(const api_request *rq, bool *ja, reply *out)
 {
-    const char *l = route_query(rq->route, "lang");
-    *ja = !l || strcmp(l, "ja") == 0;
-    if (*ja || strcmp(l, "en") == 0)
-        return 0;
-    reply_error(out, 400, "invalid", "lang", "expected ja or en, got '%s'", l);
-    return -1;
+    classify_lang lang;
+    int rc = api_lang_param(rq, CLASSIFY_JA, &lang, out);
+    *ja = lang == CLASSIFY_JA;
+    return rc;
 }
 
 void api_notice_draft(const api_env *env, const api_request *rq, reply *out)
