@@ -159,6 +159,53 @@ static void test_versions(void **state)
     assert_int_equal(store_check(f->db, &err), 0);
 }
 
+/* store_read_begin: SQLite's reads until store_read_end share one snapshot
+ * (a write by another handle meanwhile is seen after it); PostgreSQL reads
+ * as before, each statement its own.  Either way a write committed before
+ * store_read_begin is seen. */
+static void test_read_snapshot(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "s1", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 100), STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    store *other;
+    assert_int_equal(store_open(&other, f->url, &err), 0);
+
+    assert_int_equal(store_read_begin(f->db, &err), 0);
+    store_row row;
+    assert_int_equal(store_get(f->db, "A", "s1", &row, &err), 1);
+    assert_int_equal(row.version, 1);
+    store_row_free(&row);
+    fixture o = *f;
+    o.db = other;
+    assert_int_equal(store_begin(other, &err), 0);
+    put(&o, rec(b, sizeof b, "A", "s1", "2021-08-03T15:00:00+09:00", "2021-08-03T17:00:00+09:00", "ftth", 100), STORE_AMENDED);
+    assert_int_equal(store_commit(other, &err), 0);
+    assert_int_equal(store_get(f->db, "A", "s1", &row, &err), 1);
+    bool shared = strcmp(store_backend(f->db), "sqlite") == 0;
+    assert_int_equal(row.version, shared ? 1 : 2); /* the snapshot, or each read its own */
+    store_row_free(&row);
+    store_read_end(f->db);
+    assert_false(store_in_batch(f->db));
+    assert_int_equal(store_get(f->db, "A", "s1", &row, &err), 1);
+    assert_int_equal(row.version, 2);
+    store_row_free(&row);
+    /* a write on this handle after it works as before */
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "s1", "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", 100), STORE_AMENDED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    /* a snapshot begun after that write sees it */
+    assert_int_equal(store_read_begin(f->db, &err), 0);
+    assert_int_equal(store_get(f->db, "A", "s1", &row, &err), 1);
+    assert_int_equal(row.version, 3);
+    store_row_free(&row);
+    store_read_end(f->db);
+    store_close(other);
+}
+
 static void test_filters_and_rollback(void **state)
 {
     fixture *f = *state;
@@ -1115,6 +1162,7 @@ int main(int argc, char **argv)
     g_env = env;
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_read_snapshot, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_active_since, setup_sqlite, teardown),
@@ -1132,6 +1180,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_read_snapshot, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_active_since, setup_pg, teardown),

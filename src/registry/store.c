@@ -74,6 +74,17 @@ int store_commit(store *s, jiko_error *err) { return s->ops->commit(s->impl, err
 int store_rollback(store *s, jiko_error *err) { return s->ops->rollback(s->impl, err); }
 int store_check(store *s, jiko_error *err) { return s->ops->check(s->impl, err); }
 
+int store_read_begin(store *s, jiko_error *err)
+{
+    return s->ops->read_begin ? s->ops->read_begin(s->impl, err) : 0;
+}
+
+void store_read_end(store *s)
+{
+    if (s->ops->read_end)
+        s->ops->read_end(s->impl);
+}
+
 int store_count_open(store *s, long *n, jiko_error *err)
 {
     return s->ops->count_open(s->impl, n, err);

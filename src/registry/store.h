@@ -136,6 +136,15 @@ int store_begin(store *s, jiko_error *err);
 int store_commit(store *s, jiko_error *err);
 int store_rollback(store *s, jiko_error *err);
 
+/* One snapshot for several reads in a row (the server's run of GETs taken
+ * from its queue together): SQLite then opens one read transaction for all
+ * of them instead of one per statement, and the WAL's locks and the
+ * database's size are looked up once.  Reads only, never inside a batch.
+ * Every read still sees every change committed before store_read_begin.
+ * A backend without it (PostgreSQL) reads as before. */
+int store_read_begin(store *s, jiko_error *err);
+void store_read_end(store *s);
+
 /* Store one validated and classified incident.  `text` is its JSON (one
  * line), `reason` says why (e.g. "imported from f.jsonl:12").  Inside a batch.
  * `version` (may be NULL) gets the incident's current version after the

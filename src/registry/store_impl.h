@@ -63,6 +63,8 @@ typedef struct store_ops {
                          const char *error, jiko_error *err);
     int (*outbox_count)(void *impl, store_outbox_counts *c, jiko_error *err);
     void (*close)(void *impl);
+    int (*read_begin)(void *impl, jiko_error *err); /* NULL: no shared snapshot */
+    void (*read_end)(void *impl);
 } store_ops;
 
 /* `create`: make the registry when it is not there (store_open); else it

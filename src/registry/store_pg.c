@@ -749,6 +749,7 @@ static const store_ops pg_ops = {
     pg_list,      pg_get,   pg_history,   pg_check,      pg_count_open,   pg_facts,        pg_token_add,
     pg_token_list, pg_token_revoke, pg_in_batch, pg_outbox_add, pg_outbox_scan, pg_outbox_update,
     pg_outbox_count, pg_close,
+    NULL, NULL, /* a read snapshot would add two round trips and save none */
 };
 
 int store_pg_open(void **impl, const store_ops **ops, const char *url, bool create,

@@ -92,7 +92,7 @@ static const char *const migrations[] = {
     "  WHERE delivered_ms IS NULL AND gave_up_ms IS NULL;",
 };
 
-enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_GET, Q_COUNT };
+enum { Q_INSERT, Q_INSERT_VERSION, Q_CURRENT, Q_RECORD, Q_UPDATE, Q_GET, Q_BEGIN, Q_COMMIT, Q_COUNT };
 
 /* Columns, in order, of every row query below. */
 #define ROW_COLUMNS                                                                           \
@@ -118,6 +118,10 @@ static const char *const queries[Q_COUNT] = {
     [Q_GET] = "SELECT " ROW_COLUMNS " FROM incident i JOIN incident_version v"
               " ON v.key = i.key AND v.version = i.version"
               " WHERE i.id = ?1 AND (?2 IS NULL OR i.operator = ?2) LIMIT 2",
+    /* a read snapshot (sq_read_begin): prepared, as it comes with every
+     * run of reads */
+    [Q_BEGIN] = "BEGIN",
+    [Q_COMMIT] = "COMMIT",
 };
 
 typedef struct sq {
@@ -218,6 +222,26 @@ static void sq_close(void *impl)
 static int sq_begin(void *impl, jiko_error *err) { return exec(impl, "BEGIN IMMEDIATE", err); }
 static int sq_commit(void *impl, jiko_error *err) { return exec(impl, "COMMIT", err); }
 static int sq_rollback(void *impl, jiko_error *err) { return exec(impl, "ROLLBACK", err); }
+
+/* DEFERRED: the read transaction starts with the first read, after the
+ * caller took its requests, so each of them sees what was committed before
+ * it arrived. */
+static int sq_read_begin(void *impl, jiko_error *err)
+{
+    sq *s = impl;
+    int rc = sqlite3_step(s->st[Q_BEGIN]) == SQLITE_DONE ? 0 : fail_db(s, err, "cannot begin a read");
+    sqlite3_reset(s->st[Q_BEGIN]);
+    return rc;
+}
+
+static void sq_read_end(void *impl)
+{
+    sq *s = impl;
+    int rc = sqlite3_step(s->st[Q_COMMIT]);
+    sqlite3_reset(s->st[Q_COMMIT]);
+    if (rc != SQLITE_DONE && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
 
 static void bind_derived(sqlite3_stmt *st, const store_derived *d)
 {
@@ -908,7 +932,7 @@ static const store_ops sqlite_ops = {
     "sqlite",      false,        sq_begin,       sq_commit, sq_rollback, sq_put, sq_list, sq_get,
     sq_history,    sq_check,     sq_count_open,  sq_facts,       sq_token_add, sq_token_list, sq_token_revoke,
     sq_in_batch,   sq_outbox_add, sq_outbox_scan, sq_outbox_update, sq_outbox_count,
-    sq_close,
+    sq_close,      sq_read_begin, sq_read_end,
 };
 
 /* Whether the directory holding `path` may be written (WAL side files). */

@@ -24,6 +24,7 @@ struct metrics {
     atomic_ulong latency[ROUTE_COUNT][N_BUCKET + 1]; /* per bucket, not cumulative */
     atomic_ullong latency_us[ROUTE_COUNT];
     atomic_ulong refused[METRICS_REFUSALS];
+    atomic_ulong read_runs, read_run_requests;
 };
 
 metrics *metrics_new(void)
@@ -59,6 +60,12 @@ void metrics_refused(metrics *m, metrics_refusal why)
 {
     if ((unsigned)why < METRICS_REFUSALS)
         atomic_fetch_add_explicit(&m->refused[why], 1, memory_order_relaxed);
+}
+
+void metrics_read_run(metrics *m, int n)
+{
+    atomic_fetch_add_explicit(&m->read_runs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->read_run_requests, (unsigned long)n, memory_order_relaxed);
 }
 
 char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
@@ -113,6 +120,16 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
     for (int i = 0; i < METRICS_REFUSALS; i++)
         fprintf(out, "jiko_http_refused_total{reason=\"%s\"} %lu\n", refusal_names[i],
                 atomic_load_explicit(&m->refused[i], memory_order_relaxed));
+    fprintf(out,
+            "# HELP jiko_http_read_runs_total Runs of reads taken from the queue together and "
+            "answered from one registry snapshot.\n"
+            "# TYPE jiko_http_read_runs_total counter\n"
+            "jiko_http_read_runs_total %lu\n"
+            "# HELP jiko_http_read_run_requests_total Requests answered in those runs.\n"
+            "# TYPE jiko_http_read_run_requests_total counter\n"
+            "jiko_http_read_run_requests_total %lu\n",
+            atomic_load_explicit(&m->read_runs, memory_order_relaxed),
+            atomic_load_explicit(&m->read_run_requests, memory_order_relaxed));
     fprintf(out,
             "# HELP jiko_http_inflight_requests Admitted requests not yet answered (the "
             "admission queue).\n"

@@ -34,6 +34,8 @@ void metrics_free(metrics *m);
 /* One finished request. */
 void metrics_request(metrics *m, route_id route, int status, double seconds);
 void metrics_refused(metrics *m, metrics_refusal why);
+/* A run of `n` reads answered from one registry snapshot (server.c). */
+void metrics_read_run(metrics *m, int n);
 
 /* The gauges, read when scraped. */
 typedef struct metrics_gauges {
