@@ -14,7 +14,9 @@
 
 #include "lines.h"
 #include "num.h"
+#include "jst.h"
 #include "outfile.h"
+#include "textf.h"
 #include "testutil.h"
 #include "utf8.h"
 
@@ -53,6 +55,82 @@ static void test_utf8_valid(void **state)
     }
     assert_true(utf8_valid("", 0));
     assert_true(utf8_valid("abcdefgh\0ijk", 12)); /* NUL is valid UTF-8; callers refuse it */
+}
+
+/* textf gives vsnprintf's bytes and return value: for %s, %d and %% (by
+ * hand), at every buffer size (cut, and the length the whole would have),
+ * and for anything else (handed to vsnprintf). */
+static void check_textf(const char *fmt, const char *s1, int d1, const char *s2, int d2)
+{
+    for (size_t size = 0; size < 48; size++) {
+        char a[64], b[64];
+        memset(a, 'x', sizeof a);
+        memset(b, 'x', sizeof b);
+        /* the same arguments to both; a format uses a prefix of them */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-extra-args"
+        int na = textf(size ? a : NULL, size, fmt, s1, d1, s2, d2);
+        int nb = snprintf(size ? b : NULL, size, fmt, s1, d1, s2, d2);
+#pragma GCC diagnostic pop
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, sizeof a);
+    }
+}
+
+static void test_textf(void **state)
+{
+    (void)state;
+    check_textf("", "", 0, "", 0);
+    check_textf("plain text, no conversion", "", 0, "", 0);
+    check_textf("%s", "", 0, "", 0);
+    check_textf("%s: %d users; %s (%d%%)", "email", 456516, "基準「3時間以上」", -7);
+    check_textf("%s%d%s%d", "a", 0, "", 2147483647);
+    check_textf("[%s] %d", "x", -2147483647 - 1, "", 0);
+    check_textf("100%% %s %d", "sure", 42, "", 0);
+    check_textf("%s ends with a percent %", "x", 1, "", 0);
+    /* handed to vsnprintf: widths, flags, other conversions */
+    check_textf("%5s|%-4d|%s|%d", "ab", 7, "c", 8);
+    check_textf("%.2s %03d %s %x", "abcdef", 5, "z", 255);
+    /* a NULL string as glibc prints it */
+    char a[32];
+    const char *volatile nil = NULL; /* not seen as NULL at compile time */
+    assert_int_equal(textf(a, sizeof a, "<%s>", nil), 8);
+    assert_string_equal(a, "<(null)>");
+    /* random texts and numbers */
+    srand(7);
+    for (int i = 0; i < 2000; i++) {
+        char s1[24], s2[24];
+        int n1 = rand() % 23, n2 = rand() % 23;
+        for (int k = 0; k < n1; k++)
+            s1[k] = (char)(' ' + rand() % 95);
+        for (int k = 0; k < n2; k++)
+            s2[k] = (char)(' ' + rand() % 95);
+        s1[n1] = s2[n2] = '\0';
+        int d1 = rand() - RAND_MAX / 2, d2 = (rand() % 3 - 1) * rand();
+        check_textf("%s=%d, %s=%d", s1, d1, s2, d2);
+    }
+}
+
+/* jst_format_date by hand gives snprintf's "%04d-%02d-%02d" */
+static void test_format_date(void **state)
+{
+    (void)state;
+    static const jst_date days[] = {{2021, 8, 3},  {1, 1, 1},      {9999, 12, 31}, {0, 0, 0},
+                                    {10000, 1, 1}, {-5, 3, 4},    {2021, 100, 1}, {1873, 1, 1}};
+    for (size_t i = 0; i < sizeof days / sizeof *days; i++) {
+        char a[32], b[32];
+        jst_format_date(days[i], a, sizeof a);
+        snprintf(b, sizeof b, "%04d-%02d-%02d", days[i].y, days[i].m, days[i].d);
+        assert_string_equal(a, b);
+    }
+    for (int64_t z = -800000; z < 3000000; z += 997) {
+        jst_date d = jst_civil_from_days(z);
+        char a[16], b[32];
+        jst_format_date(d, a, sizeof a);
+        snprintf(b, sizeof b, "%04d-%02d-%02d", d.y, d.m, d.d);
+        assert_string_equal(a, b);
+    }
 }
 
 static void test_numbers_strict(void **state)
@@ -217,6 +295,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_numbers_strict),
+        cmocka_unit_test(test_textf),
+        cmocka_unit_test(test_format_date),
         cmocka_unit_test(test_lines_end_and_failure),
         cmocka_unit_test(test_outfile_all_or_nothing),
     };

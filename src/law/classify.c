@@ -14,6 +14,7 @@
 #include "classify.h"
 
 #include "num.h"
+#include "textf.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -366,7 +367,7 @@ static void addf(json_t *arr, const char *fmt, ...)
     char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = textf_v(buf, sizeof buf, fmt, ap); /* vsnprintf's bytes, faster */
     va_end(ap);
     /* A reason longer than the buffer (a long source citation) is cut at a
      * character boundary: cut inside a UTF-8 sequence, json_string() would
