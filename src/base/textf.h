@@ -18,7 +18,8 @@
 /* As vsnprintf(buf, size, fmt, ap): the length the whole text has (which
  * may be size or more: then it was cut, and buf ends in a NUL when size
  * > 0); negative on an error of vsnprintf's. */
-int textf_v(char *buf, size_t size, const char *fmt, va_list ap);
+int textf_v(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 int textf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -558,7 +558,7 @@ static void *worker_main(void *arg)
                  api_json_scratch(&s->queue[s->q_head].rq->route));
         pthread_mutex_unlock(&s->q_mu);
         store *db = pool_get(&s->db);
-        jiko_error err;
+        jiko_error err; /* a snapshot that cannot begin: each read runs alone, as before */
         bool snapshot = n > 1 && store_read_begin(db, &err) == 0;
         if (snapshot)
             metrics_read_run(s->stats, n);
