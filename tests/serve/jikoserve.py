@@ -50,6 +50,16 @@ def which(name):
     return shutil.which(name) or (os.path.exists("/usr/bin/" + name) and "/usr/bin/" + name)
 
 
+def need_wrk(check):
+    """wrk's path; None when it is missing: then the caller skips its test,
+    which fails under CI (where scripts/deps.sh must have installed it)."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        check(os.environ.get("CI") != "true", "wrk is installed (scripts/deps.sh)")
+        print("skip: no wrk")
+    return wrk
+
+
 def quote(s):
     """A path segment: percent-encoded UTF-8, '/' included."""
     return urllib.parse.quote(s, safe="")
