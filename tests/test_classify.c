@@ -284,6 +284,22 @@ static void test_fy2021_serious(void **state)
     free(text);
 }
 
+/* A set of the one rulebook written in `text` (len bytes), as "t.rules". */
+static void set_from_text(tu_env *env, const char *text, size_t len, rules_set *set)
+{
+    conf_file f;
+    rulebook b;
+    jiko_error err;
+    char msg[1024];
+    assert_int_equal(conf_parse(text, len, "t.rules", &f, &err), 0);
+    int rc = rules_parse(&b, &f, &err);
+    conf_free(&f);
+    if (rc)
+        fail_msg("%s", error_format(&err, msg, sizeof msg));
+    memset(set, 0, sizeof *set);
+    assert_int_equal(rules_add(set, &b, &env->cat, &err), 0);
+}
+
 /* A quarterly clause with 'mau >= N' judges the incident's counted services
  * (any category): met on a known figure without presumption; met by
  * presuming a missing figure, and marked; not met when every figure is
@@ -297,17 +313,10 @@ static void test_quarterly_mau(void **state)
         "[quarterly telecom]\nname.ja = x\nname.en = x\nsource = s\n"
         "threshold = mau >= 1,000 and users >= 10\n"
         "[deadline quarterly]\nwithin = 2 months\nfrom = quarter_end\nsource = s\n";
-    conf_file f;
-    rulebook b;
+    rules_set set;
+    set_from_text(env, text, sizeof text - 1, &set);
     jiko_error err;
     char msg[1024];
-    assert_int_equal(conf_parse(text, sizeof text - 1, "t.rules", &f, &err), 0);
-    int rc = rules_parse(&b, &f, &err);
-    conf_free(&f);
-    if (rc)
-        fail_msg("%s", error_format(&err, msg, sizeof msg));
-    rules_set set = {0};
-    assert_int_equal(rules_add(&set, &b, &env->cat, &err), 0);
     static const struct {
         const char *services;
         classify_report report;
@@ -372,17 +381,9 @@ static void test_long_reason_kept(void **state)
     n += snprintf(text + n, sizeof text - (size_t)n,
                   "\n[deadline prompt]\nwithin = without_delay\nsource = s\n[deadline written]\n"
                   "within = 30 days\nfrom = occurrence_day\nsource = s\n");
-    conf_file f;
-    rulebook b;
+    rules_set set;
+    set_from_text(env, text, (size_t)n, &set);
     jiko_error err;
-    char msg[1024];
-    assert_int_equal(conf_parse(text, (size_t)n, "t.rules", &f, &err), 0);
-    int rc = rules_parse(&b, &f, &err);
-    conf_free(&f);
-    if (rc)
-        fail_msg("%s", error_format(&err, msg, sizeof msg));
-    rules_set set = {0};
-    assert_int_equal(rules_add(&set, &b, &env->cat, &err), 0);
     static const char rec[] =
         "{\"id\":\"l\",\"operator\":\"Op\",\"started_at\":\"2031-08-04T10:00:00+09:00\","
         "\"ended_at\":\"2031-08-04T12:00:00+09:00\",\"services\":[{\"service\":\"ftth\","
