@@ -1,4 +1,5 @@
 /* test_jst.c — RFC 3339 parsing and JST calendar arithmetic. */
+#include <stdio.h>
 #include <string.h>
 
 #include "jst.h"
@@ -83,6 +84,26 @@ static void test_format(void **state)
     assert_string_equal(jst_format(1627970400500LL, buf, sizeof buf),
                         "2021-08-03T15:00:00.500+09:00");
     assert_string_equal(jst_format(-1000, buf, sizeof buf), "1970-01-01T08:59:59+09:00");
+    /* written by hand, as snprintf would: across the range, with and
+     * without milliseconds */
+    for (int64_t ms = JST_MIN_MS; ms <= JST_MAX_MS - 7777; ms += 86400000LL * 397 + 3600007) {
+        for (int k = 0; k < 3; k++) {
+            int64_t t = ms + (k == 0 ? 0 : k == 1 ? 5 : 7777);
+            jst_date d = jst_date_of(t);
+            int64_t into = jst_ms_into_day(t);
+            char want[48];
+            int frac = (int)(into % 1000);
+            int h = (int)(into / 3600000), mi = (int)(into / 60000 % 60),
+                se = (int)(into / 1000 % 60);
+            if (frac)
+                snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+09:00", d.y, d.m,
+                         d.d, h, mi, se, frac);
+            else
+                snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d+09:00", d.y, d.m, d.d,
+                         h, mi, se);
+            assert_string_equal(jst_format(t, buf, sizeof buf), want);
+        }
+    }
     assert_string_equal(jst_format_duration(2 * 3600000 + 25 * 60000, buf, sizeof buf), "2h25m");
     assert_string_equal(jst_format_duration(7199000, buf, sizeof buf), "1h59m59s");
     assert_string_equal(jst_format_duration(0, buf, sizeof buf), "0s");

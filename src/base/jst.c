@@ -176,6 +176,14 @@ int64_t jst_midnight(jst_date d)
     return jst_days_from_civil(d) * JST_MS_PER_DAY - JST_OFFSET_MS;
 }
 
+/* Two decimal digits of v (0..99) at p; the byte after them. */
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
 char *jst_format(int64_t ms, char *buf, size_t size)
 {
     jst_date d = jst_date_of(ms);
@@ -185,23 +193,17 @@ char *jst_format(int64_t ms, char *buf, size_t size)
     if (d.y >= 0 && d.y <= 9999 && size >= 30) {
         /* by hand: servers write several per answer, and snprintf with
          * seven numbers was a twentieth of one (docs/serve-performance.md) */
-        char *p = buf;
-        int parts[6] = {d.y / 100, d.y % 100, d.m, d.d, h, mi};
-        static const char seps[6] = {0, 0, '-', '-', 'T', ':'};
-        for (int k = 0; k < 6; k++) {
-            if (seps[k])
-                *p++ = seps[k];
-            *p++ = (char)('0' + parts[k] / 10);
-            *p++ = (char)('0' + parts[k] % 10);
-        }
+        char *p = jst_format_date(d, buf, size) + 10;
+        *p++ = 'T';
+        p = put2(p, h);
         *p++ = ':';
-        *p++ = (char)('0' + se / 10);
-        *p++ = (char)('0' + se % 10);
+        p = put2(p, mi);
+        *p++ = ':';
+        p = put2(p, se);
         if (frac) {
             *p++ = '.';
             *p++ = (char)('0' + frac / 100);
-            *p++ = (char)('0' + frac / 10 % 10);
-            *p++ = (char)('0' + frac % 10);
+            p = put2(p, frac % 100);
         }
         memcpy(p, "+09:00", 7);
         return buf;
@@ -219,17 +221,12 @@ char *jst_format_date(jst_date d, char *buf, size_t size)
      * date, and snprintf was most of that */
     if (size >= 11 && d.y >= 0 && d.y <= 9999 && d.m >= 0 && d.m <= 99 && d.d >= 0 &&
         d.d <= 99) {
-        buf[0] = (char)('0' + d.y / 1000);
-        buf[1] = (char)('0' + d.y / 100 % 10);
-        buf[2] = (char)('0' + d.y / 10 % 10);
-        buf[3] = (char)('0' + d.y % 10);
-        buf[4] = '-';
-        buf[5] = (char)('0' + d.m / 10);
-        buf[6] = (char)('0' + d.m % 10);
-        buf[7] = '-';
-        buf[8] = (char)('0' + d.d / 10);
-        buf[9] = (char)('0' + d.d % 10);
-        buf[10] = '\0';
+        char *p = put2(put2(buf, d.y / 100), d.y % 100);
+        *p++ = '-';
+        p = put2(p, d.m);
+        *p++ = '-';
+        p = put2(p, d.d);
+        *p = '\0';
         return buf;
     }
     snprintf(buf, size, "%04d-%02d-%02d", d.y, d.m, d.d);
