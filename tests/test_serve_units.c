@@ -309,6 +309,47 @@ static void test_route_dashboard(void **state)
     route_free(&m);
 }
 
+/* A public page takes its own parameters as strictly as the API and ignores
+ * any other: links to it get trackers added when shared, and it must open
+ * during an outage. */
+static void test_route_public_query(void **state)
+{
+    (void)state;
+    route_match m;
+    jiko_error err;
+    static const char *const fine[] = {
+        "/status/A?utm_source=x&fbclid=IwAR0",   /* trackers: ignored */
+        "/status/A?lang=en&utm_source=x",        /* its own, with a tracker */
+        "/status/A?utm_medium=a%ZZ&lang=en",     /* a tracker's bad escape: not its concern */
+        "/status/A?%ff=1&lang=en",               /* a key that is not UTF-8: not its own */
+        "/status/A/feed.atom?lang=en&ref=mail",
+    };
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        error_clear(&err);
+        if (route_parse("GET", fine[i], &m, &err))
+            fail_msg("refused %s: %s", fine[i], err.message);
+        assert_string_equal(m.op, "A");
+        const char *lang = route_query(&m, "lang");
+        assert_true(i == 0 ? lang == NULL : lang && strcmp(lang, "en") == 0);
+        assert_null(route_query(&m, "utm_source")); /* ignored, not kept */
+        assert_int_equal(m.n_query, i == 0 ? 0 : 1);
+        route_free(&m);
+    }
+    /* its own parameter stays strict */
+    static const char *const bad[] = {"/status/A?lang=en&lang=ja", "/status/A?lang=%ZZ",
+                                      "/status/A?utm=1&lang=%ff"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        error_clear(&err);
+        if (route_parse("GET", bad[i], &m, &err) == 0)
+            fail_msg("accepted %s", bad[i]);
+        assert_int_equal(err.kind, JIKO_ERR_INVALID);
+        assert_string_equal(err.field, "lang");
+    }
+    /* and the API does not turn lenient */
+    assert_int_equal(route_parse("GET", "/api/v1/incidents/A/x?utm_source=x", &m, &err), -1);
+    assert_string_equal(err.field, "utm_source");
+}
+
 static void write_file(const char *path, const char *text, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -381,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_page_cache),
         cmocka_unit_test(test_status_map),           cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_conf),                 cmocka_unit_test(test_route_dashboard),
+        cmocka_unit_test(test_route_public_query),
         cmocka_unit_test(test_assets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,56 +9,66 @@
 
 /* A path pattern: literal segments, and ":op", ":id", ":book", ":file",
  * ":year", ":q" for parameters. */
+/* What a route does with query parameters it does not take. */
+typedef enum {
+    QUERY_STRICT, /* refuses them (400): the API, where a misspelt filter must not pass unseen */
+    QUERY_ANY,    /* takes and ignores every one (probes add cache-busters) */
+    /* parses its own as strictly as QUERY_STRICT and ignores the others: a
+     * public page, whose shared links get trackers added (utm_source=,
+     * fbclid=) and must still open during an outage */
+    QUERY_OWN,
+} route_query_mode;
+
 typedef struct route_def {
     route_id id;
     unsigned methods;
     const char *name;
     const char *seg[7];
     const char *keys[9]; /* the query parameters it takes */
-    bool any_query;      /* takes and ignores any (probes add cache-busters) */
+    route_query_mode query;
 } route_def;
 
 #define GETS (ROUTE_GET | ROUTE_HEAD)
 
 static const route_def routes[] = {
-    {ROUTE_HEALTHZ, GETS, "/healthz", {"healthz"}, {NULL}, true},
-    {ROUTE_METRICS, GETS, "/metrics", {"metrics"}, {NULL}, true},
+    {ROUTE_HEALTHZ, GETS, "/healthz", {"healthz"}, {NULL}, QUERY_ANY},
+    {ROUTE_METRICS, GETS, "/metrics", {"metrics"}, {NULL}, QUERY_ANY},
     /* one path, two methods, each with its own parameters */
     {ROUTE_INCIDENTS, GETS, "/api/v1/incidents", {"api", "v1", "incidents"},
-     {"fy", "quarter", "report", "open", "operator", "limit", "cursor", "order"}, false},
-    {ROUTE_INCIDENTS, ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"}, {"lang"}, false},
+     {"fy", "quarter", "report", "open", "operator", "limit", "cursor", "order"}, QUERY_STRICT},
+    {ROUTE_INCIDENTS, ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"}, {"lang"}, QUERY_STRICT},
     {ROUTE_INCIDENT, GETS, "/api/v1/incidents/{operator}/{id}",
-     {"api", "v1", "incidents", ":op", ":id"}, {"now", "lang"}, false},
+     {"api", "v1", "incidents", ":op", ":id"}, {"now", "lang"}, QUERY_STRICT},
     {ROUTE_HISTORY, GETS, "/api/v1/incidents/{operator}/{id}/history",
-     {"api", "v1", "incidents", ":op", ":id", "history"}, {NULL}, false},
+     {"api", "v1", "incidents", ":op", ":id", "history"}, {NULL}, QUERY_STRICT},
     {ROUTE_CLASSIFY, ROUTE_POST, "/api/v1/classify", {"api", "v1", "classify"},
-     {"now", "lang", "rulebook"}, false},
-    {ROUTE_RULES, GETS, "/api/v1/rules", {"api", "v1", "rules"}, {NULL}, false},
-    {ROUTE_RULEBOOK, GETS, "/api/v1/rules/{id}", {"api", "v1", "rules", ":book"}, {NULL}, false},
+     {"now", "lang", "rulebook"}, QUERY_STRICT},
+    {ROUTE_RULES, GETS, "/api/v1/rules", {"api", "v1", "rules"}, {NULL}, QUERY_STRICT},
+    {ROUTE_RULEBOOK, GETS, "/api/v1/rules/{id}", {"api", "v1", "rules", ":book"}, {NULL}, QUERY_STRICT},
     {ROUTE_REPORT_FY, GETS, "/api/v1/reports/fy/{year}", {"api", "v1", "reports", "fy", ":year"},
-     {"format", "lang", "table"}, false},
+     {"format", "lang", "table"}, QUERY_STRICT},
     {ROUTE_REPORT_INCIDENT, GETS, "/api/v1/reports/incident/{operator}/{id}",
-     {"api", "v1", "reports", "incident", ":op", ":id"}, {"format", "lang"}, false},
+     {"api", "v1", "reports", "incident", ":op", ":id"}, {"format", "lang"}, QUERY_STRICT},
     {ROUTE_REPORT_QUARTER, GETS, "/api/v1/reports/quarter/{year}/{q}",
-     {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"}, false},
-    {ROUTE_WRITE_PROM, ROUTE_POST, "/api/v1/write", {"api", "v1", "write"}, {NULL}, false},
+     {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"}, QUERY_STRICT},
+    {ROUTE_WRITE_PROM, ROUTE_POST, "/api/v1/write", {"api", "v1", "write"}, {NULL}, QUERY_STRICT},
     /* org and bucket: what InfluxDB clients (Telegraf) always send; one
      * registry has no buckets, so they are taken and ignored */
     {ROUTE_WRITE_INFLUX, ROUTE_POST, "/api/v2/write", {"api", "v2", "write"},
-     {"precision", "org", "bucket", "orgID"}, false},
-    {ROUTE_ALERTS, ROUTE_POST, "/api/v1/alerts", {"api", "v1", "alerts"}, {NULL}, false},
+     {"precision", "org", "bucket", "orgID"}, QUERY_STRICT},
+    {ROUTE_ALERTS, ROUTE_POST, "/api/v1/alerts", {"api", "v1", "alerts"}, {NULL}, QUERY_STRICT},
     {ROUTE_SERIES, GETS, "/api/v1/incidents/{operator}/{id}/series",
-     {"api", "v1", "incidents", ":op", ":id", "series"}, {NULL}, false},
-    {ROUTE_WHOAMI, GETS, "/api/v1/whoami", {"api", "v1", "whoami"}, {NULL}, false},
-    {ROUTE_DASHBOARD, GETS, "/", {""}, {NULL}, true},
-    {ROUTE_ASSET, GETS, "/web/{file}", {"web", ":file"}, {NULL}, true},
+     {"api", "v1", "incidents", ":op", ":id", "series"}, {NULL}, QUERY_STRICT},
+    {ROUTE_WHOAMI, GETS, "/api/v1/whoami", {"api", "v1", "whoami"}, {NULL}, QUERY_STRICT},
+    {ROUTE_DASHBOARD, GETS, "/", {""}, {NULL}, QUERY_ANY},
+    {ROUTE_ASSET, GETS, "/web/{file}", {"web", ":file"}, {NULL}, QUERY_ANY},
     {ROUTE_NOTICE_DRAFT, GETS, "/api/v1/incidents/{operator}/{id}/notices/draft",
-     {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"}, false},
+     {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"}, QUERY_STRICT},
     {ROUTE_NOTICES, ROUTE_POST, "/api/v1/incidents/{operator}/{id}/notices",
-     {"api", "v1", "incidents", ":op", ":id", "notices"}, {NULL}, false},
-    {ROUTE_STATUS, GETS, "/status/{operator}", {"status", ":op"}, {"lang"}, false},
+     {"api", "v1", "incidents", ":op", ":id", "notices"}, {NULL}, QUERY_STRICT},
+    {ROUTE_STATUS, GETS, "/status/{operator}", {"status", ":op"}, {"lang"}, QUERY_OWN},
     {ROUTE_STATUS_FEED, GETS, "/status/{operator}/feed.atom", {"status", ":op", "feed.atom"},
-     {"lang"}, false},
+     {"lang"}, QUERY_OWN},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 #define SEGS_MAX 7
@@ -196,7 +206,7 @@ static int bind_params(const route_def *d, const char *const *seg, int n, route_
 static int parse_query(const route_def *d, const char *q, char **at, route_match *m,
                        jiko_error *err)
 {
-    if (d->any_query)
+    if (d->query == QUERY_ANY)
         return 0;
     while (*q) {
         size_t n = strcspn(q, "&");
@@ -207,15 +217,20 @@ static int parse_query(const route_def *d, const char *q, char **at, route_match
         const char *eq = memchr(q, '=', n);
         size_t kn = eq ? (size_t)(eq - q) : n;
         const char *key = decode_into(q, kn, true, at, "query", err);
+        bool known = false;
+        for (int k = 0; key && k < 9 && d->keys[k] && !known; k++)
+            known = strcmp(d->keys[k], key) == 0;
+        if (!known && d->query == QUERY_OWN) { /* not ours, even if badly encoded */
+            error_clear(err);
+            q += n;
+            continue;
+        }
         if (!key)
             return -1;
         const char *value = eq ? decode_into(eq + 1, n - kn - 1, true, at, key, err)
                                : decode_into("", 0, true, at, key, err);
         if (!value)
             return -1;
-        bool known = false;
-        for (int k = 0; k < 9 && d->keys[k] && !known; k++)
-            known = strcmp(d->keys[k], key) == 0;
         if (!known) {
             error_set(err, JIKO_ERR_INVALID, NULL, 0, key, "%s takes no query parameter '%s'",
                       d->name, key);

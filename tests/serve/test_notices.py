@@ -156,6 +156,12 @@ def run(srv, tok, reg, now, start):
     check(st == 200 and b'lang="en"' in en and b"Current incidents" in en, "?lang=en: English page")
     st, _, _ = srv.request("GET", "/status/%s?lang=xx" % p)
     check(st == 400, "?lang=xx: 400")
+    # a link shared on social media comes back with trackers: the same page
+    st, h3, tracked = srv.request("GET", "/status/%s?utm_source=x&fbclid=IwAR0%%ZZ" % p)
+    check(st == 200 and tracked == page and h3.get("etag") == h["etag"],
+          "trackers in the query: the same page and ETag (%s)" % st)
+    st, _, tracked_en = srv.request("GET", "/status/%s?ref=mail&lang=en" % p)
+    check(st == 200 and tracked_en == en, "?ref=mail&lang=en: the English page")
     st, h, nf = srv.request("GET", "/status/" + quote("No Such Operator"))
     check(st == 404 and h["content-type"].startswith("text/html"), "unknown operator: 404 page")
     st, _, op_page = srv.request("GET", "/status/" + o)

@@ -109,7 +109,7 @@ def route_table():
     body = text[text.index("static const route_def routes[]"):]
     body = body[:body.index("};")]
     rows = re.findall(r'\{\s*(ROUTE_[A-Z_]+)\s*,\s*([A-Z_ |]+?)\s*,\s*"([^"]+)"\s*,\s*\{([^}]*)\}\s*,'
-                      r'\s*\{([^}]*)\}\s*,\s*(true|false)\s*\}', body, re.S)
+                      r'\s*\{([^}]*)\}\s*,\s*(QUERY_[A-Z]+)\s*\}', body, re.S)
     table = []
     for _id, methods, name, _segs, keys, _any in rows:
         ms = set()
@@ -805,7 +805,8 @@ def notices(c, tok):
         c.call("HEAD", target, want=200)
         c.call("GET", target, headers={"If-None-Match": h.get("etag", "")}, want=304)
         c.call("GET", target + "?lang=fr", want=400)
-        c.call("GET", target + "?x=1", want=400)
+        c.call("GET", target + "?utm_source=x&fbclid=1", want=200)  # trackers: ignored
+        c.call("GET", target + "?utm_source=x&lang=fr", want=400)
         c.call("POST", target, "{}", adm, want=405)
     c.call("GET", "/status/" + quote("No Such Operator"), want=404)
     c.call("GET", "/status/%s/feed.atom" % quote("No Such Operator"), want=404)
