@@ -103,12 +103,58 @@ static void test_project_records(void **state)
     assert_true(taken >= 13); /* at least the 13 examples took the fast path */
 }
 
+/* json_fast_string gives what json_string gives: the same string, or NULL
+ * for the same inputs (not UTF-8: overlongs, surrogates, above U+10FFFF,
+ * cut sequences, stray continuation bytes). */
+static void same_as_jansson(const char *s)
+{
+    json_t *a = json_string(s), *b = json_fast_string(s);
+    if ((a == NULL) != (b == NULL))
+        fail_msg("json_string %s, json_fast_string %s for \"%s\"", a ? "took" : "refused",
+                 b ? "took" : "refused", s);
+    if (a && !json_equal(a, b))
+        fail_msg("different strings for \"%s\"", s);
+    json_decref(a);
+    json_decref(b);
+}
+
+static void test_string(void **state)
+{
+    (void)state;
+    assert_null(json_fast_string(NULL));
+    static const char *const chosen[] = {
+        "", "ascii only, longer than eight bytes", "重大な事故に該当します",
+        "mixed 障害 text 1,234 users", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",
+        "\xF4\x90\x80\x80", "\xF0\x9F\x98\x80", "abc\xE3\x81", "\x80" "abc", "abcdefgh\xFF",
+        "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF", "\xC2\x80", "\x7F\x01",
+    };
+    for (size_t i = 0; i < sizeof chosen / sizeof chosen[0]; i++)
+        same_as_jansson(chosen[i]);
+    /* random strings of bytes that UTF-8 cares about, around ASCII runs */
+    static const unsigned char parts[] = {'a', ' ', 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                          0xE0, 0xE3, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0x81,
+                                          0x9F, 0xA0};
+    unsigned seed = 12345;
+    char buf[40];
+    for (int k = 0; k < 200000; k++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 16) % (sizeof buf);
+        for (size_t j = 0; j < n; j++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[j] = (char)parts[(seed >> 16) % sizeof parts];
+        }
+        buf[n] = '\0';
+        same_as_jansson(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_taken),
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_project_records),
+        cmocka_unit_test(test_string),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
  */
 #include "classify.h"
 
+#include "json_fast.h"
 #include "num.h"
 #include "textf.h"
 
@@ -370,7 +371,7 @@ static void addf(json_t *arr, const char *fmt, ...)
     int n = textf_v(buf, sizeof buf, fmt, ap); /* vsnprintf's bytes, faster */
     va_end(ap);
     /* A reason longer than the buffer (a long source citation) is cut at a
-     * character boundary: cut inside a UTF-8 sequence, json_string() would
+     * character boundary: cut inside a UTF-8 sequence, json_fast_string() would
      * refuse it and the reason would be lost without a word. */
     if (n >= (int)sizeof buf) {
         size_t len = sizeof buf - 1, j = len;
@@ -383,7 +384,7 @@ static void addf(json_t *arr, const char *fmt, ...)
                 buf[j - 1] = '\0';
         }
     }
-    json_array_append_new(arr, json_string(buf));
+    json_array_append_new(arr, json_fast_string(buf));
 }
 
 /* 456516 -> "456,516" */
@@ -722,42 +723,45 @@ json_t *classify_to_json(const classify_result *r, const incident *inc, const ca
 {
     char buf[40];
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(inc->id));
-    json_object_set_new(o, "rulebook", json_string(r->book->id));
-    json_object_set_new(o, "report", json_string(classify_report_name(r->report)));
+    /* The keys here are ASCII literals: _nocheck skips jansson's check of
+     * each key's UTF-8, character by character, on every answer.  The
+     * values are checked (json_fast_string). */
+    json_object_set_new_nocheck(o, "id", json_fast_string(inc->id));
+    json_object_set_new_nocheck(o, "rulebook", json_fast_string(r->book->id));
+    json_object_set_new_nocheck(o, "report", json_fast_string(classify_report_name(r->report)));
     json_t *cats = json_array();
     for (int i = 0; i < r->n_serious; i++)
-        json_array_append_new(cats, json_string(r->book->clauses[r->serious[i].clause].id));
-    json_object_set_new(o, "serious_categories", cats);
+        json_array_append_new(cats, json_fast_string(r->book->clauses[r->serious[i].clause].id));
+    json_object_set_new_nocheck(o, "serious_categories", cats);
     json_t *qs = json_array();
     for (int i = 0; i < r->n_quarterly; i++)
-        json_array_append_new(qs, json_string(r->book->clauses[r->quarterly[i].clause].id));
-    json_object_set_new(o, "quarterly_clauses", qs);
+        json_array_append_new(qs, json_fast_string(r->book->clauses[r->quarterly[i].clause].id));
+    json_object_set_new_nocheck(o, "quarterly_clauses", qs);
     json_t *due = json_object();
     if (r->has_prompt)
-        json_object_set_new(due, "prompt", json_string(jst_format(r->prompt_ms, buf, sizeof buf)));
+        json_object_set_new_nocheck(due, "prompt", json_fast_string(jst_format(r->prompt_ms, buf, sizeof buf)));
     if (r->has_written)
-        json_object_set_new(due, "written", json_string(jst_format_date(r->written, buf, sizeof buf)));
+        json_object_set_new_nocheck(due, "written", json_fast_string(jst_format_date(r->written, buf, sizeof buf)));
     if (r->has_quarterly)
-        json_object_set_new(due, "quarterly",
-                            json_string(jst_format_date(r->quarterly_due, buf, sizeof buf)));
+        json_object_set_new_nocheck(due, "quarterly",
+                            json_fast_string(jst_format_date(r->quarterly_due, buf, sizeof buf)));
     /* optional keys, present only when those reports are owed */
     if (r->has_osore_due)
-        json_object_set_new(due, "osore", json_string(jst_format_date(r->osore_due, buf, sizeof buf)));
+        json_object_set_new_nocheck(due, "osore", json_fast_string(jst_format_date(r->osore_due, buf, sizeof buf)));
     if (r->has_secrecy_due)
-        json_object_set_new(due, "secrecy_leak",
-                            json_string(jst_format_date(r->secrecy_due, buf, sizeof buf)));
-    json_object_set_new(o, "due", due);
-    json_object_set_new(o, "becomes_serious_at",
-                        r->has_becomes ? json_string(jst_format(r->becomes_ms, buf, sizeof buf))
+        json_object_set_new_nocheck(due, "secrecy_leak",
+                            json_fast_string(jst_format_date(r->secrecy_due, buf, sizeof buf)));
+    json_object_set_new_nocheck(o, "due", due);
+    json_object_set_new_nocheck(o, "becomes_serious_at",
+                        r->has_becomes ? json_fast_string(jst_format(r->becomes_ms, buf, sizeof buf))
                                        : json_null());
-    json_object_set_new(o, "reasons", classify_reasons(r, inc, cat, lang));
+    json_object_set_new_nocheck(o, "reasons", classify_reasons(r, inc, cat, lang));
     /* optional, after the contract's keys (docs/incident-format.md): the
      * clause behind that moment, for a countdown that says what it counts
      * down to */
     if (r->has_becomes && r->becomes_clause >= 0) {
         const rules_clause *cl = &r->book->clauses[r->becomes_clause];
-        json_object_set_new(o, "becomes_serious_clause",
+        json_object_set_new_nocheck(o, "becomes_serious_clause",
                             json_pack("{s:s,s:s,s:s,s:s?}", "id", cl->id, "name",
                                       clause_name(cl, lang), "threshold",
                                       cl->thresholds[r->becomes_threshold].text, "source",

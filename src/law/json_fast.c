@@ -244,3 +244,11 @@ json_t *json_fast_loadb(const char *text, size_t len)
     }
     return o;
 }
+
+json_t *json_fast_string(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    return utf8_valid(s, n) ? json_stringn_nocheck(s, n) : NULL;
+}

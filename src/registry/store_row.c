@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jst.h"
+#include "json_fast.h"
 
 /* A comma-separated column as a JSON array of strings. */
 static json_t *list_json(const char *csv)
@@ -25,7 +26,7 @@ static json_t *list_json(const char *csv)
 static json_t *record_json(const char *text)
 {
     json_t *rec = json_loads(text, 0, NULL);
-    return rec ? rec : json_string(text);
+    return rec ? rec : json_fast_string(text);
 }
 
 json_t *store_row_json(const store_row *r, bool with_record)
@@ -34,23 +35,24 @@ json_t *store_row_json(const store_row *r, bool with_record)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "operator", json_string(r->op));
-    json_object_set_new(o, "id", json_string(r->id));
-    json_object_set_new(o, "version", json_integer(r->version));
-    json_object_set_new(o, "started_at", json_string(jst_format(r->started_ms, t, sizeof t)));
-    json_object_set_new(o, "ended_at",
-                        r->ongoing ? json_null() : json_string(jst_format(r->ended_ms, t, sizeof t)));
-    json_object_set_new(o, "fiscal_year", json_integer(r->fiscal_year));
-    json_object_set_new(o, "quarter", json_integer(r->quarter));
-    json_object_set_new(o, "report", json_string(r->report));
-    json_object_set_new(o, "rulebook", json_string(r->rulebook));
-    json_object_set_new(o, "serious_categories", list_json(r->serious_categories));
-    json_object_set_new(o, "quarterly_clauses", list_json(r->quarterly_clauses));
-    json_object_set_new(o, "users", json_integer(r->users));
-    json_object_set_new(o, "changed_at", json_string(jst_format(r->changed_ms, t, sizeof t)));
-    json_object_set_new(o, "reason", json_string(r->reason));
+    /* ASCII literal keys: no UTF-8 check needed (the values are checked) */
+    json_object_set_new_nocheck(o, "operator", json_fast_string(r->op));
+    json_object_set_new_nocheck(o, "id", json_fast_string(r->id));
+    json_object_set_new_nocheck(o, "version", json_integer(r->version));
+    json_object_set_new_nocheck(o, "started_at", json_fast_string(jst_format(r->started_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "ended_at",
+                        r->ongoing ? json_null() : json_fast_string(jst_format(r->ended_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "fiscal_year", json_integer(r->fiscal_year));
+    json_object_set_new_nocheck(o, "quarter", json_integer(r->quarter));
+    json_object_set_new_nocheck(o, "report", json_fast_string(r->report));
+    json_object_set_new_nocheck(o, "rulebook", json_fast_string(r->rulebook));
+    json_object_set_new_nocheck(o, "serious_categories", list_json(r->serious_categories));
+    json_object_set_new_nocheck(o, "quarterly_clauses", list_json(r->quarterly_clauses));
+    json_object_set_new_nocheck(o, "users", json_integer(r->users));
+    json_object_set_new_nocheck(o, "changed_at", json_fast_string(jst_format(r->changed_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "reason", json_fast_string(r->reason));
     if (with_record)
-        json_object_set_new(o, "record", record_json(r->record));
+        json_object_set_new_nocheck(o, "record", record_json(r->record));
     return o;
 }
 
@@ -60,10 +62,10 @@ json_t *store_version_json(const store_row *r)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "version", json_integer(r->version));
-    json_object_set_new(o, "changed_at", json_string(jst_format(r->changed_ms, t, sizeof t)));
-    json_object_set_new(o, "reason", json_string(r->reason));
-    json_object_set_new(o, "record", record_json(r->record));
+    json_object_set_new_nocheck(o, "version", json_integer(r->version));
+    json_object_set_new_nocheck(o, "changed_at", json_fast_string(jst_format(r->changed_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "reason", json_fast_string(r->reason));
+    json_object_set_new_nocheck(o, "record", record_json(r->record));
     return o;
 }
 
