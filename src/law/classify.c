@@ -739,22 +739,27 @@ json_t *classify_to_json(const classify_result *r, const incident *inc, const ca
     json_object_set_new_nocheck(o, "quarterly_clauses", qs);
     json_t *due = json_object();
     if (r->has_prompt)
-        json_object_set_new_nocheck(due, "prompt", json_fast_string(jst_format(r->prompt_ms, buf, sizeof buf)));
+        json_object_set_new_nocheck(due, "prompt",
+                                    json_fast_string(jst_format(r->prompt_ms, buf, sizeof buf)));
     if (r->has_written)
-        json_object_set_new_nocheck(due, "written", json_fast_string(jst_format_date(r->written, buf, sizeof buf)));
+        json_object_set_new_nocheck(due, "written",
+                                    json_fast_string(jst_format_date(r->written, buf, sizeof buf)));
     if (r->has_quarterly)
-        json_object_set_new_nocheck(due, "quarterly",
-                            json_fast_string(jst_format_date(r->quarterly_due, buf, sizeof buf)));
+        json_object_set_new_nocheck(
+            due, "quarterly", json_fast_string(jst_format_date(r->quarterly_due, buf, sizeof buf)));
     /* optional keys, present only when those reports are owed */
     if (r->has_osore_due)
-        json_object_set_new_nocheck(due, "osore", json_fast_string(jst_format_date(r->osore_due, buf, sizeof buf)));
+        json_object_set_new_nocheck(
+            due, "osore", json_fast_string(jst_format_date(r->osore_due, buf, sizeof buf)));
     if (r->has_secrecy_due)
-        json_object_set_new_nocheck(due, "secrecy_leak",
-                            json_fast_string(jst_format_date(r->secrecy_due, buf, sizeof buf)));
+        json_object_set_new_nocheck(
+            due, "secrecy_leak",
+            json_fast_string(jst_format_date(r->secrecy_due, buf, sizeof buf)));
     json_object_set_new_nocheck(o, "due", due);
     json_object_set_new_nocheck(o, "becomes_serious_at",
-                        r->has_becomes ? json_fast_string(jst_format(r->becomes_ms, buf, sizeof buf))
-                                       : json_null());
+                                r->has_becomes
+                                    ? json_fast_string(jst_format(r->becomes_ms, buf, sizeof buf))
+                                    : json_null());
     json_object_set_new_nocheck(o, "reasons", classify_reasons(r, inc, cat, lang));
     /* optional, after the contract's keys (docs/incident-format.md): the
      * clause behind that moment, for a countdown that says what it counts
@@ -762,10 +767,10 @@ json_t *classify_to_json(const classify_result *r, const incident *inc, const ca
     if (r->has_becomes && r->becomes_clause >= 0) {
         const rules_clause *cl = &r->book->clauses[r->becomes_clause];
         json_object_set_new_nocheck(o, "becomes_serious_clause",
-                            json_pack("{s:s,s:s,s:s,s:s?}", "id", cl->id, "name",
-                                      clause_name(cl, lang), "threshold",
-                                      cl->thresholds[r->becomes_threshold].text, "source",
-                                      cl->source));
+                                    json_pack("{s:s,s:s,s:s,s:s?}", "id", cl->id, "name",
+                                              clause_name(cl, lang), "threshold",
+                                              cl->thresholds[r->becomes_threshold].text, "source",
+                                              cl->source));
     }
     return o;
 }

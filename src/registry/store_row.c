@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jst.h"
 #include "json_fast.h"
+#include "jst.h"
 
 /* A comma-separated column as a JSON array of strings. */
 static json_t *list_json(const char *csv)
@@ -39,9 +39,11 @@ json_t *store_row_json(const store_row *r, bool with_record)
     json_object_set_new_nocheck(o, "operator", json_fast_string(r->op));
     json_object_set_new_nocheck(o, "id", json_fast_string(r->id));
     json_object_set_new_nocheck(o, "version", json_integer(r->version));
-    json_object_set_new_nocheck(o, "started_at", json_fast_string(jst_format(r->started_ms, t, sizeof t)));
-    json_object_set_new_nocheck(o, "ended_at",
-                        r->ongoing ? json_null() : json_fast_string(jst_format(r->ended_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "started_at",
+                                json_fast_string(jst_format(r->started_ms, t, sizeof t)));
+    json_object_set_new_nocheck(
+        o, "ended_at",
+        r->ongoing ? json_null() : json_fast_string(jst_format(r->ended_ms, t, sizeof t)));
     json_object_set_new_nocheck(o, "fiscal_year", json_integer(r->fiscal_year));
     json_object_set_new_nocheck(o, "quarter", json_integer(r->quarter));
     json_object_set_new_nocheck(o, "report", json_fast_string(r->report));
@@ -49,7 +51,8 @@ json_t *store_row_json(const store_row *r, bool with_record)
     json_object_set_new_nocheck(o, "serious_categories", list_json(r->serious_categories));
     json_object_set_new_nocheck(o, "quarterly_clauses", list_json(r->quarterly_clauses));
     json_object_set_new_nocheck(o, "users", json_integer(r->users));
-    json_object_set_new_nocheck(o, "changed_at", json_fast_string(jst_format(r->changed_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "changed_at",
+                                json_fast_string(jst_format(r->changed_ms, t, sizeof t)));
     json_object_set_new_nocheck(o, "reason", json_fast_string(r->reason));
     if (with_record)
         json_object_set_new_nocheck(o, "record", record_json(r->record));
@@ -63,7 +66,8 @@ json_t *store_version_json(const store_row *r)
     if (!o)
         return NULL;
     json_object_set_new_nocheck(o, "version", json_integer(r->version));
-    json_object_set_new_nocheck(o, "changed_at", json_fast_string(jst_format(r->changed_ms, t, sizeof t)));
+    json_object_set_new_nocheck(o, "changed_at",
+                                json_fast_string(jst_format(r->changed_ms, t, sizeof t)));
     json_object_set_new_nocheck(o, "reason", json_fast_string(r->reason));
     json_object_set_new_nocheck(o, "record", record_json(r->record));
     return o;
