@@ -5,7 +5,8 @@
  * leak or undefined behaviour.  Also: whatever the fast parsing path accepts,
  * jansson accepts as an equal value with its object keys in the same order
  * (json_fast.h; the order is part of the contract: stored records and
- * exports keep it).
+ * exports keep it).  And json_fast_string takes and refuses the same
+ * strings as json_string, up to the input's first NUL.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,17 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_data *env = fuzz_data_get(1);
+    char *text = malloc(size + 1);
+    if (!text)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    json_t *js = json_string(text), *fs = json_fast_string(text);
+    if ((js == NULL) != (fs == NULL) || (js && !json_equal(js, fs)))
+        abort();
+    json_decref(js);
+    json_decref(fs);
+    free(text);
     json_t *fast = json_fast_loadb((const char *)data, size);
     if (fast) {
         json_t *ref = json_loadb((const char *)data, size,
