@@ -524,6 +524,10 @@ static void *ticker_main(void *arg)
     return NULL;
 }
 
+/* After the grace period and the workers' last handlers: how long the
+ * answers they made may take to be sent before the connections close. */
+#define SERVER_FLUSH_MS 500
+
 /* The most requests a worker takes from the queue at once. */
 #define WORKER_RUN_MAX 8
 
@@ -590,7 +594,11 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
 {
     if (s->n_workers) {
         pthread_mutex_lock(&s->q_mu);
-        bool room = s->q_len < s->q_cap;
+        /* past the grace period the workers are leaving: a request that
+         * completes now (its body was still arriving) would wait for one
+         * forever, its connection suspended when MHD stops */
+        bool stopping = s->q_stop;
+        bool room = !stopping && s->q_len < s->q_cap;
         if (room) {
             MHD_suspend_connection(c);
             rq->queued = true;
@@ -601,6 +609,9 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
         pthread_mutex_unlock(&s->q_mu);
         if (room)
             return MHD_YES;
+        if (stopping)
+            return send_error(s, c, rq, 503, "shutting_down", 1,
+                              "the server is shutting down; try again (another server)");
         /* cannot happen while admission bounds the queue; refuse anyway */
         return send_error(s, c, rq, 503, "overloaded", 1,
                           "the server is at its limit of requests in progress; try again");
@@ -1030,6 +1041,14 @@ void server_stop(server *s)
         pthread_mutex_unlock(&s->q_mu);
         for (int i = 0; i < s->n_workers; i++)
             pthread_join(s->workers[i], NULL);
+        /* The answers made meanwhile — a handler that was still running,
+         * the refusals above — are sent before MHD closes the connections:
+         * a write answered 2xx is one the client knows is committed.  Only
+         * briefly: a client that does not read its answer must not hold
+         * the stop. */
+        int64_t until = mono_ns() + SERVER_FLUSH_MS * 1000000;
+        while (s->d && atomic_load(&s->active) > 0 && mono_ns() < until)
+            nanosleep(&(struct timespec){0, 5000000}, NULL);
     }
     if (s->d)
         MHD_stop_daemon(s->d);
