@@ -24,7 +24,7 @@ void serve_conf_default(serve_conf *c)
     c->max_rss_mb = 1024;
     c->rate = 200;
     c->burst = 400;
-    c->registry_connections = 0; /* 0: as many as request threads (8 with one per connection) */
+    c->registry_connections = 0; /* 0: one per worker, the I/O thread and the clock (8 with one per connection) */
     c->token_refresh_ms = 1000;
     c->shutdown_grace_s = 10;
 }

@@ -905,9 +905,13 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
     pthread_mutex_init(&s->write_mu, NULL);
     atomic_store(&s->rss_ms, INT64_MIN / 2);
     atomic_store(&s->open_ms, INT64_MIN / 2);
-    /* one handle per worker, and one for the I/O thread (tokens, /metrics) */
+    /* one handle per worker, one for the I/O thread (tokens, /metrics) and
+     * one for the live engine's clock: with one fewer, the clock's tick
+     * while both workers run could make the I/O thread wait for a handle,
+     * and with it every connection */
     long handles = c->registry_connections ? c->registry_connections
-                                           : c->threads > 0 ? c->threads + 1 : 8;
+                   : c->threads > 0        ? c->threads + 1 + (env->engine ? 1 : 0)
+                                           : 8;
     s->tokens = auth_new(c->token_refresh_ms);
     s->stats = metrics_new();
     s->rates = limit_rate_new(c->rate, c->burst, 100000);
