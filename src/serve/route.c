@@ -7,8 +7,6 @@
 #include "num.h"
 #include "utf8.h"
 
-/* A path pattern: literal segments, and ":op", ":id", ":book", ":file",
- * ":year", ":q" for parameters. */
 /* What a route does with query parameters it does not take. */
 typedef enum {
     QUERY_STRICT, /* refuses them (400): the API, where a misspelt filter must not pass unseen */
@@ -19,6 +17,8 @@ typedef enum {
     QUERY_OWN,
 } route_query_mode;
 
+/* A path pattern: literal segments, and ":op", ":id", ":book", ":file",
+ * ":year", ":q" for parameters. */
 typedef struct route_def {
     route_id id;
     unsigned methods;
@@ -36,7 +36,8 @@ static const route_def routes[] = {
     /* one path, two methods, each with its own parameters */
     {ROUTE_INCIDENTS, GETS, "/api/v1/incidents", {"api", "v1", "incidents"},
      {"fy", "quarter", "report", "open", "operator", "limit", "cursor", "order"}, QUERY_STRICT},
-    {ROUTE_INCIDENTS, ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"}, {"lang"}, QUERY_STRICT},
+    {ROUTE_INCIDENTS, ROUTE_POST, "/api/v1/incidents", {"api", "v1", "incidents"}, {"lang"},
+     QUERY_STRICT},
     {ROUTE_INCIDENT, GETS, "/api/v1/incidents/{operator}/{id}",
      {"api", "v1", "incidents", ":op", ":id"}, {"now", "lang"}, QUERY_STRICT},
     {ROUTE_HISTORY, GETS, "/api/v1/incidents/{operator}/{id}/history",
@@ -44,13 +45,15 @@ static const route_def routes[] = {
     {ROUTE_CLASSIFY, ROUTE_POST, "/api/v1/classify", {"api", "v1", "classify"},
      {"now", "lang", "rulebook"}, QUERY_STRICT},
     {ROUTE_RULES, GETS, "/api/v1/rules", {"api", "v1", "rules"}, {NULL}, QUERY_STRICT},
-    {ROUTE_RULEBOOK, GETS, "/api/v1/rules/{id}", {"api", "v1", "rules", ":book"}, {NULL}, QUERY_STRICT},
+    {ROUTE_RULEBOOK, GETS, "/api/v1/rules/{id}", {"api", "v1", "rules", ":book"}, {NULL},
+     QUERY_STRICT},
     {ROUTE_REPORT_FY, GETS, "/api/v1/reports/fy/{year}", {"api", "v1", "reports", "fy", ":year"},
      {"format", "lang", "table"}, QUERY_STRICT},
     {ROUTE_REPORT_INCIDENT, GETS, "/api/v1/reports/incident/{operator}/{id}",
      {"api", "v1", "reports", "incident", ":op", ":id"}, {"format", "lang"}, QUERY_STRICT},
     {ROUTE_REPORT_QUARTER, GETS, "/api/v1/reports/quarter/{year}/{q}",
-     {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"}, QUERY_STRICT},
+     {"api", "v1", "reports", "quarter", ":year", ":q"}, {"format", "lang", "operator"},
+     QUERY_STRICT},
     {ROUTE_WRITE_PROM, ROUTE_POST, "/api/v1/write", {"api", "v1", "write"}, {NULL}, QUERY_STRICT},
     /* org and bucket: what InfluxDB clients (Telegraf) always send; one
      * registry has no buckets, so they are taken and ignored */
@@ -63,7 +66,8 @@ static const route_def routes[] = {
     {ROUTE_DASHBOARD, GETS, "/", {""}, {NULL}, QUERY_ANY},
     {ROUTE_ASSET, GETS, "/web/{file}", {"web", ":file"}, {NULL}, QUERY_ANY},
     {ROUTE_NOTICE_DRAFT, GETS, "/api/v1/incidents/{operator}/{id}/notices/draft",
-     {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"}, QUERY_STRICT},
+     {"api", "v1", "incidents", ":op", ":id", "notices", "draft"}, {"kind", "lang", "now"},
+     QUERY_STRICT},
     {ROUTE_NOTICES, ROUTE_POST, "/api/v1/incidents/{operator}/{id}/notices",
      {"api", "v1", "incidents", ":op", ":id", "notices"}, {NULL}, QUERY_STRICT},
     {ROUTE_STATUS, GETS, "/status/{operator}", {"status", ":op"}, {"lang"}, QUERY_OWN},

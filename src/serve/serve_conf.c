@@ -24,7 +24,9 @@ void serve_conf_default(serve_conf *c)
     c->max_rss_mb = 1024;
     c->rate = 200;
     c->burst = 400;
-    c->registry_connections = 0; /* 0: one per worker, the I/O thread and the clock (8 with one per connection) */
+    /* 0: one per worker, one for the I/O thread and one for the live engine's
+     * clock (8 with one thread per connection) */
+    c->registry_connections = 0;
     c->token_refresh_ms = 1000;
     c->shutdown_grace_s = 10;
 }

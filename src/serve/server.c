@@ -528,6 +528,9 @@ static void *ticker_main(void *arg)
  * answers they made may take to be sent before the connections close. */
 #define SERVER_FLUSH_MS 500
 
+/* What a request refused because the server is stopping is told. */
+#define SERVER_SHUTTING_DOWN "the server is shutting down; try again (another server)"
+
 /* The most requests a worker takes from the queue at once. */
 #define WORKER_RUN_MAX 8
 
@@ -553,12 +556,12 @@ static void *worker_main(void *arg)
          * order, each of them arrived before the snapshot starts, so each
          * still sees every write answered before it was sent. */
         int n = 0, share = s->q_len / s->n_workers;
+        bool reads = api_json_scratch(&s->queue[s->q_head].rq->route);
         do {
             run[n++] = s->queue[s->q_head];
             s->q_head = (s->q_head + 1) % s->q_cap;
             s->q_len--;
-        } while (n < share && n < WORKER_RUN_MAX && s->q_len > 0 &&
-                 api_json_scratch(&run[0].rq->route) &&
+        } while (reads && n < share && n < WORKER_RUN_MAX && s->q_len > 0 &&
                  api_json_scratch(&s->queue[s->q_head].rq->route));
         pthread_mutex_unlock(&s->q_mu);
         store *db = pool_get(&s->db);
@@ -611,7 +614,7 @@ static enum MHD_Result handle(server *s, struct MHD_Connection *c, request *rq)
             return MHD_YES;
         if (stopping)
             return send_error(s, c, rq, 503, "shutting_down", 1,
-                              "the server is shutting down; try again (another server)");
+                              SERVER_SHUTTING_DOWN);
         /* cannot happen while admission bounds the queue; refuse anyway */
         return send_error(s, c, rq, 503, "overloaded", 1,
                           "the server is at its limit of requests in progress; try again");
@@ -823,7 +826,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (atomic_load(&s->draining)) {
             rq->started = true;
             return send_error(s, c, rq, 503, "shutting_down", 1,
-                              "the server is shutting down; try again (another server)");
+                              SERVER_SHUTTING_DOWN);
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
@@ -1013,6 +1016,15 @@ int server_port(const server *s)
     return s->port;
 }
 
+/* Wait, at most ms milliseconds, until no request is in progress (from its
+ * headers to its answer's last byte). */
+static void wait_quiet(server *s, int64_t ms)
+{
+    int64_t until = mono_ns() + ms * 1000000;
+    while (atomic_load(&s->active) > 0 && mono_ns() < until)
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+}
+
 void server_stop(server *s)
 {
     if (!s)
@@ -1025,9 +1037,7 @@ void server_stop(server *s)
         /* requests in progress finish and their answers are sent whole; new
          * ones (on open keep-alive connections) get 503 and a closed
          * connection; idle connections do not hold us */
-        int64_t until = mono_ns() + (int64_t)s->conf.shutdown_grace_s * 1000000000;
-        while (atomic_load(&s->active) > 0 && mono_ns() < until)
-            nanosleep(&(struct timespec){0, 10000000}, NULL);
+        wait_quiet(s, (int64_t)s->conf.shutdown_grace_s * 1000);
     }
     if (s->q_inited) {
         /* past the grace period: what still waits for a worker is refused,
@@ -1037,7 +1047,7 @@ void server_stop(server *s)
         for (; s->q_len > 0; s->q_len--, s->q_head = (s->q_head + 1) % s->q_cap) {
             struct job j = s->queue[s->q_head];
             reply_error(&j.rq->out, 503, "shutting_down", NULL,
-                        "the server is shutting down; try again (another server)");
+                        SERVER_SHUTTING_DOWN);
             atomic_store(&j.rq->done, true);
             MHD_resume_connection(j.c);
         }
@@ -1050,9 +1060,8 @@ void server_stop(server *s)
          * a write answered 2xx is one the client knows is committed.  Only
          * briefly: a client that does not read its answer must not hold
          * the stop. */
-        int64_t until = mono_ns() + SERVER_FLUSH_MS * 1000000;
-        while (s->d && atomic_load(&s->active) > 0 && mono_ns() < until)
-            nanosleep(&(struct timespec){0, 5000000}, NULL);
+        if (s->d)
+            wait_quiet(s, SERVER_FLUSH_MS);
     }
     if (s->d)
         MHD_stop_daemon(s->d);

@@ -111,7 +111,7 @@ def route_table():
     rows = re.findall(r'\{\s*(ROUTE_[A-Z_]+)\s*,\s*([A-Z_ |]+?)\s*,\s*"([^"]+)"\s*,\s*\{([^}]*)\}\s*,'
                       r'\s*\{([^}]*)\}\s*,\s*(QUERY_[A-Z]+)\s*\}', body, re.S)
     table = []
-    for _id, methods, name, _segs, keys, _any in rows:
+    for _id, methods, name, _segs, keys, _query in rows:
         ms = set()
         for m in methods.split("|"):
             m = m.strip()
