@@ -226,7 +226,8 @@ static void test_metrics_text(void **state)
     metrics_request(m, ROUTE_INCIDENT, 404, 0.02);
     metrics_refused(m, METRICS_REFUSED_RATE);
     live_stats live = {.samples = 10, .unwatched = 4, .series = 3, .opened = 1};
-    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7, &live, 4, 10, 1};
+    key_hint_stats hint = {.reads = {90, 8, 2}, .slots = 4096, .filled = 98};
+    metrics_gauges g = {3, 64, 1 << 20, 2, 5, 7, &live, 4, 10, 1, &hint};
     size_t len;
     char *text = metrics_render(m, &g, &len);
     assert_non_null(text);
@@ -242,6 +243,17 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(text, "jiko_webhook_messages{state=\"pending\"} 4\n"
                                  "jiko_webhook_messages{state=\"delivered\"} 10\n"
                                  "jiko_webhook_messages{state=\"given_up\"} 1\n"));
+    assert_non_null(strstr(text, "jiko_registry_key_hint_reads_total{result=\"hit\"} 90\n"
+                                 "jiko_registry_key_hint_reads_total{result=\"miss\"} 8\n"
+                                 "jiko_registry_key_hint_reads_total{result=\"stale\"} 2\n"));
+    assert_non_null(strstr(text, "jiko_registry_key_hint_slots 4096\n"));
+    assert_non_null(strstr(text, "jiko_registry_key_hint_filled 98\n"));
+    free(text);
+    /* no hint (PostgreSQL, or key_hint_mb = 0): no hint series */
+    g.hint = NULL;
+    text = metrics_render(m, &g, &len);
+    assert_non_null(text);
+    assert_null(strstr(text, "key_hint"));
     free(text);
     metrics_free(m);
 }

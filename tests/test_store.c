@@ -12,6 +12,7 @@
 
 #include "classify.h"
 #include "import.h"
+#include "key_hint.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -204,6 +205,196 @@ static void test_read_snapshot(void **state)
     store_row_free(&row);
     store_read_end(f->db);
     store_close(other);
+}
+
+/* key_hint.h alone: a lookup gives the key last put under that hash, or
+ * nothing, however full the table and however many entries it evicted. */
+static void test_key_hint_table(void **state)
+{
+    (void)state;
+    key_hint *h = key_hint_new(128); /* two buckets of four: evicts from the 9th */
+    assert_non_null(h);
+    key_hint_stats st;
+    key_hint_stats_get(h, &st);
+    assert_int_equal(st.slots, 8);
+    enum { N = 64 };
+    uint64_t hashes[N];
+    int64_t last[N] = {0};
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "i%d", i);
+        hashes[i] = key_hint_hash("A", id);
+        assert_true(hashes[i] != 0);
+        for (int j = 0; j < i; j++)
+            assert_true(hashes[j] != hashes[i]);
+    }
+    /* the operator's end is part of the name: ("A", "bc") is not ("Ab", "c") */
+    assert_true(key_hint_hash("A", "bc") != key_hint_hash("Ab", "c"));
+    assert_int_equal(key_hint_find(h, hashes[0]), 0);
+    unsigned x = 7, found = 0;
+    for (int64_t round = 1; round <= 3000; round++) {
+        x = x * 1103515245u + 12345u;
+        int i = (int)((x >> 16) % N);
+        key_hint_put(h, hashes[i], round);
+        last[i] = round;
+        for (int j = 0; j < N; j++) {
+            int64_t k = key_hint_find(h, hashes[j]);
+            assert_true(k == 0 || k == last[j]);
+            found += k != 0;
+        }
+        assert_int_equal(key_hint_find(h, hashes[i]), round); /* just put: not evicted yet */
+    }
+    assert_true(found > 0);
+    key_hint_stats_get(h, &st);
+    assert_int_equal(st.filled, 8);
+    assert_true(key_hint_nearly_full(h));
+    key_hint_free(h);
+    /* below one bucket: still one bucket */
+    h = key_hint_new(1);
+    assert_non_null(h);
+    key_hint_put(h, hashes[1], 5);
+    assert_int_equal(key_hint_find(h, hashes[1]), 5);
+    assert_false(key_hint_nearly_full(h));
+    key_hint_free(h);
+}
+
+static void hint_reads(key_hint *h, unsigned long hit, unsigned long miss, unsigned long stale)
+{
+    key_hint_stats st;
+    key_hint_stats_get(h, &st);
+    assert_int_equal(st.reads[KEY_HINT_HIT], hit);
+    assert_int_equal(st.reads[KEY_HINT_MISS], miss);
+    assert_int_equal(st.reads[KEY_HINT_STALE], stale);
+}
+
+/* Reads through a key hint give what reads through the index give: the
+ * hint is checked against the row it leads to, so a wrong one (as a hash
+ * collision or a slot read while being written would give) is not used. */
+static void test_key_hint_reads(void **state)
+{
+    fixture *f = *state;
+    jiko_error err;
+    char b[600];
+    assert_int_equal(store_begin(f->db, &err), 0);
+    put(f, rec(b, sizeof b, "A", "k1", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 100), STORE_STORED);
+    put(f, rec(b, sizeof b, "A", "k2", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 200), STORE_STORED);
+    put(f, rec(b, sizeof b, "B", "k1", "2021-08-03T15:00:00+09:00", "2021-08-03T16:00:00+09:00", "ftth", 300), STORE_STORED);
+    assert_int_equal(store_commit(f->db, &err), 0);
+    key_hint *h = key_hint_new(1 << 16);
+    assert_non_null(h);
+    store_row row;
+    if (strcmp(store_backend(f->db), "sqlite") != 0) {
+        /* PostgreSQL has no key to hint: nothing changes */
+        assert_false(store_use_key_hint(f->db, h));
+        assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+        store_row_free(&row);
+        hint_reads(h, 0, 0, 0);
+        key_hint_free(h);
+        return;
+    }
+    assert_true(store_use_key_hint(f->db, h));
+    long n = -1;
+    assert_int_equal(store_key_hint_fill(f->db, h, &n, &err), 0);
+    assert_int_equal(n, 3);
+
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    assert_string_equal(row.op, "A");
+    assert_string_equal(row.id, "k1");
+    assert_int_equal(row.users, 100);
+    int64_t key_a1 = row.key;
+    store_row_free(&row);
+    assert_int_equal(store_get(f->db, "B", "k1", &row, &err), 1);
+    assert_int_equal(row.users, 300);
+    int64_t key_b1 = row.key;
+    store_row_free(&row);
+    assert_true(key_a1 > 0 && key_b1 > 0 && key_a1 != key_b1);
+    hint_reads(h, 2, 0, 0);
+
+    /* a hint to another incident: the index is read, and the hint mended */
+    key_hint_put(h, key_hint_hash("A", "k1"), key_b1);
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    assert_string_equal(row.op, "A");
+    assert_int_equal(row.users, 100);
+    assert_int_equal(row.key, key_a1);
+    store_row_free(&row);
+    hint_reads(h, 2, 0, 1);
+    assert_int_equal(key_hint_find(h, key_hint_hash("A", "k1")), key_a1);
+    assert_int_equal(store_get_to_parse(f->db, "A", "k1", &row, &err), 1);
+    assert_int_equal(row.users, 100);
+    store_row_free(&row);
+    hint_reads(h, 3, 0, 1);
+    /* a hint to no incident at all */
+    key_hint_put(h, key_hint_hash("A", "k2"), key_a1 + key_b1 + 1000);
+    assert_int_equal(store_get(f->db, "A", "k2", &row, &err), 1);
+    assert_string_equal(row.id, "k2");
+    assert_int_equal(row.users, 200);
+    store_row_free(&row);
+    hint_reads(h, 3, 0, 2);
+
+    /* another handle adds an incident and amends one: the new one is a
+     * miss and then a hit, the amendment keeps its key and is read at once */
+    store *other;
+    assert_int_equal(store_open(&other, f->url, &err), 0);
+    fixture o = *f;
+    o.db = other;
+    assert_int_equal(store_begin(other, &err), 0);
+    put(&o, rec(b, sizeof b, "A", "k3", "2021-08-03T15:00:00+09:00", NULL, "ftth", 400), STORE_STORED);
+    put(&o, rec(b, sizeof b, "A", "k1", "2021-08-03T15:00:00+09:00", "2021-08-03T18:00:00+09:00", "ftth", 100), STORE_AMENDED);
+    assert_int_equal(store_commit(other, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_get(f->db, "A", "k3", &row, &err), 1);
+        assert_int_equal(row.users, 400);
+        assert_true(row.ongoing);
+        store_row_free(&row);
+    }
+    hint_reads(h, 4, 1, 2);
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    assert_int_equal(row.version, 2);
+    assert_int_equal(row.key, key_a1);
+    store_row_free(&row);
+    hint_reads(h, 5, 1, 2);
+
+    /* an unknown incident: a miss, and nothing hinted */
+    assert_int_equal(store_get(f->db, "A", "zz", &row, &err), 0);
+    hint_reads(h, 5, 2, 2);
+    key_hint_stats st;
+    key_hint_stats_get(h, &st);
+    assert_int_equal(st.filled, 4);
+    /* by id alone: the index, as the id may be ambiguous */
+    assert_int_equal(store_get(f->db, NULL, "k2", &row, &err), 1);
+    store_row_free(&row);
+    assert_int_equal(store_get(f->db, NULL, "k1", &row, &err), -1);
+    hint_reads(h, 5, 2, 2);
+
+    /* a hinted read inside a read snapshot reads the snapshot */
+    assert_int_equal(store_read_begin(f->db, &err), 0);
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    assert_int_equal(row.version, 2);
+    store_row_free(&row);
+    assert_int_equal(store_begin(other, &err), 0);
+    put(&o, rec(b, sizeof b, "A", "k1", "2021-08-03T15:00:00+09:00", "2021-08-03T19:00:00+09:00", "ftth", 100), STORE_AMENDED);
+    assert_int_equal(store_commit(other, &err), 0);
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    assert_int_equal(row.version, 2);
+    store_row_free(&row);
+    store_read_end(f->db);
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    assert_int_equal(row.version, 3);
+    store_row_free(&row);
+    hint_reads(h, 8, 2, 2);
+
+    /* a fill stops at three quarters of a small hint */
+    key_hint *small = key_hint_new(64);
+    assert_int_equal(store_key_hint_fill(f->db, small, &n, &err), 0);
+    assert_int_equal(n, 3);
+    key_hint_free(small);
+
+    assert_true(store_use_key_hint(f->db, NULL));
+    assert_int_equal(store_get(f->db, "A", "k1", &row, &err), 1);
+    store_row_free(&row);
+    hint_reads(h, 8, 2, 2);
+    store_close(other);
+    key_hint_free(h);
 }
 
 static void test_filters_and_rollback(void **state)
@@ -1163,6 +1354,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test_setup_teardown(test_versions, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_read_snapshot, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_key_hint_reads, setup_sqlite, teardown),
+        cmocka_unit_test(test_key_hint_table),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_active_since, setup_sqlite, teardown),
@@ -1181,6 +1374,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_versions, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_read_snapshot, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_key_hint_reads, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_rollback, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_active_since, setup_pg, teardown),

@@ -9,12 +9,14 @@
 
 #include "jst.h"
 #include "json_fast.h"
+#include "key_hint.h"
 #include "utf8.h"
 #include "store_impl.h"
 
 struct store {
     const store_ops *ops;
     void *impl;
+    key_hint *hint; /* shared with other handles; NULL: none */
 };
 
 bool store_is_pg_url(const char *url)
@@ -229,11 +231,75 @@ int store_list(store *s, const store_filter *f, store_row_fn fn, void *ctx, jiko
     return rc || c.damaged ? -1 : 0;
 }
 
+bool store_use_key_hint(store *s, key_hint *h)
+{
+    if (!s->ops->get_key)
+        return false;
+    s->hint = h;
+    return true;
+}
+
+typedef struct hint_fill {
+    key_hint *h;
+    long n;
+} hint_fill;
+
+static int fill_one(void *ctx, int64_t key, const char *op, const char *id)
+{
+    hint_fill *f = ctx;
+    if (key_hint_nearly_full(f->h))
+        return 1;
+    key_hint_put(f->h, key_hint_hash(op, id), key);
+    f->n++;
+    return 0;
+}
+
+int store_key_hint_fill(store *s, key_hint *h, long *n, jiko_error *err)
+{
+    hint_fill f = {h, 0};
+    int rc = s->ops->keys ? s->ops->keys(s->impl, fill_one, &f, err) : 0;
+    if (n)
+        *n = f.n;
+    return rc;
+}
+
+/* Through the hint: 1 found, 0 the hint was missing or wrong (counted). */
+static int get_hinted(store *s, const char *op, const char *id, uint64_t hash, store_row *row,
+                      jiko_error *err)
+{
+    int64_t key = key_hint_find(s->hint, hash);
+    if (key <= 0) {
+        key_hint_count(s->hint, KEY_HINT_MISS);
+        return 0;
+    }
+    int found = s->ops->get_key(s->impl, key, row, err);
+    if (found < 0)
+        return -1;
+    /* (operator, id) is unique: the row is the incident if both match */
+    if (found == 1 && row->op && row->id && strcmp(row->op, op) == 0 &&
+        strcmp(row->id, id) == 0) {
+        key_hint_count(s->hint, KEY_HINT_HIT);
+        return 1;
+    }
+    if (found == 1)
+        store_row_free(row);
+    memset(row, 0, sizeof *row);
+    key_hint_count(s->hint, KEY_HINT_STALE);
+    return 0;
+}
+
 static int get_checked(store *s, const char *op, const char *id, store_row *row, bool parse,
                        jiko_error *err)
 {
     memset(row, 0, sizeof *row);
-    int found = s->ops->get(s->impl, op, id, row, err);
+    bool hinted = s->hint && op;
+    uint64_t hash = hinted ? key_hint_hash(op, id) : 0;
+    int found = hinted ? get_hinted(s, op, id, hash, row, err) : 0;
+    if (found == 0) {
+        found = s->ops->get(s->impl, op, id, row, err);
+        if (found == 1 && hinted && row->key > 0)
+            key_hint_put(s->hint, hash, row->key);
+    }
     if (found == 1 && check_row(row, NULL, parse, err)) {
         store_row_free(row);
         return -1;

@@ -57,6 +57,7 @@ typedef struct store_row {
     int64_t users;
     int64_t changed_ms; /* when this version was stored */
     char *reason;       /* why it changed */
+    int64_t key;        /* the registry's own number for the incident; 0 = not read */
     bool nomem;         /* a column could not be copied: out of memory, not a damaged row */
 } store_row;
 
@@ -84,6 +85,9 @@ typedef struct store_filter {
 } store_filter;
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);
+
+/* One incident's key and name (store_key_hint_fill); nonzero stops. */
+typedef int (*store_key_fn)(void *ctx, int64_t key, const char *op, const char *id);
 
 /* The columns the yearly statistics need, without the record: one current
  * incident.  Strings are valid only during the callback; NULL = not given.
@@ -169,6 +173,20 @@ int store_get(store *s, const char *op, const char *id, store_row *row, jiko_err
  * the record's JSON is then not parsed twice (a sixth of the server's work
  * for GET /api/v1/incidents/{operator}/{id}). */
 int store_get_to_parse(store *s, const char *op, const char *id, store_row *row, jiko_error *err);
+
+/* Let store_get and store_get_to_parse look (operator, id) up in a shared
+ * key hint first (key_hint.h; many handles may share one, from any thread),
+ * and remember what they find through the index.  A hint saves one b-tree
+ * descent and is checked against the row read, so a wrong one only costs
+ * the index lookup.  Returns false, and changes nothing, for a backend
+ * without keys to hint (PostgreSQL: a read there is a round trip anyway).
+ * The hint must outlive the handle's use of it; NULL stops using one. */
+typedef struct key_hint key_hint;
+bool store_use_key_hint(store *s, key_hint *h);
+
+/* Put every incident's key into h, until it is three quarters full; *n
+ * (may be NULL) gets how many were put.  0 for a backend without keys. */
+int store_key_hint_fill(store *s, key_hint *h, long *n, jiko_error *err);
 
 /* Every version of one incident, oldest first. */
 int store_history(store *s, const char *op, const char *id, store_row_fn fn, void *ctx,

@@ -65,6 +65,11 @@ typedef struct store_ops {
     void (*close)(void *impl);
     int (*read_begin)(void *impl, jiko_error *err); /* NULL: no shared snapshot */
     void (*read_end)(void *impl);
+    /* NULL: no key hint (key_hint.h) for this backend.  get_key: the
+     * current version of the incident with this key, as get (1 found, 0
+     * not).  keys: every incident's key and name, until fn returns nonzero. */
+    int (*get_key)(void *impl, int64_t key, store_row *row, jiko_error *err);
+    int (*keys)(void *impl, store_key_fn fn, void *ctx, jiko_error *err);
 } store_ops;
 
 /* `create`: make the registry when it is not there (store_open); else it

@@ -329,6 +329,7 @@ static void read_row(PGresult *res, int i, store_row *r)
     r->users = atoll(PQgetvalue(res, i, 12));
     r->changed_ms = atoll(PQgetvalue(res, i, 13));
     r->reason = val(res, i, 14, &r->nomem);
+    r->key = 0;
 }
 
 /* Run a query in single-row mode so that memory does not grow with the
@@ -750,6 +751,7 @@ static const store_ops pg_ops = {
     pg_token_list, pg_token_revoke, pg_in_batch, pg_outbox_add, pg_outbox_scan, pg_outbox_update,
     pg_outbox_count, pg_close,
     NULL, NULL, /* a read snapshot would add two round trips and save none */
+    NULL, NULL, /* a key hint saves a b-tree descent, not the round trip */
 };
 
 int store_pg_open(void **impl, const store_ops **ops, const char *url, bool create,

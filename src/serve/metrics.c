@@ -208,6 +208,23 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "jiko_webhook_messages{state=\"delivered\"} %ld\n"
                 "jiko_webhook_messages{state=\"given_up\"} %ld\n",
                 g->webhook_pending, g->webhook_delivered, g->webhook_given_up);
+    if (g->hint)
+        fprintf(out,
+                "# HELP jiko_registry_key_hint_reads_total Reads of an incident by (operator, "
+                "id): through the key hint (hit), through the index with no hint (miss) or a "
+                "wrong one (stale).\n"
+                "# TYPE jiko_registry_key_hint_reads_total counter\n"
+                "jiko_registry_key_hint_reads_total{result=\"hit\"} %lu\n"
+                "jiko_registry_key_hint_reads_total{result=\"miss\"} %lu\n"
+                "jiko_registry_key_hint_reads_total{result=\"stale\"} %lu\n"
+                "# HELP jiko_registry_key_hint_slots Incidents the key hint can hold.\n"
+                "# TYPE jiko_registry_key_hint_slots gauge\n"
+                "jiko_registry_key_hint_slots %lu\n"
+                "# HELP jiko_registry_key_hint_filled Slots of the key hint in use.\n"
+                "# TYPE jiko_registry_key_hint_filled gauge\n"
+                "jiko_registry_key_hint_filled %lu\n",
+                g->hint->reads[KEY_HINT_HIT], g->hint->reads[KEY_HINT_MISS],
+                g->hint->reads[KEY_HINT_STALE], g->hint->slots, g->hint->filled);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "key_hint.h"
 #include "route.h"
 
 /* Why a request was refused before its handler ran (docs/api.md). */
@@ -48,6 +49,7 @@ typedef struct metrics_gauges {
     const live_stats *live; /* the live engine's figures; NULL: none */
     /* the webhook outbox by state; pending < 0: unknown (not shown) */
     long webhook_pending, webhook_delivered, webhook_given_up;
+    const key_hint_stats *hint; /* the registry's key hint; NULL: none */
 } metrics_gauges;
 
 /* The exposition text (malloc'd, *len bytes), or NULL when out of memory. */

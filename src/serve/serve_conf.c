@@ -27,6 +27,8 @@ void serve_conf_default(serve_conf *c)
     /* 0: one per worker, one for the I/O thread and one for the live engine's
      * clock (8 with one thread per connection) */
     c->registry_connections = 0;
+    /* ~1.5 million incidents before the hint starts to evict */
+    c->key_hint_mb = 32;
     c->token_refresh_ms = 1000;
     c->shutdown_grace_s = 10;
 }
@@ -85,6 +87,7 @@ static const key_def keys[] = {
     {"rate", 'd', OFF(rate), 0, 1e9},
     {"burst", 'd', OFF(burst), 1, 1e9},
     {"registry_connections", 'l', OFF(registry_connections), 0, 1024},
+    {"key_hint_mb", 'l', OFF(key_hint_mb), 0, 65536},
     {"token_refresh_ms", 'l', OFF(token_refresh_ms), 10, 3600000},
     {"shutdown_grace_s", 'i', OFF(shutdown_grace_s), 0, 3600},
     {"web", 'p', OFF(web), 0, 0},

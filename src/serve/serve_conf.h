@@ -31,6 +31,7 @@ typedef struct serve_conf {
     double rate;              /* requests per second per token; 0 = no limit */
     double burst;             /* token bucket size */
     long registry_connections; /* registry handles shared by the request threads */
+    long key_hint_mb;         /* the (operator, id) -> key hint (key_hint.h); 0 = none */
     long token_refresh_ms;    /* how often the token list is read again */
     int shutdown_grace_s;     /* on SIGTERM: how long in-flight requests may finish */
     char web[1024];           /* the dashboard's files; "": the built-in place */

@@ -20,6 +20,7 @@
 #include "assets.h"
 #include "engine.h"
 #include "jst.h"
+#include "key_hint.h"
 #include "limit.h"
 #include "metrics.h"
 #include "num.h"
@@ -82,6 +83,14 @@ struct server {
     _Atomic long open_incidents;
     _Atomic int64_t open_ms;               /* when open_incidents was counted */
     _Atomic long webhook_pending, webhook_delivered, webhook_given_up; /* with open_incidents */
+    /* (operator, id) -> key, shared by the pool's handles; filled at start
+     * by a thread of its own, on a handle of its own, while requests are
+     * served: until it is done a read goes through the index and fills in
+     * what it found (docs/serve-performance.md). */
+    key_hint *hint;
+    char *db_url;
+    pthread_t filler;
+    bool filler_started;
 };
 
 struct job {
@@ -400,7 +409,12 @@ static enum MHD_Result serve_metrics(server *s, struct MHD_Connection *c, reques
                         atomic_load(&s->open_incidents), auth_count(s->tokens),
                         atomic_load(&s->connections), NULL,
                         atomic_load(&s->webhook_pending), atomic_load(&s->webhook_delivered),
-                        atomic_load(&s->webhook_given_up)};
+                        atomic_load(&s->webhook_given_up), NULL};
+    key_hint_stats hint;
+    if (s->hint) {
+        key_hint_stats_get(s->hint, &hint);
+        g.hint = &hint;
+    }
     live_stats live;
     if (s->env->engine) {
         live_stats_get(s->env->engine, &live);
@@ -895,6 +909,43 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
+static void *filler_main(void *arg)
+{
+    server *s = arg;
+    store *db;
+    jiko_error err;
+    int rc = store_open_existing(&db, s->db_url, &err);
+    if (rc == 0) {
+        rc = store_key_hint_fill(db, s->hint, NULL, &err);
+        store_close(db);
+    }
+    if (rc) /* reads still work, through the index */
+        fprintf(stderr, "jiko serve: key hint not filled: %s\n", err.message);
+    return NULL;
+}
+
+/* The key hint, shared by every handle of the pool, and its filler. */
+static int hint_start(server *s, const char *db_url, jiko_error *err)
+{
+    if (s->conf.key_hint_mb <= 0)
+        return 0;
+    s->hint = key_hint_new((size_t)s->conf.key_hint_mb << 20);
+    s->db_url = strdup(db_url);
+    if (!s->hint || !s->db_url) {
+        error_nomem(err, "making the key hint");
+        return -1;
+    }
+    for (long i = 0; i < s->db.n; i++)
+        if (!store_use_key_hint(s->db.all[i], s->hint)) { /* a backend without keys */
+            key_hint_free(s->hint);
+            s->hint = NULL;
+            return 0;
+        }
+    if (pthread_create(&s->filler, NULL, filler_main, s) == 0)
+        s->filler_started = true; /* else: filled by the reads alone */
+    return 0;
+}
+
 int server_start(server **out, const serve_conf *c, const char *db_url, const api_env *env,
                  jiko_error *err)
 {
@@ -926,7 +977,7 @@ int server_start(server **out, const serve_conf *c, const char *db_url, const ap
         error_nomem(err, "starting the server");
         goto fail;
     }
-    if (pool_open(&s->db, handles, db_url, err))
+    if (pool_open(&s->db, handles, db_url, err) || hint_start(s, db_url, err))
         goto fail;
     if (env->engine) { /* before any request: the engine's commits take turns too */
         live_set_store_lock(env->engine, store_may_retry(s->db.all[0]) ? NULL : &s->write_mu);
@@ -1084,7 +1135,11 @@ void server_stop(server *s)
         MHD_destroy_response(s->busy);
     if (s->store_lock_lent) /* the engine outlives the server and its lock */
         live_set_store_lock(s->env->engine, NULL);
+    if (s->filler_started) /* bounded: it stops when the hint is three quarters full */
+        pthread_join(s->filler, NULL);
     pool_close(&s->db);
+    key_hint_free(s->hint);
+    free(s->db_url);
     pthread_mutex_destroy(&s->write_mu);
     auth_free(s->tokens);
     limit_rate_free(s->rates);

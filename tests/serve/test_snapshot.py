@@ -133,6 +133,32 @@ def main():
         check(st == 200 and body["incident"]["version"] == ROUNDS + 1,
               "a lone read after the load sees the last version (%s)"
               % (body["incident"]["version"] if st == 200 else st))
+        hits = metric(text, 'jiko_registry_key_hint_reads_total{result="hit"}')
+        check(hits > WRITERS * ROUNDS // 2,
+              "the reads went through the key hint (%d hits)" % hits)
+        # another process writes the registry: an amendment (same key) and a
+        # new incident (no hint yet) are both seen at once
+        lines = "\n".join(json.dumps(r, ensure_ascii=False)
+                           for r in (record("rw-0", 77777), record("fw-new", 4242))) + "\n"
+        imp = subprocess.run([JIKO, "import", "--db", srv.db, "-"], input=lines, text=True,
+                             capture_output=True)
+        check(imp.returncode == 0, "jiko import beside the server (%s)" % imp.stderr.strip())
+        st, _, body = srv.json("GET", "/api/v1/incidents/%s/rw-0" % quote(OP), token=adm)
+        check(st == 200 and body["incident"]["version"] == ROUNDS + 2
+              and body["incident"]["record"]["services"][0]["users"] == 77777,
+              "an amendment by another process is read at once (%s)"
+              % (body["incident"]["version"] if st == 200 else st))
+        for i in range(2):  # the first read finds it through the index, the second by hint
+            st, _, body = srv.json("GET", "/api/v1/incidents/%s/fw-new" % quote(OP), token=adm)
+            check(st == 200 and body["incident"]["record"]["services"][0]["users"] == 4242,
+                  "an incident added by another process is read (%d)" % st)
+        st, _, data = srv.request("GET", "/metrics")
+        after = data.decode()
+        hit2 = metric(after, 'jiko_registry_key_hint_reads_total{result="hit"}')
+        stale = metric(after, 'jiko_registry_key_hint_reads_total{result="stale"}')
+        check(hit2 >= hits + 3 and stale == 0,
+              "the hint served the reads after the import (%d more hits, %d stale)"
+              % (hit2 - hits, stale))
     finally:
         check(srv.stop() == 0, "clean exit")
     print("%d checks, %d failure(s)" % (check.n, check.failed))
