@@ -255,6 +255,11 @@ static void test_key_hint_table(void **state)
     key_hint_put(h, hashes[1], 5);
     assert_int_equal(key_hint_find(h, hashes[1]), 5);
     assert_false(key_hint_nearly_full(h));
+    /* told to stop filling: a fill stops, the hint still works */
+    key_hint_stop_filling(h);
+    assert_true(key_hint_nearly_full(h));
+    key_hint_put(h, hashes[2], 6);
+    assert_int_equal(key_hint_find(h, hashes[2]), 6);
     key_hint_free(h);
 }
 
@@ -383,10 +388,15 @@ static void test_key_hint_reads(void **state)
     store_row_free(&row);
     hint_reads(h, 8, 2, 2);
 
-    /* a fill stops at three quarters of a small hint */
+    /* a fill stops at three quarters of a small hint, and at once when told */
     key_hint *small = key_hint_new(64);
     assert_int_equal(store_key_hint_fill(f->db, small, &n, &err), 0);
     assert_int_equal(n, 3);
+    key_hint_free(small);
+    small = key_hint_new(1 << 16);
+    key_hint_stop_filling(small);
+    assert_int_equal(store_key_hint_fill(f->db, small, &n, &err), 0);
+    assert_int_equal(n, 0);
     key_hint_free(small);
 
     assert_true(store_use_key_hint(f->db, NULL));

@@ -2,6 +2,7 @@
 #include "key_hint.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct key_hint {
     size_t mask; /* buckets - 1 */
     atomic_ulong reads[KEY_HINT_RESULTS];
     atomic_ulong filled;
+    atomic_bool stop_filling;
 };
 
 key_hint *key_hint_new(size_t max_bytes)
@@ -137,7 +139,13 @@ void key_hint_put(key_hint *h, uint64_t hash, int64_t key)
 int key_hint_nearly_full(key_hint *h)
 {
     unsigned long slots = (unsigned long)(h->mask + 1) * KEY_HINT_WAYS;
-    return atomic_load_explicit(&h->filled, memory_order_relaxed) >= slots / 4 * 3;
+    return atomic_load_explicit(&h->stop_filling, memory_order_relaxed) ||
+           atomic_load_explicit(&h->filled, memory_order_relaxed) >= slots / 4 * 3;
+}
+
+void key_hint_stop_filling(key_hint *h)
+{
+    atomic_store_explicit(&h->stop_filling, true, memory_order_relaxed);
 }
 
 void key_hint_count(key_hint *h, key_hint_result r)

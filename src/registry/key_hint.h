@@ -54,9 +54,13 @@ int64_t key_hint_find(key_hint *h, uint64_t hash);
 /* Remember key for hash (key >= 1), replacing any hint for the same hash. */
 void key_hint_put(key_hint *h, uint64_t hash, int64_t key);
 
-/* True once three quarters of the slots are filled: a bulk fill stops
- * there rather than evict what it has just put. */
+/* True once three quarters of the slots are filled, or once told to stop
+ * filling: a bulk fill stops there rather than evict what it has just put. */
 int key_hint_nearly_full(key_hint *h);
+
+/* Make key_hint_nearly_full true from now on (a server that stops does
+ * not wait for its fill); lookups and single puts go on as before. */
+void key_hint_stop_filling(key_hint *h);
 
 void key_hint_count(key_hint *h, key_hint_result r);
 void key_hint_stats_get(key_hint *h, key_hint_stats *out);

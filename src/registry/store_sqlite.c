@@ -508,27 +508,52 @@ static int sq_get_key(void *impl, int64_t key, store_row *row, jiko_error *err)
     return get_step(s, st, "", row, err);
 }
 
+/* PRAGMA cache_size of s, or 0 when it cannot be read. */
+static long cache_size(sq *s)
+{
+    sqlite3_stmt *st;
+    long n = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA cache_size", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 static int sq_keys(void *impl, store_key_fn fn, void *ctx, jiko_error *err)
 {
     sq *s = impl;
     sqlite3_stmt *st;
+    /* the scan reads each page once: through a page cache of 1 MiB, so
+     * that it neither evicts what the handle's reads use nor leaves the
+     * process 64 MiB larger (glibc keeps a thread's freed memory) */
+    long cache = cache_size(s);
+    char sql[64];
+    if (cache)
+        (void)sqlite3_exec(s->db, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
     /* the (id, operator) index holds all three: a scan of it reads a tenth
      * of what the table's would */
-    if (sqlite3_prepare_v2(s->db, "SELECT key, operator, id FROM incident", -1, &st, NULL) !=
-        SQLITE_OK)
-        return fail_db(s, err, "cannot list the incidents' keys");
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *op = (const char *)sqlite3_column_text(st, 1);
-        const char *id = (const char *)sqlite3_column_text(st, 2);
-        if (op && id && fn(ctx, sqlite3_column_int64(st, 0), op, id)) {
-            rc = SQLITE_DONE;
-            break;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT key, operator, id FROM incident", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *op = (const char *)sqlite3_column_text(st, 1);
+            const char *id = (const char *)sqlite3_column_text(st, 2);
+            if (op && id && fn(ctx, sqlite3_column_int64(st, 0), op, id)) {
+                rc = SQLITE_DONE;
+                break;
+            }
         }
-    }
-    if (rc != SQLITE_DONE)
+        if (rc != SQLITE_DONE)
+            fail_db(s, err, "cannot list the incidents' keys");
+        sqlite3_finalize(st);
+    } else {
         fail_db(s, err, "cannot list the incidents' keys");
-    sqlite3_finalize(st);
+    }
+    if (cache) {
+        snprintf(sql, sizeof sql, "PRAGMA cache_size = %ld", cache);
+        (void)sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    }
     return rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -1135,8 +1135,10 @@ void server_stop(server *s)
         MHD_destroy_response(s->busy);
     if (s->store_lock_lent) /* the engine outlives the server and its lock */
         live_set_store_lock(s->env->engine, NULL);
-    if (s->filler_started) /* bounded: it stops when the hint is three quarters full */
+    if (s->filler_started) {
+        key_hint_stop_filling(s->hint);
         pthread_join(s->filler, NULL);
+    }
     pool_close(&s->db);
     key_hint_free(s->hint);
     free(s->db_url);
