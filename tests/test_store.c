@@ -390,10 +390,12 @@ static void test_key_hint_reads(void **state)
 
     /* a fill stops at three quarters of a small hint, and at once when told */
     key_hint *small = key_hint_new(64);
+    assert_non_null(small);
     assert_int_equal(store_key_hint_fill(f->db, small, &n, &err), 0);
     assert_int_equal(n, 3);
     key_hint_free(small);
     small = key_hint_new(1 << 16);
+    assert_non_null(small);
     key_hint_stop_filling(small);
     assert_int_equal(store_key_hint_fill(f->db, small, &n, &err), 0);
     assert_int_equal(n, 0);

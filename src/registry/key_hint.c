@@ -1,8 +1,10 @@
 /* key_hint.c — the (operator, id) -> key hint table (key_hint.h). */
 #include "key_hint.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,14 +12,19 @@
 
 #define KEY_HINT_WAYS 4
 
-/* One bucket is one 64-byte cache line: a lookup touches one line. */
+/* One bucket is one 64-byte cache line (the table is aligned to 64): a
+ * lookup touches one line, two when the hash is in its second bucket. */
 typedef struct bucket {
     _Atomic uint64_t tag[KEY_HINT_WAYS]; /* the hash, never 0; 0 = empty */
     _Atomic int64_t key[KEY_HINT_WAYS];
 } bucket;
+#define KEY_HINT_LINE 64
+static_assert(sizeof(bucket) == KEY_HINT_LINE, "a bucket is one cache line");
+static_assert(KEY_HINT_WAYS == 4, "the way evicted is named by the hash's top two bits");
 
 struct key_hint {
-    bucket *b;
+    bucket *b;    /* 64-aligned, inside mem */
+    void *mem;
     size_t mask; /* buckets - 1 */
     atomic_ulong reads[KEY_HINT_RESULTS];
     atomic_ulong filled;
@@ -27,18 +34,22 @@ struct key_hint {
 key_hint *key_hint_new(size_t max_bytes)
 {
     size_t n = 1;
-    while (n * 2 * sizeof(bucket) <= max_bytes)
+    while (n <= max_bytes / sizeof(bucket) / 2)
         n *= 2;
     key_hint *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     /* zeroed by calloc's fresh pages: all slots empty, and a page is only
-     * resident once a slot on it is written */
-    h->b = calloc(n, sizeof *h->b);
-    if (!h->b) {
+     * resident once a slot on it is written (aligned_alloc would have to
+     * clear them all).  One bucket more, to align the table to a line:
+     * malloc's 16-byte alignment would split every bucket over two. */
+    h->mem = calloc(n + 1, sizeof(bucket));
+    if (!h->mem) {
         free(h);
         return NULL;
     }
+    uintptr_t at = ((uintptr_t)h->mem + KEY_HINT_LINE - 1) & ~(uintptr_t)(KEY_HINT_LINE - 1);
+    h->b = (bucket *)at;
     h->mask = n - 1;
     return h;
 }
@@ -47,7 +58,7 @@ void key_hint_free(key_hint *h)
 {
     if (!h)
         return;
-    free(h->b);
+    free(h->mem);
     free(h);
 }
 

@@ -220,7 +220,8 @@ char *metrics_render(metrics *m, const metrics_gauges *g, size_t *len)
                 "# HELP jiko_registry_key_hint_slots Incidents the key hint can hold.\n"
                 "# TYPE jiko_registry_key_hint_slots gauge\n"
                 "jiko_registry_key_hint_slots %lu\n"
-                "# HELP jiko_registry_key_hint_filled Slots of the key hint in use.\n"
+                "# HELP jiko_registry_key_hint_filled Slots of the key hint written (evictions reuse "
+                "them).\n"
                 "# TYPE jiko_registry_key_hint_filled gauge\n"
                 "jiko_registry_key_hint_filled %lu\n",
                 g->hint->reads[KEY_HINT_HIT], g->hint->reads[KEY_HINT_MISS],

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -924,19 +925,28 @@ static void *filler_main(void *arg)
     return NULL;
 }
 
-/* The key hint, shared by every handle of the pool, and its filler. */
+/* The key hint, shared by every handle of the pool, and its filler.  The
+ * hint is optional: without memory for it reads go through the index. */
 static int hint_start(server *s, const char *db_url, jiko_error *err)
 {
     if (s->conf.key_hint_mb <= 0)
         return 0;
-    s->hint = key_hint_new((size_t)s->conf.key_hint_mb << 20);
+    size_t mb = (size_t)s->conf.key_hint_mb;
+    s->hint = mb <= SIZE_MAX >> 21 ? key_hint_new(mb << 20) : NULL;
+    if (!s->hint) {
+        fprintf(stderr, "jiko serve: no memory for a key hint of %zu MiB: reads go through the "
+                        "index\n", mb);
+        return 0;
+    }
     s->db_url = strdup(db_url);
-    if (!s->hint || !s->db_url) {
+    if (!s->db_url) {
         error_nomem(err, "making the key hint");
         return -1;
     }
     for (long i = 0; i < s->db.n; i++)
         if (!store_use_key_hint(s->db.all[i], s->hint)) { /* a backend without keys */
+            while (i-- > 0)
+                store_use_key_hint(s->db.all[i], NULL);
             key_hint_free(s->hint);
             s->hint = NULL;
             return 0;

@@ -269,6 +269,7 @@ def with_prometheus(srv, by, refused, tokens):
                  "jiko_http_read_runs_total": "counter",
                  "jiko_registry_key_hint_reads_total": "counter",
                  "jiko_registry_key_hint_slots": "gauge",
+                 "jiko_registry_key_hint_filled": "gauge",
                  "jiko_resident_memory_bytes": "gauge", "jiko_open_incidents": "gauge"}
         meta = prom.api("/api/v1/metadata")["data"]
         got = {k: meta.get(k, [{}])[0].get("type") for k in types}
