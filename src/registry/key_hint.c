@@ -82,17 +82,6 @@ static bucket *bucket_of(key_hint *h, uint64_t hash, int which)
     return &h->b[(which ? hash >> 32 : hash) & h->mask];
 }
 
-int64_t key_hint_find(key_hint *h, uint64_t hash)
-{
-    for (int w = 0; w < 2; w++) {
-        bucket *b = bucket_of(h, hash, w);
-        for (int i = 0; i < KEY_HINT_WAYS; i++)
-            if (atomic_load_explicit(&b->tag[i], memory_order_relaxed) == hash)
-                return atomic_load_explicit(&b->key[i], memory_order_relaxed);
-    }
-    return 0;
-}
-
 /* The way of b holding hash, or -1. */
 static int way_of(bucket *b, uint64_t hash)
 {
@@ -100,6 +89,17 @@ static int way_of(bucket *b, uint64_t hash)
         if (atomic_load_explicit(&b->tag[i], memory_order_relaxed) == hash)
             return i;
     return -1;
+}
+
+int64_t key_hint_find(key_hint *h, uint64_t hash)
+{
+    for (int w = 0; w < 2; w++) {
+        bucket *b = bucket_of(h, hash, w);
+        int i = way_of(b, hash);
+        if (i >= 0)
+            return atomic_load_explicit(&b->key[i], memory_order_relaxed);
+    }
+    return 0;
 }
 
 static int empty_ways(bucket *b)
@@ -147,11 +147,15 @@ void key_hint_put(key_hint *h, uint64_t hash, int64_t key)
     atomic_store_explicit(&b->key[slot], key, memory_order_relaxed);
 }
 
+static unsigned long slots(const key_hint *h)
+{
+    return (unsigned long)(h->mask + 1) * KEY_HINT_WAYS;
+}
+
 int key_hint_nearly_full(key_hint *h)
 {
-    unsigned long slots = (unsigned long)(h->mask + 1) * KEY_HINT_WAYS;
     return atomic_load_explicit(&h->stop_filling, memory_order_relaxed) ||
-           atomic_load_explicit(&h->filled, memory_order_relaxed) >= slots / 4 * 3;
+           atomic_load_explicit(&h->filled, memory_order_relaxed) >= slots(h) / 4 * 3;
 }
 
 void key_hint_stop_filling(key_hint *h)
@@ -169,6 +173,6 @@ void key_hint_stats_get(key_hint *h, key_hint_stats *out)
 {
     for (int i = 0; i < KEY_HINT_RESULTS; i++)
         out->reads[i] = atomic_load_explicit(&h->reads[i], memory_order_relaxed);
-    out->slots = (unsigned long)(h->mask + 1) * KEY_HINT_WAYS;
+    out->slots = slots(h);
     out->filled = atomic_load_explicit(&h->filled, memory_order_relaxed);
 }

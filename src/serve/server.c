@@ -929,7 +929,8 @@ static void *filler_main(void *arg)
  * hint is optional: without memory for it reads go through the index. */
 static int hint_start(server *s, const char *db_url, jiko_error *err)
 {
-    if (s->conf.key_hint_mb <= 0)
+    /* (asked with no hint: a backend without keys to hint says no) */
+    if (s->conf.key_hint_mb <= 0 || !store_use_key_hint(s->db.all[0], NULL))
         return 0;
     size_t mb = (size_t)s->conf.key_hint_mb;
     s->hint = mb <= SIZE_MAX >> 21 ? key_hint_new(mb << 20) : NULL;
@@ -943,14 +944,8 @@ static int hint_start(server *s, const char *db_url, jiko_error *err)
         error_nomem(err, "making the key hint");
         return -1;
     }
-    for (long i = 0; i < s->db.n; i++)
-        if (!store_use_key_hint(s->db.all[i], s->hint)) { /* a backend without keys */
-            while (i-- > 0)
-                store_use_key_hint(s->db.all[i], NULL);
-            key_hint_free(s->hint);
-            s->hint = NULL;
-            return 0;
-        }
+    for (long i = 0; i < s->db.n; i++) /* one backend: each says yes as the first did */
+        store_use_key_hint(s->db.all[i], s->hint);
     if (pthread_create(&s->filler, NULL, filler_main, s) == 0)
         s->filler_started = true; /* else: filled by the reads alone */
     return 0;
@@ -1090,6 +1085,8 @@ void server_stop(server *s)
 {
     if (!s)
         return;
+    if (s->filler_started) /* its fill stops now; joined below, before its hint goes */
+        key_hint_stop_filling(s->hint);
     if (s->d) {
         atomic_store(&s->draining, true);
         MHD_socket fd = MHD_quiesce_daemon(s->d);
@@ -1145,10 +1142,8 @@ void server_stop(server *s)
         MHD_destroy_response(s->busy);
     if (s->store_lock_lent) /* the engine outlives the server and its lock */
         live_set_store_lock(s->env->engine, NULL);
-    if (s->filler_started) {
-        key_hint_stop_filling(s->hint);
+    if (s->filler_started)
         pthread_join(s->filler, NULL);
-    }
     pool_close(&s->db);
     key_hint_free(s->hint);
     free(s->db_url);
